@@ -1,0 +1,1 @@
+"""mvcc-check: find isolation anomalies in transaction histories."""

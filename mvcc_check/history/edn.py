@@ -1,0 +1,163 @@
+"""A reader for the EDN that Jepsen writes (history.edn and friends).
+
+Handles maps, vectors, lists, sets, keywords (read as plain strings without
+the colon), strings, characters, integers (with N suffix), floats, ratios as
+floats, nil/true/false, symbols (as strings), `#_` discards, and tagged
+literals such as `#jepsen.history.Op{...}` or `#inst "..."` (the tag is
+dropped, the value kept). Top-level forms are yielded with their line.
+Hand-written rather than a library: the PyPI EDN readers are several times
+slower on large histories and none reports line numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+_TOKEN = re.compile(
+    r"""
+    (?P<ws>[\s,]+|;[^\n]*)
+  | (?P<str>"(?:[^"\\]|\\.)*")
+  | (?P<open>\#\{|[\[\(\{])
+  | (?P<close>[\]\)\}])
+  | (?P<discard>\#_)
+  | (?P<tag>\#[A-Za-z][^\s,\[\]\(\)\{\}"]*)
+  | (?P<char>\\(?:newline|space|tab|return|formfeed|backspace|u[0-9a-fA-F]{4}|.))
+  | (?P<num>[+-]?\d+(?:/\d+|\.\d*(?:[eE][+-]?\d+)?M?|[eE][+-]?\d+M?|N|M)?(?![^\s,\[\]\(\)\{\}"]))
+  | (?P<kw>::?[^\s,\[\]\(\)\{\}"]+)
+  | (?P<sym>[^\s,\[\]\(\)\{\}"\#;][^\s,\[\]\(\)\{\}"]*)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+_CHARS = {"newline": "\n", "space": " ", "tab": "\t", "return": "\r", "formfeed": "\f", "backspace": "\b"}
+_STR_ESC = re.compile(r'\\(u[0-9a-fA-F]{4}|.)', re.DOTALL)
+_ESC = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "b": "\b", "f": "\f"}
+_CLOSERS = {"[": "]", "(": ")", "{": "}", "#{": "}"}
+
+
+class EdnError(ValueError):
+    """Malformed EDN; `line` is 1-based."""
+
+    def __init__(self, line: int, why: str) -> None:
+        self.line = line
+        self.why = why
+        super().__init__(f"line {line}: {why}")
+
+
+def _unescape(body: str) -> str:
+    def sub(m: re.Match[str]) -> str:
+        e = m.group(1)
+        if e[0] == "u" and len(e) == 5:
+            return chr(int(e[1:], 16))
+        return _ESC.get(e, e)
+
+    return _STR_ESC.sub(sub, body) if "\\" in body else body
+
+
+def _number(text: str) -> Any:
+    if text.endswith("N"):
+        return int(text[:-1])
+    if text.endswith("M"):
+        return float(text[:-1])
+    if "/" in text:
+        a, b = text.split("/")
+        return int(a) / int(b)
+    if "." in text or "e" in text or "E" in text:
+        return float(text)
+    return int(text)
+
+
+def _freeze(x: Any) -> Any:
+    if isinstance(x, list):
+        return tuple(_freeze(e) for e in x)
+    if isinstance(x, dict):
+        return tuple(sorted(((_freeze(k), _freeze(v)) for k, v in x.items()), key=repr))
+    if isinstance(x, set):
+        return frozenset(x)
+    return x
+
+
+def iter_forms(text: str) -> Iterator[tuple[int, Any]]:
+    """Yield (line, value) for each top-level form in `text`."""
+    pos = 0
+    line = 1
+    n = len(text)
+    stack: list[tuple[str, list[Any], int]] = []  # (opener, items, line)
+    discard_depth: list[int] = []  # stack sizes at which a #_ is pending
+    match = _TOKEN.match
+    form_line = 1
+
+    def emit(value: Any) -> tuple[bool, Any]:
+        """Attach a finished value; returns (top_level_done, value)."""
+        if discard_depth and discard_depth[-1] == len(stack):
+            discard_depth.pop()
+            return False, None
+        if stack:
+            stack[-1][1].append(value)
+            return False, None
+        return True, value
+
+    while pos < n:
+        m = match(text, pos)
+        if m is None:
+            raise EdnError(line, f"unexpected character {text[pos]!r}")
+        kind = m.lastgroup
+        tok = m.group()
+        start_line = line
+        line += tok.count("\n")
+        pos = m.end()
+        if kind == "ws":
+            continue
+        if not stack and not (discard_depth and discard_depth[-1] == 0):
+            form_line = start_line
+        if kind == "open":
+            stack.append((tok, [], start_line))
+            continue
+        if kind == "discard":
+            discard_depth.append(len(stack))
+            continue
+        if kind == "tag":
+            continue  # the tagged value follows; keep it, drop the tag
+        if kind == "close":
+            if not stack:
+                raise EdnError(start_line, f"unmatched {tok!r}")
+            opener, items, open_line = stack.pop()
+            if _CLOSERS[opener] != tok:
+                raise EdnError(start_line, f"{tok!r} closes {opener!r} opened on line {open_line}")
+            if opener == "{":
+                if len(items) % 2:
+                    raise EdnError(open_line, "map literal has an odd number of forms")
+                it = iter(items)
+                value: Any = {_freeze(k): v for k, v in zip(it, it, strict=True)}
+            elif opener == "#{":
+                value = {_freeze(e) for e in items}
+            else:
+                value = items
+        elif kind == "str":
+            value = _unescape(tok[1:-1])
+        elif kind == "num":
+            value = _number(tok)
+        elif kind == "kw":
+            value = tok.lstrip(":")
+        elif kind == "char":
+            body = tok[1:]
+            value = _CHARS.get(body, chr(int(body[1:], 16)) if len(body) == 5 and body[0] == "u" else body)
+        else:  # symbol
+            value = {"nil": None, "true": True, "false": False}.get(tok, tok)
+            if tok.startswith('"'):
+                raise EdnError(start_line, "unterminated string")
+        done, v = emit(value)
+        if done:
+            yield form_line, v
+    if stack:
+        opener, _, open_line = stack[-1]
+        raise EdnError(open_line, f"{opener!r} is never closed (file ends first)")
+    if discard_depth:
+        raise EdnError(line, "#_ with nothing after it")
+
+
+def loads_all(text: str) -> list[Any]:
+    """Every top-level form of `text`."""
+    return [v for _, v in iter_forms(text)]
