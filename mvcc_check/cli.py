@@ -1,0 +1,27 @@
+"""Command line: a thin layer over the core. Parses options, calls the core,
+renders, and maps domain errors to exit codes (see EXIT_CODES)."""
+
+from __future__ import annotations
+
+import click
+
+EXIT_CODES = {
+    0: "valid under every requested model",
+    1: "some requested model is violated (anomalies found)",
+    2: "unusable input or usage",
+    3: "undecided",
+}
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="mvcc-check")
+def main() -> None:
+    """Find isolation anomalies in transaction histories.
+
+    Exit codes: 0 valid, 1 anomalies the claimed model forbids,
+    2 unusable input or usage, 3 undecided.
+    """
+
+
+# Subcommands are registered here, one module each under mvcc_check/commands/.
+# --- commands ---
