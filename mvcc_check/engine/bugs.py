@@ -1,0 +1,72 @@
+"""Deliberate engine faults (`--bug NAME`), each of which a correct checker must catch.
+
+Each bug names the level it breaks (the level `run --bug` uses unless
+`--isolation` says otherwise) and the anomalies it is expected to produce
+against that level's claim.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Bug:
+    name: str
+    level: str
+    doc: str
+    expect: tuple[str, ...]  # anomaly types it typically produces (any one suffices)
+
+
+BUGS: dict[str, Bug] = {
+    b.name: b
+    for b in (
+        Bug(
+            "skip-first-updater",
+            "snapshot-isolation",
+            "skip the first-updater-wins check: a write to a concurrently updated key "
+            "goes ahead on the latest version",
+            ("lost-update", "G-single"),
+        ),
+        Bug(
+            "skip-dangerous-structure",
+            "serializable",
+            "skip SSI's dangerous-structure check: serializable degrades to snapshot isolation",
+            ("G2-item",),
+        ),
+        Bug(
+            "read-aborted",
+            "read-committed",
+            "a read may see a version written by a transaction that aborted",
+            ("G1a",),
+        ),
+        Bug(
+            "dirty-read",
+            "read-committed",
+            "reads ignore the snapshot and see uncommitted versions",
+            ("G1a", "G1b", "G1c"),
+        ),
+        Bug(
+            "stale-snapshot",
+            "snapshot-isolation",
+            "the read view is a snapshot from two commits ago, while conflict checks "
+            "use the transaction's real snapshot",
+            ("G-single", "G2-item"),
+        ),
+        Bug(
+            "early-lock-release",
+            "serializable-2pl",
+            "release a shared lock right after the read instead of at commit (not two-phase)",
+            ("G-single", "G2-item"),
+        ),
+    )
+}
+
+BUG_NAMES = tuple(BUGS)
+
+
+def get_bug(name: str) -> Bug:
+    try:
+        return BUGS[name]
+    except KeyError:
+        raise ValueError(f"unknown bug {name!r} (expected one of {', '.join(BUG_NAMES)})") from None

@@ -1,0 +1,204 @@
+"""The seeded scheduler: clients interleave step by step over one engine, and every op is recorded.
+
+Each client (an Elle process) runs one transaction at a time, taken from a
+shared queue. A step is one of: begin (records the `invoke`), one micro-op,
+or the end (commit, a voluntary rollback, or a crash). At every step the
+scheduler picks one runnable client at random (seeded); a client blocked on
+a lock is not runnable until the transaction holding the lock finishes. An
+engine abort (deadlock victim, serialization failure) ends the transaction
+with `fail`. A crash before commit, or after commit but before the client
+learns the outcome, records `info`, and the client continues as a new process
+(process + clients), as in Jepsen.
+
+Time is logical: the step number. The same transactions, options and seed
+give a byte-identical history.
+
+`choices`, when given, replaces the random picks: at step i the scheduler
+runs runnable client `choices[i] % len(runnable)`, and the first runnable
+one once the list runs out. The picks actually made are returned in
+`RunResult.schedule`, so a run can be replayed or shrunk.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mvcc_check.engine.store import BLOCKED, Abort, Engine
+from mvcc_check.history.recorder import HistoryRecorder
+from mvcc_check.workload import TxnGenerator, WorkloadSpec
+
+
+@dataclass
+class RunResult:
+    """What one engine run produced."""
+
+    ops: list[dict[str, Any]]  # the recorded history (Elle op maps); empty if not kept
+    stats: dict[str, int]
+    schedule: list[int]  # the scheduler's picks (index into the runnable list)
+    trace: list[tuple[int, int, str]] | None = None  # (time, process, event) when traced
+    txns: list[list[list[Any]]] = field(default_factory=list)  # the transactions run
+
+
+class _Client:
+    __slots__ = ("process", "txn", "mops", "out", "pos")
+
+    def __init__(self, process: int) -> None:
+        self.process = process
+        self.txn: Any = None
+        self.mops: list[list[Any]] = []
+        self.out: list[list[Any]] = []
+        self.pos = 0
+
+
+def _fmt_mop(m: Sequence[Any]) -> str:
+    f, k, v = m
+    if f == "r":
+        return f"r {k} -> {v!r}"
+    return f"{f} {k} {v!r}"
+
+
+def run_engine(
+    level: str,
+    spec: WorkloadSpec,
+    *,
+    txns: Iterable[list[list[Any]]] | None = None,
+    bugs: Sequence[str] = (),
+    seed: int | None = None,
+    recorder: HistoryRecorder | None = None,
+    choices: Sequence[int] | None = None,
+    rollback_rate: float = 0.02,
+    crash_rate: float = 0.0,
+    trace: bool = False,
+    vacuum_every: int = 64,
+) -> RunResult:
+    """Run `spec`'s transactions (or `txns`) over a fresh engine; record into `recorder`.
+
+    `seed` seeds the scheduler (default: `spec.seed`). `rollback_rate` is
+    the probability that a client rolls back instead of committing;
+    `crash_rate` the probability that it crashes at its commit instead.
+    """
+    engine = Engine(level, workload=spec.workload, bugs=tuple(bugs), vacuum_every=vacuum_every)
+    seed = spec.seed if seed is None else seed
+    rnd = random.Random(seed).random  # the scheduler's picks
+    frnd = random.Random(f"faults-{seed}").random  # rollbacks and crashes, apart from the picks
+    own_recorder = recorder is None
+    rec = HistoryRecorder() if own_recorder else recorder
+    assert rec is not None
+    txn_list: list[list[list[Any]]] = list(txns) if txns is not None else list(TxnGenerator(spec))
+    queue = iter(txn_list)
+    nclients = spec.clients
+    clients = [_Client(p) for p in range(nclients)]
+    runnable = list(range(nclients))
+    schedule: list[int] = []
+    tr: list[tuple[int, int, str]] | None = [] if trace else None
+    append = spec.workload == "list-append"
+    fault = rollback_rate > 0 or crash_rate > 0
+    nchoices = -1 if choices is None else len(choices)
+    record = rec.record
+    sched_append = schedule.append
+    step = 0
+
+    def wake(woken: list[Any]) -> None:
+        for w in woken:
+            ci = w.client
+            if ci not in runnable:
+                runnable.append(ci)
+
+    while runnable:
+        n = len(runnable)
+        if nchoices < 0:
+            pick = int(rnd() * n)
+        elif step < nchoices:
+            pick = choices[step] % n  # type: ignore[index]
+        else:
+            pick = 0
+        sched_append(pick)
+        step += 1
+        ci = runnable[pick]
+        c = clients[ci]
+        t = c.txn
+        if t is None:
+            mops = next(queue, None)
+            if mops is None:
+                runnable.pop(pick)
+                continue
+            t = engine.begin()
+            t.client = ci
+            c.txn = t
+            c.mops = mops
+            c.out = [[f, k, v] for f, k, v in mops]
+            c.pos = 0
+            record("invoke", c.process, mops, step)
+            if tr is not None:
+                tr.append((step, c.process, "begin"))
+            continue
+        pos = c.pos
+        mops = c.mops
+        try:
+            if pos < len(mops):
+                f, k, v = mops[pos]
+                if f == "r":
+                    r = engine.read(t, k)
+                    if r is BLOCKED:
+                        runnable.pop(pick)
+                        if tr is not None:
+                            tr.append((step, c.process, f"r {k}: waits for a lock"))
+                        continue
+                    if append:
+                        r = [] if r is None else list(r)
+                    c.out[pos][2] = r
+                else:
+                    r = engine.write(t, k, v)
+                    if r is BLOCKED:
+                        runnable.pop(pick)
+                        if tr is not None:
+                            tr.append((step, c.process, f"{f} {k} {v!r}: waits for a lock"))
+                        continue
+                c.pos = pos + 1
+                if tr is not None:
+                    tr.append((step, c.process, _fmt_mop(c.out[pos])))
+                continue
+            # The end of the transaction.
+            if fault:
+                x = frnd()
+                if x < rollback_rate:
+                    wake(engine.abort(t))
+                    record("fail", c.process, mops, step)
+                    if tr is not None:
+                        tr.append((step, c.process, "rollback (fail)"))
+                    c.txn = None
+                    continue
+                if x < rollback_rate + crash_rate:
+                    # Crash: half the time before the commit reaches the engine, half after.
+                    if frnd() < 0.5:
+                        wake(engine.abort(t))
+                        what = "crash before commit (info)"
+                    else:
+                        wake(engine.commit(t))
+                        what = "crash after commit (info)"
+                    record("info", c.process, mops, step)
+                    if tr is not None:
+                        tr.append((step, c.process, what))
+                    c.txn = None
+                    c.process += nclients
+                    continue
+            wake(engine.commit(t))
+            record("ok", c.process, c.out, step)
+            if tr is not None:
+                tr.append((step, c.process, "commit (ok)"))
+            c.txn = None
+        except Abort as e:
+            wake(e.woken)
+            record("fail", c.process, mops, step)
+            if tr is not None:
+                tr.append((step, c.process, f"aborted: {e.reason} (fail)"))
+            c.txn = None
+    if any(c.txn is not None for c in clients):  # pragma: no cover - would be an engine bug
+        raise RuntimeError("scheduler stalled: every remaining client waits for a lock")
+    ops = rec.ops
+    if own_recorder:
+        rec.close()
+    return RunResult(ops=ops, stats=engine.stats(), schedule=schedule, trace=tr, txns=txn_list)
