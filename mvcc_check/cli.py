@@ -25,3 +25,6 @@ def main() -> None:
 
 # Subcommands are registered here, one module each under mvcc_check/commands/.
 # --- commands ---
+from mvcc_check.commands.check import check_command  # noqa: E402
+
+main.add_command(check_command)

@@ -1,0 +1,1 @@
+"""The pure core: dependency inference, cycle search, and model judgement."""

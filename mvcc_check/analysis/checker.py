@@ -1,0 +1,308 @@
+"""check(): history in, verdict out. Pure: no printing, no exiting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mvcc_check.analysis import list_append, models, rw_register
+from mvcc_check.analysis.cycles import Component, CycleFinder, cycle_specs
+from mvcc_check.analysis.graph import DATA, PROCESS, REALTIME, RW, WR, WW, DependencyGraph
+from mvcc_check.analysis.inference import Inference
+from mvcc_check.analysis.order import process_edges, realtime_edges
+from mvcc_check.errors import HistoryError, OptionError
+from mvcc_check.history.readers import History
+from mvcc_check.history.txns import Txn, TxnHistory, build_txns
+
+WORKLOADS = ("list-append", "rw-register")
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """What to check. `models` must all hold for the history to be valid."""
+
+    models: tuple[str, ...] = ("strict-serializable",)
+    workload: str | None = None  # detected from the micro-ops when None
+    anomalies: tuple[str, ...] = ()  # further anomalies to forbid (Elle's :anomalies)
+    wfr_keys: bool = False
+    sequential_keys: bool = False
+    linearizable_keys: bool = False
+
+
+@dataclass
+class Result:
+    """A verdict with elle-cli's fields, plus what the report needs."""
+
+    valid: bool | str  # True, False or "unknown"
+    anomaly_types: list[str]
+    anomalies: dict[str, Any]
+    not_: list[str]
+    also_not: list[str]
+    source: str = ""
+    workload: str = ""
+    models: tuple[str, ...] = ()
+    stats: dict[str, int] = field(default_factory=dict)
+    all_anomaly_types: list[str] = field(default_factory=list)  # found, reportable or not
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"valid?": self.valid}
+        if self.anomaly_types:
+            out["anomaly-types"] = self.anomaly_types
+            out["anomalies"] = self.anomalies
+            out["not"] = self.not_
+            out["also-not"] = self.also_not
+        return out
+
+
+def detect_workload(th: TxnHistory) -> str:
+    """list-append if anything appends or reads a list, rw-register if anything writes."""
+    appends = writes = list_reads = scalar_reads = None
+    for t in th.txns:
+        for f, _, v in t.mops:
+            if f == "append":
+                appends = appends or t
+            elif f == "w":
+                writes = writes or t
+            elif isinstance(v, list):
+                list_reads = list_reads or t
+            elif v is not None:
+                scalar_reads = scalar_reads or t
+    if appends and writes:
+        raise HistoryError(
+            th.source,
+            f"op index {writes.op.index}",
+            f"mixed workloads: writes (w) here and appends at op index {appends.op.index}",
+        )
+    if appends or list_reads:
+        return "list-append"
+    if writes or scalar_reads:
+        return "rw-register"
+    return "list-append"
+
+
+def check(history: History, options: CheckOptions = CheckOptions()) -> Result:
+    """Judge one history against the requested consistency models."""
+    models.validate_models(options.models)
+    if options.workload is not None and options.workload not in WORKLOADS:
+        raise OptionError(f"unknown workload {options.workload!r} (expected {' or '.join(WORKLOADS)})")
+    th = build_txns(history)
+    workload = options.workload or detect_workload(th)
+    if workload == "list-append":
+        inf = list_append.infer(th)
+    else:
+        sources = rw_register.VersionSources(options.wfr_keys, options.sequential_keys, options.linearizable_keys)
+        inf = rw_register.infer(th, sources)
+
+    prohibited = models.prohibited_anomalies(options.models) | models.anomalies_implying(options.anomalies)
+    reportable = prohibited | models.UNKNOWN_ANOMALIES
+    extra = _extra_relation(reportable)
+    if extra == REALTIME:
+        realtime_edges(th.txns, inf.edges)
+    elif extra == PROCESS:
+        process_edges(th.txns, inf.edges)
+    graph = inf.edges.build(len(th.txns))
+
+    found: dict[str, Any] = dict(inf.anomalies)
+    if graph.edge_count == 0:
+        found["empty-transaction-graph"] = True
+    cycles, comps = find_cycles(graph, th.txns, inf, extra)
+    for name, items in cycles.items():
+        found.setdefault(name, []).extend(items)
+    for name, record in cycle_exists(graph, found, extra).items():
+        found[name] = [record]
+
+    bad = {k: v for k, v in found.items() if k in prohibited}
+    shown = {k: v for k, v in found.items() if k in reportable}
+    not_, also_not = models.boundary(found.keys())
+    if not shown:
+        valid: bool | str = True
+    elif bad:
+        valid = False
+    else:
+        valid = "unknown"
+    stats = {
+        "ops": len(history.ops),
+        "txns": len(th.txns),
+        "ok": sum(1 for t in th.txns if t.status == "ok"),
+        "info": sum(1 for t in th.txns if t.status == "info"),
+        "fail": sum(1 for t in th.txns if t.status == "fail"),
+        "edges": graph.edge_count,
+        "sccs": comps,
+    }
+    return Result(
+        valid=valid,
+        anomaly_types=sorted(shown),
+        anomalies={k: shown[k] for k in sorted(shown)},
+        not_=not_ if shown else [],
+        also_not=also_not if shown else [],
+        source=history.source,
+        workload=workload,
+        models=tuple(options.models),
+        stats=stats,
+        all_anomaly_types=sorted(found),
+    )
+
+
+def _extra_relation(reportable: frozenset[str] | set[str]) -> int:
+    """Realtime edges when any realtime anomaly matters (they cover process order), else process edges."""
+    if any(a.endswith("-realtime") for a in reportable):
+        return REALTIME
+    if any(a.endswith("-process") for a in reportable):
+        return PROCESS
+    return 0
+
+
+def find_cycles(graph: DependencyGraph, txns: list[Txn], inf: Inference, extra: int) -> tuple[dict[str, list], int]:
+    """Shortest cycle of each type in each component, skipping types already implied."""
+    out: dict[str, list] = {}
+    comps = graph.sccs()
+    if not comps:
+        return out, 0
+    labels = np.full(graph.n, -1, np.int64)
+    for i, nodes in enumerate(comps):
+        labels[nodes] = i
+    ls, ld = labels[graph.src], labels[graph.dst]
+    internal = np.flatnonzero((ls == ld) & (ls >= 0))
+    order = internal[np.argsort(ls[internal], kind="stable")]
+    bounds = np.searchsorted(ls[order], np.arange(len(comps) + 1))
+    specs = cycle_specs(extra)
+    for i, nodes in enumerate(comps):
+        sel = order[bounds[i] : bounds[i + 1]]
+        local = {int(g): j for j, g in enumerate(nodes.tolist())}
+        to_local = np.vectorize(local.__getitem__, otypes=[np.int64])
+        comp = Component(nodes, to_local(graph.src[sel]), to_local(graph.dst[sel]), graph.rel[sel])
+        finder = CycleFinder(comp)
+        implied: set[str] = set()
+        for spec in specs:
+            if spec.name in implied:
+                continue
+            steps = finder.shortest(spec)
+            if steps is None:
+                continue
+            implied |= models.implied_anomalies([spec.name])
+            glob = [(int(nodes[a]), int(nodes[b]), rel) for a, b, rel in steps]
+            if spec.extra == REALTIME:
+                glob = shortcut_realtime(glob, spec, txns)
+            out.setdefault(spec.name, []).append(explain_cycle(spec.name, glob, txns, inf))
+    return out, len(comps)
+
+
+def shortcut_realtime(steps: list[tuple[int, int, int]], spec, txns: list[Txn]) -> list[tuple[int, int, int]]:
+    """Shorten a cycle by replacing runs of steps with one realtime step where the
+    run's first transaction completed before its last began.
+
+    Realtime edges are stored as a transitive reduction (to stay near-linear),
+    so a search over them finds long chains; every completed-before pair is
+    still a genuine realtime dependency, and the shortened cycle must still be
+    of the type searched (the anchor step is kept).
+    """
+
+    def before(a: int, b: int) -> bool:
+        ta, tb = txns[a], txns[b]
+        return ta.status == "ok" and ta.completed_at is not None and ta.completed_at < tb.invoked_at
+
+    def accepted(rels: list[int]) -> bool:
+        q = spec.start_state()
+        for r in rels[1:]:
+            q = spec.step(q, r)
+            if q < 0:
+                return False
+        return spec.accepts(q)
+
+    changed = True
+    while changed and len(steps) > 2:
+        changed = False
+        m = len(steps)
+        for i in range(1, m):
+            a = steps[i][0]
+            for j in range(m, i + 1, -1):  # replace steps i..j-1 (j == m closes at the start)
+                b = steps[j][0] if j < m else steps[0][0]
+                if a == b or not before(a, b):
+                    continue
+                candidate = [*steps[:i], (a, b, REALTIME), *steps[j:]]
+                if accepted([r for _, _, r in candidate]):
+                    steps = candidate
+                    changed = True
+                    break
+            if changed:
+                break
+    return steps
+
+
+def explain_cycle(name: str, steps: list[tuple[int, int, int]], txns: list[Txn], inf: Inference) -> dict[str, Any]:
+    """Elle's cycle record: the ops around the cycle and one typed step per edge."""
+    ops = [txns[a].op.to_json() for a, _, _ in steps]
+    ops.append(ops[0])
+    return {"cycle": ops, "steps": [explain_step(a, b, rel, txns, inf) for a, b, rel in steps], "type": name}
+
+
+def explain_step(a: int, b: int, rel: int, txns: list[Txn], inf: Inference) -> dict[str, Any]:
+    ta, tb = txns[a], txns[b]
+    if rel == REALTIME:
+        return {"type": "realtime", "a'": ta.op.to_json(), "b": tb.invoke.to_json()}
+    if rel == PROCESS:
+        return {"type": "process", "process": ta.process, "a'": ta.op.to_json(), "b": tb.invoke.to_json()}
+    step = inf.explainer.explain(a, b, rel)
+    if step is None:
+        raise AssertionError(f"no explanation for edge {a} -> {b} ({rel}); this is a bug in mvcc-check")
+    return step
+
+
+def cycle_exists(graph: DependencyGraph, found: dict[str, Any], extra: int) -> dict[str, Any]:
+    """Model-level fallback (Elle's *-cycle-exists): a cycle forbidden by a model whose
+    violation no named anomaly already shows. Decided by SCCs alone, so always definite."""
+    specs: list[tuple[str, int, bool]] = [  # (model, relations, rw only after a non-rw step)
+        ("PL-1", WW, False),
+        ("PL-2", WW | WR, False),
+        ("PL-SI", WW | WR | RW, True),
+        ("PL-3", DATA, False),
+    ]
+    if extra == PROCESS:
+        specs += [
+            ("strong-session-PL-1", WW | PROCESS, False),
+            ("strong-session-PL-2", WW | WR | PROCESS, False),
+            ("strong-session-snapshot-isolation", DATA | PROCESS, True),
+            ("strong-session-serializable", DATA | PROCESS, False),
+        ]
+    elif extra == REALTIME:
+        specs += [
+            ("strong-PL-1", WW | REALTIME, False),
+            ("strong-PL-2", WW | WR | REALTIME, False),
+            ("strong-snapshot-isolation", DATA | REALTIME, True),
+            ("PL-SS", DATA | REALTIME, False),
+        ]
+    ruled_out = models.anomalies_to_impossible_models(k for k in found if not k.endswith("-cycle-exists"))
+    out: dict[str, Any] = {}
+    for model, mask, extension in specs:
+        if model in ruled_out:
+            continue
+        g = _extension(graph, mask) if extension else graph.select(mask)
+        sccs = g.sccs()
+        if sccs:
+            smallest = min(sccs, key=len)
+            name = f"{models.friendly(model) if model.startswith('strong') else model}-cycle-exists"
+            out[name] = {"type": name, "not": models.friendly(model), "scc-size": len(smallest),
+                         "scc": sorted(int(x) for x in smallest)}
+            ruled_out |= models.impossible_models([model])
+    return out
+
+
+def _extension(graph: DependencyGraph, mask: int) -> DependencyGraph:
+    """Non-rw edges, plus x -> z for each non-rw edge x -> y followed by an rw edge y -> z."""
+    plain = graph.select(mask & ~RW)
+    rw = graph.select(RW)
+    if plain.edge_count == 0 or rw.edge_count == 0:
+        return plain
+    order = np.argsort(rw.src, kind="stable")
+    rs, rd = rw.src[order], rw.dst[order]
+    lo = np.searchsorted(rs, plain.dst, "left")
+    hi = np.searchsorted(rs, plain.dst, "right")
+    counts = hi - lo
+    xs = np.repeat(plain.src, counts)
+    starts = np.repeat(lo, counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
+    zs = rd[starts]
+    src = np.concatenate([plain.src, xs])
+    dst = np.concatenate([plain.dst, zs])
+    return DependencyGraph.from_arrays(graph.n, src, dst, np.ones(len(src), np.int8))

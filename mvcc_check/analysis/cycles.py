@@ -1,0 +1,366 @@
+"""Typed cycle search inside strongly connected components.
+
+A cycle anomaly is a closed walk in the dependency graph whose steps each
+carry one relation chosen from the edge's relations (an edge T1 -> T2 may be
+both ww and rw; a cycle may use it as either). The types follow Adya and
+Elle:
+
+  G0             ww steps only
+  G1c            ww and wr steps, at least one wr
+  G-single-item  ww/wr steps and exactly one rw
+  G-nonadjacent-item  two or more rw steps, no two adjacent (cyclically)
+  G2-item        two or more rw steps, some two adjacent
+
+and a `-process` / `-realtime` variant of each that may also use process or
+realtime steps and uses at least one.
+
+Whether each type exists is decided exactly, with no time limit:
+
+- G0, G1c and G2-item by strongly connected components of the allowed
+  relations (inside one component any set of edges lies on one closed walk);
+- G-nonadjacent by components of the "extension" graph, whose edges are
+  non-rw steps and (non-rw step; rw step) pairs (Cerone & Gotsman 2016);
+- G-single by reachability from each rw edge's target back to its source
+  over non-rw steps, pruned by the topological order of that graph's
+  components (a path can only visit components between its two ends).
+
+Witnesses are found by breadth-first search over (transaction, automaton
+state) pairs from each candidate anchor edge, keeping the shortest; after the
+first witness, further anchors are searched only up to the best length so
+far, within a work budget proportional to the component's size. The cycle
+reported is the shortest found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
+
+from mvcc_check.analysis.graph import REALTIME, RW, WR, WW
+
+# Automaton state bits.
+_RW2 = 1  # two or more rw steps
+_LAST_RW = 2  # the previous step was rw
+_ADJ = 4  # two adjacent rw steps seen
+_SEEN_X = 8  # a process/realtime step seen
+
+
+@dataclass(frozen=True)
+class CycleSpec:
+    name: str
+    anchor: int  # relation of the first step
+    allowed: int  # relations every other step may use
+    rw_rule: str  # "none" | "one" | "nonadjacent" | "adjacent"
+    extra: int = 0  # PROCESS or REALTIME: at least one step must be one
+
+    def start_state(self) -> int:
+        q = _LAST_RW if self.anchor == RW else 0
+        if self.extra and self.anchor & self.extra:
+            q |= _SEEN_X
+        return q
+
+    def step(self, q: int, rel: int) -> int:
+        """Next state after a step of relation rel, or -1 if the step is not allowed."""
+        if rel == RW:
+            rule = self.rw_rule
+            if rule == "nonadjacent":
+                return -1 if q & _LAST_RW else q | _RW2 | _LAST_RW
+            if rule == "adjacent":
+                return q | _RW2 | _LAST_RW | (_ADJ if q & _LAST_RW else 0)
+            return -1
+        q &= ~_LAST_RW
+        if rel & self.extra:
+            q |= _SEEN_X
+        return q
+
+    def accepts(self, q: int) -> bool:
+        """May the walk close here (the anchor step comes next)?"""
+        if self.extra and not q & _SEEN_X:
+            return False
+        if self.rw_rule == "nonadjacent":
+            return bool(q & _RW2) and not q & _LAST_RW
+        if self.rw_rule == "adjacent":
+            return bool(q & _RW2) and bool(q & (_ADJ | _LAST_RW))
+        return True
+
+
+def _base_specs() -> list[CycleSpec]:
+    return [
+        CycleSpec("G0", WW, WW, "none"),
+        CycleSpec("G1c", WR, WW | WR, "none"),
+        CycleSpec("G-single-item", RW, WW | WR, "one"),
+        CycleSpec("G-nonadjacent-item", RW, WW | WR | RW, "nonadjacent"),
+        CycleSpec("G2-item", RW, WW | WR | RW, "adjacent"),
+    ]
+
+
+def cycle_specs(extra: int) -> list[CycleSpec]:
+    """Specs in search order: data-only types first, then the extra-edge variant."""
+    specs = _base_specs()
+    if not extra:
+        return specs
+    suffix = "-realtime" if extra == REALTIME else "-process"
+    variants = []
+    for s in specs:
+        anchor = extra if s.name == "G0" else s.anchor
+        variants.append(CycleSpec(s.name + suffix, anchor, s.allowed | extra, s.rw_rule, extra))
+    return specs + variants
+
+
+@dataclass
+class Component:
+    """One strongly connected component, with local node numbers."""
+
+    nodes: np.ndarray  # global ids
+    src: np.ndarray  # local
+    dst: np.ndarray  # local
+    rel: np.ndarray
+
+    def __post_init__(self) -> None:
+        n = len(self.nodes)
+        self.n = n
+        out: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+        for a, b, r in zip(self.src.tolist(), self.dst.tolist(), self.rel.tolist(), strict=True):
+            out[a].append((b, r))
+        self.out = out
+
+    def sub_components(self, mask: int) -> np.ndarray:
+        """Labels of the strongly connected components over edges with a relation in mask."""
+        keep = (self.rel & mask) != 0
+        m = csr_matrix(
+            (np.ones(int(keep.sum()), np.int8), (self.src[keep], self.dst[keep])), shape=(self.n, self.n)
+        )
+        _, labels = connected_components(m, directed=True, connection="strong")
+        return labels
+
+
+Step = tuple[int, int, int]  # (from local, to local, relation bit)
+
+
+def _bits(rel: int) -> Iterable[int]:
+    b = 1
+    while b <= rel:
+        if rel & b:
+            yield b
+        b <<= 1
+
+
+class CycleFinder:
+    """Finds the shortest cycle of each type in one component."""
+
+    def __init__(self, comp: Component, budget: int | None = None) -> None:
+        self.c = comp
+        self.budget = budget if budget is not None else max(200_000, 40 * (len(comp.src) + comp.n))
+        self.work = 0
+
+    # -- existence -------------------------------------------------------
+    def _anchors(self, spec: CycleSpec) -> list[tuple[int, int]]:
+        """Anchor edges (u, v) through which a cycle of this type is known to pass; [] if none exists."""
+        c = self.c
+        src, dst, rel = c.src, c.dst, c.rel
+        if spec.rw_rule in ("none", "adjacent"):
+            lab = c.sub_components(spec.allowed)
+            internal = lab[src] == lab[dst]
+            ok_labels = None
+            if spec.extra:
+                xs = internal & ((rel & spec.extra) != 0)
+                ok_labels = set(lab[src[xs]].tolist())
+            cand = internal & ((rel & spec.anchor) != 0)
+            if spec.rw_rule == "adjacent":
+                # rw edge a -> b such that b has an rw edge out inside the same component
+                rw_int = internal & ((rel & RW) != 0)
+                has_rw_out = np.zeros(c.n, bool)
+                has_rw_out[src[rw_int]] = True
+                cand = rw_int & has_rw_out[dst]
+            idx = np.flatnonzero(cand)
+            if ok_labels is not None:
+                idx = [i for i in idx.tolist() if lab[src[i]] in ok_labels]
+            else:
+                idx = idx.tolist()
+            return [(int(src[i]), int(dst[i])) for i in idx]
+        if spec.rw_rule == "nonadjacent":
+            return self._nonadjacent_anchors(spec)
+        return self._single_anchors(spec)
+
+    def _nonadjacent_anchors(self, spec: CycleSpec) -> list[tuple[int, int]]:
+        c = self.c
+        plain = spec.allowed & ~RW
+        ps, pd = [], []
+        comp_s, comp_d, comp_rw = [], [], []
+        rw_out: list[list[int]] = [[] for _ in range(c.n)]
+        for a in range(c.n):
+            for b, r in c.out[a]:
+                if r & plain:
+                    ps.append(a)
+                    pd.append(b)
+                if r & RW:
+                    rw_out[a].append(b)
+        for a, b in zip(ps, pd, strict=True):
+            for z in rw_out[b]:
+                comp_s.append(a)
+                comp_d.append(z)
+                comp_rw.append((b, z))
+        if not comp_s:
+            return []
+        s = np.array(ps + comp_s, np.int64)
+        d = np.array(pd + comp_d, np.int64)
+        m = csr_matrix((np.ones(len(s), np.int8), (s, d)), shape=(c.n, c.n))
+        _, lab = connected_components(m, directed=True, connection="strong")
+        ok_labels = None
+        if spec.extra:
+            xs = [(a, b) for a in range(c.n) for b, r in c.out[a] if r & spec.extra]
+            ok_labels = {lab[a] for a, b in xs if lab[a] == lab[b]}
+        anchors: dict[tuple[int, int], None] = {}
+        for (a, z), edge in zip(zip(comp_s, comp_d, strict=True), comp_rw, strict=True):
+            if lab[a] == lab[z] and (ok_labels is None or lab[a] in ok_labels):
+                anchors[edge] = None
+        return list(anchors)
+
+    def _single_anchors(self, spec: CycleSpec) -> list[tuple[int, int]]:
+        """rw edges u -> v with a path v ~> u over non-rw steps (using an extra step if required)."""
+        c = self.c
+        plain = spec.allowed & ~RW
+        succ = [[b for b, r in c.out[a] if r & plain] for a in range(c.n)]
+        order = _tarjan_order(c.n, succ)
+        found = []
+        for u in range(c.n):
+            for v, r in c.out[u]:
+                if not r & RW or order[v] < order[u]:
+                    continue
+                if order[v] == order[u] and not spec.extra:
+                    found.append((u, v))
+                    continue
+                if self._bfs(spec, u, v, limit=None, order=order) is not None:
+                    found.append((u, v))
+        return found
+
+    # -- witnesses --------------------------------------------------------
+    def _bfs(self, spec: CycleSpec, u: int, v: int, limit: int | None, order=None) -> list[Step] | None:
+        """Shortest path of steps from v back to u accepted by spec (after the anchor u -> v)."""
+        c = self.c
+        q0 = spec.start_state()
+        start = (v, q0)
+        if v == u and spec.accepts(q0):
+            return []
+        parent: dict[tuple[int, int], tuple[tuple[int, int], int] | None] = {start: None}
+        frontier = [start]
+        depth = 0
+        floor = order[u] if order is not None else None
+        allowed = spec.allowed
+        while frontier:
+            depth += 1
+            if limit is not None and depth > limit:
+                return None
+            nxt = []
+            for node, q in frontier:
+                self.work += 1
+                for b, r in c.out[node]:
+                    r &= allowed
+                    if not r or (floor is not None and order[b] < floor):
+                        continue
+                    for bit in _bits(r):
+                        q2 = spec.step(q, bit)
+                        if q2 < 0:
+                            continue
+                        key = (b, q2)
+                        if key in parent:
+                            continue
+                        parent[key] = ((node, q), bit)
+                        if b == u and spec.accepts(q2):
+                            return _unwind(parent, key)
+                        nxt.append(key)
+            frontier = nxt
+        return None
+
+    def shortest(self, spec: CycleSpec) -> list[Step] | None:
+        """The shortest cycle of this type found (None exactly when none exists).
+
+        Iterative deepening over all anchors finds the shortest cycle overall;
+        if the work budget runs out first, the first anchor is searched without
+        a bound, which always succeeds because anchors are known to lie on a
+        cycle of the type.
+        """
+        self.work = 0
+        anchors = self._anchors(spec)
+        if not anchors:
+            return None
+        limit = 1
+        while self.work <= self.budget and limit < self.c.n * 16:
+            for u, v in anchors:
+                path = self._bfs(spec, u, v, limit)
+                if path is not None:
+                    return [(u, v, spec.anchor), *path]
+                if self.work > self.budget:
+                    break
+            limit += 1
+        for u, v in anchors:
+            path = self._bfs(spec, u, v, None)
+            if path is not None:
+                return [(u, v, spec.anchor), *path]
+        raise AssertionError(f"{spec.name}: anchors known to lie on a cycle yielded none; a bug in mvcc-check")
+
+
+def _unwind(parent, key) -> list[Step]:
+    steps: list[Step] = []
+    while parent[key] is not None:
+        prev, bit = parent[key]
+        steps.append((prev[0], key[0], bit))
+        key = prev
+    steps.reverse()
+    return steps
+
+
+def _tarjan_order(n: int, succ: list[list[int]]) -> list[int]:
+    """For each node, its component's position in reverse topological order.
+
+    Tarjan emits components sinks first, so a path a ~> b implies
+    order[a] >= order[b], with equality exactly inside one component.
+    """
+    index = [-1] * n
+    low = [0] * n
+    on = [False] * n
+    comp = [-1] * n
+    stack: list[int] = []
+    counter = 0
+    emitted = 0
+    for root in range(n):
+        if index[root] >= 0:
+            continue
+        work = [(root, 0)]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on[root] = True
+        while work:
+            node, i = work[-1]
+            s = succ[node]
+            if i < len(s):
+                work[-1] = (node, i + 1)
+                nxt = s[i]
+                if index[nxt] < 0:
+                    index[nxt] = low[nxt] = counter
+                    counter += 1
+                    stack.append(nxt)
+                    on[nxt] = True
+                    work.append((nxt, 0))
+                elif on[nxt] and index[nxt] < low[node]:
+                    low[node] = index[nxt]
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                if low[node] < low[parent]:
+                    low[parent] = low[node]
+            if low[node] == index[node]:
+                while True:
+                    x = stack.pop()
+                    on[x] = False
+                    comp[x] = emitted
+                    if x == node:
+                        break
+                emitted += 1
+    return comp

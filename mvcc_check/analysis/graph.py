@@ -1,0 +1,119 @@
+"""A typed dependency graph over dense integer transaction ids.
+
+Edges are collected in flat arrays (source, target, relation bits) and
+coalesced with numpy, so the whole-history pass never builds a Python object
+per edge; strongly connected components come from scipy's csgraph.
+"""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
+
+WW = 1
+WR = 2
+RW = 4
+PROCESS = 8
+REALTIME = 16
+DATA = WW | WR | RW
+
+REL_NAMES = {WW: "ww", WR: "wr", RW: "rw", PROCESS: "process", REALTIME: "realtime"}
+
+
+def rel_names(bits: int) -> list[str]:
+    return [name for bit, name in REL_NAMES.items() if bits & bit]
+
+
+class EdgeBuilder:
+    """Collects edges; duplicates and self-edges are fine (coalesced/dropped later)."""
+
+    __slots__ = ("src", "dst", "rel")
+
+    def __init__(self) -> None:
+        self.src = array("q")
+        self.dst = array("q")
+        self.rel = array("b")
+
+    def add(self, a: int, b: int, rel: int) -> None:
+        if a != b:
+            self.src.append(a)
+            self.dst.append(b)
+            self.rel.append(rel)
+
+    def extend(self, other: EdgeBuilder) -> None:
+        self.src.extend(other.src)
+        self.dst.extend(other.dst)
+        self.rel.extend(other.rel)
+
+    def build(self, n: int) -> DependencyGraph:
+        return DependencyGraph.from_arrays(
+            n,
+            np.frombuffer(self.src, dtype=np.int64) if len(self.src) else np.zeros(0, np.int64),
+            np.frombuffer(self.dst, dtype=np.int64) if len(self.dst) else np.zeros(0, np.int64),
+            np.frombuffer(self.rel, dtype=np.int8) if len(self.rel) else np.zeros(0, np.int8),
+        )
+
+
+@dataclass
+class DependencyGraph:
+    """n nodes; unique (src, dst) pairs with OR-ed relation bits."""
+
+    n: int
+    src: np.ndarray
+    dst: np.ndarray
+    rel: np.ndarray
+
+    @classmethod
+    def from_arrays(cls, n: int, src: np.ndarray, dst: np.ndarray, rel: np.ndarray) -> DependencyGraph:
+        if len(src) == 0:
+            z = np.zeros(0, np.int64)
+            return cls(n, z, z.copy(), np.zeros(0, np.int8))
+        key = src.astype(np.int64) * n + dst.astype(np.int64)
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        rel = rel[order]
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        merged = np.bitwise_or.reduceat(rel, starts)
+        ukey = key[starts]
+        return cls(n, ukey // n, ukey % n, merged.astype(np.int8))
+
+    @property
+    def edge_count(self) -> int:
+        return len(self.src)
+
+    def select(self, mask: int) -> DependencyGraph:
+        """The edges carrying any relation in mask, with their bits cut to mask."""
+        bits = self.rel & mask
+        keep = bits != 0
+        return DependencyGraph(self.n, self.src[keep], self.dst[keep], bits[keep])
+
+    def sccs(self) -> list[np.ndarray]:
+        """Components that hold a cycle (two or more nodes, or a self-loop), largest first."""
+        if self.edge_count == 0:
+            return []
+        m = csr_matrix((np.ones(len(self.src), np.int8), (self.src, self.dst)), shape=(self.n, self.n))
+        count, labels = connected_components(m, directed=True, connection="strong")
+        sizes = np.bincount(labels, minlength=count)
+        cyclic = sizes > 1
+        loops = self.src[self.src == self.dst]
+        if len(loops):
+            cyclic[labels[loops]] = True
+        big = np.flatnonzero(cyclic)
+        if len(big) == 0:
+            return []
+        order = np.argsort(labels, kind="stable")
+        sorted_labels = labels[order]
+        out = []
+        for c in big:
+            lo = np.searchsorted(sorted_labels, c, "left")
+            hi = np.searchsorted(sorted_labels, c, "right")
+            out.append(order[lo:hi])
+        out.sort(key=len, reverse=True)
+        return out
+
+    def has_cycle(self) -> bool:
+        return bool(self.sccs())

@@ -1,0 +1,34 @@
+"""What every workload's inference returns: graph edges, anomalies, an explainer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from mvcc_check.analysis.graph import EdgeBuilder
+from mvcc_check.history.txns import Txn
+
+Anomaly = dict[str, Any]
+"""One anomaly record, JSON-ready, with elle-cli's keys (op, mop, writer, key, ...)."""
+
+
+class PairExplainer(Protocol):
+    def explain(self, a: int, b: int, rel: int) -> dict[str, Any] | None:
+        """Why transaction a precedes b by relation rel (one bit), or None if it does not."""
+
+
+@dataclass
+class Inference:
+    edges: EdgeBuilder
+    anomalies: dict[str, list[Anomaly]]
+    explainer: PairExplainer
+    notes: list[str] = field(default_factory=list)
+
+
+def op_json(t: Txn) -> dict[str, Any]:
+    return t.op.to_json()
+
+
+def in_graph(t: Txn) -> bool:
+    """Committed or indeterminate transactions are graph nodes; failed ones are not."""
+    return t.status != "fail"

@@ -1,0 +1,1 @@
+"""One click command per module; mvcc_check.cli registers them."""

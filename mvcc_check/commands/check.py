@@ -1,0 +1,91 @@
+"""`mvcc-check check`: judge recorded histories."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from rich.console import Console
+
+from mvcc_check.analysis.checker import WORKLOADS, CheckOptions, check
+from mvcc_check.analysis.models import validate_models
+from mvcc_check.errors import MvccCheckError
+from mvcc_check.history.readers import FORMATS, load_history
+from mvcc_check.report import exit_code_for, overall_exit_code, render_text
+from mvcc_check.report.json_report import dumps, result_json
+from mvcc_check.report.verdict import UNDECIDED, UNUSABLE
+
+
+def model_option(default: tuple[str, ...] | None = ("strict-serializable",)):
+    return click.option(
+        "--model",
+        "-m",
+        "models",
+        multiple=True,
+        default=default,
+        show_default=True,
+        help="Consistency model that must hold (repeatable): e.g. serializable, snapshot-isolation, "
+        "read-committed, strict-serializable, or Adya's PL-2, PL-SI, PL-3...",
+    )
+
+
+def output_option():
+    return click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True)
+
+
+@click.command("check")
+@click.argument("histories", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@model_option()
+@click.option("--workload", "-w", type=click.Choice(WORKLOADS), help="Default: detected from the micro-ops.")
+@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), help="Default: from the file extension.")
+@output_option()
+@click.option("--anomaly", "anomalies", multiple=True, help="Further anomaly to forbid (Elle's :anomalies).")
+@click.option("--wfr-keys", is_flag=True, help="rw-register: a write after a read in one txn follows that read.")
+@click.option("--sequential-keys", is_flag=True, help="rw-register: each key is sequentially consistent.")
+@click.option("--linearizable-keys", is_flag=True, help="rw-register: each key is linearizable.")
+@click.option("--examples", default=1, show_default=True, help="Explained examples per anomaly type (text).")
+def check_command(histories, models, workload, fmt, output, anomalies, wfr_keys, sequential_keys,
+                  linearizable_keys, examples) -> None:
+    """Check HISTORY files (Jepsen EDN, elle-cli JSON, or JSON Lines) for isolation anomalies.
+
+    Exit codes: 0 valid under every model, 1 a model is violated,
+    2 unusable input or usage, 3 undecided.
+    """
+    try:
+        validate_models(models)
+    except MvccCheckError as e:
+        raise click.UsageError(str(e)) from None
+    options = CheckOptions(
+        models=tuple(models),
+        workload=workload,
+        anomalies=tuple(anomalies),
+        wfr_keys=wfr_keys,
+        sequential_keys=sequential_keys,
+        linearizable_keys=linearizable_keys,
+    )
+    console = Console(highlight=False, soft_wrap=True)
+    codes = []
+    docs = []
+    for i, path in enumerate(histories):
+        try:
+            result = check(load_history(path, fmt), options)
+        except MvccCheckError as e:
+            click.echo(f"mvcc-check: {e}", err=True)
+            codes.append(UNUSABLE)
+            docs.append({"history": path, "valid?": "unknown", "error": str(e)})
+            continue
+        except Exception as e:  # a bug in mvcc-check: say so in one line, never pretend to a verdict
+            click.echo(f"mvcc-check: internal error while checking {path}: {type(e).__name__}: {e}", err=True)
+            codes.append(UNDECIDED)
+            docs.append({"history": path, "valid?": "unknown", "error": f"internal error: {e}"})
+            continue
+        codes.append(exit_code_for(result))
+        if output == "json":
+            docs.append(result_json(result))
+        else:
+            if i:
+                console.print()
+            render_text(result, console, examples=examples)
+    if output == "json":
+        sys.stdout.write(dumps(docs[0] if len(docs) == 1 else docs) + "\n")
+    sys.exit(overall_exit_code(codes))

@@ -1,0 +1,211 @@
+"""Plain-words report with rich: the verdict first, then each anomaly type with
+its count and one example explained step by step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from mvcc_check.analysis.checker import Result
+from mvcc_check.analysis.explain import DESCRIPTIONS
+
+MAX_CYCLE_STEPS_SHOWN = 12
+
+
+def render_text(result: Result, console: Console, examples: int = 1) -> None:
+    """Print the verdict, the models ruled out, and one explained example per anomaly type."""
+    s = result.stats
+    models = ", ".join(result.models)
+    if result.valid is True:
+        head = f"[bold green]VALID[/] under {models}"
+    elif result.valid is False:
+        head = f"[bold red]INVALID[/] under {models}"
+    else:
+        head = f"[bold yellow]UNDECIDED[/] under {models}"
+    console.print(f"[bold]{escape(result.source)}[/]: {head}")
+    console.print(
+        f"  {result.workload} history: {s.get('ok', 0)} committed, {s.get('info', 0)} indeterminate, "
+        f"{s.get('fail', 0)} failed transactions; {s.get('edges', 0)} dependency edges"
+    )
+    if result.not_:
+        line = f"  ruled out: [bold]{', '.join(result.not_)}[/]"
+        if result.also_not:
+            line += f" (and so the stronger {', '.join(result.also_not)})"
+        console.print(line)
+    for kind in result.anomaly_types:
+        items = result.anomalies[kind]
+        count = len(items) if isinstance(items, list) else 1
+        desc = DESCRIPTIONS.get(kind, "")
+        console.print(f"\n  [bold magenta]{kind}[/] ({count} found){': ' + escape(desc) if desc else ''}")
+        examples_list = items if isinstance(items, list) else [items]
+        for item in examples_list[:examples]:
+            for line in explain_anomaly(kind, item):
+                console.print("    " + escape(line))
+
+
+def _val(v: Any) -> str:
+    if isinstance(v, list | tuple):
+        return "[" + " ".join(_val(x) for x in v) + "]"
+    if v is None:
+        return "nil"
+    return str(v)
+
+
+def op_text(op: dict[str, Any]) -> str:
+    mops = " ".join(f"[{m[0]} {_val(m[1])} {_val(m[2])}]" for m in op.get("value") or [])
+    return f"op index {op.get('index')}, process {op.get('process')}, {op.get('type')}: {mops}"
+
+
+def explain_anomaly(kind: str, item: Any) -> list[str]:
+    if isinstance(item, dict) and "cycle" in item:
+        return explain_cycle(item)
+    if kind == "empty-transaction-graph":
+        return ["no transaction depends on another, so the history cannot show any ordering (nothing to check)"]
+    if not isinstance(item, dict):
+        return [str(item)]
+    f = _NON_CYCLE.get(kind)
+    if f is not None:
+        return f(item)
+    if kind.endswith("-cycle-exists"):
+        return [
+            f"a cycle forbidden by {item.get('not')} exists among {item.get('scc-size')} transactions "
+            f"(op indices {_val(item.get('scc', [])[:20])}{' ...' if len(item.get('scc', [])) > 20 else ''})"
+        ]
+    return [str(item)]
+
+
+def _mop(item: dict[str, Any]) -> str:
+    m = item.get("mop") or ["?", "?", "?"]
+    return f"[{m[0]} {_val(m[1])} {_val(m[2])}]"
+
+
+def _g1a(item):
+    return [
+        f"T1 = {op_text(item['op'])}",
+        f"T2 = {op_text(item['writer'])}",
+        f"T1's read {_mop(item)} includes {_val(item['element'])}, written by T2, which failed (aborted)",
+    ]
+
+
+def _g1b(item):
+    return [
+        f"T1 = {op_text(item['op'])}",
+        f"T2 = {op_text(item['writer'])}",
+        f"T1's read {_mop(item)} saw {_val(item['element'])}, an intermediate write of T2: "
+        "T2 wrote that key again later, so its final state is not what T1 saw",
+    ]
+
+
+def _internal(item):
+    return [
+        f"T1 = {op_text(item['op'])}",
+        f"T1's read {_mop(item)} contradicts T1's own earlier operations, which imply {_val(item['expected'])}",
+    ]
+
+
+def _future(item):
+    return [
+        f"T1 = {op_text(item['op'])}",
+        f"T1's read {_mop(item)} saw {_val(item['element'])}, which T1 itself writes only later",
+    ]
+
+
+def _dup(item):
+    return [f"T1 = {op_text(item['op'])}", f"T1's read {_mop(item)} holds duplicated elements {item['duplicates']}"]
+
+
+def _incompatible(item):
+    a, b = item["values"]
+    return [f"key {_val(item['key'])} was read as {_val(a)} and as {_val(b)}: neither is a prefix of the other, "
+            "so no single order of appends produced both"]
+
+
+def _dirty(item):
+    a, b = item["values"]
+    return [f"on key {_val(item['key'])}, {_val(b)} was appended after {_val(a)}, which a failed transaction "
+            f"appended: a committed update built on an aborted one ({op_text(item['txns'][0])})"]
+
+
+def _lost(item):
+    lines = [f"T{i + 1} = {op_text(op)}" for i, op in enumerate(item["txns"])]
+    lines.append(
+        f"all {len(item['txns'])} read key {_val(item['key'])} = {_val(item['value'])} and then wrote it: "
+        "each overwrote the others' update without seeing it"
+    )
+    return lines
+
+
+def _cyclic_versions(item):
+    return [f"the version order of key {_val(item['key'])} is cyclic among values {_val(item['scc'])}"]
+
+
+_NON_CYCLE = {
+    "G1a": _g1a,
+    "G1b": _g1b,
+    "internal": _internal,
+    "future-read": _future,
+    "duplicate-elements": _dup,
+    "incompatible-order": _incompatible,
+    "dirty-update": _dirty,
+    "lost-update": _lost,
+    "cyclic-versions": _cyclic_versions,
+}
+
+
+def explain_cycle(item: dict[str, Any]) -> list[str]:
+    ops = item["cycle"][:-1]
+    names: dict[int, str] = {}
+    lines = []
+    for op in ops:
+        if op["index"] not in names:
+            names[op["index"]] = f"T{len(names) + 1}"
+            lines.append(f"{names[op['index']]} = {op_text(op)}")
+    steps = item["steps"]
+    for i, step in enumerate(steps[:MAX_CYCLE_STEPS_SHOWN]):
+        a = names[ops[i]["index"]]
+        b = names[ops[(i + 1) % len(ops)]["index"]]
+        op_a, op_b = ops[i], ops[(i + 1) % len(ops)]
+        lines.append(f"{i + 1}. {a} < {b} because {step_text(step, a, b, op_a, op_b)}")
+    if len(steps) > MAX_CYCLE_STEPS_SHOWN:
+        lines.append(f"... {len(steps) - MAX_CYCLE_STEPS_SHOWN} more steps (see --output json)")
+    first = names[ops[0]["index"]]
+    lines.append(f"so {first} < {first}: a contradiction, no order of these transactions explains what they saw")
+    return lines
+
+
+def _mop_at(op: dict[str, Any], i: Any) -> list[Any] | None:
+    mops = op.get("value") or []
+    return mops[i] if isinstance(i, int) and 0 <= i < len(mops) else None
+
+
+def step_text(step: dict[str, Any], a: str, b: str, op_a: dict[str, Any], op_b: dict[str, Any]) -> str:
+    """One dependency in words, quoting the micro-ops that justify it."""
+    t = step["type"]
+    k = _val(step.get("key"))
+    v1 = _val(step.get("value"))
+    v2 = _val(step.get("value'"))
+    mop_a = _mop_at(op_a, step.get("a-mop-index"))
+    mop_b = _mop_at(op_b, step.get("b-mop-index"))
+    verb_b = "appended" if mop_b and mop_b[0] == "append" else "wrote"
+    verb_a = "appended" if mop_a and mop_a[0] == "append" else "wrote"
+    if t == "ww":
+        if step.get("unread"):
+            return (f"{b} {verb_b} {v2} to key {k}, which committed but no read shows, so it came after "
+                    f"every value read of {k}, {a}'s {v1} included")
+        return f"{a} {verb_a} {v1} to key {k} and {b} {verb_b} {v2} right after it"
+    if t == "wr":
+        seen = _val(mop_b[2]) if mop_b else v1
+        if mop_b and isinstance(mop_b[2], list):
+            return f"{b} read key {k} = {seen}, which includes {a}'s append of {v1}"
+        return f"{b} read key {k} = {seen}, which {a} wrote"
+    if t == "rw":
+        seen = _val(mop_a[2]) if mop_a else v1
+        return f"{a} read key {k} = {seen} and {b} {verb_b} {v2} to {k} later, so {a} did not see {b}'s write"
+    if t == "realtime":
+        a_end = step.get("a'", {}).get("index")
+        return f"{a} completed (op index {a_end}) before {b} began (op index {step['b'].get('index')})"
+    if t == "process":
+        return f"process {step.get('process')} ran {a} and then {b}"
+    return t

@@ -1,0 +1,27 @@
+"""Exit codes: the CI interface. 0 valid, 1 anomalies forbidden by a requested
+model, 2 unusable input or usage, 3 undecided."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from mvcc_check.analysis.checker import Result
+
+VALID, INVALID, UNUSABLE, UNDECIDED = 0, 1, 2, 3
+
+
+def exit_code_for(result: Result) -> int:
+    if result.valid is True:
+        return VALID
+    if result.valid is False:
+        return INVALID
+    return UNDECIDED
+
+
+def overall_exit_code(codes: Iterable[int]) -> int:
+    """Several histories: unusable input wins, then violations, then undecided."""
+    codes = set(codes)
+    for code in (UNUSABLE, INVALID, UNDECIDED):
+        if code in codes:
+            return code
+    return VALID
