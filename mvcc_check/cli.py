@@ -28,3 +28,8 @@ def main() -> None:
 from mvcc_check.commands.check import check_command  # noqa: E402
 
 main.add_command(check_command)
+
+from mvcc_check.commands.run import matrix_command, run_command  # noqa: E402
+
+main.add_command(run_command)
+main.add_command(matrix_command)

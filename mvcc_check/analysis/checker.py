@@ -13,7 +13,7 @@ from mvcc_check.analysis.graph import DATA, PROCESS, REALTIME, RW, WR, WW, Depen
 from mvcc_check.analysis.inference import Inference
 from mvcc_check.analysis.order import process_edges, realtime_edges
 from mvcc_check.errors import HistoryError, OptionError
-from mvcc_check.history.readers import History
+from mvcc_check.history.readers import History, gc_paused
 from mvcc_check.history.txns import Txn, TxnHistory, build_txns
 
 WORKLOADS = ("list-append", "rw-register")
@@ -84,6 +84,11 @@ def detect_workload(th: TxnHistory) -> str:
 
 def check(history: History, options: CheckOptions = CheckOptions()) -> Result:
     """Judge one history against the requested consistency models."""
+    with gc_paused():  # millions of small long-lived objects: the cyclic GC only slows the passes
+        return _check(history, options)
+
+
+def _check(history: History, options: CheckOptions) -> Result:
     models.validate_models(options.models)
     if options.workload is not None and options.workload not in WORKLOADS:
         raise OptionError(f"unknown workload {options.workload!r} (expected {' or '.join(WORKLOADS)})")

@@ -33,7 +33,6 @@ reported is the shortest found.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +40,10 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from mvcc_check.analysis.graph import REALTIME, RW, WR, WW
+
+# Components this small are searched exhaustively from every candidate edge,
+# which is cheaper than the exact existence tests' set-up.
+SMALL_COMPONENT = 48
 
 # Automaton state bits.
 _RW2 = 1  # two or more rw steps
@@ -127,6 +130,8 @@ class Component:
         for a, b, r in zip(self.src.tolist(), self.dst.tolist(), self.rel.tolist(), strict=True):
             out[a].append((b, r))
         self.out = out
+        self.rel_union = int(np.bitwise_or.reduce(self.rel)) if len(self.rel) else 0
+        self.rw_edges = int(((self.rel & RW) != 0).sum())
 
     def sub_components(self, mask: int) -> np.ndarray:
         """Labels of the strongly connected components over edges with a relation in mask."""
@@ -141,12 +146,8 @@ class Component:
 Step = tuple[int, int, int]  # (from local, to local, relation bit)
 
 
-def _bits(rel: int) -> Iterable[int]:
-    b = 1
-    while b <= rel:
-        if rel & b:
-            yield b
-        b <<= 1
+_BITS: tuple[tuple[int, ...], ...] = tuple(tuple(1 << i for i in range(5) if r & (1 << i)) for r in range(32))
+"""The single relations of each relation set (indexable by the set's bits)."""
 
 
 class CycleFinder:
@@ -189,21 +190,26 @@ class CycleFinder:
     def _nonadjacent_anchors(self, spec: CycleSpec) -> list[tuple[int, int]]:
         c = self.c
         plain = spec.allowed & ~RW
-        ps, pd = [], []
-        comp_s, comp_d, comp_rw = [], [], []
+        # Plain steps, and whether each may be an extra (process/realtime) step.
+        ps: list[int] = []
+        pd: list[int] = []
+        px: list[bool] = []
+        comp_s, comp_d, comp_rw, comp_x = [], [], [], []
         rw_out: list[list[int]] = [[] for _ in range(c.n)]
         for a in range(c.n):
             for b, r in c.out[a]:
                 if r & plain:
                     ps.append(a)
                     pd.append(b)
+                    px.append(bool(r & spec.extra))
                 if r & RW:
                     rw_out[a].append(b)
-        for a, b in zip(ps, pd, strict=True):
+        for a, b, x in zip(ps, pd, px, strict=True):
             for z in rw_out[b]:
                 comp_s.append(a)
                 comp_d.append(z)
                 comp_rw.append((b, z))
+                comp_x.append(x)
         if not comp_s:
             return []
         s = np.array(ps + comp_s, np.int64)
@@ -212,8 +218,10 @@ class CycleFinder:
         _, lab = connected_components(m, directed=True, connection="strong")
         ok_labels = None
         if spec.extra:
-            xs = [(a, b) for a in range(c.n) for b, r in c.out[a] if r & spec.extra]
-            ok_labels = {lab[a] for a, b in xs if lab[a] == lab[b]}
+            # An extra step may sit alone or inside a composite (extra step; rw step) edge,
+            # whose middle node is not on the composite graph's cycle at all.
+            xs = zip(ps + comp_s, pd + comp_d, px + comp_x, strict=True)
+            ok_labels = {lab[a] for a, b, x in xs if x and lab[a] == lab[b]}
         anchors: dict[tuple[int, int], None] = {}
         for (a, z), edge in zip(zip(comp_s, comp_d, strict=True), comp_rw, strict=True):
             if lab[a] == lab[z] and (ok_labels is None or lab[a] in ok_labels):
@@ -262,7 +270,7 @@ class CycleFinder:
                     r &= allowed
                     if not r or (floor is not None and order[b] < floor):
                         continue
-                    for bit in _bits(r):
+                    for bit in _BITS[r]:
                         q2 = spec.step(q, bit)
                         if q2 < 0:
                             continue
@@ -285,6 +293,8 @@ class CycleFinder:
         cycle of the type.
         """
         self.work = 0
+        if self.c.n <= SMALL_COMPONENT:
+            return self._exhaustive(spec)
         anchors = self._anchors(spec)
         if not anchors:
             return None
@@ -302,6 +312,27 @@ class CycleFinder:
             if path is not None:
                 return [(u, v, spec.anchor), *path]
         raise AssertionError(f"{spec.name}: anchors known to lie on a cycle yielded none; a bug in mvcc-check")
+
+
+    def _exhaustive(self, spec: CycleSpec) -> list[Step] | None:
+        """Small components: an unbounded search from every candidate anchor decides and finds the shortest."""
+        c = self.c
+        if not c.rel_union & spec.anchor or (spec.extra and not c.rel_union & spec.extra):
+            return None
+        if spec.anchor == RW and spec.rw_rule in ("nonadjacent", "adjacent") and c.rw_edges < 2:
+            return None
+        best: list[Step] | None = None
+        for u in range(self.c.n):
+            for v, r in self.c.out[u]:
+                if not r & spec.anchor:
+                    continue
+                limit = None if best is None else len(best) - 2
+                if limit is not None and limit < 1:
+                    return best
+                path = self._bfs(spec, u, v, limit)
+                if path is not None and (best is None or len(path) + 1 < len(best)):
+                    best = [(u, v, spec.anchor), *path]
+        return best
 
 
 def _unwind(parent, key) -> list[Step]:

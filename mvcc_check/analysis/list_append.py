@@ -78,51 +78,60 @@ def infer(th: TxnHistory) -> Inference:
             _check_read_shapes(th, t)
             continue
         own_ext: dict[Any, list[tuple[int, tuple]]] = {}
-        known: dict[Any, list | None] = {}  # key -> full expected list, or None when prefix unknown
-        suffix: dict[Any, list] = {}  # key -> own appends since the last read
+        known: dict[Any, list] = {}  # key -> the full list this txn must read next
+        suffix: dict[Any, list] = {}  # key -> own appends since the last read, prefix unknown
         appended_at: dict[Any, dict[Any, int]] = {}
-        for i, (f, k, v) in enumerate(t.mops):
+        mops = t.mops
+        for i, (f, k, v) in enumerate(mops):
             if f == "append":
                 appended_at.setdefault(k, {})[v] = i
-        for i, mop in enumerate(t.mops):
+        for i, mop in enumerate(mops):
             f, k, v = mop
             if f == "append":
-                if known.get(k) is not None:
+                if k in known:
                     known[k].append(v)
                 else:
                     suffix.setdefault(k, []).append(v)
                 continue
             if v is None:
                 v = []  # EDN histories write an empty read as nil
-            if not isinstance(v, list):
+            elif type(v) is not list:
                 raise HistoryError(
                     th.source, _where(t), f"read of key {k!r} returned {v!r}: a list-append read must return a list"
                 )
             val = tuple(v)
-            dups = {e: c for e, c in Counter(val).items() if c > 1}
-            if dups:
+            if len(set(val)) != len(val):
+                dups = {e: c for e, c in Counter(val).items() if c > 1}
                 report("duplicate-elements", {"op": op_json(t), "mop": list(mop), "duplicates": dups})
-            future = appended_at.get(k, {})
-            for e in val:
-                j = future.get(e)
-                if j is not None and j > i:
-                    report("future-read", {"op": op_json(t), "mop": list(mop), "element": e})
-                    break
+            own = appended_at.get(k)
+            if own is not None:
+                for e in val:
+                    j = own.get(e)
+                    if j is not None and j > i:
+                        report("future-read", {"op": op_json(t), "mop": list(mop), "element": e})
+                        break
             exp = known.get(k)
             if exp is not None:
-                if list(val) != exp:
+                if v != exp:
                     report("internal", {"op": op_json(t), "mop": list(mop), "expected": list(exp)})
             elif k in suffix:
-                s = suffix[k]
-                if list(val[len(val) - len(s) :]) != s or len(val) < len(s):
-                    report("internal", {"op": op_json(t), "mop": list(mop), "expected": ["...", *s]})
-            if not appended_before(appended_at.get(k, {}), i):
-                own_ext.setdefault(k, []).append((i, val))
-            known[k] = list(val)
-            suffix.pop(k, None)
-            all_reads.setdefault(k, set()).add(val)
-            if k not in longest or len(val) > len(longest[k]):
+                sfx = suffix.pop(k)
+                if len(v) < len(sfx) or v[len(v) - len(sfx) :] != sfx:
+                    report("internal", {"op": op_json(t), "mop": list(mop), "expected": ["...", *sfx]})
+            if own is None or not appended_before(own, i):
+                if k in own_ext:
+                    own_ext[k].append((i, val))
+                else:
+                    own_ext[k] = [(i, val)]
+            known[k] = list(v)
+            reads_k = all_reads.get(k)
+            if reads_k is None:
+                all_reads[k] = {val}
                 longest[k] = val
+            else:
+                reads_k.add(val)
+                if len(val) > len(longest[k]):
+                    longest[k] = val
         if own_ext:
             ext_reads[t.id] = own_ext
 
@@ -134,22 +143,32 @@ def infer(th: TxnHistory) -> Inference:
                 report("incompatible-order", {"key": k, "values": [list(val), list(order)]})
 
     # 4. Aborted and intermediate reads, and dirty updates.
+    failed_values: dict[Any, set] = {}
+    for k, per_key in writers.items():
+        bad = {v for v, w in per_key.items() if txns[w.txn].status == "fail"}
+        if bad:
+            failed_values[k] = bad
     for t in txns:
         if t.status != "ok":
             continue
-        for f, k, v in t.mops:
+        tid = t.id
+        for i, (f, k, v) in enumerate(t.mops):
             if f != "r" or not v:
                 continue
-            per_key = writers.get(k, {})
-            for e in v:
-                w = per_key.get(e)
-                if w is not None and txns[w.txn].status == "fail":
-                    report("G1a", {"op": op_json(t), "mop": ["r", k, v], "writer": op_json(txns[w.txn]), "element": e})
-            w = per_key.get(v[-1])
-            if w is not None and w.txn != t.id and not w.final and txns[w.txn].status != "fail":
-                report("G1b", {"op": op_json(t), "mop": ["r", k, v], "writer": op_json(txns[w.txn]), "element": v[-1]})
-    for k, order in longest.items():
-        per_key = writers.get(k, {})
+            bad = failed_values.get(k)
+            if bad is not None and not bad.isdisjoint(v):
+                for e in v:
+                    if e in bad:
+                        w = writers[k][e]
+                        report("G1a", {"op": op_json(t), "mop": list(t.mops[i]), "writer": op_json(txns[w.txn]),
+                                       "element": e})
+            w = writers.get(k, {}).get(v[-1])
+            if w is not None and not w.final and w.txn != tid and txns[w.txn].status != "fail":
+                report("G1b", {"op": op_json(t), "mop": list(t.mops[i]), "writer": op_json(txns[w.txn]),
+                               "element": v[-1]})
+    for k in failed_values.keys() & longest.keys():
+        order = longest[k]
+        per_key = writers[k]
         failed_at = None
         for pos, e in enumerate(order):
             w = per_key.get(e)

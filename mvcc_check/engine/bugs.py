@@ -26,7 +26,7 @@ BUGS: dict[str, Bug] = {
             "snapshot-isolation",
             "skip the first-updater-wins check: a write to a concurrently updated key "
             "goes ahead on the latest version",
-            ("lost-update", "G-single"),
+            ("lost-update", "G-single-item"),
         ),
         Bug(
             "skip-dangerous-structure",
@@ -51,13 +51,13 @@ BUGS: dict[str, Bug] = {
             "snapshot-isolation",
             "the read view is a snapshot from two commits ago, while conflict checks "
             "use the transaction's real snapshot",
-            ("G-single", "G2-item"),
+            ("G-single-item", "G2-item"),
         ),
         Bug(
             "early-lock-release",
             "serializable-2pl",
             "release a shared lock right after the read instead of at commit (not two-phase)",
-            ("G-single", "G2-item"),
+            ("G-single-item", "G2-item"),
         ),
     )
 }

@@ -41,13 +41,17 @@ class RunResult:
     schedule: list[int]  # the scheduler's picks (index into the runnable list)
     trace: list[tuple[int, int, str]] | None = None  # (time, process, event) when traced
     txns: list[list[list[Any]]] = field(default_factory=list)  # the transactions run
+    rolled_back: list[int] = field(
+        default_factory=list
+    )  # positions (in txns) rolled back voluntarily
 
 
 class _Client:
-    __slots__ = ("process", "txn", "mops", "out", "pos")
+    __slots__ = ("process", "txn", "mops", "out", "pos", "qi")
 
     def __init__(self, process: int) -> None:
         self.process = process
+        self.qi = -1
         self.txn: Any = None
         self.mops: list[list[Any]] = []
         self.out: list[list[Any]] = []
@@ -74,12 +78,16 @@ def run_engine(
     crash_rate: float = 0.0,
     trace: bool = False,
     vacuum_every: int = 64,
+    rollbacks: frozenset[int] | set[int] | None = None,
 ) -> RunResult:
     """Run `spec`'s transactions (or `txns`) over a fresh engine; record into `recorder`.
 
     `seed` seeds the scheduler (default: `spec.seed`). `rollback_rate` is
     the probability that a client rolls back instead of committing;
     `crash_rate` the probability that it crashes at its commit instead.
+    `rollbacks`, when given, names the positions in the transaction list that
+    roll back instead (and `rollback_rate` is ignored), so that a shrunk run
+    keeps exactly the rollbacks it needs.
     """
     # The run makes millions of small, long-lived objects; the cyclic GC only slows it down.
     gc_was_enabled = gc.isenabled()
@@ -97,6 +105,7 @@ def run_engine(
             crash_rate,
             trace,
             vacuum_every,
+            rollbacks,
         )
     finally:
         if gc_was_enabled:
@@ -115,6 +124,7 @@ def _run(
     crash_rate: float,
     trace: bool,
     vacuum_every: int,
+    rollbacks: frozenset[int] | set[int] | None,
 ) -> RunResult:
     engine = Engine(level, workload=spec.workload, bugs=tuple(bugs), vacuum_every=vacuum_every)
     seed = spec.seed if seed is None else seed
@@ -124,14 +134,17 @@ def _run(
     rec = HistoryRecorder() if own_recorder else recorder
     assert rec is not None
     txn_list: list[list[list[Any]]] = list(txns) if txns is not None else list(TxnGenerator(spec))
-    queue = iter(txn_list)
+    queue = iter(enumerate(txn_list))
+    rolled_back: list[int] = []
+    if rollbacks is not None:
+        rollback_rate = 0.0
     nclients = spec.clients
     clients = [_Client(p) for p in range(nclients)]
     runnable = list(range(nclients))
     schedule: list[int] = []
     tr: list[tuple[int, int, str]] | None = [] if trace else None
     append = spec.workload == "list-append"
-    fault = rollback_rate > 0 or crash_rate > 0
+    fault = rollback_rate > 0 or crash_rate > 0 or bool(rollbacks)
     nchoices = -1 if choices is None else len(choices)
     record = rec.record
     sched_append = schedule.append
@@ -157,10 +170,11 @@ def _run(
         c = clients[ci]
         t = c.txn
         if t is None:
-            mops = next(queue, None)
-            if mops is None:
+            nxt = next(queue, None)
+            if nxt is None:
                 runnable.pop(pick)
                 continue
+            c.qi, mops = nxt
             t = engine.begin()
             t.client = ci
             c.txn = t
@@ -200,7 +214,8 @@ def _run(
             # The end of the transaction.
             if fault:
                 x = frnd()
-                if x < rollback_rate:
+                if x < rollback_rate or (rollbacks and c.qi in rollbacks):
+                    rolled_back.append(c.qi)
                     wake(engine.abort(t))
                     record("fail", c.process, mops, step)
                     if tr is not None:
@@ -237,4 +252,11 @@ def _run(
     ops = rec.ops
     if own_recorder:
         rec.close()
-    return RunResult(ops=ops, stats=engine.stats(), schedule=schedule, trace=tr, txns=txn_list)
+    return RunResult(
+        ops=ops,
+        stats=engine.stats(),
+        schedule=schedule,
+        trace=tr,
+        txns=txn_list,
+        rolled_back=sorted(rolled_back),
+    )

@@ -15,8 +15,8 @@ from mvcc_check.errors import HistoryError
 OP_TYPES = frozenset({"invoke", "ok", "fail", "info"})
 MOP_KINDS = frozenset({"append", "r", "w"})
 
-MicroOp = tuple[str, Any, Any]
-"""(kind, key, value): ("append", k, v), ("r", k, [v...] | v | None), ("w", k, v)."""
+MicroOp = list[Any]
+"""[kind, key, value]: ["append", k, v], ["r", k, [v...] | v | None], ["w", k, v]."""
 
 
 @dataclass(slots=True)
@@ -44,14 +44,8 @@ class Op:
         return out
 
 
-def _name(x: Any) -> Any:
-    """Keywords arrive from EDN as plain strings already; normalise bytes too."""
-    if isinstance(x, bytes):
-        return x.decode()
-    return x
-
-
 def _hashable(k: Any) -> Any:
+    """Keys must be hashable: vectors become tuples, maps sorted tuples."""
     if isinstance(k, list):
         return tuple(_hashable(e) for e in k)
     if isinstance(k, dict):
@@ -63,49 +57,55 @@ def normalize_op(raw: Any, position: int, source: str, where: str, line: int) ->
     """Validate one raw op map; return None for non-client ops (non-integer process).
 
     `position` is the op's 0-based position in the file, used as its index
-    when the op has none.
+    when the op has none. Micro-ops are kept as the lists the parser made
+    (no copy): this runs once per op of million-op histories.
     """
-    if not isinstance(raw, dict):
+    if type(raw) is not dict:
         raise HistoryError(source, where, f"expected an op map, got {type(raw).__name__}")
-    typ = _name(raw.get("type"))
-    if typ is None:
-        raise HistoryError(source, where, "op has no type (expected invoke, ok, fail or info)")
+    typ = raw.get("type")
     if typ not in OP_TYPES:
+        if typ is None:
+            raise HistoryError(source, where, "op has no type (expected invoke, ok, fail or info)")
         raise HistoryError(source, where, f"unknown op type {typ!r} (expected invoke, ok, fail or info)")
     process = raw.get("process")
-    if "process" in raw and (not isinstance(process, int) or isinstance(process, bool)):
+    if type(process) is not int and (process is not None or "process" in raw):
         return None  # a nemesis or other non-client op, ignored as Elle does
     index = raw.get("index", position)
-    if not isinstance(index, int) or isinstance(index, bool):
+    if type(index) is not int:
         raise HistoryError(source, where, f"op index must be an integer, got {index!r}")
     time = raw.get("time")
-    if time is not None and not isinstance(time, int | float):
-        raise HistoryError(source, where, f"op time must be a number, got {time!r}")
+    if time is not None and type(time) is not int:
+        if type(time) is not float:
+            raise HistoryError(source, where, f"op time must be a number, got {time!r}")
+        time = int(time)
     value = raw.get("value")
-    if not isinstance(value, list | tuple):
-        raise HistoryError(
-            source, where, f"op value must be a list of micro-ops, got {_short(value)}"
-        )
-    mops: list[MicroOp] = []
+    if type(value) is not list:
+        if type(value) is not tuple:
+            raise HistoryError(source, where, f"op value must be a list of micro-ops, got {_short(value)}")
+        value = list(value)
     for i, mop in enumerate(value):
-        if not isinstance(mop, list | tuple):
-            raise HistoryError(source, where, f"micro-op {i} is not a list: {_short(mop)}")
-        if len(mop) != 3:
-            raise HistoryError(
-                source, where, f"micro-op {i} {_short(mop)} has {len(mop)} elements, expected 3 [f k v]"
-            )
-        kind = _name(mop[0])
-        if kind not in MOP_KINDS:
-            raise HistoryError(
-                source, where, f"micro-op {i} has unknown kind {kind!r} (expected append, r or w)"
-            )
-        key = _hashable(mop[1])
-        v = mop[2]
-        if isinstance(v, tuple):
-            v = list(v)
-        mops.append((kind, key, v))
-    t = None if time is None else int(time)
-    return Op(index=index, type=typ, process=process, f=_name(raw.get("f")), value=mops, time=t, line=line)
+        if type(mop) is not list or len(mop) != 3 or mop[0] not in MOP_KINDS:
+            value[i] = _checked_mop(mop, i, source, where)
+            continue
+        k = mop[1]
+        if type(k) is list or type(k) is dict:
+            mop[1] = _hashable(k)
+    return Op(index, typ, process, raw.get("f"), value, time, line)
+
+
+def _checked_mop(mop: Any, i: int, source: str, where: str) -> list[Any]:
+    """The slow path: explain what is wrong with a micro-op, or normalise an unusual shape."""
+    if not isinstance(mop, list | tuple):
+        raise HistoryError(source, where, f"micro-op {i} is not a list: {_short(mop)}")
+    if len(mop) != 3:
+        raise HistoryError(
+            source, where, f"micro-op {i} {_short(mop)} has {len(mop)} elements, expected 3 [f k v]"
+        )
+    kind = mop[0]
+    if kind not in MOP_KINDS:
+        raise HistoryError(source, where, f"micro-op {i} has unknown kind {kind!r} (expected append, r or w)")
+    v = list(mop[2]) if isinstance(mop[2], tuple) else mop[2]
+    return [kind, _hashable(mop[1]), v]
 
 
 def _short(x: Any, limit: int = 60) -> str:

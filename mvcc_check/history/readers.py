@@ -35,7 +35,7 @@ class History:
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Bulk loads make millions of small objects; the cyclic GC only slows them."""
     was = gc.isenabled()
     gc.disable()
@@ -123,7 +123,7 @@ def parse_history_text(data: bytes | str, source: str = "<history>", format: str
     fmt = format or detect_format(source, raw[:256])
     if fmt not in FORMATS:
         raise HistoryError(source, None, f"unknown format {fmt!r} (expected one of {', '.join(FORMATS)})")
-    with _gc_paused():
+    with gc_paused():
         if fmt == "jsonl":
             raws: Iterable[tuple[str, int, Any]] = _jsonl_raws(raw.splitlines(), source)
         elif fmt == "json":
@@ -149,7 +149,7 @@ def load_history(path: str, format: str | None = None) -> History:
         fmt = format or detect_format(path, head)
         if fmt == "jsonl":
             f.seek(0)
-            with _gc_paused():
+            with gc_paused():
                 ops, ignored = _ops_from(_jsonl_raws(f, path), path)
             return History(source=path, ops=ops, format=fmt, ignored=ignored)
         return parse_history_text(head + f.read(), source=path, format=fmt)

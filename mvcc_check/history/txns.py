@@ -9,6 +9,7 @@ invocation (some recorders log only completions) is its own invocation.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import itemgetter
 
 from mvcc_check.errors import HistoryError
 from mvcc_check.history.ops import MicroOp, Op
@@ -81,9 +82,7 @@ def build_txns(history: History) -> TxnHistory:
             pairs.append((pos, op, op, pos))
             continue
         ipos, inv = pending
-        if len(inv.value) != len(op.value) or any(
-            a[0] != b[0] or a[1] != b[1] for a, b in zip(inv.value, op.value, strict=True)
-        ):
+        if inv.value != op.value and list(map(_shape, inv.value)) != list(map(_shape, op.value)):
             raise HistoryError(
                 src,
                 _where(op),
@@ -105,6 +104,9 @@ def build_txns(history: History) -> TxnHistory:
             mops = comp.value
         txns.append(Txn(tid, status, inv.process, inv, comp, mops, ipos, completed_at))
     return TxnHistory(source=src, txns=txns)
+
+
+_shape = itemgetter(0, 1)  # a micro-op's kind and key: what a completion must repeat
 
 
 def _where(op: Op) -> str:

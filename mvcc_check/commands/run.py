@@ -1,0 +1,387 @@
+"""`mvcc-check run` and `mvcc-check matrix`: the built-in engine, checked by the checker.
+
+`run` runs one level (optionally with a deliberate bug), records the history
+(to a file with --save), checks it against the level's claimed model (or
+--model), and reports like `check`, with the same exit codes. With --shrink
+it also searches for a small run that still shows the anomaly and prints it
+as a step-by-step transcript, one column per session.
+
+`matrix` runs every level (and with --bugs every bug) over several seeds and
+prints how often each anomaly type appeared and whether each claim held.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+from rich import box
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from mvcc_check.analysis.models import validate_models
+from mvcc_check.engine.bugs import BUG_NAMES, BUGS
+from mvcc_check.engine.lab import (
+    MATRIX_CLIENTS,
+    MATRIX_KEYS,
+    MATRIX_SEEDS,
+    MATRIX_TXNS,
+    MatrixRow,
+    Trial,
+    check_ops,
+    matrix_trials,
+    ops_to_jsonl,
+    run_matrix,
+)
+from mvcc_check.engine.levels import LEVEL_NAMES, LEVELS
+from mvcc_check.engine.scheduler import run_engine
+from mvcc_check.engine.shrink import Shrunk, pick_target, shrink, transcript_rows
+from mvcc_check.errors import MvccCheckError
+from mvcc_check.history.recorder import HistoryRecorder
+from mvcc_check.report import exit_code_for, render_text
+from mvcc_check.report.json_report import dumps, result_json
+from mvcc_check.workload import KEY_DISTS, WORKLOADS, WorkloadSpec
+
+
+def _shrunk_path(path: str) -> str:
+    stem, ext = os.path.splitext(path)
+    return f"{stem}.min{ext or '.jsonl'}"
+
+
+@click.command("run")
+@click.option(
+    "--isolation",
+    "-i",
+    type=click.Choice(LEVEL_NAMES),
+    help="Default: the bug's level, else serializable.",
+)
+@click.option(
+    "--workload", "-w", type=click.Choice(WORKLOADS), default="list-append", show_default=True
+)
+@click.option("--txns", "-n", default=1000, show_default=True, type=click.IntRange(0))
+@click.option("--clients", "-c", default=8, show_default=True, type=click.IntRange(1))
+@click.option("--keys", "-k", default=8, show_default=True, type=click.IntRange(1))
+@click.option(
+    "--mops",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Most micro-ops per transaction.",
+)
+@click.option("--read-fraction", default=0.5, show_default=True, type=click.FloatRange(0, 1))
+@click.option("--key-dist", type=click.Choice(KEY_DISTS), default="uniform", show_default=True)
+@click.option("--seed", "-s", default=0, show_default=True, type=int)
+@click.option(
+    "--bug",
+    type=click.Choice(BUG_NAMES),
+    help="Switch on a deliberate engine fault (see --list-bugs).",
+)
+@click.option("--list-bugs", is_flag=True, help="List the deliberate bugs and exit.")
+@click.option(
+    "--rollback-rate",
+    default=0.02,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Probability that a client rolls back instead of committing.",
+)
+@click.option(
+    "--crash-rate",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Probability that a client crashes at commit (recorded as info).",
+)
+@click.option(
+    "--save",
+    type=click.Path(dir_okay=False),
+    help="Record the history to FILE (JSON Lines, op by op); with --shrink the small "
+    "history goes to FILE with .min before the extension.",
+)
+@click.option(
+    "--shrink", "do_shrink", is_flag=True, help="Find a small run that still shows the anomaly."
+)
+@click.option(
+    "--model", "-m", help="Consistency model to check against. Default: the level's claim."
+)
+@click.option(
+    "--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def run_command(
+    isolation,
+    workload,
+    txns,
+    clients,
+    keys,
+    mops,
+    read_fraction,
+    key_dist,
+    seed,
+    bug,
+    list_bugs,
+    rollback_rate,
+    crash_rate,
+    save,
+    do_shrink,
+    model,
+    output,
+) -> None:
+    """Run the built-in MVCC engine under an isolation level, record and check the history.
+
+    Exit codes: 0 valid under the model, 1 anomalies the model forbids,
+    2 unusable input or usage, 3 undecided.
+    """
+    console = Console(highlight=False, soft_wrap=True)
+    if list_bugs:
+        for b in BUGS.values():
+            console.print(f"[bold]{b.name}[/] (breaks {b.level}; shows {' or '.join(b.expect)})")
+            console.print(f"    {b.doc}")
+        return
+    level = isolation or (BUGS[bug].level if bug else "serializable")
+    model = model or LEVELS[level].claims
+    try:
+        validate_models([model])
+        spec = WorkloadSpec(
+            workload=workload,
+            txns=txns,
+            clients=clients,
+            keys=keys,
+            mops_per_txn=mops,
+            read_fraction=read_fraction,
+            key_dist=key_dist,
+            seed=seed,
+        )
+    except (MvccCheckError, ValueError) as e:
+        raise click.UsageError(str(e)) from None
+    trial = Trial(level, spec, bug, rollback_rate=rollback_rate, crash_rate=crash_rate)
+    bugs = (bug,) if bug else ()
+    if save:
+        try:
+            rec = HistoryRecorder(save)
+        except OSError as e:
+            raise click.UsageError(f"cannot write {save}: {e.strerror}") from None
+        with rec:
+            run = run_engine(
+                level,
+                spec,
+                bugs=bugs,
+                recorder=rec,
+                rollback_rate=rollback_rate,
+                crash_rate=crash_rate,
+            )
+    else:
+        run = run_engine(level, spec, bugs=bugs, rollback_rate=rollback_rate, crash_rate=crash_rate)
+    source = save or f"<engine: {level}{' +' + bug if bug else ''}, seed {seed}>"
+    result = check_ops(run.ops, model, workload, source=source)
+
+    shrunk: Shrunk | None = None
+    shrink_note = None
+    if do_shrink:
+        target = pick_target(result.anomaly_types)
+        if target is None:
+            shrink_note = f"nothing to shrink: no anomaly that {model} forbids"
+        else:
+            shrunk = shrink(trial, run, model, target)
+            if save:
+                with open(_shrunk_path(save), "wb") as f:
+                    f.write(ops_to_jsonl(shrunk.run.ops))
+
+    if output == "json":
+        doc: dict[str, Any] = result_json(result)
+        doc["engine"] = {
+            "isolation": level,
+            "claims": LEVELS[level].claims,
+            "bug": bug,
+            "seed": seed,
+            "txns": txns,
+            "clients": clients,
+            "keys": keys,
+            **run.stats,
+        }
+        if shrunk is not None:
+            doc["shrunk"] = {
+                "anomaly": shrunk.anomaly,
+                "txns": shrunk.txns,
+                "rollbacks": sorted(shrunk.rollbacks),
+                "clients": shrunk.trial.spec.clients,
+                "seed": shrunk.trial.spec.seed,
+                "checks": shrunk.checks,
+                "history": shrunk.run.ops,
+                "result": result_json(shrunk.result),
+                "saved": _shrunk_path(save) if save else None,
+            }
+        elif shrink_note:
+            doc["shrunk"] = None
+        sys.stdout.write(dumps(doc) + "\n")
+    else:
+        s = run.stats
+        claim = LEVELS[level].claims
+        console.print(
+            f"[bold]engine[/]: {level}{' [red]+' + bug + '[/]' if bug else ''} (claims {claim}), "
+            f"{workload}, {txns} txns, {clients} clients, {keys} keys, seed {seed}"
+        )
+        console.print(
+            f"  {s['committed']} committed, {s['aborted']} aborted ({s['deadlocks']} deadlocks, "
+            f"{s['serialization_failures']} serialization failures); versions: {s['versions_created']} "
+            f"created, {s['versions_reclaimed']} reclaimed, longest chain {s['longest_chain']}"
+        )
+        if save:
+            console.print(f"  history saved to {save}")
+        render_text(result, console)
+        if shrink_note:
+            console.print(f"\n{shrink_note}")
+        if shrunk is not None:
+            print_shrunk(shrunk, console, _shrunk_path(save) if save else None)
+    sys.exit(exit_code_for(result))
+
+
+def print_shrunk(sh: Shrunk, console: Console, saved: str | None) -> None:
+    """The small run as a step-by-step transcript, one column per session, then its verdict."""
+    tr = sh.trial
+    console.print(
+        f"\n[bold]Shrunk[/] from {sh.original_txns} to {len(sh.txns)} transactions on "
+        f"{tr.spec.clients} sessions ({sh.checks} candidate runs, {sh.seconds:.1f}s), "
+        f"still showing [bold magenta]{sh.anomaly}[/] under {sh.model}:"
+    )
+    assert sh.run.trace is not None
+    procs, rows = transcript_rows(sh.run.trace)
+    table = Table("step", *[f"session {p}" for p in procs], box=None, pad_edge=False)
+    for n, p, ev in rows:
+        cells = [""] * len(procs)
+        cells[procs.index(p)] = ev
+        table.add_row(str(n), *cells)
+    console.print(table)
+    console.print(
+        f"  replay: --isolation {tr.level}{' --bug ' + tr.bug if tr.bug else ''} with these "
+        f"transactions, {tr.spec.clients} clients, scheduler seed {tr.spec.seed}"
+        + (f", rolling back transaction(s) {sorted(sh.rollbacks)}" if sh.rollbacks else "")
+    )
+    if saved:
+        console.print(f"  small history saved to {saved}")
+    render_text(sh.result, console)
+
+
+@click.command("matrix")
+@click.option("--txns", "-n", default=MATRIX_TXNS, show_default=True, type=click.IntRange(1))
+@click.option("--seeds", "-r", default=MATRIX_SEEDS, show_default=True, type=click.IntRange(1))
+@click.option(
+    "--bugs", is_flag=True, help="Also run every deliberate bug under the level it breaks."
+)
+@click.option("--clients", "-c", default=MATRIX_CLIENTS, show_default=True, type=click.IntRange(1))
+@click.option("--keys", "-k", default=MATRIX_KEYS, show_default=True, type=click.IntRange(1))
+@click.option(
+    "--workload", "-w", type=click.Choice(WORKLOADS), default="list-append", show_default=True
+)
+@click.option(
+    "--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def matrix_command(txns, seeds, bugs, clients, keys, workload, output) -> None:
+    """Run every isolation level over several seeds; tabulate anomalies and whether each claim held.
+
+    Exit code 0 when every level's claim held (and, with --bugs, every bug
+    was caught), 1 otherwise.
+    """
+    trials = matrix_trials(
+        txns=txns, seeds=seeds, bugs=bugs, clients=clients, keys=keys, workload=workload
+    )
+    err = Console(stderr=True)
+    with Progress(
+        TextColumn("{task.description:<42}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=output == "json" or not err.is_terminal,
+    ) as progress:
+        task = progress.add_task("matrix", total=len(trials))
+
+        def tick(label: str) -> None:
+            progress.update(task, advance=1, description=label)
+
+        rows = run_matrix(trials, progress=tick)
+    ok = all(_row_ok(r) for r in rows)
+    if output == "json":
+        doc = [
+            {
+                "level": r.level,
+                "bug": r.bug,
+                "claims": r.claims,
+                "runs": r.runs,
+                "violations": r.violations,
+                "undecided": r.undecided,
+                "claim-held": r.claim_held,
+                "anomaly-counts": dict(sorted(r.counts.items())),
+                "committed": r.committed,
+                "aborted": r.aborted,
+            }
+            for r in rows
+        ]
+        sys.stdout.write(dumps(doc) + "\n")
+    else:
+        console = Console(highlight=False)
+        if not console.is_terminal:  # files and pipes: do not squeeze the table into 80 columns
+            console = Console(highlight=False, width=200)
+        console.print(matrix_table(rows, txns, seeds, clients, keys, workload))
+        console.print(
+            "cells: in how many runs (seeds) the checker found each anomaly type, allowed by the "
+            "claim or not.\n[bold]claim held[/]: every run's history satisfies the claimed model; "
+            "a row with a deliberate bug must fail it (caught)."
+        )
+    sys.exit(0 if ok else 1)
+
+
+def _row_ok(r: MatrixRow) -> bool:
+    return r.claim_held if r.bug is None else not r.claim_held
+
+
+def matrix_table(
+    rows: list[MatrixRow], txns: int, seeds: int, clients: int, keys: int, workload: str
+) -> Table:
+    kinds = sorted({k for r in rows for k in r.counts}, key=_anomaly_order)
+    table = Table(
+        title=f"{workload}: {seeds} seeds x {txns} txns, {clients} clients, {keys} keys",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column("level", no_wrap=True)
+    table.add_column("claims", no_wrap=True)
+    for k in kinds:
+        table.add_column(k, justify="right", overflow="fold")
+    table.add_column("claim held", no_wrap=True)
+    for r in rows:
+        cells = [str(r.counts[k]) if r.counts[k] else "[dim]·[/]" for k in kinds]
+        if r.bug is None:
+            held = "[green]yes[/]" if r.claim_held else f"[bold red]NO[/] {r.violations}/{r.runs}"
+            label = r.level
+        else:
+            held = (
+                f"[green]no: caught[/] {r.violations}/{r.runs}"
+                if not r.claim_held
+                else "[bold red]yes: MISSED[/]"
+            )
+            label = f"{r.level}\n [red]+{r.bug}[/]"
+        table.add_row(label, r.claims, *cells, held)
+    return table
+
+
+_ORDER = [
+    "G0",
+    "G1a",
+    "G1b",
+    "G1c",
+    "G-single",
+    "G-single-item",
+    "G-nonadjacent",
+    "G-nonadjacent-item",
+    "G2",
+    "G2-item",
+    "lost-update",
+]
+
+
+def _anomaly_order(kind: str) -> tuple[int, str]:
+    return (_ORDER.index(kind) if kind in _ORDER else len(_ORDER), kind)

@@ -1,0 +1,139 @@
+"""The laboratory: run the engine, hand its history to the checker, tabulate.
+
+The engine only produces histories and the checker only reads them (as
+JSON Lines, exactly as it would read a file), so the verdicts here are the
+ones `mvcc-check check` gives for a saved run.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from mvcc_check.analysis.checker import CheckOptions, Result, check
+from mvcc_check.engine.bugs import BUGS
+from mvcc_check.engine.levels import LEVEL_NAMES, LEVELS
+from mvcc_check.engine.scheduler import RunResult, run_engine
+from mvcc_check.history.readers import History, parse_history_text
+from mvcc_check.workload import WorkloadSpec
+
+# Matrix defaults: big and contended enough that every level shows what it
+# allows and every bug is caught, small enough that `make run` takes seconds.
+MATRIX_TXNS = 300
+MATRIX_SEEDS = 5
+MATRIX_CLIENTS = 8
+MATRIX_KEYS = 6
+
+
+def ops_to_jsonl(ops: Iterable[dict[str, Any]]) -> bytes:
+    return b"".join(orjson.dumps(op) + b"\n" for op in ops)
+
+
+def history_of(ops: Sequence[dict[str, Any]], source: str = "<engine run>") -> History:
+    """The recorded ops as the checker reads them (through the JSON Lines reader)."""
+    return parse_history_text(ops_to_jsonl(ops), source=source, format="jsonl")
+
+
+def check_ops(
+    ops: Sequence[dict[str, Any]], model: str, workload: str, source: str = "<engine run>"
+) -> Result:
+    return check(history_of(ops, source), CheckOptions(models=(model,), workload=workload))
+
+
+@dataclass(frozen=True)
+class Trial:
+    """What to run: a level (and bug), a workload, a seed."""
+
+    level: str
+    spec: WorkloadSpec
+    bug: str | None = None
+    rollback_rate: float = 0.02
+    crash_rate: float = 0.0
+
+    @property
+    def model(self) -> str:
+        return LEVELS[self.level].claims
+
+
+def run_trial(trial: Trial, model: str | None = None, **kw: Any) -> tuple[RunResult, Result]:
+    """Run the engine for `trial` and check its history against `model` (default: the claim)."""
+    run = run_engine(
+        trial.level,
+        trial.spec,
+        bugs=(trial.bug,) if trial.bug else (),
+        rollback_rate=trial.rollback_rate,
+        crash_rate=trial.crash_rate,
+        **kw,
+    )
+    result = check_ops(run.ops, model or trial.model, trial.spec.workload)
+    return run, result
+
+
+@dataclass
+class MatrixRow:
+    """One row of the matrix: a level (or a level with a bug) over several seeds."""
+
+    label: str
+    level: str
+    bug: str | None
+    claims: str
+    runs: int = 0
+    violations: int = 0  # runs whose history the claimed model rejects
+    undecided: int = 0
+    counts: Counter[str] = field(
+        default_factory=Counter
+    )  # runs in which each anomaly type appeared
+    committed: int = 0
+    aborted: int = 0
+
+    @property
+    def claim_held(self) -> bool:
+        return self.violations == 0 and self.undecided == 0
+
+
+def matrix_trials(
+    txns: int = MATRIX_TXNS,
+    seeds: int = MATRIX_SEEDS,
+    bugs: bool = False,
+    clients: int = MATRIX_CLIENTS,
+    keys: int = MATRIX_KEYS,
+    workload: str = "list-append",
+    levels: Sequence[str] = LEVEL_NAMES,
+) -> list[tuple[str, Trial]]:
+    """(row label, trial) for every level (and bug) and seed, in table order."""
+    rows: list[tuple[str, str, str | None]] = [(lv, lv, None) for lv in levels]
+    if bugs:
+        rows += [(f"{b.level} +{b.name}", b.level, b.name) for b in BUGS.values()]
+    out = []
+    for label, level, bug in rows:
+        for seed in range(seeds):
+            spec = WorkloadSpec(workload=workload, txns=txns, clients=clients, keys=keys, seed=seed)
+            out.append((label, Trial(level, spec, bug)))
+    return out
+
+
+def run_matrix(
+    trials: Sequence[tuple[str, Trial]], progress: Callable[[str], None] | None = None
+) -> list[MatrixRow]:
+    """Run every trial, check it against its level's claim, and count anomaly types per row."""
+    rows: dict[str, MatrixRow] = {}
+    for label, trial in trials:
+        row = rows.get(label)
+        if row is None:
+            row = rows[label] = MatrixRow(label, trial.level, trial.bug, trial.model)
+        run, result = run_trial(trial)
+        row.runs += 1
+        row.committed += run.stats["committed"]
+        row.aborted += run.stats["aborted"]
+        row.counts.update(set(result.all_anomaly_types or result.anomaly_types))
+        if result.valid is False:
+            row.violations += 1
+        elif result.valid is not True:
+            row.undecided += 1
+        if progress is not None:
+            progress(label)
+    return list(rows.values())
