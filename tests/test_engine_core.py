@@ -194,4 +194,8 @@ def test_crashes_record_info_and_new_processes():
     r = run_engine("snapshot-isolation", spec, crash_rate=0.2)
     infos = [op for op in r.ops if op["type"] == "info"]
     assert infos
+    kinds = {
+        ev for _, _, ev in run_engine("snapshot-isolation", spec, crash_rate=0.2, trace=True).trace
+    }
+    assert {"crash mid-transaction (info)", "crash after commit (info)"} <= kinds
     assert max(op["process"] for op in r.ops) >= 3

@@ -6,8 +6,8 @@ or the end (commit, a voluntary rollback, or a crash). At every step the
 scheduler picks one runnable client at random (seeded); a client blocked on
 a lock is not runnable until the transaction holding the lock finishes. An
 engine abort (deadlock victim, serialization failure) ends the transaction
-with `fail`. A crash before commit, or after commit but before the client
-learns the outcome, records `info`, and the client continues as a new process
+with `fail`. A crash between micro-ops, before commit, or after commit but
+before the client learns the outcome, records `info`, and the client continues as a new process
 (process + clients), as in Jepsen.
 
 Time is logical: the step number. The same transactions, options and seed
@@ -84,7 +84,8 @@ def run_engine(
 
     `seed` seeds the scheduler (default: `spec.seed`). `rollback_rate` is
     the probability that a client rolls back instead of committing;
-    `crash_rate` the probability that it crashes at its commit instead.
+    `crash_rate` the probability that it crashes at its commit instead (and a
+    quarter of it, the probability of a crash before each micro-op after the first).
     `rollbacks`, when given, names the positions in the transaction list that
     roll back instead (and `rollback_rate` is ignored), so that a shrunk run
     keeps exactly the rollbacks it needs.
@@ -189,6 +190,16 @@ def _run(
         mops = c.mops
         try:
             if pos < len(mops):
+                if crash_rate and pos and frnd() < crash_rate / 4:
+                    # Crash between two micro-ops: the engine rolls the transaction back,
+                    # the client never learns the outcome.
+                    wake(engine.abort(t))
+                    record("info", c.process, mops, step)
+                    if tr is not None:
+                        tr.append((step, c.process, "crash mid-transaction (info)"))
+                    c.txn = None
+                    c.process += nclients
+                    continue
                 f, k, v = mops[pos]
                 if f == "r":
                     r = engine.read(t, k)
