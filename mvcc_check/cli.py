@@ -29,6 +29,11 @@ from mvcc_check.commands.check import check_command  # noqa: E402
 
 main.add_command(check_command)
 
+from mvcc_check.commands.dbtest import hermitage_command, test_command  # noqa: E402
+
+main.add_command(test_command)
+main.add_command(hermitage_command)
+
 from mvcc_check.commands.run import matrix_command, run_command  # noqa: E402
 
 main.add_command(run_command)

@@ -7,8 +7,16 @@ from __future__ import annotations
 
 import pytest
 
+from mvcc_check.commands.dbtest import judge_scenario
 from mvcc_check.db import parse_db_url
-from mvcc_check.db.hermitage import ANOMALY, SCENARIO_NAMES, SCENARIOS, run_scenario
+from mvcc_check.db.dialects import SESSIONS
+from mvcc_check.db.hermitage import (
+    ANOMALY,
+    SCENARIO_NAMES,
+    SCENARIOS,
+    checker_agrees,
+    run_scenario,
+)
 
 ALL = set(SCENARIO_NAMES)
 RC_ANOMALIES = {"PMP", "P4", "G-single", "G2-item", "G2"}
@@ -38,10 +46,16 @@ def test_hermitage_levels(request, tmp_path, kind, level):
     if kind != "sqlite":
         request.applymarker(pytest.mark.db)
     target = parse_db_url(_url(request, kind, tmp_path))
+    claimed = SESSIONS[kind].claimed_models[level]
     anomalies = set()
     for sc in SCENARIOS:
         res = run_scenario(target, level, sc, history_path=tmp_path / f"{sc.name}.jsonl")
         if res.verdict == ANOMALY:
             anomalies.add(sc.name)
         assert not res.observation.errors, (sc.name, res.observation.transcript)
+        # the checker, reading only the recorded history, agrees with the scenario
+        found, result = judge_scenario(res, claimed)
+        assert checker_agrees(sc, res.verdict, found), (sc.name, res.verdict, found)
+        # and every scenario's history keeps the model the level claims
+        assert result.valid is True, (sc.name, claimed, result.anomaly_types)
     assert anomalies == EXPECTED[(kind, level)]

@@ -1,0 +1,310 @@
+"""`mvcc-check test` and `mvcc-check hermitage`: run transactions against a real
+database, record the history, and judge it with the same checker as `check`."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+import orjson
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from mvcc_check.analysis.checker import CheckOptions, check
+from mvcc_check.analysis.models import validate_models
+from mvcc_check.commands.check import model_option, output_option
+from mvcc_check.db.dialects import session_class
+from mvcc_check.db.target import LEVELS, DbError, normalize_level, parse_db_url
+from mvcc_check.errors import MvccCheckError
+from mvcc_check.history.readers import load_history, parse_history_text
+from mvcc_check.report import exit_code_for, overall_exit_code, render_text
+from mvcc_check.report.json_report import dumps, result_json
+from mvcc_check.report.verdict import INVALID, UNDECIDED, UNUSABLE, VALID
+from mvcc_check.workload import WORKLOADS, WorkloadSpec
+
+LEVEL_HELP = "Isolation level: " + ", ".join(LEVELS) + " (underscores and spaces accepted)."
+
+
+def _target(db: str):
+    try:
+        return parse_db_url(db)
+    except DbError as e:
+        raise click.UsageError(str(e)) from None
+
+
+def _level(level: str) -> str:
+    try:
+        return normalize_level(level)
+    except DbError as e:
+        raise click.UsageError(str(e)) from None
+
+
+@click.command("test")
+@click.option(
+    "--db",
+    required=True,
+    help="sqlite:///file.db, postgresql://user@host:port/db, mysql://user@host:port/db",
+)
+@click.option("--isolation", "-i", "level", required=True, help=LEVEL_HELP)
+@click.option(
+    "--workload", "-w", type=click.Choice(WORKLOADS), default="list-append", show_default=True
+)
+@click.option("--txns", default=1000, show_default=True, type=click.IntRange(min=1))
+@click.option("--clients", default=8, show_default=True, type=click.IntRange(min=1, max=200))
+@click.option("--keys", default=8, show_default=True, type=click.IntRange(min=1))
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option(
+    "--save", type=click.Path(dir_okay=False), help="Keep the history (JSON Lines) in this file."
+)
+@model_option(default=None)
+@output_option()
+def test_command(db, level, workload, txns, clients, keys, seed, save, models, output) -> None:
+    """Run randomized transactions against a database at an isolation level, record the
+    history as it happens, and check it against the model the level claims (or --model).
+
+    Exit codes: 0 valid, 1 the model is violated, 2 unusable input or usage, 3 undecided.
+    Credentials come from the URL or PGPASSWORD / MYSQL_PWD and are never printed.
+    """
+    from mvcc_check.db.runner import run_workload
+
+    target = _target(db)
+    level = _level(level)
+    if target.kind == "engine":
+        raise click.UsageError("use `mvcc-check run` for the built-in engine")
+    cls = session_class(target)
+    if level not in cls.levels:
+        raise click.UsageError(
+            f"{target.kind} does not offer isolation level {level!r} (it offers {', '.join(cls.levels)})"
+        )
+    models = tuple(models) or (cls.claimed_models[level],)
+    try:
+        validate_models(models)
+    except MvccCheckError as e:
+        raise click.UsageError(str(e)) from None
+    spec = WorkloadSpec(workload=workload, txns=txns, clients=clients, keys=keys, seed=seed)
+    if save:
+        path = save
+    else:
+        fd, path = tempfile.mkstemp(prefix="mvcc-test-", suffix=".jsonl")
+        os.close(fd)
+    err = Console(stderr=True, highlight=False)
+    out = Console(highlight=False, soft_wrap=True)
+    progress = Progress(
+        TextColumn(f"[bold]{target.kind}[/] {level}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal or output == "json",
+    )
+    task = progress.add_task("txns", total=txns)
+    try:
+        with progress:
+            run = run_workload(
+                target,
+                level,
+                spec,
+                path,
+                on_progress=lambda done, total: progress.update(task, completed=done),
+            )
+    except MvccCheckError as e:
+        click.echo(f"mvcc-check: {e}", err=True)
+        sys.exit(UNUSABLE)
+    st = run.stats
+    for e in st.errors:
+        click.echo(f"mvcc-check: {e}", err=True)
+    if st.interrupted:
+        click.echo(
+            f"mvcc-check: interrupted after {st.finished} of {txns} transactions; the history so far "
+            f"is in {path} (`mvcc-check check {path}` reads it)",
+            err=True,
+        )
+        sys.exit(130)
+    try:
+        result = check(load_history(path), CheckOptions(models=models, workload=workload))
+    except MvccCheckError as e:
+        click.echo(f"mvcc-check: {e}", err=True)
+        sys.exit(UNUSABLE)
+    code = exit_code_for(result)
+    if st.errors and code == VALID:
+        code = UNDECIDED
+    run_info = {
+        "database": run.target_display,
+        "server-version": run.server_version,
+        "isolation": level,
+        "workload": workload,
+        "txns": txns,
+        "clients": clients,
+        "keys": keys,
+        "seed": seed,
+        "committed": st.committed,
+        "aborted": st.aborted,
+        "indeterminate": st.indeterminate,
+        "seconds": round(st.elapsed_s, 3),
+        "committed-per-second": round(st.committed_per_s, 1),
+        "history-file": path if (save or code != VALID) else None,
+    }
+    if output == "json":
+        doc = result_json(result)
+        doc["run"] = run_info
+        sys.stdout.write(dumps(doc) + "\n")
+    else:
+        out.print(
+            f"[bold]{run.target_display}[/] ({run.server_version}), isolation [bold]{level}[/], "
+            f"{workload}, {txns} txns by {clients} clients over {keys} keys, seed {seed}"
+        )
+        out.print(
+            f"  {st.committed} committed, {st.aborted} aborted by the database, "
+            f"{st.indeterminate} indeterminate; {st.elapsed_s:.2f} s, "
+            f"{st.committed_per_s:.0f} committed txns/s"
+        )
+        render_text(result, out)
+        if run_info["history-file"]:
+            out.print(f"  history: {path}")
+    if not save and code == VALID:
+        os.unlink(path)
+    sys.exit(code)
+
+
+# --- hermitage ----------------------------------------------------------------------------
+
+
+def judge_scenario(res, model: str):
+    """The checker's findings on a scenario's history: (all anomaly types, valid under model)."""
+    text = b"".join(orjson.dumps(op) + b"\n" for op in res.ops)
+    history = parse_history_text(
+        text, source=f"hermitage {res.scenario} {res.level}", format="jsonl"
+    )
+    result = check(history, CheckOptions(models=(model,), workload="list-append"))
+    found = set(result.all_anomaly_types or result.anomaly_types)
+    return found, result
+
+
+@click.command("hermitage")
+@click.option("--db", required=True, help="sqlite:///file.db, postgresql://..., mysql://...")
+@click.option(
+    "--isolation",
+    "-i",
+    "levels",
+    multiple=True,
+    help=LEVEL_HELP + " Repeatable; default: all the database offers.",
+)
+@click.option(
+    "--scenario", "-s", "scenarios", multiple=True, help="Only these scenarios (repeatable)."
+)
+@click.option(
+    "--save-dir", type=click.Path(file_okay=False), help="Keep each scenario's history here."
+)
+@click.option("--transcript", is_flag=True, help="Print each scenario's steps as they ran.")
+@output_option()
+def hermitage_command(db, levels, scenarios, save_dir, transcript, output) -> None:
+    """Run Hermitage's isolation scenarios (G0, G1a, G1b, G1c, OTV, PMP, P4, G-single,
+    G2-item, G2) as exact interleavings over separate connections, and print per level
+    which anomalies the database prevents, prevents by aborting, or shows. Each
+    scenario's history is also judged by the checker, against the model the level claims.
+
+    Exit codes: 0 every history is valid under the level's claimed model and the
+    checker agrees with every scenario, 1 a claimed model is violated, 3 disagreement.
+    """
+    from mvcc_check.db.hermitage import SCENARIOS, checker_agrees, default_levels, run_scenario
+
+    target = _target(db)
+    if target.kind == "engine":
+        raise click.UsageError("the built-in engine is not available to `hermitage` yet")
+    cls = session_class(target)
+    chosen_levels = tuple(_level(lv) for lv in levels) or default_levels(target.kind)
+    for lv in chosen_levels:
+        if lv not in cls.levels:
+            raise click.UsageError(f"{target.kind} does not offer isolation level {lv!r}")
+    names = {s.name.lower(): s for s in SCENARIOS}
+    chosen = []
+    for name in scenarios:
+        if name.lower() not in names:
+            raise click.UsageError(
+                f"unknown scenario {name!r} (known: {', '.join(s.name for s in SCENARIOS)})"
+            )
+        chosen.append(names[name.lower()])
+    chosen = chosen or list(SCENARIOS)
+    if save_dir:
+        Path(save_dir).mkdir(parents=True, exist_ok=True)
+    out = Console(highlight=False, soft_wrap=True)
+    codes: list[int] = []
+    docs = []
+    version = None
+    for lv in chosen_levels:
+        model = cls.claimed_models[lv]
+        table = Table(title=None, show_edge=False, pad_edge=False)
+        for col in ("scenario", "anomaly", "result", "checker found", "agrees"):
+            table.add_column(col)
+        level_doc = {"isolation": lv, "claimed-model": model, "scenarios": []}
+        violated = []
+        for sc in chosen:
+            hp = Path(save_dir, f"{target.kind}-{lv}-{sc.name}.jsonl") if save_dir else None
+            try:
+                res = run_scenario(target, lv, sc, history_path=hp)
+            except MvccCheckError as e:
+                click.echo(f"mvcc-check: {e}", err=True)
+                sys.exit(UNUSABLE)
+            found, result = judge_scenario(res, model)
+            agree = checker_agrees(sc, res.verdict, found)
+            if result.valid is False:
+                violated.append(sc.name)
+            codes.append(exit_code_for(result) if agree else UNDECIDED)
+            shown = ", ".join(sorted(found)) or "-"
+            colour = {"anomaly": "red", "prevented": "green"}.get(res.verdict, "yellow")
+            table.add_row(
+                sc.name,
+                sc.title,
+                f"[{colour}]{res.verdict}[/]",
+                shown,
+                "yes" if agree else "[red]NO[/]",
+            )
+            level_doc["scenarios"].append(
+                {
+                    "scenario": sc.name,
+                    "result": res.verdict,
+                    "blocked": res.observation.blocked,
+                    "checker-anomaly-types": sorted(found),
+                    f"valid-under-{model}?": result.valid,
+                    "agrees": agree,
+                    "history-file": str(hp) if hp else None,
+                }
+            )
+            if transcript and output == "text":
+                out.print(f"[bold]{sc.name}[/] at {lv}:")
+                for line in res.observation.transcript:
+                    out.print("   " + line)
+        level_doc["violates-claimed-model"] = violated
+        docs.append(level_doc)
+        if version is None:
+            version = _server_version(target)
+        if output == "text":
+            out.print(
+                f"\n[bold]{target.display}[/] ({version}), isolation [bold]{lv}[/] (claims {model})"
+            )
+            out.print(table)
+            if violated:
+                out.print(f"  [red]histories invalid under {model}[/]: {', '.join(violated)}")
+            else:
+                out.print(f"  every history is valid under {model}")
+    if output == "json":
+        sys.stdout.write(
+            dumps({"database": target.display, "server-version": version, "levels": docs}) + "\n"
+        )
+    code = overall_exit_code(codes)
+    sys.exit(code if code in (VALID, INVALID, UNDECIDED) else UNDECIDED)
+
+
+def _server_version(target) -> str:
+    from mvcc_check.db.dialects import open_session
+
+    s = open_session(target)
+    try:
+        return s.server_version()
+    finally:
+        s.close()
