@@ -39,11 +39,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from mvcc_check.analysis.graph import REALTIME, RW, WR, WW
-
-# Components this small are searched exhaustively from every candidate edge,
-# which is cheaper than the exact existence tests' set-up.
-SMALL_COMPONENT = 48
+from mvcc_check.analysis.graph import PROCESS, REALTIME, RW, WR, WW
 
 # Automaton state bits.
 _RW2 = 1  # two or more rw steps
@@ -59,6 +55,17 @@ class CycleSpec:
     allowed: int  # relations every other step may use
     rw_rule: str  # "none" | "one" | "nonadjacent" | "adjacent"
     extra: int = 0  # PROCESS or REALTIME: at least one step must be one
+
+    def __post_init__(self) -> None:
+        # Transition table indexed [state * 32 + relation bit] and acceptance by state,
+        # so the search's inner loop is two list look-ups.
+        table = [-1] * (16 * 32)
+        for q in range(16):
+            for bit in (WW, WR, RW, PROCESS, REALTIME):
+                if bit == RW or bit & self.allowed:
+                    table[q * 32 + bit] = self.step(q, bit) if bit & self.allowed else -1
+        object.__setattr__(self, "table", table)
+        object.__setattr__(self, "accepting", [self.accepts(q) for q in range(16)])
 
     def start_state(self) -> int:
         q = _LAST_RW if self.anchor == RW else 0
@@ -133,14 +140,24 @@ class Component:
         self.rel_union = int(np.bitwise_or.reduce(self.rel)) if len(self.rel) else 0
         self.rw_edges = int(((self.rel & RW) != 0).sum())
 
-    def sub_components(self, mask: int) -> np.ndarray:
-        """Labels of the strongly connected components over edges with a relation in mask."""
+    def sub_components(self, mask: int) -> list[int] | np.ndarray:
+        """Component labels over the edges carrying a relation in mask."""
         keep = (self.rel & mask) != 0
-        m = csr_matrix(
-            (np.ones(int(keep.sum()), np.int8), (self.src[keep], self.dst[keep])), shape=(self.n, self.n)
-        )
-        _, labels = connected_components(m, directed=True, connection="strong")
-        return labels
+        return scc_labels(self.n, self.src[keep], self.dst[keep])
+
+
+def scc_labels(n: int, src, dst) -> list[int] | np.ndarray:
+    """Strongly connected component label of each node: pure Python for small
+    graphs (scipy's per-call set-up dominates there), scipy's csgraph above."""
+    if n <= 4096:
+        succ: list[list[int]] = [[] for _ in range(n)]
+        for a, b in zip(src.tolist() if hasattr(src, "tolist") else src,
+                        dst.tolist() if hasattr(dst, "tolist") else dst, strict=True):
+            succ[a].append(b)
+        return _tarjan_order(n, succ)
+    m = csr_matrix((np.ones(len(src), np.int8), (np.asarray(src), np.asarray(dst))), shape=(n, n))
+    _, labels = connected_components(m, directed=True, connection="strong")
+    return labels
 
 
 Step = tuple[int, int, int]  # (from local, to local, relation bit)
@@ -157,6 +174,7 @@ class CycleFinder:
         self.c = comp
         self.budget = budget if budget is not None else max(200_000, 40 * (len(comp.src) + comp.n))
         self.work = 0
+        self._adj_cache: dict[int, list] = {}
 
     # -- existence -------------------------------------------------------
     def _anchors(self, spec: CycleSpec) -> list[tuple[int, int]]:
@@ -164,7 +182,7 @@ class CycleFinder:
         c = self.c
         src, dst, rel = c.src, c.dst, c.rel
         if spec.rw_rule in ("none", "adjacent"):
-            lab = c.sub_components(spec.allowed)
+            lab = np.asarray(c.sub_components(spec.allowed))
             internal = lab[src] == lab[dst]
             ok_labels = None
             if spec.extra:
@@ -212,10 +230,7 @@ class CycleFinder:
                 comp_x.append(x)
         if not comp_s:
             return []
-        s = np.array(ps + comp_s, np.int64)
-        d = np.array(pd + comp_d, np.int64)
-        m = csr_matrix((np.ones(len(s), np.int8), (s, d)), shape=(c.n, c.n))
-        _, lab = connected_components(m, directed=True, connection="strong")
+        lab = scc_labels(c.n, ps + comp_s, pd + comp_d)
         ok_labels = None
         if spec.extra:
             # An extra step may sit alone or inside a composite (extra step; rw step) edge,
@@ -247,40 +262,50 @@ class CycleFinder:
         return found
 
     # -- witnesses --------------------------------------------------------
+    def _adjacency(self, spec: CycleSpec) -> list[list[tuple[int, tuple[int, ...]]]]:
+        """Out-edges cut to the relations the spec allows (cached per spec)."""
+        adj = self._adj_cache.get(spec.allowed)
+        if adj is None:
+            allowed = spec.allowed
+            adj = [[(b, _BITS[r & allowed]) for b, r in out if r & allowed] for out in self.c.out]
+            self._adj_cache[allowed] = adj
+        return adj
+
     def _bfs(self, spec: CycleSpec, u: int, v: int, limit: int | None, order=None) -> list[Step] | None:
-        """Shortest path of steps from v back to u accepted by spec (after the anchor u -> v)."""
-        c = self.c
-        q0 = spec.start_state()
-        start = (v, q0)
-        if v == u and spec.accepts(q0):
-            return []
-        parent: dict[tuple[int, int], tuple[tuple[int, int], int] | None] = {start: None}
+        """Shortest path of steps from v back to u accepted by spec (after the anchor u -> v).
+
+        A search state is node * 16 + automaton state.
+        """
+        adj = self._adjacency(spec)
+        table = spec.table  # type: ignore[attr-defined]
+        accepting = spec.accepting  # type: ignore[attr-defined]
+        start = v * 16 + spec.start_state()
+        parent: dict[int, tuple[int, int]] = {start: (-1, 0)}
         frontier = [start]
         depth = 0
         floor = order[u] if order is not None else None
-        allowed = spec.allowed
         while frontier:
             depth += 1
             if limit is not None and depth > limit:
                 return None
+            self.work += len(frontier)
             nxt = []
-            for node, q in frontier:
-                self.work += 1
-                for b, r in c.out[node]:
-                    r &= allowed
-                    if not r or (floor is not None and order[b] < floor):
+            for key in frontier:
+                base = (key & 15) * 32
+                for b, bits in adj[key >> 4]:
+                    if floor is not None and order[b] < floor:
                         continue
-                    for bit in _BITS[r]:
-                        q2 = spec.step(q, bit)
+                    for bit in bits:
+                        q2 = table[base + bit]
                         if q2 < 0:
                             continue
-                        key = (b, q2)
-                        if key in parent:
+                        k2 = b * 16 + q2
+                        if k2 in parent:
                             continue
-                        parent[key] = ((node, q), bit)
-                        if b == u and spec.accepts(q2):
-                            return _unwind(parent, key)
-                        nxt.append(key)
+                        parent[k2] = (key, bit)
+                        if b == u and accepting[q2]:
+                            return _unwind(parent, k2)
+                        nxt.append(k2)
             frontier = nxt
         return None
 
@@ -293,8 +318,13 @@ class CycleFinder:
         cycle of the type.
         """
         self.work = 0
-        if self.c.n <= SMALL_COMPONENT:
-            return self._exhaustive(spec)
+        c = self.c
+        if not c.rel_union & spec.anchor or (spec.extra and not c.rel_union & spec.extra):
+            return None
+        if spec.rw_rule in ("nonadjacent", "adjacent") and c.rw_edges < 2:
+            return None
+        if spec.rw_rule == "nonadjacent" and not c.rel_union & spec.allowed & ~RW:
+            return None
         anchors = self._anchors(spec)
         if not anchors:
             return None
@@ -314,32 +344,13 @@ class CycleFinder:
         raise AssertionError(f"{spec.name}: anchors known to lie on a cycle yielded none; a bug in mvcc-check")
 
 
-    def _exhaustive(self, spec: CycleSpec) -> list[Step] | None:
-        """Small components: an unbounded search from every candidate anchor decides and finds the shortest."""
-        c = self.c
-        if not c.rel_union & spec.anchor or (spec.extra and not c.rel_union & spec.extra):
-            return None
-        if spec.anchor == RW and spec.rw_rule in ("nonadjacent", "adjacent") and c.rw_edges < 2:
-            return None
-        best: list[Step] | None = None
-        for u in range(self.c.n):
-            for v, r in self.c.out[u]:
-                if not r & spec.anchor:
-                    continue
-                limit = None if best is None else len(best) - 2
-                if limit is not None and limit < 1:
-                    return best
-                path = self._bfs(spec, u, v, limit)
-                if path is not None and (best is None or len(path) + 1 < len(best)):
-                    best = [(u, v, spec.anchor), *path]
-        return best
-
-
-def _unwind(parent, key) -> list[Step]:
+def _unwind(parent: dict[int, tuple[int, int]], key: int) -> list[Step]:
     steps: list[Step] = []
-    while parent[key] is not None:
+    while True:
         prev, bit = parent[key]
-        steps.append((prev[0], key[0], bit))
+        if prev < 0:
+            break
+        steps.append((prev >> 4, key >> 4, bit))
         key = prev
     steps.reverse()
     return steps
