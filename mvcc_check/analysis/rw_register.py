@@ -139,12 +139,22 @@ def infer(th: TxnHistory, sources: VersionSources = VersionSources()) -> Inferen
             if v not in has_pred:
                 pairs.add((INITIAL, v))
         usable[k] = pairs
+    # An indeterminate transaction took effect only if some read shows one of its
+    # writes; one that no read shows may never have happened, so it gets no edges.
+    observed = {
+        w.txn
+        for k, by_value in readers.items()
+        for v in by_value
+        if v is not None and (w := writers.get(k, {}).get(v)) is not None
+    }
     for k, pairs in usable.items():
         per_key = writers.get(k, {})
         key_readers = readers.get(k, {})
         for v1, v2 in pairs:
             w2 = per_key.get(v2) if v2 is not INITIAL else None
             if w2 is None or not in_graph(txns[w2.txn]):
+                continue
+            if txns[w2.txn].status == "info" and w2.txn not in observed:
                 continue
             if v1 is not INITIAL:
                 w1 = per_key.get(v1)
