@@ -38,3 +38,12 @@ def test_pick_target_prefers_textbook_anomalies():
     assert pick_target(["G-single-item", "internal", "lost-update"]) == "lost-update"
     assert pick_target(["internal"]) == "internal"
     assert pick_target([]) is None
+
+
+def test_read_uncommitted_g1a_shrinks_to_a_writer_that_rolls_back():
+    trial = Trial("read-uncommitted", WorkloadSpec(txns=1000, clients=8, keys=6, seed=1))
+    run, result = run_trial(trial, model="read-committed")
+    assert "G1a" in result.anomaly_types
+    sh = shrink(trial, run, "read-committed", "G1a")
+    assert len(sh.txns) == 2 and len(sh.rollbacks) == 1
+    assert "G1a" in sh.result.anomaly_types

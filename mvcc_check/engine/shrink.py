@@ -10,7 +10,7 @@ running the engine and the checker (the same black-box verdict as `check`):
    need (rollbacks are per-transaction flags, so they survive the removal of
    other transactions); steps 1-3 repeat while they make progress, and when
    they stop at a handful of transactions, every pair and triple of them is
-   tried on two or three sessions;
+   tried on two or three sessions (also with one of them rolling back);
 4. keys and values renamed to small numbers in order of appearance.
 
 Every step keeps a candidate only if the anomaly type is still reported, so
@@ -93,7 +93,7 @@ def shrink(
     run: RunResult,
     model: str,
     anomaly: str,
-    max_checks: int = 4000,
+    max_checks: int = 20000,
     max_seconds: float = 60.0,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> Shrunk:
@@ -208,14 +208,26 @@ def _small_subsets(shows: Shows, state: dict[str, Any], seeds: int = 32) -> bool
     items, tr = state["items"], state["trial"]
     if len(items) > 8:
         return False
-    for k in range(2, min(3, len(items) - 1) + 1):
-        for combo in itertools.combinations(range(len(items)), k):
-            cand = [items[i] for i in combo]
-            for clients in range(2, k + 1):
-                for seed in range(seeds):
-                    spec = dataclasses.replace(tr.spec, clients=clients, seed=seed)
-                    if shows(dataclasses.replace(tr, spec=spec), cand):
-                        return True
+    # First as they are, then with one of them rolling back (an aborted writer is
+    # what G1a needs, and a rollback is a smaller cause than a deadlock).
+    for with_rollback in (False, True):
+        for k in range(2, min(3, len(items) - 1) + 1):
+            for combo in itertools.combinations(range(len(items)), k):
+                base = [items[i] for i in combo]
+                if with_rollback:
+                    variants = [
+                        [(m, rb or j == flip) for j, (m, rb) in enumerate(base)]
+                        for flip in range(k)
+                        if not base[flip][1]
+                    ]
+                else:
+                    variants = [base]
+                for cand in variants:
+                    for clients in range(2, k + 1):
+                        for seed in range(seeds):
+                            spec = dataclasses.replace(tr.spec, clients=clients, seed=seed)
+                            if shows(dataclasses.replace(tr, spec=spec), cand):
+                                return True
     return False
 
 
