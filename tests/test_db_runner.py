@@ -66,3 +66,29 @@ def test_sqlite_rejects_other_levels(tmp_path):
             WorkloadSpec(txns=1),
             tmp_path / "h.jsonl",
         )
+
+
+@pytest.mark.db
+def test_bench_pg_throughput(pg_server):
+    from mvcc_check.db.bench import pg_throughput
+
+    r = pg_throughput(pg_server.url, txns=400, keys=50)
+    assert r["valid"] is True
+    assert r["committed"] > 0 and r["committed_per_s"] > 0
+    assert 0 < r["checker_share"] < 1
+
+
+@pytest.mark.db
+def test_mariadb_runner_drops_its_table(maria_server, tmp_path):
+    import pymysql
+
+    target = parse_db_url(maria_server.url)
+    res = run_workload(
+        target, "read-committed", WorkloadSpec(txns=100, clients=3), tmp_path / "h.jsonl"
+    )
+    assert res.stats.errors == [] and res.stats.finished == 100
+    conn = pymysql.connect(host=target.host, port=target.port, user="root", database="mvcc")
+    with conn.cursor() as cur:
+        cur.execute("SHOW TABLES")
+        assert cur.fetchall() == ()
+    conn.close()

@@ -1,10 +1,10 @@
-"""Throwaway database servers for the tests: PostgreSQL and MariaDB started in a
-temporary directory, listening on a free loopback port, run as an unprivileged
-user when the tests run as root. Never a shared system service.
+"""Throwaway database servers, for the tests and the benchmark: PostgreSQL and
+MariaDB started in a temporary directory, listening on a free loopback port,
+run as an unprivileged user when we are root. Never a shared system service;
+everything is removed when the context manager exits.
 
-`find_postgres()` / `find_mariadb()` return None (with a reason) when the
-binaries are missing; the fixtures in conftest.py skip on that, or fail when
-CI=true.
+`find_postgres()` / `find_mariadb()` return (None, reason) when the binaries
+are missing; the test fixtures skip on that, or fail when CI=true.
 """
 
 from __future__ import annotations
@@ -176,9 +176,7 @@ def postgres_server() -> Iterator[Server]:
 
         while True:
             try:
-                psycopg.connect(
-                    url.replace("postgresql", "postgresql", 1), connect_timeout=2
-                ).close()
+                psycopg.connect(url, connect_timeout=2).close()
                 break
             except psycopg.OperationalError:
                 if time.monotonic() > deadline:
@@ -277,7 +275,7 @@ def mariadb_server() -> Iterator[Server]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-if __name__ == "__main__":  # manual smoke test: python tests/dbservers.py
+if __name__ == "__main__":  # manual smoke test: python -m mvcc_check.db.servers
     for factory in (postgres_server, mariadb_server):
         with factory() as srv:
             print(srv)
