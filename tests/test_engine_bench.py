@@ -1,4 +1,4 @@
-from mvcc_check.engine.bench import engine_throughput
+from mvcc_check.engine.bench import engine_throughput, matrix_wall_time
 
 
 def test_bench_reports_each_level():
@@ -7,3 +7,9 @@ def test_bench_reports_each_level():
     for b in out:
         assert 0 < b.committed <= 400
         assert b.committed_per_s > 0
+
+
+def test_matrix_wall_time_is_well_under_a_minute():
+    seconds, runs = matrix_wall_time()
+    assert runs == 60
+    assert seconds < 30

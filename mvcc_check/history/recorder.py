@@ -15,6 +15,9 @@ Use it as a context manager::
 `index` is assigned by the recorder (0, 1, 2, ...). `time` is whatever the
 caller passes (a logical clock keeps histories byte-identical across runs);
 when omitted it is nanoseconds since the recorder was created.
+
+A recorder is not thread-safe: concurrent clients must serialise their calls
+to `record` (the database runner holds a lock around it).
 """
 
 from __future__ import annotations
