@@ -32,3 +32,15 @@ def test_matrix_rows_claims_and_bug_rows():
     assert not any(r.claim_held for r in buggy)
     si = next(r for r in plain if r.level == "snapshot-isolation")
     assert si.counts["G2-item"] >= 1 and si.runs == 2
+
+
+def test_bug_applies_to_its_own_level_only_where_it_means_something():
+    from mvcc_check.engine.bugs import bug_applies
+
+    for b in BUGS.values():
+        assert bug_applies(b.name, b.level)
+    assert not bug_applies("skip-first-updater", "read-committed")
+    assert bug_applies("skip-first-updater", "serializable")
+    assert not bug_applies("early-lock-release", "serializable")
+    assert not bug_applies("read-aborted", "read-uncommitted")
+    assert bug_applies("read-aborted", "serializable-2pl")

@@ -111,3 +111,8 @@ def test_matrix_table_and_json():
     rows = orjson.loads(r.output)
     assert [row["level"] for row in rows][:2] == ["read-uncommitted", "read-committed"]
     assert all(row["claim-held"] for row in rows)
+
+
+def test_a_bug_that_changes_nothing_under_the_level_is_a_usage_error():
+    r = invoke("run", "-i", "read-committed", "--bug", "skip-dangerous-structure")
+    assert r.exit_code == 2 and "changes nothing" in r.output

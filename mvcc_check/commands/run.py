@@ -23,7 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from mvcc_check.analysis.models import validate_models
-from mvcc_check.engine.bugs import BUG_NAMES, BUGS
+from mvcc_check.engine.bugs import BUG_NAMES, BUGS, bug_applies
 from mvcc_check.engine.lab import (
     MATRIX_CLIENTS,
     MATRIX_KEYS,
@@ -140,6 +140,10 @@ def run_command(
             console.print(f"    {b.doc}")
         return
     level = isolation or (BUGS[bug].level if bug else "serializable")
+    if bug and not bug_applies(bug, level):
+        raise click.UsageError(
+            f"bug {bug} changes nothing under {level} (it breaks {BUGS[bug].level})"
+        )
     model = model or LEVELS[level].claims
     try:
         validate_models([model])

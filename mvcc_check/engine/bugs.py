@@ -65,6 +65,24 @@ BUGS: dict[str, Bug] = {
 BUG_NAMES = tuple(BUGS)
 
 
+def bug_applies(bug: str, level: str) -> bool:
+    """Whether `bug` changes anything under `level` (each breaks one mechanism)."""
+    from mvcc_check.engine.levels import READ_TXN, READ_UNCOMMITTED, get_level
+
+    lv = get_level(level)
+    if bug == "skip-first-updater":
+        return lv.first_updater_wins
+    if bug == "skip-dangerous-structure":
+        return lv.ssi
+    if bug == "early-lock-release":
+        return lv.two_phase_locking
+    if bug == "stale-snapshot":
+        return lv.read_mode == READ_TXN
+    if bug == "dirty-read":  # under 2PL the shared lock already keeps uncommitted versions away
+        return lv.read_mode != READ_UNCOMMITTED and not lv.two_phase_locking
+    return lv.read_mode != READ_UNCOMMITTED  # read-aborted
+
+
 def get_bug(name: str) -> Bug:
     try:
         return BUGS[name]
