@@ -301,3 +301,29 @@ def test_hermitage_command_json_pg(pg_server):
     results = {s["scenario"]: s["result"] for s in level["scenarios"]}
     assert results["G2-item"] == "anomaly" and results["P4"] == "prevented by abort"
     assert all(s["agrees"] for s in level["scenarios"])
+
+
+def test_several_levels_and_seeds_give_a_findings_table(tmp_path):
+    res = _test(
+        [
+            "--db",
+            f"sqlite:///{tmp_path}/x.db",
+            "-i",
+            "serializable",
+            "--seed",
+            "1",
+            "--seed",
+            "2",
+            "--txns",
+            "100",
+            "--save",
+            str(tmp_path / "h.jsonl"),
+        ]
+    )
+    assert res.exit_code == 0, res.output
+    assert "findings" in res.output
+    assert sorted(os.listdir(tmp_path)) == [
+        "h-serializable-1.jsonl",
+        "h-serializable-2.jsonl",
+        "x.db",
+    ] or ({"h-serializable-1.jsonl", "h-serializable-2.jsonl"} <= set(os.listdir(tmp_path)))

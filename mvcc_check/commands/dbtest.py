@@ -49,42 +49,120 @@ def _level(level: str) -> str:
     required=True,
     help="sqlite:///file.db, postgresql://user@host:port/db, mysql://user@host:port/db",
 )
-@click.option("--isolation", "-i", "level", required=True, help=LEVEL_HELP)
+@click.option(
+    "--isolation",
+    "-i",
+    "levels",
+    required=True,
+    multiple=True,
+    help=LEVEL_HELP + " Repeatable: one run per level (and per seed).",
+)
 @click.option(
     "--workload", "-w", type=click.Choice(WORKLOADS), default="list-append", show_default=True
 )
 @click.option("--txns", default=1000, show_default=True, type=click.IntRange(min=1))
 @click.option("--clients", default=8, show_default=True, type=click.IntRange(min=1, max=200))
 @click.option("--keys", default=8, show_default=True, type=click.IntRange(min=1))
-@click.option("--seed", default=0, show_default=True, type=int)
 @click.option(
-    "--save", type=click.Path(dir_okay=False), help="Keep the history (JSON Lines) in this file."
+    "--seed",
+    "seeds",
+    default=(0,),
+    multiple=True,
+    show_default=True,
+    type=int,
+    help="Random seed (repeatable: one run per seed).",
+)
+@click.option(
+    "--save",
+    type=click.Path(dir_okay=False),
+    help="Keep the history (JSON Lines) in this file (with several runs: FILE-LEVEL-SEED.jsonl).",
 )
 @model_option(default=None)
 @output_option()
-def test_command(db, level, workload, txns, clients, keys, seed, save, models, output) -> None:
+def test_command(db, levels, workload, txns, clients, keys, seeds, save, models, output) -> None:
     """Run randomized transactions against a database at an isolation level, record the
     history as it happens, and check it against the model the level claims (or --model).
+    With several levels or seeds, one run each and a table of findings at the end.
 
     Exit codes: 0 valid, 1 the model is violated, 2 unusable input or usage, 3 undecided.
     Credentials come from the URL or PGPASSWORD / MYSQL_PWD and are never printed.
     """
-    from mvcc_check.db.runner import run_workload
-
     target = _target(db)
-    level = _level(level)
     if target.kind == "engine":
         raise click.UsageError("use `mvcc-check run` for the built-in engine")
     cls = session_class(target)
-    if level not in cls.levels:
-        raise click.UsageError(
-            f"{target.kind} does not offer isolation level {level!r} (it offers {', '.join(cls.levels)})"
-        )
-    models = tuple(models) or (cls.claimed_models[level],)
+    levels = tuple(dict.fromkeys(_level(lv) for lv in levels))
+    for level in levels:
+        if level not in cls.levels:
+            raise click.UsageError(
+                f"{target.kind} does not offer isolation level {level!r} "
+                f"(it offers {', '.join(cls.levels)})"
+            )
     try:
         validate_models(models)
     except MvccCheckError as e:
         raise click.UsageError(str(e)) from None
+    runs = [(lv, sd) for lv in levels for sd in dict.fromkeys(seeds)]
+    out = Console(highlight=False, soft_wrap=True)
+    codes, docs, rows = [], [], []
+    for i, (level, seed) in enumerate(runs):
+        run_models = tuple(models) or (cls.claimed_models[level],)
+        save_path = save
+        if save and len(runs) > 1:
+            stem, ext = os.path.splitext(save)
+            save_path = f"{stem}-{level}-{seed}{ext or '.jsonl'}"
+        if output == "text" and i:
+            out.print()
+        code, doc = _one_test(
+            target, level, workload, txns, clients, keys, seed, save_path, run_models, output, out
+        )
+        codes.append(code)
+        docs.append(doc)
+        rows.append((level, seed, run_models, code, doc))
+    if output == "json":
+        sys.stdout.write(dumps(docs[0] if len(docs) == 1 else docs) + "\n")
+    elif len(runs) > 1:
+        out.print()
+        _findings_table(out, target, rows)
+    sys.exit(overall_exit_code(codes))
+
+
+def _findings_table(out: Console, target, rows) -> None:
+    table = Table(show_edge=False, pad_edge=False)
+    for col in (
+        "isolation",
+        "seed",
+        "committed",
+        "aborted",
+        "indet.",
+        "txns/s",
+        "anomalies found",
+        "claimed model",
+        "verdict",
+    ):
+        table.add_column(col)
+    for level, seed, run_models, code, doc in rows:
+        run = doc["run"]
+        verdict = {VALID: "[green]valid[/]", INVALID: "[red]INVALID[/]"}.get(code, "undecided")
+        table.add_row(
+            level,
+            str(seed),
+            str(run["committed"]),
+            str(run["aborted"]),
+            str(run["indeterminate"]),
+            f"{run['committed-per-second']:.0f}",
+            ", ".join(doc.get("all-anomaly-types", [])) or "-",
+            ", ".join(run_models),
+            verdict,
+        )
+    version = rows[0][4]["run"]["server-version"]
+    out.print(f"[bold]{target.display}[/] ({version}): findings")
+    out.print(table)
+
+
+def _one_test(target, level, workload, txns, clients, keys, seed, save, models, output, out):
+    from mvcc_check.db.runner import run_workload
+
     spec = WorkloadSpec(workload=workload, txns=txns, clients=clients, keys=keys, seed=seed)
     if save:
         path = save
@@ -92,9 +170,8 @@ def test_command(db, level, workload, txns, clients, keys, seed, save, models, o
         fd, path = tempfile.mkstemp(prefix="mvcc-test-", suffix=".jsonl")
         os.close(fd)
     err = Console(stderr=True, highlight=False)
-    out = Console(highlight=False, soft_wrap=True)
     progress = Progress(
-        TextColumn(f"[bold]{target.kind}[/] {level}"),
+        TextColumn(f"[bold]{target.kind}[/] {level} seed {seed}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -120,8 +197,8 @@ def test_command(db, level, workload, txns, clients, keys, seed, save, models, o
         click.echo(f"mvcc-check: {e}", err=True)
     if st.interrupted:
         click.echo(
-            f"mvcc-check: interrupted after {st.finished} of {txns} transactions; the history so far "
-            f"is in {path} (`mvcc-check check {path}` reads it)",
+            f"mvcc-check: interrupted after {st.finished} of {txns} transactions; the history "
+            f"so far is in {path} (`mvcc-check check {path}` reads it)",
             err=True,
         )
         sys.exit(130)
@@ -133,7 +210,10 @@ def test_command(db, level, workload, txns, clients, keys, seed, save, models, o
     code = exit_code_for(result)
     if st.errors and code == VALID:
         code = UNDECIDED
-    run_info = {
+    keep = bool(save) or code != VALID
+    doc = result_json(result)
+    doc["all-anomaly-types"] = sorted(set(result.all_anomaly_types or result.anomaly_types))
+    doc["run"] = {
         "database": run.target_display,
         "server-version": run.server_version,
         "isolation": level,
@@ -147,13 +227,9 @@ def test_command(db, level, workload, txns, clients, keys, seed, save, models, o
         "indeterminate": st.indeterminate,
         "seconds": round(st.elapsed_s, 3),
         "committed-per-second": round(st.committed_per_s, 1),
-        "history-file": path if (save or code != VALID) else None,
+        "history-file": path if keep else None,
     }
-    if output == "json":
-        doc = result_json(result)
-        doc["run"] = run_info
-        sys.stdout.write(dumps(doc) + "\n")
-    else:
+    if output == "text":
         out.print(
             f"[bold]{run.target_display}[/] ({run.server_version}), isolation [bold]{level}[/], "
             f"{workload}, {txns} txns by {clients} clients over {keys} keys, seed {seed}"
@@ -164,11 +240,11 @@ def test_command(db, level, workload, txns, clients, keys, seed, save, models, o
             f"{st.committed_per_s:.0f} committed txns/s"
         )
         render_text(result, out)
-        if run_info["history-file"]:
+        if keep:
             out.print(f"  history: {path}")
-    if not save and code == VALID:
+    if not keep:
         os.unlink(path)
-    sys.exit(code)
+    return code, doc
 
 
 # --- hermitage ----------------------------------------------------------------------------
