@@ -322,8 +322,5 @@ def test_several_levels_and_seeds_give_a_findings_table(tmp_path):
     )
     assert res.exit_code == 0, res.output
     assert "findings" in res.output
-    assert sorted(os.listdir(tmp_path)) == [
-        "h-serializable-1.jsonl",
-        "h-serializable-2.jsonl",
-        "x.db",
-    ] or ({"h-serializable-1.jsonl", "h-serializable-2.jsonl"} <= set(os.listdir(tmp_path)))
+    saved = {"h-serializable-1.jsonl", "h-serializable-2.jsonl"}
+    assert saved <= set(os.listdir(tmp_path))
