@@ -15,7 +15,9 @@ def test_write_skew_of_1000_txns_shrinks_to_two_transactions():
     assert sh.trial.spec.clients == 2
     assert "G2-item" in sh.result.anomaly_types
     # The small run replays from what Shrunk records, and is a real engine run.
-    again = run_engine(sh.trial.level, sh.trial.spec, txns=sh.txns, rollbacks=sh.rollbacks)
+    again = run_engine(
+        sh.trial.level, sh.trial.spec, txns=sh.txns, rollbacks=sh.rollbacks, choices=sh.choices
+    )
     assert again.ops == sh.run.ops
     assert "G2-item" in check_ops(again.ops, "serializable", "list-append").anomaly_types
     events = [ev for _, _, ev in sh.run.trace]

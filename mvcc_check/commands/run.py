@@ -211,6 +211,7 @@ def run_command(
                 "rollbacks": sorted(shrunk.rollbacks),
                 "clients": shrunk.trial.spec.clients,
                 "seed": shrunk.trial.spec.seed,
+                "choices": shrunk.choices,
                 "checks": shrunk.checks,
                 "history": shrunk.run.ops,
                 "result": result_json(shrunk.result),
@@ -259,7 +260,12 @@ def print_shrunk(sh: Shrunk, console: Console, saved: str | None) -> None:
     console.print(table)
     console.print(
         f"  replay: --isolation {tr.level}{' --bug ' + tr.bug if tr.bug else ''} with these "
-        f"transactions, {tr.spec.clients} clients, scheduler seed {tr.spec.seed}"
+        f"transactions on {tr.spec.clients} clients, "
+        + (
+            f"scheduler picks {sh.choices} then one session at a time"
+            if sh.choices is not None
+            else f"scheduler seed {tr.spec.seed}"
+        )
         + (f", rolling back transaction(s) {sorted(sh.rollbacks)}" if sh.rollbacks else "")
     )
     if saved:

@@ -11,11 +11,14 @@ running the engine and the checker (the same black-box verdict as `check`):
    other transactions); steps 1-3 repeat while they make progress, and when
    they stop at a handful of transactions, every pair and triple of them is
    tried on two or three sessions (also with one of them rolling back);
-4. keys and values renamed to small numbers in order of appearance.
+4. keys and values renamed to small numbers in order of appearance;
+5. the schedule made explicit (the scheduler's picks), then simplified: the
+   shortest prefix of picks that still shows it (after them, sessions run one
+   at a time), and picks set to "first runnable session" where possible.
 
 Every step keeps a candidate only if the anomaly type is still reported, so
 the result is always a real, reproducible run: `Shrunk.trial`,
-`Shrunk.txns` and `Shrunk.rollbacks` replay it.
+`Shrunk.txns`, `Shrunk.rollbacks` and `Shrunk.choices` replay it.
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ class Shrunk:
     trial: Trial  # level, bug, spec (clients, seed) of the small run
     txns: Txns
     rollbacks: frozenset[int]  # positions in txns that roll back
+    choices: list[int] | None  # the scheduler's picks (None: from the seed)
     run: RunResult  # traced
     result: Result
     checks: int  # candidate runs tried
@@ -76,7 +80,9 @@ class _Budget(Exception):  # noqa: N818 - control flow
     pass
 
 
-def _run(tr: Trial, items: Sequence[Item], trace: bool = False) -> RunResult:
+def _run(
+    tr: Trial, items: Sequence[Item], trace: bool = False, choices: Sequence[int] | None = None
+) -> RunResult:
     return run_engine(
         tr.level,
         tr.spec,
@@ -85,6 +91,7 @@ def _run(tr: Trial, items: Sequence[Item], trace: bool = False) -> RunResult:
         crash_rate=tr.crash_rate,
         rollbacks=frozenset(i for i, (_, rb) in enumerate(items) if rb),
         trace=trace,
+        choices=choices,
     )
 
 
@@ -107,18 +114,18 @@ def shrink(
     checks = 0
     rolled = set(run.rolled_back)
     items0: list[Item] = [(m, i in rolled) for i, m in enumerate(run.txns)]
-    state: dict[str, Any] = {"trial": trial, "items": items0}
+    state: dict[str, Any] = {"trial": trial, "items": items0, "choices": None}
 
-    def shows(tr: Trial, cand: list[Item]) -> bool:
+    def shows(tr: Trial, cand: list[Item], choices: list[int] | None = None) -> bool:
         nonlocal checks
         if checks >= max_checks or time.perf_counter() - t0 > max_seconds:
             raise _Budget
         checks += 1
-        r = _run(tr, cand)
+        r = _run(tr, cand, choices=choices)
         result = check_ops(r.ops, model, tr.spec.workload)
         ok = anomaly in result.anomaly_types
         if ok:
-            state["trial"], state["items"] = tr, cand
+            state["trial"], state["items"], state["choices"] = tr, cand, choices
             if on_progress is not None:
                 on_progress(checks, len(cand))
         return ok
@@ -136,10 +143,11 @@ def shrink(
             if after == before and not _small_subsets(shows, state):
                 break
         _rename(shows, state)
+        _simplify_schedule(shows, state)
     except _Budget:
         pass
-    tr, items = state["trial"], state["items"]
-    final = _run(tr, items, trace=True)
+    tr, items, choices = state["trial"], state["items"], state["choices"]
+    final = _run(tr, items, trace=True, choices=choices)
     result = check_ops(final.ops, model, tr.spec.workload, source="<shrunk engine run>")
     return Shrunk(
         anomaly=anomaly,
@@ -147,6 +155,7 @@ def shrink(
         trial=tr,
         txns=[m for m, _ in items],
         rollbacks=frozenset(i for i, (_, rb) in enumerate(items) if rb),
+        choices=choices,
         run=final,
         result=result,
         checks=checks,
@@ -245,6 +254,35 @@ def _drop_mops(shows: Shows, state: dict[str, Any]) -> None:
         if items[i][1]:
             shows(state["trial"], [*items[:i], (items[i][0], False), *items[i + 1 :]])
         i += 1
+
+
+def _simplify_schedule(shows: Callable[..., bool], state: dict[str, Any]) -> None:
+    """Fewer context switches: the shortest prefix of explicit picks, then picks set to 0.
+
+    After the explicit picks run out the scheduler always runs the first runnable
+    client, so a short prefix means the rest runs one session at a time.
+    """
+    tr, items = state["trial"], state["items"]
+    picks = _run(tr, items).schedule
+    if not shows(tr, items, list(picks)):
+        return
+    lo, hi = 0, len(picks)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if shows(tr, items, picks[:mid]):
+            hi = mid
+        else:
+            lo = mid + 1
+    best = list(state["choices"])
+    for i in range(len(best)):
+        if best[i]:
+            cand = best[:i] + [0] + best[i + 1 :]
+            if shows(tr, items, cand):
+                best = cand
+    while best and best[-1] == 0:
+        best.pop()
+    if best != state["choices"]:
+        shows(tr, items, best)
 
 
 def _rename(shows: Shows, state: dict[str, Any]) -> None:
