@@ -116,3 +116,12 @@ def test_matrix_table_and_json():
 def test_a_bug_that_changes_nothing_under_the_level_is_a_usage_error():
     r = invoke("run", "-i", "read-committed", "--bug", "skip-dangerous-structure")
     assert r.exit_code == 2 and "changes nothing" in r.output
+
+
+def test_matrix_against_one_model():
+    r = invoke("matrix", "--txns", "150", "--seeds", "2", "--model", "serializable", "-o", "json")
+    assert r.exit_code == 1  # the weaker levels do not give serializable
+    held = {row["level"]: row["claim-held"] for row in orjson.loads(r.output)}
+    assert held["serializable"] and held["serializable-2pl"]
+    assert not held["snapshot-isolation"] and not held["read-committed"]
+    assert invoke("matrix", "--model", "nonsense").exit_code == 2

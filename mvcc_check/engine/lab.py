@@ -80,7 +80,7 @@ class MatrixRow:
     label: str
     level: str
     bug: str | None
-    claims: str
+    claims: str  # the model checked: the level's claim unless the matrix was given one
     runs: int = 0
     violations: int = 0  # runs whose history the claimed model rejects
     undecided: int = 0
@@ -117,15 +117,17 @@ def matrix_trials(
 
 
 def run_matrix(
-    trials: Sequence[tuple[str, Trial]], progress: Callable[[str], None] | None = None
+    trials: Sequence[tuple[str, Trial]],
+    progress: Callable[[str], None] | None = None,
+    model: str | None = None,
 ) -> list[MatrixRow]:
-    """Run every trial, check it against its level's claim, and count anomaly types per row."""
+    """Run every trial, check it against its level's claim (or `model`), count anomaly types per row."""
     rows: dict[str, MatrixRow] = {}
     for label, trial in trials:
         row = rows.get(label)
         if row is None:
-            row = rows[label] = MatrixRow(label, trial.level, trial.bug, trial.model)
-        run, result = run_trial(trial)
+            row = rows[label] = MatrixRow(label, trial.level, trial.bug, model or trial.model)
+        run, result = run_trial(trial, model=model)
         row.runs += 1
         row.committed += run.stats["committed"]
         row.aborted += run.stats["aborted"]
