@@ -233,7 +233,7 @@ def test_pg_killed_backend_is_info_and_history_still_judged(pg_server, tmp_path)
 @pytest.mark.db
 def test_mariadb_repeatable_read_loses_updates(maria_server):
     seen = set()
-    for seed in (1, 2):
+    for seed in (1, 2, 3, 4, 5):  # concurrency is not deterministic: a few seeds
         code, doc = _json(
             [
                 "--db",
@@ -252,6 +252,8 @@ def test_mariadb_repeatable_read_loses_updates(maria_server):
         )
         assert code == 1
         seen |= set(doc["anomaly-types"])
+        if "lost-update" in seen:
+            break
     assert "lost-update" in seen
     # it does keep what we claim for it (read committed)
     code, doc = _json(["--db", maria_server.url, "-i", "repeatable-read", "--txns", "500"])
