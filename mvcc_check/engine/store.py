@@ -197,6 +197,10 @@ class Engine:
                 self.recent.append(t)
             self._forget_old_sireads()
         woken = self._release(t)
+        # Versions point at their creator; dropping the creator's map back to them
+        # leaves no reference cycle, so pruned versions are freed at once (runs
+        # keep the cyclic GC paused).
+        t.writes = {}
         self._since_vacuum += 1
         if self._since_vacuum >= self.vacuum_every:
             self.vacuum()
@@ -219,6 +223,7 @@ class Engine:
             t.sireads = []
         for k in t.writes:
             self._dirty.add(k)
+        t.writes = {}
         return self._release(t)
 
     def _fail(self, t: Txn, reason: str) -> None:
