@@ -43,6 +43,7 @@ from mvcc_check.errors import MvccCheckError
 from mvcc_check.history.recorder import HistoryRecorder
 from mvcc_check.report import exit_code_for, render_text
 from mvcc_check.report.json_report import dumps, result_json
+from mvcc_check.report.verdict import UNDECIDED, UNUSABLE
 from mvcc_check.workload import KEY_DISTS, WORKLOADS, WorkloadSpec
 
 
@@ -92,7 +93,8 @@ def _shrunk_path(path: str) -> str:
     default=0.0,
     show_default=True,
     type=click.FloatRange(0, 1),
-    help="Probability that a client crashes at commit (recorded as info).",
+    help="Probability that a client crashes at commit (a quarter of it before each later "
+    "micro-op); recorded as info.",
 )
 @click.option(
     "--save",
@@ -178,7 +180,14 @@ def run_command(
     else:
         run = run_engine(level, spec, bugs=bugs, rollback_rate=rollback_rate, crash_rate=crash_rate)
     source = save or f"<engine: {level}{' +' + bug if bug else ''}, seed {seed}>"
-    result = check_ops(run.ops, model, workload, source=source)
+    try:
+        result = check_ops(run.ops, model, workload, source=source)
+    except MvccCheckError as e:  # the engine wrote something the checker cannot use: our bug
+        click.echo(f"mvcc-check: {e}", err=True)
+        sys.exit(UNUSABLE)
+    except Exception as e:  # never pretend to a verdict
+        click.echo(f"mvcc-check: internal error while checking: {type(e).__name__}: {e}", err=True)
+        sys.exit(UNDECIDED)
 
     shrunk: Shrunk | None = None
     shrink_note = None
@@ -187,7 +196,9 @@ def run_command(
         if target is None:
             shrink_note = f"nothing to shrink: no anomaly that {model} forbids"
         else:
-            shrunk = shrink(trial, run, model, target)
+            err = Console(stderr=True)
+            with err.status(f"shrinking to a small run that still shows {target}..."):
+                shrunk = shrink(trial, run, model, target)
             if save:
                 with open(_shrunk_path(save), "wb") as f:
                     f.write(ops_to_jsonl(shrunk.run.ops))
