@@ -354,7 +354,8 @@ def matrix_command(txns, seeds, bugs, clients, keys, workload, model, output) ->
             console = Console(highlight=False, width=200)
         console.print(matrix_table(rows, txns, seeds, clients, keys, workload, model))
         console.print(
-            "cells: in how many runs (seeds) the checker found each anomaly type, allowed or not."
+            "cells: in how many runs (seeds) the checker found each anomaly type, allowed or not; "
+            "committed: transactions that committed (the rest were aborted or rolled back)."
         )
         if model:
             console.print(f"[bold]held[/]: every run's history satisfies {model}.")
@@ -390,6 +391,7 @@ def matrix_table(
     table.add_column("checked against" if model else "claims", no_wrap=True)
     for k in kinds:
         table.add_column(k, justify="right", overflow="fold")
+    table.add_column("committed", justify="right", no_wrap=True)
     table.add_column("held" if model else "claim held", no_wrap=True)
     for r in rows:
         cells = [str(r.counts[k]) if r.counts[k] else "[dim]·[/]" for k in kinds]
@@ -403,7 +405,9 @@ def matrix_table(
                 else "[bold red]yes: MISSED[/]"
             )
             label = f"{r.level}\n [red]+{r.bug}[/]"
-        table.add_row(label, r.claims, *cells, held)
+        total = r.committed + r.aborted
+        committed = f"{100 * r.committed / total:.0f}%" if total else "-"
+        table.add_row(label, r.claims, *cells, committed, held)
     return table
 
 
