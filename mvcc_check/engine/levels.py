@@ -30,10 +30,11 @@ What differs:
 - serializable: serializable snapshot isolation (Cahill, Röhm & Fekete 2008;
   Ports & Grittner 2012) on top of snapshot-isolation: rw-antidependencies
   between concurrent transactions are tracked (SIREAD marks and the versions
-  newer than the one a read sees), and a transaction that would become the
-  pivot of a dangerous structure (an incoming and an outgoing
-  rw-antidependency) is aborted; this is the conservative variant that does
-  not wait to see which transaction commits first. Claims "serializable".
+  newer than the one a read sees), and a dangerous structure
+  tin -rw-> pivot -rw-> tout whose tout committed before the other two is
+  broken by aborting the pivot (or tin, if the pivot already committed).
+  Structures whose tout does not commit first cannot close a cycle (Fekete
+  et al. 2005) and are let through, as PostgreSQL does. Claims "serializable".
 - serializable-2pl: strict two-phase locking: shared locks for reads,
   exclusive for writes, all held to commit or abort; deadlocks are detected
   and the requester aborted. Claims "serializable".

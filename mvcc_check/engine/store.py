@@ -81,8 +81,8 @@ class Txn:
         "slocks",
         "wait_key",
         "wait_x",
-        "in_rw",
-        "out_rw",
+        "rw_in",
+        "rw_out",
         "doomed",
         "sireads",
         "client",
@@ -99,8 +99,8 @@ class Txn:
         self.slocks: list[Any] = []
         self.wait_key: Any = None
         self.wait_x = False
-        self.in_rw = False
-        self.out_rw = False
+        self.rw_in: list[Txn] = []  # transactions with an rw-antidependency to this one
+        self.rw_out: list[Txn] = []  # transactions this one has an rw-antidependency to
         self.doomed = False
         self.sireads: list[Any] = []
         self.client = -1
@@ -183,8 +183,8 @@ class Engine:
         """Commit `t`; return the transactions woken by its released locks. May raise Abort."""
         if t.doomed:
             self._fail(t, "serialization failure (pivot of a dangerous structure)")
-        if self.ssi_abort and t.in_rw and t.out_rw:
-            self._fail(t, "serialization failure (pivot of a dangerous structure)")
+        if self.ssi_abort and (t.rw_in or t.rw_out):
+            self._check_commit(t)
         self.cs += 1
         t.cs = self.cs
         t.status = COMMITTED
@@ -430,21 +430,45 @@ class Engine:
                 self._rw_edge(r, writer, writer)
 
     def _rw_edge(self, r: Txn, w: Txn, current: Txn) -> None:
-        """Record r -rw-> w, found while `current` (r or w) acts. May abort current."""
-        if not self.ssi_abort:
-            r.out_rw = True
-            w.in_rw = True
+        """Record r -rw-> w, found while `current` (r or w) acts; check the structures it closes."""
+        if not self.ssi_abort or w in r.rw_out:
             return
-        pivots = [p for p in (r, w) if (p.in_rw or p is w) and (p.out_rw or p is r)]
-        for p in pivots:
-            if p is current or p.status == COMMITTED:
-                # The pivot is acting, or already committed: abort the acting transaction.
-                self._fail(current, "serialization failure (dangerous structure)")
-        r.out_rw = True
-        w.in_rw = True
-        for p in pivots:
-            if p.status == ACTIVE:
-                p.doomed = True
+        r.rw_out.append(w)
+        w.rw_in.append(r)
+        for x in r.rw_in:  # x -> r -> w, r the pivot
+            self._dangerous(x, r, w, current)
+        for y in w.rw_out:  # r -> w -> y, w the pivot
+            self._dangerous(r, w, y, current)
+
+    def _check_commit(self, t: Txn) -> None:
+        """Before `t` commits: is it the pivot or the first of a dangerous structure?"""
+        for x in t.rw_in:
+            for y in t.rw_out:
+                self._dangerous(x, t, y, t)
+        for p in t.rw_out:
+            for y in list(p.rw_out):
+                self._dangerous(t, p, y, t)
+
+    def _dangerous(self, tin: Txn, pivot: Txn, tout: Txn, current: Txn) -> None:
+        """tin -rw-> pivot -rw-> tout is dangerous if tout committed before the other two.
+
+        Fekete et al. (2005): every cycle of a non-serializable snapshot-isolation
+        execution has such a structure whose tout commits first in the cycle; Ports
+        and Grittner (2012) use that commit order to spare structures that cannot
+        close a cycle. Active transactions commit later than any committed one; tin
+        and tout may be the same transaction (write skew). The pivot is aborted if it
+        is still active (at once if it is the one acting, else at its next step);
+        otherwise tin, which must then be active.
+        """
+        if tout.status != COMMITTED or ABORTED in (tin.status, pivot.status):
+            return
+        if not (tout.cs < pivot.cs and (tin is tout or tout.cs < tin.cs)):
+            return
+        victim = pivot if pivot.status == ACTIVE else tin
+        assert victim.status == ACTIVE, "a dangerous structure among committed transactions"
+        if victim is current:
+            self._fail(current, "serialization failure (dangerous structure)")
+        victim.doomed = True
 
     def _forget_old_sireads(self) -> None:
         """Drop SIREAD marks of committed txns that no active transaction overlaps."""
