@@ -21,6 +21,7 @@ from typing import Any
 from mvcc_check.analysis.graph import RW, WR, WW, EdgeBuilder
 from mvcc_check.analysis.inference import Anomaly, Inference, in_graph, op_json
 from mvcc_check.errors import HistoryError
+from mvcc_check.history.ops import _short
 from mvcc_check.history.txns import Txn, TxnHistory
 
 
@@ -100,7 +101,13 @@ def infer(th: TxnHistory) -> Inference:
                     th.source, _where(t), f"read of key {k!r} returned {v!r}: a list-append read must return a list"
                 )
             val = tuple(v)
-            if len(set(val)) != len(val):
+            try:
+                distinct = len(set(val))
+            except TypeError:
+                raise HistoryError(
+                    th.source, _where(t), f"read of key {k!r} returned {_short(v)}: list elements must be scalars"
+                ) from None
+            if distinct != len(val):
                 dups = {e: c for e, c in Counter(val).items() if c > 1}
                 report("duplicate-elements", {"op": op_json(t), "mop": list(mop), "duplicates": dups})
             own = appended_at.get(k)

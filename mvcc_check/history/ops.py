@@ -63,7 +63,7 @@ def normalize_op(raw: Any, position: int, source: str, where: str, line: int) ->
     if type(raw) is not dict:
         raise HistoryError(source, where, f"expected an op map, got {type(raw).__name__}")
     typ = raw.get("type")
-    if typ not in OP_TYPES:
+    if type(typ) is not str or typ not in OP_TYPES:  # str first: a list or map is unhashable
         if typ is None:
             raise HistoryError(source, where, "op has no type (expected invoke, ok, fail or info)")
         raise HistoryError(source, where, f"unknown op type {typ!r} (expected invoke, ok, fail or info)")
@@ -84,7 +84,7 @@ def normalize_op(raw: Any, position: int, source: str, where: str, line: int) ->
             raise HistoryError(source, where, f"op value must be a list of micro-ops, got {_short(value)}")
         value = list(value)
     for i, mop in enumerate(value):
-        if type(mop) is not list or len(mop) != 3 or mop[0] not in MOP_KINDS:
+        if type(mop) is not list or len(mop) != 3 or type(mop[0]) is not str or mop[0] not in MOP_KINDS:
             value[i] = _checked_mop(mop, i, source, where)
             continue
         k = mop[1]
@@ -102,7 +102,7 @@ def _checked_mop(mop: Any, i: int, source: str, where: str) -> list[Any]:
             source, where, f"micro-op {i} {_short(mop)} has {len(mop)} elements, expected 3 [f k v]"
         )
     kind = mop[0]
-    if kind not in MOP_KINDS:
+    if type(kind) is not str or kind not in MOP_KINDS:
         raise HistoryError(source, where, f"micro-op {i} has unknown kind {kind!r} (expected append, r or w)")
     v = list(mop[2]) if isinstance(mop[2], tuple) else mop[2]
     return [kind, _hashable(mop[1]), v]
