@@ -193,7 +193,7 @@ class Engine:
         if t.snap >= 0:
             self._horizon_stale = True
         if self.ssi:
-            if t.sireads:
+            if t.sireads or t.rw_in or t.rw_out:
                 self.recent.append(t)
             self._forget_old_sireads()
         woken = self._release(t)
@@ -224,6 +224,8 @@ class Engine:
         for k in t.writes:
             self._dirty.add(k)
         t.writes = {}
+        t.rw_in = []  # others' lists may still name t: aborted, it is skipped there
+        t.rw_out = []
         return self._release(t)
 
     def _fail(self, t: Txn, reason: str) -> None:
@@ -471,7 +473,12 @@ class Engine:
         victim.doomed = True
 
     def _forget_old_sireads(self) -> None:
-        """Drop SIREAD marks of committed txns that no active transaction overlaps."""
+        """Drop SIREAD marks and rw lists of committed txns that no active transaction overlaps.
+
+        No new rw-antidependency can involve them, and no active transaction has
+        one with them, so no dangerous structure can need them (and the lists'
+        references back and forth would otherwise outlive them: the GC is paused).
+        """
         horizon = min((a.snap for a in self.active.values()), default=self.cs)
         recent = self.recent
         i = 0
@@ -484,6 +491,8 @@ class Engine:
                     if not lst:
                         del self.siread[k]
             t.sireads = []
+            t.rw_in = []
+            t.rw_out = []
             i += 1
         if i:
             del recent[:i]
