@@ -15,6 +15,7 @@ from mvcc_check.db.hermitage import (
     SCENARIO_NAMES,
     SCENARIOS,
     checker_agrees,
+    engine_claims,
     run_scenario,
 )
 
@@ -31,22 +32,31 @@ EXPECTED = {
     # InnoDB REPEATABLE READ: snapshot reads, but UPDATE acts on the latest version
     ("mysql", "repeatable-read"): {"P4", "G2-item", "G2"},
     ("mysql", "serializable"): set(),
+    # the built-in engine's levels imitate those databases, and show the same
+    ("engine", "read-uncommitted"): ALL - {"G0"},
+    ("engine", "read-committed"): RC_ANOMALIES,
+    ("engine", "repeatable-read"): {"P4", "G2-item", "G2"},
+    ("engine", "snapshot-isolation"): {"G2-item", "G2"},
+    ("engine", "serializable"): set(),
+    ("engine", "serializable-2pl"): set(),
 }
 
 
 def _url(request, kind: str, tmp_path) -> str:
     if kind == "sqlite":
         return f"sqlite:///{tmp_path}/hermitage.db"
+    if kind == "engine":
+        return "engine:"
     fixture = "pg_server" if kind == "postgresql" else "maria_server"
     return request.getfixturevalue(fixture).url
 
 
 @pytest.mark.parametrize(("kind", "level"), sorted(EXPECTED), ids=lambda x: str(x))
 def test_hermitage_levels(request, tmp_path, kind, level):
-    if kind != "sqlite":
+    if kind not in ("sqlite", "engine"):
         request.applymarker(pytest.mark.db)
     target = parse_db_url(_url(request, kind, tmp_path))
-    claimed = SESSIONS[kind].claimed_models[level]
+    claimed = engine_claims(level) if kind == "engine" else SESSIONS[kind].claimed_models[level]
     anomalies = set()
     for sc in SCENARIOS:
         res = run_scenario(target, level, sc, history_path=tmp_path / f"{sc.name}.jsonl")
@@ -59,3 +69,16 @@ def test_hermitage_levels(request, tmp_path, kind, level):
         # and every scenario's history keeps the model the level claims
         assert result.valid is True, (sc.name, claimed, result.anomaly_types)
     assert anomalies == EXPECTED[(kind, level)]
+
+
+def test_hermitage_catches_a_buggy_engine():
+    from click.testing import CliRunner
+
+    from mvcc_check.cli import main
+
+    res = CliRunner().invoke(
+        main, ["hermitage", "--db", "engine:skip-first-updater", "-i", "snapshot-isolation"]
+    )
+    assert res.exit_code == 1, res.output  # lost update under a level claiming SI
+    assert "histories invalid under snapshot-isolation: P4" in res.output
+    assert CliRunner().invoke(main, ["hermitage", "--db", "engine:no-such-bug"]).exit_code == 2

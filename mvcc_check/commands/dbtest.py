@@ -291,12 +291,28 @@ def hermitage_command(db, levels, scenarios, save_dir, transcript, output) -> No
 
     target = _target(db)
     if target.kind == "engine":
-        raise click.UsageError("the built-in engine is not available to `hermitage` yet")
-    cls = session_class(target)
-    chosen_levels = tuple(_level(lv) for lv in levels) or default_levels(target.kind)
+        from mvcc_check.db.hermitage import engine_bugs, engine_claims, engine_levels
+
+        try:
+            from mvcc_check.engine import get_bug
+
+            for b in engine_bugs(target.url):
+                get_bug(b)
+        except ValueError as e:
+            raise click.UsageError(str(e)) from None
+        offered = engine_levels()
+        chosen_levels = tuple(levels) or offered
+        claims = {lv: engine_claims(lv) for lv in offered}
+    else:
+        cls = session_class(target)
+        offered = cls.levels
+        chosen_levels = tuple(_level(lv) for lv in levels) or default_levels(target.kind)
+        claims = cls.claimed_models
     for lv in chosen_levels:
-        if lv not in cls.levels:
-            raise click.UsageError(f"{target.kind} does not offer isolation level {lv!r}")
+        if lv not in offered:
+            raise click.UsageError(
+                f"{target.kind} does not offer isolation level {lv!r} (it offers {', '.join(offered)})"
+            )
     names = {s.name.lower(): s for s in SCENARIOS}
     chosen = []
     for name in scenarios:
@@ -313,7 +329,7 @@ def hermitage_command(db, levels, scenarios, save_dir, transcript, output) -> No
     docs = []
     version = None
     for lv in chosen_levels:
-        model = cls.claimed_models[lv]
+        model = claims[lv]
         table = Table(title=None, show_edge=False, pad_edge=False)
         for col in ("scenario", "anomaly", "result", "checker found", "agrees"):
             table.add_column(col)
@@ -378,6 +394,10 @@ def hermitage_command(db, levels, scenarios, save_dir, transcript, output) -> No
 
 def _server_version(target) -> str:
     from mvcc_check.db.dialects import open_session
+
+    if target.kind == "engine":
+        bugs = target.url.split(":", 1)[1]
+        return "mvcc-check built-in engine" + (f" with bugs {bugs}" if bugs else "")
 
     s = open_session(target)
     try:

@@ -327,6 +327,21 @@ class ScenarioResult:
     ops: list[dict]
 
 
+def planned_mops(sc: Scenario, n: int) -> list[list]:
+    """Session n's micro-ops as invoked (reads not yet known)."""
+    mops: list[list] = []
+    for st in sc.steps:
+        if st.session != n:
+            continue
+        if st.action == "read":
+            mops.append(["r", st.key, None])
+        elif st.action == "scan":
+            mops.extend(["r", k, None] for k in sc.keys)
+        elif st.action in ("write", "insert"):
+            mops.append(["append", st.key, st.value])
+    return mops
+
+
 class _Sess:
     """One Hermitage session: a connection and the one thread that uses it."""
 
@@ -420,17 +435,7 @@ class _Runner:
             s.mops.append(["append", step.key, step.value])
 
     def _planned(self, n: int) -> list[list]:
-        mops: list[list] = []
-        for st in self.sc.steps:
-            if st.session != n:
-                continue
-            if st.action == "read":
-                mops.append(["r", st.key, None])
-            elif st.action == "scan":
-                mops.extend(["r", k, None] for k in self.sc.keys)
-            elif st.action in ("write", "insert"):
-                mops.append(["append", st.key, st.value])
-        return mops
+        return planned_mops(self.sc, n)
 
     # -- outcomes ------------------------------------------------------------------
     def _settle(self, s: _Sess, fut: Future, step: Step) -> None:
@@ -547,6 +552,146 @@ class _Runner:
         return self.obs
 
 
+class _EngineRunner:
+    """The same scenarios on the built-in engine (`--db engine:`), in one thread: the
+    engine says BLOCKED where a database would make the statement wait, and names the
+    transactions a commit or abort wakes; a woken step is retried at once."""
+
+    def __init__(
+        self, level: str, bugs: tuple[str, ...], scenario: Scenario, recorder: HistoryRecorder
+    ) -> None:
+        from mvcc_check.engine import Engine
+
+        self.eng = Engine(level, "list-append", bugs=bugs)
+        self.sc = scenario
+        self.rec = recorder
+        self.obs = Observation()
+        self.clock = 0
+
+    def _record(self, type_: str, process: int, value: list) -> None:
+        self.clock += 1
+        self.rec.record(type_, process, value, self.clock)
+
+    def _planned(self, n: int) -> list[list]:
+        return planned_mops(self.sc, n)
+
+    def run(self) -> Observation:
+        from mvcc_check.engine import BLOCKED, Abort
+
+        eng, sc, obs = self.eng, self.sc, self.obs
+        init = [["append", k, v] for k, v in INITIAL.items()]
+        self._record("invoke", 0, init)
+        t0 = eng.begin()
+        for k, v in INITIAL.items():
+            eng.write(t0, k, v)
+        eng.commit(t0)
+        self._record("ok", 0, init)
+        n_sessions = max(st.session for st in sc.steps)
+        txn: dict[int, object] = {}
+        mops: dict[int, list] = {n: [] for n in range(1, n_sessions + 1)}
+        done: set[int] = set()
+        pending: dict[int, tuple[Step, int]] = {}  # session -> (blocked step, scan position)
+
+        def finish(n: int, woken: list) -> None:
+            done.add(n)
+            by_id = {id(t): m for m, t in txn.items()}
+            for t in woken:
+                m = by_id.get(id(t))
+                if m is not None and m in pending:
+                    step, pos = pending.pop(m)
+                    if attempt(m, step, pos):
+                        obs.transcript[-1] += f"  (T{m} unblocked)"
+
+        def attempt(n: int, step: Step, pos: int = 0) -> bool:
+            """Run a step; False if it blocks (it is then pending)."""
+            t = txn.get(n)
+            a = step.action
+            try:
+                if a == "begin":
+                    self._record("invoke", n, self._planned(n))
+                    txn[n] = eng.begin()
+                elif a == "commit":
+                    woken = eng.commit(t)
+                    obs.committed.add(n)
+                    self._record("ok", n, mops[n])
+                    obs.transcript.append(step.describe())
+                    finish(n, woken)
+                    return True
+                elif a == "abort":
+                    woken = eng.abort(t)
+                    self._record("fail", n, self._planned(n))
+                    obs.transcript.append(step.describe())
+                    finish(n, woken)
+                    return True
+                elif a in ("read", "scan"):
+                    keys = (step.key,) if a == "read" else sc.keys
+                    label = step.label
+                    for i in range(pos, len(keys)):
+                        v = eng.read(t, keys[i])
+                        if v is BLOCKED:
+                            pending[n] = (step, i)
+                            return False
+                        vals = list(v or ())
+                        obs.reads.setdefault(label, {})[keys[i]] = vals[-1] if vals else None
+                        mops[n].append(["r", keys[i], vals])
+                else:  # write / insert: both append to the row's list
+                    if eng.write(t, step.key, step.value) is BLOCKED:
+                        pending[n] = (step, 0)
+                        return False
+                    mops[n].append(["append", step.key, step.value])
+            except Abort as exc:
+                obs.refused.add(n)
+                pending.pop(n, None)
+                obs.transcript.append(f"{step.describe()}  -> error: {exc}")
+                self._record("fail", n, self._planned(n))
+                finish(n, exc.woken or [])
+                return True
+            obs.transcript.append(step.describe())
+            return True
+
+        remaining = list(sc.steps)
+        while remaining:
+            idx = next((i for i, st in enumerate(remaining) if st.session not in pending), None)
+            if idx is None:
+                raise RuntimeError(f"{sc.name}: every session left is blocked (engine)")
+            step = remaining.pop(idx)
+            if step.session in done:
+                obs.transcript.append(f"{step.describe()}  (skipped: T{step.session} is over)")
+                continue
+            if not attempt(step.session, step):
+                obs.blocked.append(step.describe())
+                obs.transcript.append(f"{step.describe()}  -- blocks")
+        for n in range(1, n_sessions + 1):
+            if n not in done:
+                eng.abort(txn[n])
+                self._record("fail", n, self._planned(n))
+        reads = [["r", k, None] for k in sc.keys]
+        self._record("invoke", n_sessions + 1, reads)
+        t = eng.begin()
+        obs.final = {k: list(eng.read(t, k) or ()) for k in sc.keys}
+        eng.commit(t)
+        self._record("ok", n_sessions + 1, [["r", k, obs.final[k]] for k in sc.keys])
+        return obs
+
+
+def engine_levels() -> tuple[str, ...]:
+    from mvcc_check.engine import LEVEL_NAMES
+
+    return tuple(LEVEL_NAMES)
+
+
+def engine_claims(level: str) -> str:
+    from mvcc_check.engine import get_level
+
+    return get_level(level).claims
+
+
+def engine_bugs(url: str) -> tuple[str, ...]:
+    """`engine:` or `engine:bug1,bug2` (see `mvcc-check run --list-bugs`)."""
+    rest = url.split(":", 1)[1].strip()
+    return tuple(b for b in rest.split(",") if b)
+
+
 def checker_agrees(
     scenario: Scenario, verdict: str, found_types: set[str] | frozenset[str]
 ) -> bool:
@@ -574,10 +719,13 @@ def run_scenario(
     block_s: float = 0.5,
     lock_timeout_s: float = 5.0,
 ) -> ScenarioResult:
-    level = normalize_level(level)
     rec = HistoryRecorder(history_path)
     try:
-        obs = _Runner(target, level, scenario, rec, block_s, lock_timeout_s).run()
+        if target.kind == "engine":
+            obs = _EngineRunner(level, engine_bugs(target.url), scenario, rec).run()
+        else:
+            level = normalize_level(level)
+            obs = _Runner(target, level, scenario, rec, block_s, lock_timeout_s).run()
     finally:
         rec.close()
     return ScenarioResult(
@@ -596,4 +744,4 @@ def default_levels(kind: str) -> tuple[str, ...]:
         # PostgreSQL's READ UNCOMMITTED is its READ COMMITTED
         "postgresql": ("read-committed", "repeatable-read", "serializable"),
         "mysql": ("read-uncommitted", "read-committed", "repeatable-read", "serializable"),
-    }.get(kind, ("serializable",))
+    }.get(kind) or (engine_levels() if kind == "engine" else ("serializable",))
