@@ -294,7 +294,7 @@ def validate_models(models: Iterable[str]) -> tuple[str, ...]:
     out = tuple(models)
     for m in out:
         if m not in ALL_MODELS:
-            known = ", ".join(sorted(friendly(x) for x in ALL_MODELS if x == friendly(x) or x in FRIENDLY))
+            known = ", ".join(sorted({friendly(x) for x in ALL_MODELS if x == friendly(x) or x in FRIENDLY}))
             raise OptionError(f"unknown consistency model {m!r}; known models: {known}")
     return out
 
