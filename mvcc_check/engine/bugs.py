@@ -54,6 +54,13 @@ BUGS: dict[str, Bug] = {
             ("G-single-item", "G2-item"),
         ),
         Bug(
+            "eager-vacuum",
+            "snapshot-isolation",
+            "vacuum ignores live snapshots: it keeps only the newest committed version, so "
+            "an older snapshot finds nothing (or too little) to read",
+            ("G-single-item", "G2-item"),
+        ),
+        Bug(
             "early-lock-release",
             "serializable-2pl",
             "release a shared lock right after the read instead of at commit (not two-phase)",
@@ -76,7 +83,7 @@ def bug_applies(bug: str, level: str) -> bool:
         return lv.ssi
     if bug == "early-lock-release":
         return lv.two_phase_locking
-    if bug == "stale-snapshot":
+    if bug in ("stale-snapshot", "eager-vacuum"):
         return lv.read_mode == READ_TXN
     if bug == "dirty-read":  # under 2PL the shared lock already keeps uncommitted versions away
         return lv.read_mode != READ_UNCOMMITTED and not lv.two_phase_locking

@@ -141,6 +141,7 @@ class Engine:
         self.see_aborted = "read-aborted" in self.bugs
         self.dirty_read = "dirty-read" in self.bugs
         self.stale = "stale-snapshot" in self.bugs
+        self.eager_vacuum = "eager-vacuum" in self.bugs
         self.holds_snapshot = lv.read_mode == READ_TXN
 
         self.chains: dict[Any, list[Version]] = {}
@@ -500,6 +501,8 @@ class Engine:
     # --------------------------------------------------------------- vacuum
     def horizon(self) -> int:
         """The oldest snapshot any live transaction reads from (the current one if none)."""
+        if self.eager_vacuum:
+            return self.cs  # the bug: as if no snapshot were older than now
         if self._horizon_stale:
             h = self.cs
             for a in self.active.values():
