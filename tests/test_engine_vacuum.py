@@ -89,3 +89,25 @@ def test_chains_stay_short_in_long_runs():
         stats = run_engine(level, spec).stats
         assert stats["versions_reclaimed"] > 0.8 * stats["versions_created"], (level, stats)
         assert stats["longest_chain"] <= 40, (level, stats)
+
+
+def test_the_visibility_check_catches_an_eager_vacuum():
+    # The same check as the property test, on the engine with the eager-vacuum bug.
+    e = Engine("snapshot-isolation", bugs=("eager-vacuum",))
+    archive = {k: [] for k in KEYS}
+    t = e.begin()
+    e.write(t, "a", 1)
+    archive["a"].append(e.chains["a"][-1])
+    e.commit(t)
+    old = e.begin()
+    for v in (2, 3):
+        t = e.begin()
+        e.write(t, "a", v)
+        archive["a"].append(e.chains["a"][-1])
+        e.commit(t)
+    e.vacuum()
+    try:
+        check_visibility(e, archive, [old])
+    except AssertionError:
+        return
+    raise AssertionError("eager vacuum went unnoticed")
