@@ -49,3 +49,15 @@ def test_read_uncommitted_g1a_shrinks_to_a_writer_that_rolls_back():
     sh = shrink(trial, run, "read-committed", "G1a")
     assert len(sh.txns) == 2 and len(sh.rollbacks) == 1
     assert "G1a" in sh.result.anomaly_types
+
+
+def test_a_spent_budget_still_returns_a_real_smaller_run():
+    trial = Trial(
+        "snapshot-isolation", WorkloadSpec(txns=1000, clients=8, keys=8), bug="eager-vacuum"
+    )
+    run, result = run_trial(trial)
+    target = pick_target(result.anomaly_types)
+    sh = shrink(trial, run, "snapshot-isolation", target, max_checks=60)
+    assert len(sh.txns) < 1000
+    assert target in sh.result.anomaly_types  # the final, traced run still shows it
+    assert sh.checks <= 60 + 400

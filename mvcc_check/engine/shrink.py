@@ -112,13 +112,14 @@ def shrink(
     """
     t0 = time.perf_counter()
     checks = 0
+    limit = {"checks": max_checks, "seconds": max_seconds}
     rolled = set(run.rolled_back)
     items0: list[Item] = [(m, i in rolled) for i, m in enumerate(run.txns)]
     state: dict[str, Any] = {"trial": trial, "items": items0, "choices": None}
 
     def shows(tr: Trial, cand: list[Item], choices: list[int] | None = None) -> bool:
         nonlocal checks
-        if checks >= max_checks or time.perf_counter() - t0 > max_seconds:
+        if checks >= limit["checks"] or time.perf_counter() - t0 > limit["seconds"]:
             raise _Budget
         checks += 1
         r = _run(tr, cand, choices=choices)
@@ -142,6 +143,12 @@ def shrink(
             after = (len(state["items"]), state["trial"].spec.clients, _size(state["items"]))
             if after == before and not _small_subsets(shows, state):
                 break
+    except _Budget:
+        pass
+    # The finishing touches get a small budget of their own, used up or not.
+    limit["checks"] = checks + 400
+    limit["seconds"] = time.perf_counter() - t0 + 10.0
+    try:
         _rename(shows, state)
         _simplify_schedule(shows, state)
     except _Budget:
