@@ -239,8 +239,12 @@ def _run(
                         wake(engine.abort(t))
                         what = "crash before commit (info)"
                     else:
-                        wake(engine.commit(t))
                         what = "crash after commit (info)"
+                        try:
+                            wake(engine.commit(t))
+                        except Abort as e:  # the commit failed, but no one hears of it
+                            wake(e.woken)
+                            what = f"crash after a failed commit: {e.reason} (info)"
                     record("info", c.process, mops, step)
                     if tr is not None:
                         tr.append((step, c.process, what))
