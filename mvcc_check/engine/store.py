@@ -14,6 +14,10 @@
   transaction that must wait gets `BLOCKED` and is parked until the holder
   finishes (the scheduler really parks it). A wait that would close a cycle
   in the waits-for graph aborts the requester (deadlock victim).
+- Serializable snapshot isolation keeps SIREAD marks per key and, per
+  transaction, the transactions it has rw-antidependencies with; a dangerous
+  structure whose last transaction committed first is broken by an abort
+  (see `_dangerous`).
 - Vacuum drops versions no live snapshot can see: those older than the
   newest committed version that every live snapshot sees, and aborted ones.
   Writes prune the chain they touch (like PostgreSQL's page pruning), and
