@@ -125,3 +125,10 @@ def test_matrix_against_one_model():
     assert held["serializable"] and held["serializable-2pl"]
     assert not held["snapshot-isolation"] and not held["read-committed"]
     assert invoke("matrix", "--model", "nonsense").exit_code == 2
+
+
+def test_transcript_of_a_small_run():
+    r = invoke("run", "-i", "read-committed", "-n", "4", "-c", "2", "-k", "2", "--transcript")
+    assert r.exit_code in (0, 3), r.output  # 3: too small to order anything
+    assert "session 0" in r.output and "session 1" in r.output
+    assert r.output.count("begin") == 4

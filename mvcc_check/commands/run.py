@@ -106,6 +106,11 @@ def _shrunk_path(path: str) -> str:
     "--shrink", "do_shrink", is_flag=True, help="Find a small run that still shows the anomaly."
 )
 @click.option(
+    "--transcript",
+    is_flag=True,
+    help="Print the run step by step, one column per session (for small runs).",
+)
+@click.option(
     "--model", "-m", help="Consistency model to check against. Default: the level's claim."
 )
 @click.option(
@@ -127,6 +132,7 @@ def run_command(
     crash_rate,
     save,
     do_shrink,
+    transcript,
     model,
     output,
 ) -> None:
@@ -176,9 +182,17 @@ def run_command(
                 recorder=rec,
                 rollback_rate=rollback_rate,
                 crash_rate=crash_rate,
+                trace=transcript,
             )
     else:
-        run = run_engine(level, spec, bugs=bugs, rollback_rate=rollback_rate, crash_rate=crash_rate)
+        run = run_engine(
+            level,
+            spec,
+            bugs=bugs,
+            rollback_rate=rollback_rate,
+            crash_rate=crash_rate,
+            trace=transcript,
+        )
     source = save or f"<engine: {level}{' +' + bug if bug else ''}, seed {seed}>"
     try:
         result = check_ops(run.ops, model, workload, source=source)
@@ -245,12 +259,25 @@ def run_command(
         )
         if save:
             console.print(f"  history saved to {save}")
+        if run.trace is not None:
+            console.print(transcript_table(run.trace))
         render_text(result, console)
         if shrink_note:
             console.print(f"\n{shrink_note}")
         if shrunk is not None:
             print_shrunk(shrunk, console, _shrunk_path(save) if save else None)
     sys.exit(exit_code_for(result))
+
+
+def transcript_table(trace: list[tuple[int, int, str]]) -> Table:
+    """A run's steps, numbered, one column per session (process)."""
+    procs, rows = transcript_rows(trace)
+    table = Table("step", *[f"session {p}" for p in procs], box=None, pad_edge=False)
+    for n, p, ev in rows:
+        cells = [""] * len(procs)
+        cells[procs.index(p)] = ev
+        table.add_row(str(n), *cells)
+    return table
 
 
 def print_shrunk(sh: Shrunk, console: Console, saved: str | None) -> None:
@@ -262,13 +289,7 @@ def print_shrunk(sh: Shrunk, console: Console, saved: str | None) -> None:
         f"still showing [bold magenta]{sh.anomaly}[/] under {sh.model}:"
     )
     assert sh.run.trace is not None
-    procs, rows = transcript_rows(sh.run.trace)
-    table = Table("step", *[f"session {p}" for p in procs], box=None, pad_edge=False)
-    for n, p, ev in rows:
-        cells = [""] * len(procs)
-        cells[procs.index(p)] = ev
-        table.add_row(str(n), *cells)
-    console.print(table)
+    console.print(transcript_table(sh.run.trace))
     console.print(
         f"  replay: --isolation {tr.level}{' --bug ' + tr.bug if tr.bug else ''} with these "
         f"transactions on {tr.spec.clients} clients, "
