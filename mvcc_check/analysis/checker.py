@@ -115,7 +115,7 @@ def _check(history: History, options: CheckOptions) -> Result:
     cycles, comps = find_cycles(graph, th.txns, inf, extra)
     for name, items in cycles.items():
         found.setdefault(name, []).extend(items)
-    for name, record in cycle_exists(graph, found, extra).items():
+    for name, record in cycle_exists(graph.cyclic_part(), found, extra).items():
         found[name] = [record]
 
     bad = {k: v for k, v in found.items() if k in prohibited}
@@ -165,33 +165,65 @@ def find_cycles(graph: DependencyGraph, txns: list[Txn], inf: Inference, extra: 
     comps = graph.sccs()
     if not comps:
         return out, 0
+    # Local numbering for every component at once: position of each node in its component.
     labels = np.full(graph.n, -1, np.int64)
+    local = np.zeros(graph.n, np.int64)
     for i, nodes in enumerate(comps):
         labels[nodes] = i
+        local[nodes] = np.arange(len(nodes))
     ls, ld = labels[graph.src], labels[graph.dst]
     internal = np.flatnonzero((ls == ld) & (ls >= 0))
     order = internal[np.argsort(ls[internal], kind="stable")]
-    bounds = np.searchsorted(ls[order], np.arange(len(comps) + 1))
+    bounds = np.searchsorted(ls[order], np.arange(len(comps) + 1)).tolist()
+    all_src = local[graph.src[order]].tolist()
+    all_dst = local[graph.dst[order]].tolist()
+    all_rel = graph.rel[order].tolist()
     specs = cycle_specs(extra)
+    inside = DependencyGraph(graph.n, graph.src[order], graph.dst[order], graph.rel[order])
+    presence = scc_decidable_presence(inside, labels, specs)
     for i, nodes in enumerate(comps):
-        sel = order[bounds[i] : bounds[i + 1]]
-        local = {int(g): j for j, g in enumerate(nodes.tolist())}
-        to_local = np.vectorize(local.__getitem__, otypes=[np.int64])
-        comp = Component(nodes, to_local(graph.src[sel]), to_local(graph.dst[sel]), graph.rel[sel])
+        lo, hi = bounds[i], bounds[i + 1]
+        nodes = nodes.tolist()
+        comp = Component(nodes, all_src[lo:hi], all_dst[lo:hi], all_rel[lo:hi])
         finder = CycleFinder(comp)
         implied: set[str] = set()
         for spec in specs:
-            if spec.name in implied:
+            if spec.name in implied or (spec.name in presence and i not in presence[spec.name]):
                 continue
             steps = finder.shortest(spec)
             if steps is None:
                 continue
             implied |= models.implied_anomalies([spec.name])
-            glob = [(int(nodes[a]), int(nodes[b]), rel) for a, b, rel in steps]
+            glob = [(nodes[a], nodes[b], rel) for a, b, rel in steps]
             if spec.extra == REALTIME:
                 glob = shortcut_realtime(glob, spec, txns)
             out.setdefault(spec.name, []).append(explain_cycle(spec.name, glob, txns, inf))
     return out, len(comps)
+
+
+def scc_decidable_presence(inside: DependencyGraph, comp_of: np.ndarray, specs) -> dict[str, set[int]]:
+    """For the types whose existence strongly connected components decide (no rw, or
+    adjacent rw), the components holding one, found with one vectorised pass over the
+    whole graph per type instead of one per component and type."""
+    out: dict[str, set[int]] = {}
+    for spec in specs:
+        if spec.rw_rule not in ("none", "adjacent"):
+            continue
+        sub = inside.select(spec.allowed)
+        lab = sub.scc_labels()
+        same = lab[sub.src] == lab[sub.dst]
+        if spec.rw_rule == "adjacent":
+            rw_in = same & ((sub.rel & RW) != 0)
+            has_rw_out = np.zeros(inside.n, bool)
+            has_rw_out[sub.src[rw_in]] = True
+            anchor = rw_in & has_rw_out[sub.dst]
+        else:
+            anchor = same & ((sub.rel & spec.anchor) != 0)
+        if spec.extra:
+            with_extra = np.unique(lab[sub.src[same & ((sub.rel & spec.extra) != 0)]])
+            anchor &= np.isin(lab[sub.src], with_extra)
+        out[spec.name] = set(np.unique(comp_of[sub.src[anchor]]).tolist())
+    return out
 
 
 def shortcut_realtime(steps: list[tuple[int, int, int]], spec, txns: list[Txn]) -> list[tuple[int, int, int]]:

@@ -41,6 +41,9 @@ from scipy.sparse.csgraph import connected_components
 
 from mvcc_check.analysis.graph import PROCESS, REALTIME, RW, WR, WW
 
+# Components of at most this many transactions are searched exhaustively.
+TINY_COMPONENT = 16
+
 # Automaton state bits.
 _RW2 = 1  # two or more rw steps
 _LAST_RW = 2  # the previous step was rw
@@ -121,43 +124,53 @@ def cycle_specs(extra: int) -> list[CycleSpec]:
     return specs + variants
 
 
-@dataclass
 class Component:
-    """One strongly connected component, with local node numbers."""
+    """One strongly connected component, with local node numbers 0..n-1 (plain lists)."""
 
-    nodes: np.ndarray  # global ids
-    src: np.ndarray  # local
-    dst: np.ndarray  # local
-    rel: np.ndarray
-
-    def __post_init__(self) -> None:
-        n = len(self.nodes)
-        self.n = n
+    def __init__(self, nodes: list[int], src: list[int], dst: list[int], rel: list[int]) -> None:
+        self.nodes = nodes  # global ids
+        self.n = n = len(nodes)
+        self.src, self.dst, self.rel = src, dst, rel
         out: list[list[tuple[int, int]]] = [[] for _ in range(n)]
-        for a, b, r in zip(self.src.tolist(), self.dst.tolist(), self.rel.tolist(), strict=True):
+        union = 0
+        rw_edges = 0
+        for a, b, r in zip(src, dst, rel, strict=True):
             out[a].append((b, r))
+            union |= r
+            if r & RW:
+                rw_edges += 1
         self.out = out
-        self.rel_union = int(np.bitwise_or.reduce(self.rel)) if len(self.rel) else 0
-        self.rw_edges = int(((self.rel & RW) != 0).sum())
+        self.rel_union = union
+        self.rw_edges = rw_edges
+        self._labels: dict[int, list[int]] = {}
 
-    def sub_components(self, mask: int) -> list[int] | np.ndarray:
-        """Component labels over the edges carrying a relation in mask."""
-        keep = (self.rel & mask) != 0
-        return scc_labels(self.n, self.src[keep], self.dst[keep])
+    def sub_components(self, mask: int) -> list[int]:
+        """Component labels over the edges carrying a relation in mask (cached per mask).
+
+        Labels are Tarjan's emission order: a path a ~> b implies label[a] >= label[b].
+        """
+        mask &= self.rel_union
+        labels = self._labels.get(mask)
+        if labels is None and mask == self.rel_union:
+            labels = self._labels[mask] = [0] * self.n  # the component itself
+        if labels is None:
+            keep = [i for i, r in enumerate(self.rel) if r & mask]
+            labels = scc_labels(self.n, [self.src[i] for i in keep], [self.dst[i] for i in keep])
+            self._labels[mask] = labels
+        return labels
 
 
-def scc_labels(n: int, src, dst) -> list[int] | np.ndarray:
+def scc_labels(n: int, src: list[int], dst: list[int]) -> list[int]:
     """Strongly connected component label of each node: pure Python for small
     graphs (scipy's per-call set-up dominates there), scipy's csgraph above."""
     if n <= 4096:
         succ: list[list[int]] = [[] for _ in range(n)]
-        for a, b in zip(src.tolist() if hasattr(src, "tolist") else src,
-                        dst.tolist() if hasattr(dst, "tolist") else dst, strict=True):
+        for a, b in zip(src, dst, strict=True):
             succ[a].append(b)
         return _tarjan_order(n, succ)
     m = csr_matrix((np.ones(len(src), np.int8), (np.asarray(src), np.asarray(dst))), shape=(n, n))
     _, labels = connected_components(m, directed=True, connection="strong")
-    return labels
+    return labels.tolist()
 
 
 Step = tuple[int, int, int]  # (from local, to local, relation bit)
@@ -180,27 +193,26 @@ class CycleFinder:
     def _anchors(self, spec: CycleSpec) -> list[tuple[int, int]]:
         """Anchor edges (u, v) through which a cycle of this type is known to pass; [] if none exists."""
         c = self.c
-        src, dst, rel = c.src, c.dst, c.rel
         if spec.rw_rule in ("none", "adjacent"):
-            lab = np.asarray(c.sub_components(spec.allowed))
-            internal = lab[src] == lab[dst]
+            lab = c.sub_components(spec.allowed)
+            edges = list(zip(c.src, c.dst, c.rel, strict=True))
             ok_labels = None
             if spec.extra:
-                xs = internal & ((rel & spec.extra) != 0)
-                ok_labels = set(lab[src[xs]].tolist())
-            cand = internal & ((rel & spec.anchor) != 0)
+                ok_labels = {lab[a] for a, b, r in edges if r & spec.extra and lab[a] == lab[b]}
+            rw_out: set[int] = set()
             if spec.rw_rule == "adjacent":
-                # rw edge a -> b such that b has an rw edge out inside the same component
-                rw_int = internal & ((rel & RW) != 0)
-                has_rw_out = np.zeros(c.n, bool)
-                has_rw_out[src[rw_int]] = True
-                cand = rw_int & has_rw_out[dst]
-            idx = np.flatnonzero(cand)
-            if ok_labels is not None:
-                idx = [i for i in idx.tolist() if lab[src[i]] in ok_labels]
-            else:
-                idx = idx.tolist()
-            return [(int(src[i]), int(dst[i])) for i in idx]
+                # an rw anchor a -> b needs an rw edge out of b inside the same component
+                rw_out = {a for a, b, r in edges if r & RW and lab[a] == lab[b]}
+            found = []
+            for a, b, r in edges:
+                if lab[a] != lab[b] or not r & spec.anchor:
+                    continue
+                if spec.rw_rule == "adjacent" and b not in rw_out:
+                    continue
+                if ok_labels is not None and lab[a] not in ok_labels:
+                    continue
+                found.append((a, b))
+            return found
         if spec.rw_rule == "nonadjacent":
             return self._nonadjacent_anchors(spec)
         return self._single_anchors(spec)
@@ -247,8 +259,11 @@ class CycleFinder:
         """rw edges u -> v with a path v ~> u over non-rw steps (using an extra step if required)."""
         c = self.c
         plain = spec.allowed & ~RW
-        succ = [[b for b, r in c.out[a] if r & plain] for a in range(c.n)]
-        order = _tarjan_order(c.n, succ)
+        if c.n <= 4096:
+            order = c.sub_components(plain)
+        else:
+            succ = [[b for b, r in c.out[a] if r & plain] for a in range(c.n)]
+            order = _tarjan_order(c.n, succ)
         found = []
         for u in range(c.n):
             for v, r in c.out[u]:
@@ -325,6 +340,8 @@ class CycleFinder:
             return None
         if spec.rw_rule == "nonadjacent" and not c.rel_union & spec.allowed & ~RW:
             return None
+        if c.n <= TINY_COMPONENT:
+            return self._exhaustive(spec)
         anchors = self._anchors(spec)
         if not anchors:
             return None
@@ -342,6 +359,23 @@ class CycleFinder:
             if path is not None:
                 return [(u, v, spec.anchor), *path]
         raise AssertionError(f"{spec.name}: anchors known to lie on a cycle yielded none; a bug in mvcc-check")
+
+
+    def _exhaustive(self, spec: CycleSpec) -> list[Step] | None:
+        """Tiny components: an unbounded search from every candidate anchor both decides and
+        finds the shortest cycle, cheaper than setting up the existence tests."""
+        best: list[Step] | None = None
+        for u in range(self.c.n):
+            for v, r in self.c.out[u]:
+                if not r & spec.anchor:
+                    continue
+                limit = None if best is None else len(best) - 2
+                if limit is not None and limit < 1:
+                    return best
+                path = self._bfs(spec, u, v, limit)
+                if path is not None and (best is None or len(path) + 1 < len(best)):
+                    best = [(u, v, spec.anchor), *path]
+        return best
 
 
 def _unwind(parent: dict[int, tuple[int, int]], key: int) -> list[Step]:

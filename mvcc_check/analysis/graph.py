@@ -107,13 +107,29 @@ class DependencyGraph:
             return []
         order = np.argsort(labels, kind="stable")
         sorted_labels = labels[order]
-        out = []
-        for c in big:
-            lo = np.searchsorted(sorted_labels, c, "left")
-            hi = np.searchsorted(sorted_labels, c, "right")
-            out.append(order[lo:hi])
+        lo = np.searchsorted(sorted_labels, big, "left").tolist()
+        hi = np.searchsorted(sorted_labels, big, "right").tolist()
+        out = [order[a:b] for a, b in zip(lo, hi, strict=True)]
         out.sort(key=len, reverse=True)
         return out
+
+    def scc_labels(self) -> np.ndarray:
+        """Strongly connected component label of every node (scipy's csgraph)."""
+        m = csr_matrix((np.ones(len(self.src), np.int8), (self.src, self.dst)), shape=(self.n, self.n))
+        return connected_components(m, directed=True, connection="strong")[1]
+
+    def cyclic_part(self) -> DependencyGraph:
+        """Only the edges inside components that hold a cycle: every cycle of any
+        subgraph lies there, so model-level cycle tests need nothing else."""
+        comps = self.sccs()
+        if not comps:
+            return DependencyGraph(self.n, self.src[:0], self.dst[:0], self.rel[:0])
+        labels = np.full(self.n, -1, np.int64)
+        for i, nodes in enumerate(comps):
+            labels[nodes] = i
+        ls = labels[self.src]
+        keep = (ls >= 0) & (ls == labels[self.dst])
+        return DependencyGraph(self.n, self.src[keep], self.dst[keep], self.rel[keep])
 
     def has_cycle(self) -> bool:
         return bool(self.sccs())
