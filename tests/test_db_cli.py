@@ -326,3 +326,44 @@ def test_several_levels_and_seeds_give_a_findings_table(tmp_path):
     assert "findings" in res.output
     saved = {"h-serializable-1.jsonl", "h-serializable-2.jsonl"}
     assert saved <= set(os.listdir(tmp_path))
+
+
+@pytest.mark.db
+def test_mariadb_killed_connection_is_info(maria_server, tmp_path):
+    import pymysql
+
+    target = parse_db_url(maria_server.url)
+    ids: dict[int, int] = {}
+    stop = threading.Event()
+    killed = []
+
+    def on_session(process, session):
+        ids[process] = session.backend_id()
+
+    def killer():
+        conn = pymysql.connect(host=target.host, port=target.port, user="root", autocommit=True)
+        with conn.cursor() as cur:
+            while not stop.is_set() and not killed:
+                ours = set(ids.values())
+                # a connection running one of the transaction's statements (not BEGIN)
+                cur.execute(
+                    "SELECT ID FROM information_schema.PROCESSLIST "
+                    "WHERE INFO LIKE 'INSERT INTO mvcc_check_%' OR INFO LIKE 'SELECT v FROM mvcc_check_%'"
+                )
+                in_txn = [r[0] for r in cur.fetchall() if r[0] in ours]
+                if in_txn:
+                    cur.execute(f"KILL CONNECTION {int(in_txn[0])}")
+                    killed.append(in_txn[0])
+                time.sleep(0.005)
+        conn.close()
+
+    th = threading.Thread(target=killer, daemon=True)
+    th.start()
+    spec = WorkloadSpec(txns=3000, clients=4, keys=6, seed=7)
+    res = run_workload(target, "serializable", spec, tmp_path / "h.jsonl", on_session=on_session)
+    stop.set()
+    th.join(5)
+    assert killed, "no connection was caught in a transaction"
+    assert res.stats.errors == [] and res.stats.indeterminate >= 1
+    result = check(load_history(str(tmp_path / "h.jsonl")), CheckOptions(models=("serializable",)))
+    assert result.valid is True

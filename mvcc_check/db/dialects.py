@@ -192,7 +192,18 @@ class PostgresSession(Session):
                 "PostgreSQL needs the psycopg package (pip install 'psycopg[binary]')"
             ) from exc
         try:
-            self.conn = psycopg.connect(self.target.url, autocommit=True, connect_timeout=10)
+            # keepalives: a server or network that goes silent mid-transaction ends the
+            # wait with a connection error (-> info) instead of hanging the client
+            self.conn = psycopg.connect(
+                self.target.url,
+                autocommit=True,
+                connect_timeout=10,
+                keepalives=1,
+                keepalives_idle=10,
+                keepalives_interval=5,
+                keepalives_count=3,
+                tcp_user_timeout=60000,
+            )
         except psycopg.OperationalError as exc:
             raise DbError(f"cannot connect to {self.target.display}: {_first_line(exc)}") from None
         ms = int(self.lock_timeout_s * 1000)
