@@ -67,6 +67,24 @@ def test_sqlite_json_and_save(tmp_path):
     assert again.valid is True
 
 
+def test_unusable_targets_are_exit_2_with_a_message(tmp_path):
+    res = _test(["--db", "sqlite:////nonexistent/dir/x.db", "-i", "serializable"])
+    assert res.exit_code == 2 and "cannot open" in res.output
+    res = _test(
+        [
+            "--db",
+            f"sqlite:///{tmp_path}/x.db",
+            "-i",
+            "serializable",
+            "--save",
+            "/nonexistent/h.jsonl",
+        ]
+    )
+    assert res.exit_code == 2 and "cannot write the history" in res.output
+    res = _test(["--db", "postgresql://me:secret@127.0.0.1:1/db", "-i", "serializable"])
+    assert res.exit_code == 2 and "cannot connect" in res.output and "secret" not in res.output
+
+
 def test_usage_errors(tmp_path):
     assert _test(["--db", "oracle://x", "-i", "serializable"]).exit_code == 2
     assert _test(["--db", f"sqlite:///{tmp_path}/x.db", "-i", "snapshot"]).exit_code == 2

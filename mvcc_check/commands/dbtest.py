@@ -191,6 +191,8 @@ def _one_test(target, level, workload, txns, clients, keys, seed, save, models, 
             )
     except MvccCheckError as e:
         click.echo(f"mvcc-check: {e}", err=True)
+        if not save and os.path.exists(path):
+            os.unlink(path)  # nothing was recorded
         sys.exit(UNUSABLE)
     st = run.stats
     for e in st.errors:

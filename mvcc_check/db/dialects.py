@@ -126,13 +126,16 @@ class SqliteSession(Session):
 
     def connect(self) -> None:
         # autocommit mode (isolation_level=None): we issue BEGIN/COMMIT ourselves.
-        self.conn = sqlite3.connect(
-            self.target.path,
-            timeout=self.lock_timeout_s,
-            isolation_level=None,
-            check_same_thread=False,
-        )
-        self.conn.execute("PRAGMA journal_mode=WAL")
+        try:
+            self.conn = sqlite3.connect(
+                self.target.path,
+                timeout=self.lock_timeout_s,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            self.conn.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.Error as exc:
+            raise DbError(f"cannot open {self.target.display}: {exc}") from None
         self.conn.execute("PRAGMA synchronous=NORMAL")
 
     def backend_id(self) -> int:

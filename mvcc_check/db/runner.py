@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from mvcc_check.db.dialects import FAIL, INFO, Session, open_session
-from mvcc_check.db.target import DbTarget, normalize_level
+from mvcc_check.db.target import DbError, DbTarget, normalize_level
 from mvcc_check.history.recorder import HistoryRecorder
 from mvcc_check.workload import TxnGenerator, WorkloadSpec
 
@@ -204,7 +204,15 @@ def run_workload(
     completion, which readers treat as indeterminate).
     """
     level = normalize_level(level)
-    admin = open_session(target)
+    try:
+        recorder = HistoryRecorder(history_path)
+    except OSError as exc:
+        raise DbError(f"cannot write the history to {history_path}: {exc.strerror}") from None
+    try:
+        admin = open_session(target)
+    except BaseException:
+        recorder.close()
+        raise
     try:
         admin.check_level(level)
         version = admin.server_version()
@@ -212,8 +220,8 @@ def run_workload(
         admin.create_kv_table(table)
     except BaseException:
         admin.close()
+        recorder.close()
         raise
-    recorder = HistoryRecorder(history_path)
     shared = _Shared(spec, recorder)
     clients = [
         Client(i, spec.clients, target, level, table, spec.workload, shared, on_session)
