@@ -38,3 +38,6 @@ from mvcc_check.commands.run import matrix_command, run_command  # noqa: E402
 
 main.add_command(run_command)
 main.add_command(matrix_command)
+
+if __name__ == "__main__":
+    main()

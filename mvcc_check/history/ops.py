@@ -7,8 +7,9 @@ micro-ops `[f, k, v]` with f in append / r (list-append) or w / r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
+
+import msgspec
 
 from mvcc_check.errors import HistoryError
 
@@ -19,16 +20,20 @@ MicroOp = list[Any]
 """[kind, key, value]: ["append", k, v], ["r", k, [v...] | v | None], ["w", k, v]."""
 
 
-@dataclass(slots=True)
-class Op:
-    """One history entry. `line` is where it came from (for messages), -1 if unknown."""
+class Op(msgspec.Struct, gc=False):
+    """One history entry, decodable straight from JSON by msgspec.
 
-    index: int
-    type: str
-    process: int | None
-    f: Any
-    value: list[MicroOp]
-    time: int | None = None
+    `line` is where it came from (for messages), -1 if unknown. Field names
+    are Elle's; `process` is None when the op has none (a client op all the
+    same) and `index` is filled in from the op's position when missing.
+    """
+
+    type: Literal["invoke", "ok", "fail", "info"]
+    value: list[tuple[Literal["append", "r", "w"], int | str, Any]]
+    process: Any = msgspec.UNSET
+    index: int | None = None
+    time: int | float | None = None
+    f: Any = None
     line: int = -1
 
     def to_json(self) -> dict[str, Any]:
@@ -90,7 +95,7 @@ def normalize_op(raw: Any, position: int, source: str, where: str, line: int) ->
         k = mop[1]
         if type(k) is list or type(k) is dict:
             mop[1] = _hashable(k)
-    return Op(index, typ, process, raw.get("f"), value, time, line)
+    return Op(type=typ, value=value, process=process, index=index, time=time, f=raw.get("f"), line=line)
 
 
 def _checked_mop(mop: Any, i: int, source: str, where: str) -> list[Any]:
