@@ -213,3 +213,48 @@ def test_subprocess_exit_codes_and_streams(files):
         [*cmd, str(files["empty.jsonl"])], capture_output=True, text=True, timeout=60
     )
     assert p.returncode == 3
+
+
+def _h(*descs, register=False, fail_first=False) -> str:
+    h = History()
+    ts = [txn(d, register=register) for d in descs]
+    if fail_first:
+        ts[0].status = "fail"
+    return h.serial(*ts).text()
+
+
+ANOMALY_HISTORIES = {
+    "G0": (_h("ax1 ay1", "ax2 ay2", "rx12 ry21"), []),
+    "G1a": (_h("ax1", "ax2", "rx12", fail_first=True), []),
+    "G1b": (_h("ax1 ax2", "rx1"), []),
+    "G1c": (_h("ax1 ry1", "ax2 ay1", "rx12"), []),
+    "G-single-item": (_h("ax1 ay1", "rx ry1"), []),
+    "G-nonadjacent-item": (_h("ax1", "rx1 ry", "ay1", "ry1 rx"), []),
+    "G2-item": (_h("ax1 ry", "ay1 rx"), []),
+    "lost-update": (_h("ax0", "rx0 ax1", "rx0 ax2"), []),
+    "internal": (_h("ax1", "rx1 ax2 rx1"), []),
+    "dirty-update": (_h("ax1", "ax2", "rx12", fail_first=True), []),
+    "duplicate-elements": (_h("ax1", "rx11"), []),
+    "incompatible-order": (_h("ax1", "ax2", "ax3", "rx13", "rx123"), []),
+    "future-read": (_h("rx1 ax1", "rx1"), []),
+    "cyclic-versions": (_h("wx1", "wx2", "rx1", register=True), ["--linearizable-keys"]),
+    "G-single-item-realtime": (_h("ax1", "ax2", "rx1", "rx12"), ["-m", "strict-serializable"]),
+}
+
+
+@pytest.mark.parametrize("anomaly", sorted(ANOMALY_HISTORIES))
+def test_every_anomaly_renders_in_text_and_json(tmp_path, anomaly):
+    text, extra = ANOMALY_HISTORIES[anomaly]
+    path = tmp_path / "h.jsonl"
+    path.write_text(text)
+    models = [] if "-m" in extra else ["-m", "serializable"]
+    r = run(path, *models, *extra)
+    assert r.exit_code == 1, r.output + r.stderr
+    assert r.stderr == ""
+    assert anomaly in r.stdout
+    assert "INVALID" in r.stdout and "ruled out" in r.stdout
+    r = run(path, *models, *extra, "-o", "json")
+    assert r.exit_code == 1
+    doc = json.loads(r.stdout)
+    assert anomaly in doc["anomaly-types"] and doc["anomalies"][anomaly]
+    assert doc["not"]

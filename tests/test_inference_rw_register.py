@@ -8,7 +8,10 @@ facts it relies on.
 
 from __future__ import annotations
 
+import pytest
 from histgen import History, concurrent, cycle_types, serial, txn
+
+from mvcc_check import HistoryError, OptionError
 
 SER = "serializable"
 STRICT = "strict-serializable"
@@ -242,3 +245,38 @@ def test_empty_transaction_graph_is_unknown():
     assert r.anomaly_types == ["empty-transaction-graph"]
     r = concurrent("rx", "wy1", register=True).check(SER)
     assert r.valid == "unknown"
+
+
+def test_g_single_item_process_and_realtime():
+    # Process 0 wrote y = 1, then read y = nil: it missed its own session's write.
+    def h() -> History:
+        return History().serial(
+            rtxn("wy1", process=0), rtxn("ry wx1", process=0), rtxn("rx1 ry1", process=1)
+        )
+
+    assert h().check(SER).valid is True
+    r = h().check(SESSION)
+    assert r.anomaly_types == ["G-single-item-process"]
+    assert only_cycle(r, "G-single-item-process") == ["rw", "process"]
+    r = h().check(STRICT)
+    assert r.anomaly_types == ["G-single-item-realtime"]
+
+
+def test_g2_item_process():
+    # Process 0 wrote y = 1 then read x = nil; process 1 wrote x = 1 and read y = nil.
+    h = History().serial(rtxn("wy1", process=0), rtxn("rx", process=0), rtxn("wx1 ry", process=1))
+    assert h.check(SER).valid is True
+    r = h.check(SESSION)
+    assert r.anomaly_types == ["G2-item-process"]
+    assert sorted(only_cycle(r, "G2-item-process")) == ["process", "rw", "rw"]
+
+
+def test_workload_override_and_mixed_workloads_are_input_errors():
+    with pytest.raises(OptionError):
+        reg("wx1", "rx1").check(SER, workload="bank")
+    with pytest.raises(HistoryError, match="mixed workloads"):
+        serial("wx1", "ay1").check(SER)
+    with pytest.raises(HistoryError):
+        reg("wx1", "rx1").check(SER, workload="list-append")
+    with pytest.raises(OptionError, match="no-such-model"):
+        reg("wx1", "rx1").check("no-such-model")
