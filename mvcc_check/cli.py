@@ -3,6 +3,9 @@ renders, and maps domain errors to exit codes (see EXIT_CODES)."""
 
 from __future__ import annotations
 
+import os
+import sys
+
 import click
 
 EXIT_CODES = {
@@ -39,5 +42,21 @@ from mvcc_check.commands.run import matrix_command, run_command  # noqa: E402
 main.add_command(run_command)
 main.add_command(matrix_command)
 
+def entry() -> None:
+    """The console script: run the CLI, then leave without tearing the heap down.
+
+    Freeing millions of objects after a big check takes seconds; everything is
+    written and flushed by then, so the process may end at once.
+    """
+    try:
+        main(prog_name="mvcc-check")
+        code = 0
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    main()
+    entry()

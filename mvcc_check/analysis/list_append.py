@@ -69,6 +69,26 @@ def infer(th: TxnHistory) -> Inference:
     def report(kind: str, record: Anomaly) -> None:
         anomalies.setdefault(kind, []).append(record)
 
+    failed_values: dict[Any, set] = {}
+    for k, per_key in writers.items():
+        bad = {v for v, w in per_key.items() if txns[w.txn].status == "fail"}
+        if bad:
+            failed_values[k] = bad
+
+    def read_anomalies(t: Txn, i: int, k: Any, v: list) -> None:
+        """Aborted (G1a) and intermediate (G1b) reads: what a non-empty read saw."""
+        bad = failed_values.get(k)
+        if bad is not None and not bad.isdisjoint(v):
+            for e in v:
+                if e in bad:
+                    w = writers[k][e]
+                    report("G1a", {"op": op_json(t), "mop": list(t.mops[i]), "writer": op_json(txns[w.txn]),
+                                   "element": e})
+        w = writers.get(k, {}).get(v[-1])
+        if w is not None and not w.final and w.txn != t.id and txns[w.txn].status != "fail":
+            report("G1b", {"op": op_json(t), "mop": list(t.mops[i]), "writer": op_json(txns[w.txn]),
+                           "element": v[-1]})
+
     # 2. Per committed transaction: shape of reads, internal consistency, future reads.
     # txn -> key -> [(mop index, value)]: reads of committed state, i.e. not after the txn's own append
     ext_reads: dict[int, dict[Any, list[tuple[int, tuple]]]] = {}
@@ -78,11 +98,49 @@ def infer(th: TxnHistory) -> Inference:
         if t.status != "ok":
             _check_read_shapes(th, t)
             continue
+        mops = t.mops
+        keys = [m[1] for m in mops]
+        if len(set(keys)) == len(keys):
+            # Fast path, the common case: each key touched once, so every read is
+            # external and no internal or future read is possible.
+            own_fast: dict[Any, list[tuple[int, tuple]]] = {}
+            for i, (f, k, v) in enumerate(mops):
+                if f != "r":
+                    continue
+                if v is None:
+                    v = []
+                elif type(v) is not list:
+                    raise HistoryError(
+                        th.source, _where(t), f"read of key {k!r} returned {v!r}: a list-append read must return a list"
+                    )
+                val = tuple(v)
+                try:
+                    distinct = len(set(val))
+                except TypeError:
+                    raise HistoryError(
+                        th.source, _where(t), f"read of key {k!r} returned {_short(v)}: list elements must be scalars"
+                    ) from None
+                if distinct != len(val):
+                    dups = {e: c for e, c in Counter(val).items() if c > 1}
+                    report("duplicate-elements", {"op": op_json(t), "mop": list(mops[i]), "duplicates": dups})
+                if v:
+                    read_anomalies(t, i, k, v)
+                own_fast[k] = [(i, val)]
+                reads_k = all_reads.get(k)
+                if reads_k is None:
+                    all_reads[k] = {val}
+                    longest[k] = val
+                else:
+                    reads_k.add(val)
+                    if len(val) > len(longest[k]):
+                        longest[k] = val
+            if own_fast:
+                ext_reads[t.id] = own_fast
+            continue
         own_ext: dict[Any, list[tuple[int, tuple]]] = {}
         known: dict[Any, list] = {}  # key -> the full list this txn must read next
         suffix: dict[Any, list] = {}  # key -> own appends since the last read, prefix unknown
         appended_at: dict[Any, dict[Any, int]] = {}
-        mops = t.mops
         for i, (f, k, v) in enumerate(mops):
             if f == "append":
                 appended_at.setdefault(k, {})[v] = i
@@ -125,6 +183,8 @@ def infer(th: TxnHistory) -> Inference:
                 sfx = suffix.pop(k)
                 if len(v) < len(sfx) or v[len(v) - len(sfx) :] != sfx:
                     report("internal", {"op": op_json(t), "mop": list(mop), "expected": ["...", *sfx]})
+            if v:
+                read_anomalies(t, i, k, v)
             if own is None or not appended_before(own, i):
                 if k in own_ext:
                     own_ext[k].append((i, val))
@@ -150,29 +210,6 @@ def infer(th: TxnHistory) -> Inference:
                 report("incompatible-order", {"key": k, "values": [list(val), list(order)]})
 
     # 4. Aborted and intermediate reads, and dirty updates.
-    failed_values: dict[Any, set] = {}
-    for k, per_key in writers.items():
-        bad = {v for v, w in per_key.items() if txns[w.txn].status == "fail"}
-        if bad:
-            failed_values[k] = bad
-    for t in txns:
-        if t.status != "ok":
-            continue
-        tid = t.id
-        for i, (f, k, v) in enumerate(t.mops):
-            if f != "r" or not v:
-                continue
-            bad = failed_values.get(k)
-            if bad is not None and not bad.isdisjoint(v):
-                for e in v:
-                    if e in bad:
-                        w = writers[k][e]
-                        report("G1a", {"op": op_json(t), "mop": list(t.mops[i]), "writer": op_json(txns[w.txn]),
-                                       "element": e})
-            w = writers.get(k, {}).get(v[-1])
-            if w is not None and not w.final and w.txn != tid and txns[w.txn].status != "fail":
-                report("G1b", {"op": op_json(t), "mop": list(t.mops[i]), "writer": op_json(txns[w.txn]),
-                               "element": v[-1]})
     for k in failed_values.keys() & longest.keys():
         order = longest[k]
         per_key = writers[k]
