@@ -652,3 +652,21 @@ def test_aborted_read_under_weak_models_as_elle():
         ["G1a", "empty-transaction-graph"],
         ["read-committed"],
     )
+
+
+def test_unobserved_writes_follow_the_longest_read():
+    # Elle's unobserved-write case: y's read [2] misses 1 (rw ry < w1), and the
+    # orders on x (1 2) and y (2 1) disagree (G0); w3 only adds unread appends.
+    r = concurrent("ax1 ay1", "ax2 ay2", "ax3 ay3", "rx12", "ry2").check(SER)
+    assert r.anomaly_types == ["G-single-item", "G0"]
+    assert only_cycle(r, "G-single-item") == ["rw", "ww", "wr"]
+    assert only_cycle(r, "G0") == ["ww", "ww"]
+    assert r.not_ == ["read-uncommitted"]
+
+
+def test_contradictory_read_orders():
+    # Elle's case: [1 3] and [1 2 3] are incompatible; the longest read gives the order.
+    r = serial("ax1 ry1", "ax2", "ax3 ay1", "rx13", "rx123").check("read-committed")
+    assert r.anomaly_types == ["G1c", "incompatible-order"]
+    assert only_cycle(r, "G1c") == ["wr", "ww", "ww"]
+    assert r.anomalies["incompatible-order"] == [{"key": "x", "values": [[1, 3], [1, 2, 3]]}]

@@ -280,3 +280,31 @@ def test_workload_override_and_mixed_workloads_are_input_errors():
         reg("wx1", "rx1").check(SER, workload="list-append")
     with pytest.raises(OptionError, match="no-such-model"):
         reg("wx1", "rx1").check("no-such-model")
+
+
+def test_g0_from_sequential_keys_as_elle():
+    # Process 0 wrote x = 1 then read x = 2; process 1 wrote y = 1 then read y = 2:
+    # per-process order gives 1 < 2 on both keys, so T1 < T2 on x and T2 < T1 on y.
+    def h(with_reads: bool) -> History:
+        ts = [rtxn("wx1 wy2", process=0), rtxn("wx2 wy1", process=1)]
+        if with_reads:
+            ts += [rtxn("rx2", process=0), rtxn("ry2", process=1)]
+        return History().serial(*ts)
+
+    r = h(False).check(SER, sequential_keys=True)
+    assert (r.valid, r.anomaly_types) == ("unknown", ["empty-transaction-graph"])
+    assert h(True).check(SER).valid is True  # no version facts: nothing to see
+    r = h(True).check(SER, sequential_keys=True)
+    assert r.anomaly_types == ["G0"]
+    cyc = r.anomalies["G0"][0]
+    assert [(s["type"], s["key"], s["value"], s["value'"]) for s in cyc["steps"]] in (
+        [("ww", "x", 1, 2), ("ww", "y", 1, 2)],
+        [("ww", "y", 1, 2), ("ww", "x", 1, 2)],
+    )
+
+
+def test_cyclic_versions_through_a_value_nobody_wrote():
+    # As in Elle: x = 1 written, then x = 2 read (never written), then x = 1 read again.
+    r = reg("wx1", "rx2", "rx1").check(STRICT, linearizable_keys=True)
+    assert r.anomaly_types == ["cyclic-versions"]
+    assert r.anomalies["cyclic-versions"] == [{"key": "x", "scc": [1, 2]}]
