@@ -18,7 +18,7 @@ import msgspec
 import orjson
 
 from mvcc_check.errors import HistoryError
-from mvcc_check.history.edn import EdnError, iter_forms
+from mvcc_check.history.edn import EdnError, fast_forms, iter_forms
 from mvcc_check.history.ops import Op, normalize_op
 
 FORMATS = ("edn", "json", "jsonl")
@@ -170,7 +170,7 @@ def _json_raws(data: bytes, source: str) -> Iterator[tuple[str, int, Any]]:
 
 def _edn_raws(text: str, source: str) -> Iterator[tuple[str, int, Any]]:
     try:
-        forms = list(iter_forms(text))
+        forms = fast_forms(text) or list(iter_forms(text))
     except EdnError as e:
         raise HistoryError(source, f"line {e.line}", f"not valid EDN: {e.why}") from None
     if len(forms) == 1 and isinstance(forms[0][1], list):
