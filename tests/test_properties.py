@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import random
 from dataclasses import dataclass, field
@@ -21,9 +22,11 @@ import pytest
 from histgen import check_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rich.console import Console
 
 from mvcc_check import CheckOptions, check, parse_history_text
 from mvcc_check.errors import MvccCheckError
+from mvcc_check.report import render_text
 
 WORKLOADS = ("list-append", "rw-register")
 FAST = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -879,3 +882,31 @@ def test_exact_and_exhaustive_cycle_searches_agree(workload, txns, slots, seed, 
         setattr(cycles, name, saved)
     assert exact.anomaly_types == exhaustive.anomaly_types
     assert _summary(exact) == _summary(exhaustive)
+
+
+# -- the three input formats give the same verdict ------------------------------------
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    workload=st.sampled_from(WORKLOADS),
+    txns=plans(max_txns=12, keys=(0, 1)),
+    slots=st.integers(1, 4),
+    seed=st.integers(0, 2**32),
+    edn_vector=st.booleans(),
+)
+def test_formats_agree_and_text_report_renders(workload, txns, slots, seed, edn_vector):
+    text = concurrent_history(workload, txns, slots, seed, faulty=True)
+    ops = [orjson.loads(line) for line in text.splitlines()]
+    edn = to_edn(ops) if edn_vector else "\n".join(to_edn(op) for op in ops)
+    results = [
+        check(parse_history_text(data, source="h", format=fmt), CheckOptions())
+        for data, fmt in ((text, "jsonl"), (dumps(ops), "json"), (edn, "edn"))
+    ]
+    docs = [orjson.dumps(r.to_json(), option=orjson.OPT_NON_STR_KEYS) for r in results]
+    assert docs[0] == docs[1] == docs[2]
+    out = io.StringIO()
+    render_text(results[0], Console(file=out, width=100), examples=3)
+    assert ("VALID" in out.getvalue()) or ("UNDECIDED" in out.getvalue())
+    for name in results[0].anomaly_types:
+        assert name in out.getvalue()
