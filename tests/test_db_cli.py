@@ -98,7 +98,8 @@ def test_password_is_never_printed(pg_server):
     assert "hunter2" not in res.output
 
 
-def test_ctrl_c_leaves_a_readable_history(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_ctrl_c_leaves_a_readable_history(tmp_path, sig):
     hist = tmp_path / "interrupted.jsonl"
     proc = subprocess.Popen(
         [
@@ -122,7 +123,7 @@ def test_ctrl_c_leaves_a_readable_history(tmp_path):
     deadline = time.monotonic() + 30
     while (not hist.exists() or hist.stat().st_size < 20000) and time.monotonic() < deadline:
         time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "interrupted" in err and str(hist) in err

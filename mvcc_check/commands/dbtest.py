@@ -4,6 +4,7 @@ database, record the history, and judge it with the same checker as `check`."""
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -20,7 +21,7 @@ from mvcc_check.commands.check import model_option, output_option
 from mvcc_check.db.dialects import session_class
 from mvcc_check.db.target import LEVELS, DbError, normalize_level, parse_db_url
 from mvcc_check.errors import MvccCheckError
-from mvcc_check.history.readers import load_history, parse_history_text
+from mvcc_check.history.readers import parse_history_text
 from mvcc_check.report import exit_code_for, overall_exit_code, render_text
 from mvcc_check.report.json_report import dumps, result_json
 from mvcc_check.report.verdict import INVALID, UNDECIDED, UNUSABLE, VALID
@@ -160,6 +161,10 @@ def _findings_table(out: Console, target, rows) -> None:
     out.print(table)
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def _one_test(target, level, workload, txns, clients, keys, seed, save, models, output, out):
     from mvcc_check.db.runner import run_workload
 
@@ -180,6 +185,8 @@ def _one_test(target, level, workload, txns, clients, keys, seed, save, models, 
         disable=not err.is_terminal or output == "json",
     )
     task = progress.add_task("txns", total=txns)
+    previous = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, _interrupt)  # stop as on Ctrl-C: drop the table, keep the history
     try:
         with progress:
             run = run_workload(
@@ -190,10 +197,12 @@ def _one_test(target, level, workload, txns, clients, keys, seed, save, models, 
                 on_progress=lambda done, total: progress.update(task, completed=done),
             )
     except MvccCheckError as e:
+        signal.signal(signal.SIGTERM, previous)
         click.echo(f"mvcc-check: {e}", err=True)
         if not save and os.path.exists(path):
             os.unlink(path)  # nothing was recorded
         sys.exit(UNUSABLE)
+    signal.signal(signal.SIGTERM, previous)
     st = run.stats
     for e in st.errors:
         click.echo(f"mvcc-check: {e}", err=True)
@@ -205,7 +214,11 @@ def _one_test(target, level, workload, txns, clients, keys, seed, save, models, 
         )
         sys.exit(130)
     try:
-        result = check(load_history(path), CheckOptions(models=models, workload=workload))
+        # named after the file when it is kept, else after the run (the temp file goes)
+        label = path if save else f"{run.target_display} {level} seed {seed}"
+        with open(path, "rb") as f:
+            history = parse_history_text(f.read(), source=label, format="jsonl")
+        result = check(history, CheckOptions(models=models, workload=workload))
     except MvccCheckError as e:
         click.echo(f"mvcc-check: {e}", err=True)
         sys.exit(UNUSABLE)
