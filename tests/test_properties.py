@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from mvcc_check import CheckOptions, check, parse_history_text
+from mvcc_check.analysis import models
 from mvcc_check.errors import MvccCheckError
 from mvcc_check.report import render_text
 
@@ -201,8 +202,8 @@ def concurrent_history(
 REGISTER_SOURCES = ({}, {"wfr_keys": True}, {"sequential_keys": True}, {"linearizable_keys": True})
 
 
-def verdict_is_valid(text: str, *models: str, **options: Any) -> None:
-    r = check_text(text, *models, **options)
+def verdict_is_valid(text: str, *model_names: str, **options: Any) -> None:
+    r = check_text(text, *model_names, **options)
     if r.valid == "unknown":
         assert r.anomaly_types == ["empty-transaction-graph"], r.anomaly_types
     else:
@@ -910,3 +911,32 @@ def test_formats_agree_and_text_report_renders(workload, txns, slots, seed, edn_
     assert ("VALID" in out.getvalue()) or ("UNDECIDED" in out.getvalue())
     for name in results[0].anomaly_types:
         assert name in out.getvalue()
+
+
+# -- verdicts are monotone in the model hierarchy ----------------------------------
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    workload=st.sampled_from(WORKLOADS),
+    txns=plans(max_txns=12, keys=(0, 1)),
+    slots=st.integers(2, 4),
+    seed=st.integers(0, 2**32),
+)
+def test_violating_a_model_violates_every_stronger_one(workload, txns, slots, seed):
+    names = models.REQUIRED_MODEL_NAMES
+    text = concurrent_history(workload, txns, slots, seed, faulty=True)
+    verdicts = {m: check_text(text, m) for m in names}
+    for weak in names:
+        r = verdicts[weak]
+        if r.valid is not False:
+            continue
+        # The model itself is named among those ruled out ...
+        assert models.friendly(models.canonical(weak)) in set(r.not_) | set(r.also_not), (
+            weak,
+            r.not_,
+        )
+        # ... and every stronger model is violated too.
+        for strong in names:
+            if strong != weak and models.canonical(weak) in models.implied_models([strong]):
+                assert verdicts[strong].valid is False, (strong, weak, r.anomaly_types)
