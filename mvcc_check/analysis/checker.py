@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import pickle
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -181,24 +184,75 @@ def find_cycles(graph: DependencyGraph, txns: list[Txn], inf: Inference, extra: 
     specs = cycle_specs(extra)
     inside = DependencyGraph(graph.n, graph.src[order], graph.dst[order], graph.rel[order])
     presence = scc_decidable_presence(inside, labels, specs)
-    for i, nodes in enumerate(comps):
-        lo, hi = bounds[i], bounds[i + 1]
-        nodes = nodes.tolist()
-        comp = Component(nodes, all_src[lo:hi], all_dst[lo:hi], all_rel[lo:hi])
-        finder = CycleFinder(comp)
-        implied: set[str] = set()
-        for spec in specs:
-            if spec.name in implied or (spec.name in presence and i not in presence[spec.name]):
-                continue
-            steps = finder.shortest(spec)
-            if steps is None:
-                continue
-            implied |= models.implied_anomalies([spec.name])
-            glob = [(nodes[a], nodes[b], rel) for a, b, rel in steps]
-            if spec.extra == REALTIME:
-                glob = shortcut_realtime(glob, spec, txns)
-            out.setdefault(spec.name, []).append(explain_cycle(spec.name, glob, txns, inf))
+
+    def search(indices: list[int]) -> list[tuple[int, str, list[tuple[int, int, int]]]]:
+        """(component, type, cycle in global ids) for the given components."""
+        found = []
+        for i in indices:
+            lo, hi = bounds[i], bounds[i + 1]
+            nodes = comps[i].tolist()
+            finder = CycleFinder(Component(nodes, all_src[lo:hi], all_dst[lo:hi], all_rel[lo:hi]))
+            implied: set[str] = set()
+            for spec in specs:
+                if spec.name in implied or (spec.name in presence and i not in presence[spec.name]):
+                    continue
+                steps = finder.shortest(spec)
+                if steps is None:
+                    continue
+                implied |= models.implied_anomalies([spec.name])
+                glob = [(nodes[a], nodes[b], rel) for a, b, rel in steps]
+                if spec.extra == REALTIME:
+                    glob = shortcut_realtime(glob, spec, txns)
+                found.append((i, spec.name, glob))
+        return found
+
+    found = in_two_processes(search, list(range(len(comps))), [hi - lo for lo, hi in pairwise(bounds)])
+    for _, name, glob in sorted(found, key=lambda x: x[0]):
+        out.setdefault(name, []).append(explain_cycle(name, glob, txns, inf))
     return out, len(comps)
+
+
+PARALLEL_MIN_EDGES = 200_000  # below this, a second process costs more than it saves
+
+
+def in_two_processes(work, items: list[int], weights: list[int]) -> list:
+    """Run work(items) split over two processes (fork) when there is enough to do.
+
+    The machine has two cores; the component searches are independent, so a
+    forked child takes about half of the edges and sends its results back
+    pickled. Results are the concatenation, in no particular order."""
+    total = sum(weights)
+    if total < PARALLEL_MIN_EDGES or not hasattr(os, "fork") or len(items) < 2:
+        return work(items)
+    mine: list[int] = []
+    theirs: list[int] = []
+    load = [0, 0]
+    for i in sorted(items, key=lambda i: -weights[i]):
+        side = 0 if load[0] <= load[1] else 1
+        (mine if side == 0 else theirs).append(i)
+        load[side] += weights[i]
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: search, send, leave without running the parent's cleanup
+        os.close(read_end)
+        try:
+            payload = pickle.dumps(("ok", work(sorted(theirs))), protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException as e:  # report, never hang the parent
+            payload = pickle.dumps(("error", f"{type(e).__name__}: {e}"))
+        with os.fdopen(write_end, "wb") as w:
+            w.write(payload)
+        os._exit(0)
+    os.close(write_end)
+    try:
+        results = work(sorted(mine))
+    finally:
+        with os.fdopen(read_end, "rb") as r:
+            data = r.read()
+        os.waitpid(pid, 0)
+    status, payload = pickle.loads(data)
+    if status != "ok":
+        raise RuntimeError(f"cycle search in the second process failed: {payload}")
+    return results + payload
 
 
 def scc_decidable_presence(inside: DependencyGraph, comp_of: np.ndarray, specs) -> dict[str, set[int]]:
@@ -207,6 +261,9 @@ def scc_decidable_presence(inside: DependencyGraph, comp_of: np.ndarray, specs) 
     whole graph per type instead of one per component and type."""
     out: dict[str, set[int]] = {}
     for spec in specs:
+        if spec.rw_rule == "nonadjacent":
+            out[spec.name] = _nonadjacent_presence(inside, comp_of, spec)
+            continue
         if spec.rw_rule not in ("none", "adjacent"):
             continue
         sub = inside.select(spec.allowed)
@@ -224,6 +281,41 @@ def scc_decidable_presence(inside: DependencyGraph, comp_of: np.ndarray, specs) 
             anchor &= np.isin(lab[sub.src], with_extra)
         out[spec.name] = set(np.unique(comp_of[sub.src[anchor]]).tolist())
     return out
+
+
+def _composites(graph: DependencyGraph, mask: int) -> tuple[DependencyGraph, np.ndarray, np.ndarray, np.ndarray]:
+    """The non-rw edges (relations in mask) and, for each non-rw edge x -> y followed by
+    an rw edge y -> z, the pair (x, z) with the first edge's index (Cerone & Gotsman's
+    extension of a dependency graph by one anti-dependency)."""
+    plain = graph.select(mask & ~RW)
+    rw = graph.select(RW)
+    order = np.argsort(rw.src, kind="stable")
+    rs, rd = rw.src[order], rw.dst[order]
+    lo = np.searchsorted(rs, plain.dst, "left")
+    hi = np.searchsorted(rs, plain.dst, "right")
+    counts = hi - lo
+    first = np.repeat(np.arange(len(plain.src)), counts)
+    starts = np.repeat(lo, counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
+    return plain, plain.src[first], rd[starts], first
+
+
+def _nonadjacent_presence(inside: DependencyGraph, comp_of: np.ndarray, spec) -> set[int]:
+    """Components with a closed walk whose rw steps are non-adjacent: a cycle of the
+    extension graph through a composite edge (with an extra step somewhere on it when
+    the spec needs one, possibly inside a composite edge)."""
+    plain, xs, zs, first = _composites(inside, spec.allowed)
+    if len(xs) == 0:
+        return set()
+    src = np.concatenate([plain.src, xs])
+    dst = np.concatenate([plain.dst, zs])
+    lab = DependencyGraph(inside.n, src, dst, np.ones(len(src), np.int8)).scc_labels()
+    internal = lab[xs] == lab[zs]
+    if spec.extra:
+        has_x = (plain.rel & spec.extra) != 0
+        plain_in = lab[plain.src] == lab[plain.dst]
+        with_x = np.concatenate([lab[plain.src[plain_in & has_x]], lab[xs[internal & has_x[first]]]])
+        internal &= np.isin(lab[xs], np.unique(with_x))
+    return set(np.unique(comp_of[xs[internal]]).tolist())
 
 
 def shortcut_realtime(steps: list[tuple[int, int, int]], spec, txns: list[Txn]) -> list[tuple[int, int, int]]:
@@ -328,18 +420,7 @@ def cycle_exists(graph: DependencyGraph, found: dict[str, Any], extra: int) -> d
 
 def _extension(graph: DependencyGraph, mask: int) -> DependencyGraph:
     """Non-rw edges, plus x -> z for each non-rw edge x -> y followed by an rw edge y -> z."""
-    plain = graph.select(mask & ~RW)
-    rw = graph.select(RW)
-    if plain.edge_count == 0 or rw.edge_count == 0:
-        return plain
-    order = np.argsort(rw.src, kind="stable")
-    rs, rd = rw.src[order], rw.dst[order]
-    lo = np.searchsorted(rs, plain.dst, "left")
-    hi = np.searchsorted(rs, plain.dst, "right")
-    counts = hi - lo
-    xs = np.repeat(plain.src, counts)
-    starts = np.repeat(lo, counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
-    zs = rd[starts]
+    plain, xs, zs, _ = _composites(graph, mask)
     src = np.concatenate([plain.src, xs])
     dst = np.concatenate([plain.dst, zs])
     return DependencyGraph.from_arrays(graph.n, src, dst, np.ones(len(src), np.int8))

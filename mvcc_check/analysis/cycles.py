@@ -256,7 +256,10 @@ class CycleFinder:
         return list(anchors)
 
     def _single_anchors(self, spec: CycleSpec) -> list[tuple[int, int]]:
-        """rw edges u -> v with a path v ~> u over non-rw steps (using an extra step if required)."""
+        """rw edges u -> v with a path v ~> u over non-rw steps (using an extra step if
+        required): [] if there is none, else the first one found followed by every
+        other candidate the topological order does not rule out (unverified; the
+        caller's bounded searches may only use them to find shorter cycles)."""
         c = self.c
         plain = spec.allowed & ~RW
         if c.n <= 4096:
@@ -264,17 +267,20 @@ class CycleFinder:
         else:
             succ = [[b for b, r in c.out[a] if r & plain] for a in range(c.n)]
             order = _tarjan_order(c.n, succ)
-        found = []
-        for u in range(c.n):
-            for v, r in c.out[u]:
-                if not r & RW or order[v] < order[u]:
-                    continue
-                if order[v] == order[u] and not spec.extra:
-                    found.append((u, v))
-                    continue
-                if self._bfs(spec, u, v, limit=None, order=order) is not None:
-                    found.append((u, v))
-        return found
+        low = _lowest_reachable(order, [[b for b, r in c.out[a] if r & plain] for a in range(c.n)])
+        # v ~> u needs order[v] >= order[u] (paths descend in Tarjan order) and the
+        # lowest component reachable from v at or below u's.
+        candidates = [
+            (u, v) for u in range(c.n) for v, r in c.out[u] if r & RW and order[v] >= order[u] >= low[order[v]]
+        ]
+        # Edges inside one component of the plain graph close a cycle at once.
+        candidates.sort(key=lambda e: order[e[1]] != order[e[0]])
+        for i, (u, v) in enumerate(candidates):
+            if order[v] == order[u] and not spec.extra:
+                return candidates[i:] + candidates[:i]
+            if self._bfs(spec, u, v, limit=None, order=order) is not None:
+                return candidates[i:] + candidates[:i]
+        return []
 
     # -- witnesses --------------------------------------------------------
     def _adjacency(self, spec: CycleSpec) -> list[list[tuple[int, tuple[int, ...]]]]:
@@ -329,8 +335,8 @@ class CycleFinder:
 
         Iterative deepening over all anchors finds the shortest cycle overall;
         if the work budget runs out first, the first anchor is searched without
-        a bound, which always succeeds because anchors are known to lie on a
-        cycle of the type.
+        a bound, which always succeeds because the first anchor is known to lie
+        on a cycle of the type.
         """
         self.work = 0
         c = self.c
@@ -354,7 +360,7 @@ class CycleFinder:
                 if self.work > self.budget:
                     break
             limit += 1
-        for u, v in anchors:
+        for u, v in anchors:  # the first anchor is always verified: this returns
             path = self._bfs(spec, u, v, None)
             if path is not None:
                 return [(u, v, spec.anchor), *path]
@@ -388,6 +394,21 @@ def _unwind(parent: dict[int, tuple[int, int]], key: int) -> list[Step]:
         key = prev
     steps.reverse()
     return steps
+
+
+def _lowest_reachable(order: list[int], succ: list[list[int]]) -> list[int]:
+    """For each component (by Tarjan order), the lowest component order reachable from it."""
+    ncomp = max(order) + 1 if order else 0
+    low = list(range(ncomp))
+    for x in sorted(range(len(order)), key=order.__getitem__):
+        ox = order[x]
+        best = low[ox]
+        for y in succ[x]:
+            ly = low[order[y]]
+            if ly < best:
+                best = ly
+        low[ox] = best
+    return low
 
 
 def _tarjan_order(n: int, succ: list[list[int]]) -> list[int]:
