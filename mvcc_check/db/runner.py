@@ -240,7 +240,8 @@ def run_workload(
         shared.stop.set()
         shared.stats.interrupted = True
         for c in clients:
-            c.join(5)
+            if c.ident is not None:  # the signal may come while the clients are starting
+                c.join(5)
     finally:
         shared.stats.elapsed_s = time.monotonic() - t0
         shared.stop.set()
