@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
@@ -85,18 +86,24 @@ def detect_workload(th: TxnHistory) -> str:
     return "list-append"
 
 
-def check(history: History, options: CheckOptions = CheckOptions()) -> Result:
+Progress = Callable[[str], None]
+"""Told the name of each stage as it starts (the CLI shows it; the core never prints)."""
+
+
+def check(history: History, options: CheckOptions = CheckOptions(), progress: Progress | None = None) -> Result:
     """Judge one history against the requested consistency models."""
     with gc_paused():  # millions of small long-lived objects: the cyclic GC only slows the passes
-        return _check(history, options)
+        return _check(history, options, progress or (lambda stage: None))
 
 
-def _check(history: History, options: CheckOptions) -> Result:
+def _check(history: History, options: CheckOptions, progress: Progress) -> Result:
     models.validate_models(options.models)
     if options.workload is not None and options.workload not in WORKLOADS:
         raise OptionError(f"unknown workload {options.workload!r} (expected {' or '.join(WORKLOADS)})")
+    progress("pairing operations into transactions")
     th = build_txns(history)
     workload = options.workload or detect_workload(th)
+    progress(f"inferring {workload} dependencies")
     if workload == "list-append":
         inf = list_append.infer(th)
     else:
@@ -106,6 +113,7 @@ def _check(history: History, options: CheckOptions) -> Result:
     prohibited = models.prohibited_anomalies(options.models) | models.anomalies_implying(options.anomalies)
     reportable = prohibited | models.UNKNOWN_ANOMALIES
     extra = _extra_relation(reportable)
+    progress("building the dependency graph")
     if extra == REALTIME:
         realtime_edges(th.txns, inf.edges)
     elif extra == PROCESS:
@@ -115,6 +123,7 @@ def _check(history: History, options: CheckOptions) -> Result:
     found: dict[str, Any] = dict(inf.anomalies)
     if graph.edge_count == 0:
         found["empty-transaction-graph"] = True
+    progress("searching cycles")
     cycles, comps = find_cycles(graph, th.txns, inf, extra)
     for name, items in cycles.items():
         found.setdefault(name, []).extend(items)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import click
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from mvcc_check.analysis.checker import WORKLOADS, CheckOptions, check
 from mvcc_check.analysis.models import validate_models
@@ -14,6 +17,23 @@ from mvcc_check.history.readers import FORMATS, load_history
 from mvcc_check.report import exit_code_for, overall_exit_code, render_text
 from mvcc_check.report.json_report import dumps, result_json
 from mvcc_check.report.verdict import UNDECIDED, UNUSABLE
+
+
+@contextmanager
+def stage_display(path: str, quiet: bool) -> Iterator[Callable[[str], None]]:
+    """A spinner with the current stage on stderr, only for a person at a terminal."""
+    if quiet or not sys.stderr.isatty():
+        yield lambda stage: None
+        return
+    console = Console(stderr=True)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task(path)
+
+        def show(stage: str) -> None:
+            bar.update(task, description=f"{path}: {stage}")
+
+        yield show
 
 
 def model_option(default: tuple[str, ...] | None = ("strict-serializable",)):
@@ -44,8 +64,9 @@ def output_option():
 @click.option("--sequential-keys", is_flag=True, help="rw-register: each key is sequentially consistent.")
 @click.option("--linearizable-keys", is_flag=True, help="rw-register: each key is linearizable.")
 @click.option("--examples", default=1, show_default=True, help="Explained examples per anomaly type (text).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress display on stderr.")
 def check_command(histories, models, workload, fmt, output, anomalies, wfr_keys, sequential_keys,
-                  linearizable_keys, examples) -> None:
+                  linearizable_keys, examples, quiet) -> None:
     """Check HISTORY files (Jepsen EDN, elle-cli JSON, or JSON Lines) for isolation anomalies.
 
     Exit codes: 0 valid under every model, 1 a model is violated,
@@ -68,7 +89,11 @@ def check_command(histories, models, workload, fmt, output, anomalies, wfr_keys,
     docs = []
     for i, path in enumerate(histories):
         try:
-            result = check(load_history(path, fmt), options)
+            with stage_display(path, quiet) as progress:
+                progress("reading")
+                history = load_history(path, fmt)
+                result = check(history, options, progress)
+            del history
         except MvccCheckError as e:
             click.echo(f"mvcc-check: {e}", err=True)
             codes.append(UNUSABLE)
