@@ -11,36 +11,573 @@ gives the order of the values it contains, and from it:
 Non-cycle anomalies found on the way: G1a (aborted read), G1b (intermediate
 read), internal, dirty-update, duplicate-elements, incompatible-order,
 future-read, lost-update.
+
+How it stays fast and small on million-transaction histories: one pass over
+the micro-ops registers appends (per key, value -> writer id) and keeps one
+compact record per read (reader, micro-op index, key id, length) in flat
+arrays; no read list is copied. Each key's longest read is kept as the pass
+goes, with whether every read so far is a prefix of it. For such a
+consistent key a read is fully described by its length (it is the longest
+read's prefix of that length), so edges, aborted and intermediate reads and
+duplicates come from numpy over the records. The rare keys with incompatible
+reads take the plain per-read path. The explainer, called only for the edges
+of reported cycles, re-reads what it needs from `txn.mops`.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
+
 from mvcc_check.analysis.graph import RW, WR, WW, EdgeBuilder
-from mvcc_check.analysis.inference import Anomaly, Inference, in_graph, op_json
+from mvcc_check.analysis.inference import Anomaly, Inference, op_json
 from mvcc_check.errors import HistoryError
 from mvcc_check.history.ops import _short
 from mvcc_check.history.txns import Txn, TxnHistory
 
+OK, INFO, FAIL = 0, 1, 2
+_STATUS = {"ok": OK, "info": INFO, "fail": FAIL}
+_NEVER = np.iinfo(np.int64).max  # "no such position"
 
-class _Writer:
-    __slots__ = ("txn", "mop", "final")
+# The order in which one read's anomalies are reported.
+_DUP, _FUTURE, _INTERNAL, _G1A, _G1B = range(5)
 
-    def __init__(self, txn: int, mop: int) -> None:
-        self.txn = txn
-        self.mop = mop
-        self.final = True
+Event = tuple[int, int, int, str, Anomaly]
+"""(reader txn, micro-op index, rank within the read, anomaly kind, record)."""
+
+
+class _Malformed(Exception):
+    """The history breaks an input rule; `_raise_first_error` names the first problem."""
+
+
+class _Pass:
+    """What the single pass over the micro-ops learns, indexed by dense key ids."""
+
+    def __init__(self) -> None:
+        self.key_ids: dict[Any, int] = {}
+        self.keys: list[Any] = []  # key id -> key
+        self.wdicts: list[dict[Any, int] | None] = []  # key id -> {appended value: writer txn id}
+        self.writers: dict[Any, dict[Any, int]] = {}  # key -> the same dict, in first-append order
+        self.longest: list[list | None] = []  # key id -> the longest read so far (the read's own list)
+        self.read_order: list[int] = []  # key ids in the order of their first read
+        self.inconsistent: set[int] = set()  # key ids with a read that is no prefix of the longest
+        self.intermediate: dict[int, set[Any]] = {}  # key id -> values a later append of the same txn followed
+        self.nonok_appends: list[int] = []  # key id -> appends by failed or indeterminate txns
+        self.failed_kids: set[int] = set()  # key ids with an append by a failed txn
+        self.status = bytearray()  # txn id -> OK / INFO / FAIL
+        # One record per read of a committed txn, in history order. ext: a read of
+        # committed state (not after the txn's own append to the key).
+        self.r_tid = array("q")
+        self.r_mop = array("q")
+        self.r_kid = array("q")
+        self.r_len = array("q")
+        self.r_ext = bytearray()
+        self.events: list[Event] = []
+        self.lost_candidates: list[tuple[int, int, int]] = []  # (txn, mop, key id): read k, then appended k
+
+    def kid(self, k: Any) -> int:
+        """The dense id of key k, made on first sight."""
+        kid = self.key_ids.get(k)
+        if kid is None:
+            kid = self.key_ids[k] = len(self.keys)
+            self.keys.append(k)
+            self.longest.append(None)
+            self.wdicts.append(None)
+            self.nonok_appends.append(0)
+        return kid
+
+    def append(self, kid: int, v: Any, tid: int) -> None:
+        """Register txn tid's append of v to key kid; a value appended twice is malformed."""
+        wk = self.wdicts[kid]
+        if wk is None:
+            wk = self.wdicts[kid] = {}
+            self.writers[self.keys[kid]] = wk
+        if v in wk:
+            raise _Malformed
+        wk[v] = tid
+
+    def read(self, kid: int, v: list) -> None:
+        """Keep the key's longest read (the first of the greatest length) and
+        note when a read is no prefix of it (or it no prefix of the read)."""
+        longest = self.longest[kid]
+        if longest is None:
+            self.longest[kid] = v
+            self.read_order.append(kid)
+            return
+        n, m = len(v), len(longest)
+        if n > m:
+            if v[:m] != longest:
+                self.inconsistent.add(kid)
+            self.longest[kid] = v
+        elif n and v != longest[:n]:
+            self.inconsistent.add(kid)
 
 
 def infer(th: TxnHistory) -> Inference:
+    try:
+        p = _scan(th)
+        keys = _KeyTables(p)
+        return _conclude(th, p, keys)
+    except (_Malformed, TypeError) as e:  # TypeError: an unhashable value met a dict or set
+        _raise_first_error(th)
+        raise AssertionError("list-append inference: input check disagreement (a bug)") from e
+
+
+def _scan(th: TxnHistory) -> _Pass:
+    """The single pass: register appends, record reads, find internal and future reads."""
+    p = _Pass()
+    status = p.status
+    key_ids = p.key_ids
+    longest = p.longest
+    wdicts = p.wdicts
+    inconsistent = p.inconsistent
+    new_kid = p.kid
+    r_tid, r_mop, r_kid, r_len, r_ext = p.r_tid.append, p.r_mop.append, p.r_kid.append, p.r_len.append, p.r_ext.append
+    nonok = p.nonok_appends
+    failed_kids = p.failed_kids
+    empty: list = []
+    for t in th.txns:
+        mops = t.mops
+        st = _STATUS[t.status]
+        status.append(st)
+        if len({m[1] for m in mops}) != len(mops):
+            _scan_general(p, t, st)
+            continue
+        if st != OK:
+            # A failed or indeterminate txn touching each key once: its appends
+            # are registered (all final), its reads carry no information.
+            for f, k, v in mops:
+                if f == "append":
+                    kid = key_ids.get(k)
+                    if kid is None:
+                        kid = new_kid(k)
+                    p.append(kid, v, t.id)
+                    nonok[kid] += 1
+                    if st == FAIL:
+                        failed_kids.add(kid)
+                elif f != "r" or (v is not None and not isinstance(v, list)):
+                    raise _Malformed
+            continue
+        # Fast path, the common case: a committed txn touching each key once, so
+        # every read is external, every append final, and no internal or future
+        # read is possible.
+        tid = t.id
+        for i, (f, k, v) in enumerate(mops):
+            kid = key_ids.get(k)
+            if kid is None:
+                kid = new_kid(k)
+            if f == "append":
+                wk = wdicts[kid]
+                if wk is None or v in wk:
+                    p.append(kid, v, tid)
+                else:
+                    wk[v] = tid
+                continue
+            if f != "r":
+                raise _Malformed
+            if type(v) is not list:
+                if v is not None:
+                    raise _Malformed
+                v = empty
+            n = len(v)
+            cur = longest[kid]
+            if cur is None:
+                longest[kid] = v
+                p.read_order.append(kid)
+            elif n > len(cur):
+                if v[: len(cur)] != cur:
+                    inconsistent.add(kid)
+                longest[kid] = v
+            elif n and v != (cur if n == len(cur) else cur[:n]):
+                inconsistent.add(kid)
+            r_tid(tid)
+            r_mop(i)
+            r_kid(kid)
+            r_len(n)
+            r_ext(1)
+    return p
+
+
+def _scan_general(p: _Pass, t: Txn, st: int) -> None:
+    """Any txn: failed or indeterminate ones, and committed ones touching a key twice."""
+    tid = t.id
+    mops = t.mops
+    last_of_key: dict[int, Any] = {}
+    appended_at: dict[Any, dict[Any, int]] = {}
+    for i, (f, k, v) in enumerate(mops):
+        if f == "w":
+            raise _Malformed
+        if f != "append":
+            if st != OK and v is not None and not isinstance(v, list):
+                raise _Malformed
+            continue
+        kid = p.kid(k)
+        p.append(kid, v, tid)
+        if st != OK:
+            p.nonok_appends[kid] += 1
+            if st == FAIL:
+                p.failed_kids.add(kid)
+        if kid in last_of_key:
+            p.intermediate.setdefault(kid, set()).add(last_of_key[kid])
+        last_of_key[kid] = v
+        appended_at.setdefault(k, {})[v] = i
+    if st != OK:
+        return
+    events = p.events
+    known: dict[Any, list] = {}  # key -> the full list this txn must read next
+    suffix: dict[Any, list] = {}  # key -> own appends since the last read, prefix unknown
+    ext_keys: set[Any] = set()
+    for i, mop in enumerate(mops):
+        f, k, v = mop
+        if f == "append":
+            if k in known:
+                known[k].append(v)
+            else:
+                suffix.setdefault(k, []).append(v)
+            continue
+        if v is None:
+            v = []  # EDN histories write an empty read as nil
+        elif type(v) is not list:
+            raise _Malformed
+        own = appended_at.get(k)
+        if own is not None:
+            for e in v:
+                j = own.get(e)
+                if j is not None and j > i:
+                    events.append((tid, i, _FUTURE, "future-read", {"op": op_json(t), "mop": list(mop), "element": e}))
+                    break
+        exp = known.get(k)
+        if exp is not None:
+            if v != exp:
+                events.append(
+                    (tid, i, _INTERNAL, "internal", {"op": op_json(t), "mop": list(mop), "expected": list(exp)})
+                )
+        elif k in suffix:
+            sfx = suffix.pop(k)
+            if len(v) < len(sfx) or v[len(v) - len(sfx) :] != sfx:
+                events.append(
+                    (tid, i, _INTERNAL, "internal", {"op": op_json(t), "mop": list(mop), "expected": ["...", *sfx]})
+                )
+        kid = p.kid(k)
+        ext = own is None or not appended_before(own, i)
+        if ext and own is not None and k not in ext_keys:
+            p.lost_candidates.append((tid, i, kid))
+        if ext:
+            ext_keys.add(k)
+        known[k] = list(v)
+        p.read(kid, v)
+        p.r_tid.append(tid)
+        p.r_mop.append(i)
+        p.r_kid.append(kid)
+        p.r_len.append(len(v))
+        p.r_ext.append(ext)
+
+
+def _np(a: array | bytearray, dtype: Any) -> np.ndarray:
+    return np.frombuffer(a, dtype=dtype) if len(a) else np.zeros(0, dtype)
+
+
+class _KeyTables:
+    """Per-key facts about the longest reads, flattened: position j of key kid's
+    longest read is entry off[kid] + j of the flat arrays."""
+
+    def __init__(self, p: _Pass) -> None:
+        nkeys = len(p.keys)
+        self.status = _np(p.status, np.uint8)
+        self.lens = np.zeros(nkeys, np.int64)
+        self.dup_pos = np.full(nkeys, _NEVER, np.int64)  # first position repeating an earlier element
+        flat: list[int] = []
+        for kid in p.read_order:
+            order = p.longest[kid]
+            if len(set(order)) != len(order):  # TypeError on an unhashable element
+                self.dup_pos[kid] = _first_repeat(order)
+            self.lens[kid] = len(order)
+            wk = p.wdicts[kid]
+            if wk is not None:
+                get = wk.get
+                flat.extend([get(e, -1) for e in order])
+            else:
+                flat.extend([-1] * len(order))
+        read_kids = np.array(p.read_order, np.int64)
+        self.off = np.zeros(nkeys, np.int64)  # flat position of each key's first element
+        if len(read_kids) > 1:
+            self.off[read_kids[1:]] = np.cumsum(self.lens[read_kids])[:-1]
+        self.writer = np.array(flat, np.int64) if flat else np.zeros(0, np.int64)  # -1: nobody appended it
+        known = self.writer >= 0
+        self.wstatus = np.full(len(flat), FAIL, np.uint8)
+        self.wstatus[known] = self.status[self.writer[known]]
+        self.node = np.where(self.wstatus != FAIL, self.writer, -1)  # writer, if a graph node
+        self.pos_kid = np.repeat(read_kids, self.lens[read_kids])  # key of each flat position
+        self.pos_j = np.arange(len(flat), dtype=np.int64) - self.off[self.pos_kid]
+        # First position of each key written by a failed txn.
+        self.first_failed = np.full(nkeys, _NEVER, np.int64)
+        failed = np.flatnonzero(known & (self.wstatus == FAIL))
+        np.minimum.at(self.first_failed, self.pos_kid[failed], self.pos_j[failed])
+        # Positions holding an intermediate value (a later append of the same txn followed).
+        self.intermediate = np.zeros(len(flat), bool)
+        for kid, values in p.intermediate.items():
+            if self.lens[kid]:
+                o = self.off[kid]
+                order = p.longest[kid]
+                self.intermediate[o : o + len(order)] = [e in values for e in order]
+
+
+def _first_repeat(order: list) -> int:
+    seen: set = set()
+    for j, e in enumerate(order):
+        if e in seen:
+            return j
+        seen.add(e)
+    return _NEVER
+
+
+def _conclude(th: TxnHistory, p: _Pass, kt: _KeyTables) -> Inference:
+    """Everything after the pass: version orders, anomalies, edges."""
     txns = th.txns
-    writers: dict[Any, dict[Any, _Writer]] = {}
-    # 1. Who appended what; duplicates make the history unusable.
+    keys = p.keys
+    tid_a = _np(p.r_tid, np.int64)
+    mop_a = _np(p.r_mop, np.int64)
+    kid_a = _np(p.r_kid, np.int64)
+    len_a = _np(p.r_len, np.int64)
+    ext_a = _np(p.r_ext, np.uint8).astype(bool)
+    bad_key = np.zeros(len(keys), bool)
+    if p.inconsistent:
+        bad_key[list(p.inconsistent)] = True
+    bad_read = bad_key[kid_a]
+    good = ~bad_read
+    status = p.status
+    failed_values: dict[int, set] = {}
+
+    def failed_of(kid: int) -> set:
+        bad = failed_values.get(kid)
+        if bad is None:
+            wk = p.wdicts[kid] or {}
+            bad = failed_values[kid] = {v for v, w in wk.items() if status[w] == FAIL}
+        return bad
+
+    events = p.events
+    # Reads of inconsistent keys, one by one as the definitions say.
+    for r in np.flatnonzero(bad_read).tolist():
+        tid, i, kid = int(tid_a[r]), int(mop_a[r]), int(kid_a[r])
+        t = txns[tid]
+        v = _read_value(t, i)
+        if len(set(v)) != len(v):
+            events.append((tid, i, _DUP, "duplicate-elements", _duplicates(t, i, v)))
+        if v:
+            if kid in p.failed_kids:
+                bad = failed_of(kid)
+                if not bad.isdisjoint(v):
+                    events.extend((tid, i, _G1A, "G1a", _g1a(txns, t, i, e, p.wdicts[kid][e])) for e in v if e in bad)
+            _check_g1b(p, txns, t, i, kid, v[-1])
+    # Consistent keys: a read of length n is the longest read's first n elements.
+    n_ok = good & (len_a > 0)
+    last = kt.off[kid_a] + len_a - 1  # flat position of each read's last element
+    for r in np.flatnonzero(good & (len_a > kt.dup_pos[kid_a])).tolist():
+        tid, i = int(tid_a[r]), int(mop_a[r])
+        events.append((tid, i, _DUP, "duplicate-elements", _duplicates(txns[tid], i, _read_value(txns[tid], i))))
+    for r in np.flatnonzero(good & (len_a > kt.first_failed[kid_a])).tolist():
+        tid, i, kid = int(tid_a[r]), int(mop_a[r]), int(kid_a[r])
+        t = txns[tid]
+        bad = failed_of(kid)
+        events.extend((tid, i, _G1A, "G1a", _g1a(txns, t, i, e, p.wdicts[kid][e])) for e in _read_value(t, i) if e in bad)
+    if p.intermediate and len(kt.intermediate):
+        cand = np.flatnonzero(n_ok & kt.intermediate[np.where(n_ok, last, 0)])
+        for r in cand.tolist():
+            tid, i, kid = int(tid_a[r]), int(mop_a[r]), int(kid_a[r])
+            _check_g1b(p, txns, txns[tid], i, kid, _read_value(txns[tid], i)[-1])
+
+    anomalies: dict[str, list[Anomaly]] = {}
+
+    def report(kind: str, record: Anomaly) -> None:
+        anomalies.setdefault(kind, []).append(record)
+
+    events.sort(key=lambda e: e[:3])
+    for _, _, _, kind, record in events:
+        report(kind, record)
+
+    longest = {keys[kid]: p.longest[kid] for kid in p.read_order}
+    # 3. Version orders: every read must be a prefix of the longest.
+    for kid in p.read_order:
+        if kid in p.inconsistent:
+            order = p.longest[kid]
+            reads = {tuple(_read_value(txns[int(tid_a[r])], int(mop_a[r]))) for r in np.flatnonzero(kid_a == kid)}
+            for val in sorted(reads, key=len):
+                if tuple(order[: len(val)]) != val:
+                    report("incompatible-order", {"key": keys[kid], "values": [list(val), list(order)]})
+
+    # 4. Dirty updates: a committed append after an aborted one in a key's order.
+    failed_keys = {k: None for k in p.writers if p.key_ids[k] in p.failed_kids}
+    for k in failed_keys.keys() & longest.keys():
+        kid = p.key_ids[k]
+        if kt.first_failed[kid] == _NEVER:
+            continue
+        order = longest[k]
+        per_key = p.wdicts[kid] or {}
+        failed_at = None
+        for pos, e in enumerate(order):
+            w = per_key.get(e)
+            if w is None:
+                continue
+            if status[w] == FAIL:
+                if failed_at is None:
+                    failed_at = pos
+            elif failed_at is not None:
+                fw = txns[per_key[order[failed_at]]]
+                report(
+                    "dirty-update",
+                    {"key": k, "values": [order[failed_at], e], "txns": [op_json(fw), "...", op_json(txns[w])]},
+                )
+                break
+
+    # 5. Lost updates: two committed txns read the same state of k and both appended to k.
+    groups: dict[tuple[int, Any], list[tuple[Txn, list]]] = {}
+    for tid, i, kid in p.lost_candidates:
+        t = txns[tid]
+        v = _read_value(t, i)
+        group = (kid, tuple(v)) if kid in p.inconsistent else (kid, len(v))
+        groups.setdefault(group, []).append((t, v))
+    for (kid, _), members in groups.items():
+        if len(members) > 1:
+            report("lost-update", {"key": keys[kid], "value": list(members[0][1]),
+                                   "txns": [op_json(t) for t, _ in members]})
+
+    # 6. Edges.
+    unread = _unread(p, kt)
+    edges = EdgeBuilder()
+    _edges_from_orders(p, kt, unread, edges)
+    _edges_from_reads(p, kt, unread, edges, tid_a, kid_a, len_a, ext_a & good)
+    for r in np.flatnonzero(ext_a & bad_read).tolist():
+        tid, kid = int(tid_a[r]), int(kid_a[r])
+        val = _read_value(txns[tid], int(mop_a[r]))
+        per_key = p.wdicts[kid] or {}
+        if val:
+            w = per_key.get(val[-1])
+            if w is not None and status[w] != FAIL:
+                edges.add(w, tid, WR)
+        order = p.longest[kid]
+        if len(val) < len(order) and order[: len(val)] == val:
+            w = per_key.get(order[len(val)])
+            if w is not None and status[w] != FAIL:
+                edges.add(tid, w, RW)
+        elif len(val) == len(order) and order == val:
+            for w in unread.get(keys[kid], ()):
+                edges.add(tid, w, RW)
+    return Inference(edges, anomalies, ListAppendExplainer(txns, p.writers, longest, unread))
+
+
+def _unread(p: _Pass, kt: _KeyTables) -> dict[Any, list[int]]:
+    """Per read key, committed appends that no read shows (in append order).
+    Lists only grow, so they come after every value read."""
+    out: dict[Any, list[int]] = {}
+    status = p.status
+    ok_pos = (kt.wstatus == OK).astype(np.int64)
+    ok_seen = np.bincount(kt.pos_kid, weights=ok_pos, minlength=len(p.keys)) if len(ok_pos) else None
+    for kid in p.read_order:
+        wk = p.wdicts[kid]
+        if not wk:
+            continue
+        n_ok = len(wk) - p.nonok_appends[kid]
+        if ok_seen is not None and kt.dup_pos[kid] == _NEVER and ok_seen[kid] == n_ok:
+            continue  # every committed append is in the longest read
+        seen = set(p.longest[kid])
+        late = [w for v, w in wk.items() if v not in seen and status[w] == OK]
+        if late:
+            out[p.keys[kid]] = late
+    for k, wk in p.writers.items():
+        kid = p.key_ids[k]
+        if p.longest[kid] is None:
+            late = [w for w in wk.values() if status[w] == OK]
+            if late:
+                out[k] = late
+    return out
+
+
+def _add(edges: EdgeBuilder, src: np.ndarray, dst: np.ndarray, rel: int) -> None:
+    """Add edges src[i] -> dst[i] (self-edges dropped, as EdgeBuilder.add does)."""
+    keep = src != dst
+    src, dst = src[keep], dst[keep]
+    if len(src):
+        edges.src.frombytes(np.ascontiguousarray(src, np.int64).tobytes())
+        edges.dst.frombytes(np.ascontiguousarray(dst, np.int64).tobytes())
+        edges.rel.frombytes(np.full(len(src), rel, np.int8).tobytes())
+
+
+def _edges_from_orders(p: _Pass, kt: _KeyTables, unread: dict[Any, list[int]], edges: EdgeBuilder) -> None:
+    """ww: each element's writer precedes the next one's; the last one's precedes unread appends."""
+    node = kt.node
+    if len(node) > 1:
+        a, b = node[:-1], node[1:]
+        keep = (kt.pos_j[1:] > 0) & (a >= 0) & (b >= 0)
+        _add(edges, a[keep], b[keep], WW)
+    for k, late in unread.items():
+        kid = p.key_ids[k]
+        n = int(kt.lens[kid])
+        if n and node[kt.off[kid] + n - 1] >= 0:
+            last = int(node[kt.off[kid] + n - 1])
+            for w in late:
+                edges.add(last, w, WW)
+
+
+def _edges_from_reads(p: _Pass, kt: _KeyTables, unread: dict[Any, list[int]], edges: EdgeBuilder,
+                      tid_a: np.ndarray, kid_a: np.ndarray, len_a: np.ndarray, mask: np.ndarray) -> None:
+    """wr and rw edges of the external reads of consistent keys (mask)."""
+    tid, kid, n = tid_a[mask], kid_a[mask], len_a[mask]
+    base = kt.off[kid]
+    has = n > 0
+    writer = kt.node[(base + n - 1)[has]]
+    ok = writer >= 0
+    _add(edges, writer[ok], tid[has][ok], WR)
+    short = n < kt.lens[kid]
+    nxt = kt.node[(base + n)[short]]
+    ok = nxt >= 0
+    _add(edges, tid[short][ok], nxt[ok], RW)
+    if unread:
+        full = np.flatnonzero(n == kt.lens[kid])
+        keys = p.keys
+        for r in full.tolist():
+            late = unread.get(keys[int(kid[r])])
+            if late:
+                a = int(tid[r])
+                for w in late:
+                    edges.add(a, w, RW)
+
+
+def _read_value(t: Txn, i: int) -> list:
+    v = t.mops[i][2]
+    return [] if v is None else v
+
+
+def _duplicates(t: Txn, i: int, v: list) -> Anomaly:
+    dups = {e: c for e, c in Counter(v).items() if c > 1}
+    return {"op": op_json(t), "mop": list(t.mops[i]), "duplicates": dups}
+
+
+def _g1a(txns: list[Txn], t: Txn, i: int, e: Any, writer: int) -> Anomaly:
+    return {"op": op_json(t), "mop": list(t.mops[i]), "writer": op_json(txns[writer]), "element": e}
+
+
+def _check_g1b(p: _Pass, txns: list[Txn], t: Txn, i: int, kid: int, e: Any) -> None:
+    """Intermediate read: the read's last element was followed by another append of its txn."""
+    values = p.intermediate.get(kid)
+    if values is None or e not in values:
+        return
+    w = p.wdicts[kid][e]
+    if w != t.id and p.status[w] != FAIL:
+        p.events.append((t.id, i, _G1B, "G1b",
+                         {"op": op_json(t), "mop": list(t.mops[i]), "writer": op_json(txns[w]), "element": e}))
+
+
+def _raise_first_error(th: TxnHistory) -> None:
+    """Raise the input error Elle's order of checks meets first: appends over the
+    whole history, then each transaction's reads. Returns if there is none."""
+    txns = th.txns
+    writers: dict[Any, dict[Any, int]] = {}
     for t in txns:
-        last_of_key: dict[Any, _Writer] = {}
-        for i, (f, k, v) in enumerate(t.mops):
+        for f, k, v in t.mops:
             if f == "w":
                 raise HistoryError(th.source, _where(t), "a write (w) in a list-append history: mixed workloads")
             if f != "append":
@@ -55,234 +592,27 @@ def infer(th: TxnHistory) -> Inference:
                 raise HistoryError(
                     th.source,
                     _where(t),
-                    f"value {v!r} is appended to key {k!r} twice (also by the op at {_where(txns[prev.txn])}); "
+                    f"value {v!r} is appended to key {k!r} twice (also by the op at {_where(txns[prev])}); "
                     "list-append needs unique values per key",
                 )
-            w = _Writer(t.id, i)
-            per_key[v] = w
-            if k in last_of_key:
-                last_of_key[k].final = False
-            last_of_key[k] = w
-
-    anomalies: dict[str, list[Anomaly]] = {}
-
-    def report(kind: str, record: Anomaly) -> None:
-        anomalies.setdefault(kind, []).append(record)
-
-    failed_values: dict[Any, set] = {}
-    for k, per_key in writers.items():
-        bad = {v for v, w in per_key.items() if txns[w.txn].status == "fail"}
-        if bad:
-            failed_values[k] = bad
-
-    def read_anomalies(t: Txn, i: int, k: Any, v: list) -> None:
-        """Aborted (G1a) and intermediate (G1b) reads: what a non-empty read saw."""
-        bad = failed_values.get(k)
-        if bad is not None and not bad.isdisjoint(v):
-            for e in v:
-                if e in bad:
-                    w = writers[k][e]
-                    report("G1a", {"op": op_json(t), "mop": list(t.mops[i]), "writer": op_json(txns[w.txn]),
-                                   "element": e})
-        w = writers.get(k, {}).get(v[-1])
-        if w is not None and not w.final and w.txn != t.id and txns[w.txn].status != "fail":
-            report("G1b", {"op": op_json(t), "mop": list(t.mops[i]), "writer": op_json(txns[w.txn]),
-                           "element": v[-1]})
-
-    # 2. Per committed transaction: shape of reads, internal consistency, future reads.
-    # txn -> key -> [(mop index, value)]: reads of committed state, i.e. not after the txn's own append
-    ext_reads: dict[int, dict[Any, list[tuple[int, tuple]]]] = {}
-    longest: dict[Any, tuple] = {}
-    all_reads: dict[Any, set[tuple]] = {}
+            per_key[v] = t.id
     for t in txns:
         if t.status != "ok":
             _check_read_shapes(th, t)
             continue
-        mops = t.mops
-        keys = [m[1] for m in mops]
-        if len(set(keys)) == len(keys):
-            # Fast path, the common case: each key touched once, so every read is
-            # external and no internal or future read is possible.
-            own_fast: dict[Any, list[tuple[int, tuple]]] = {}
-            for i, (f, k, v) in enumerate(mops):
-                if f != "r":
-                    continue
-                if v is None:
-                    v = []
-                elif type(v) is not list:
-                    raise HistoryError(
-                        th.source, _where(t), f"read of key {k!r} returned {v!r}: a list-append read must return a list"
-                    )
-                val = tuple(v)
-                try:
-                    distinct = len(set(val))
-                except TypeError:
-                    raise HistoryError(
-                        th.source, _where(t), f"read of key {k!r} returned {_short(v)}: list elements must be scalars"
-                    ) from None
-                if distinct != len(val):
-                    dups = {e: c for e, c in Counter(val).items() if c > 1}
-                    report("duplicate-elements", {"op": op_json(t), "mop": list(mops[i]), "duplicates": dups})
-                if v:
-                    read_anomalies(t, i, k, v)
-                own_fast[k] = [(i, val)]
-                reads_k = all_reads.get(k)
-                if reads_k is None:
-                    all_reads[k] = {val}
-                    longest[k] = val
-                else:
-                    reads_k.add(val)
-                    if len(val) > len(longest[k]):
-                        longest[k] = val
-            if own_fast:
-                ext_reads[t.id] = own_fast
-            continue
-        own_ext: dict[Any, list[tuple[int, tuple]]] = {}
-        known: dict[Any, list] = {}  # key -> the full list this txn must read next
-        suffix: dict[Any, list] = {}  # key -> own appends since the last read, prefix unknown
-        appended_at: dict[Any, dict[Any, int]] = {}
-        for i, (f, k, v) in enumerate(mops):
-            if f == "append":
-                appended_at.setdefault(k, {})[v] = i
-        for i, mop in enumerate(mops):
-            f, k, v = mop
-            if f == "append":
-                if k in known:
-                    known[k].append(v)
-                else:
-                    suffix.setdefault(k, []).append(v)
+        for f, k, v in t.mops:
+            if f != "r" or v is None:
                 continue
-            if v is None:
-                v = []  # EDN histories write an empty read as nil
-            elif type(v) is not list:
+            if type(v) is not list:
                 raise HistoryError(
                     th.source, _where(t), f"read of key {k!r} returned {v!r}: a list-append read must return a list"
                 )
-            val = tuple(v)
             try:
-                distinct = len(set(val))
+                set(v)
             except TypeError:
                 raise HistoryError(
                     th.source, _where(t), f"read of key {k!r} returned {_short(v)}: list elements must be scalars"
                 ) from None
-            if distinct != len(val):
-                dups = {e: c for e, c in Counter(val).items() if c > 1}
-                report("duplicate-elements", {"op": op_json(t), "mop": list(mop), "duplicates": dups})
-            own = appended_at.get(k)
-            if own is not None:
-                for e in val:
-                    j = own.get(e)
-                    if j is not None and j > i:
-                        report("future-read", {"op": op_json(t), "mop": list(mop), "element": e})
-                        break
-            exp = known.get(k)
-            if exp is not None:
-                if v != exp:
-                    report("internal", {"op": op_json(t), "mop": list(mop), "expected": list(exp)})
-            elif k in suffix:
-                sfx = suffix.pop(k)
-                if len(v) < len(sfx) or v[len(v) - len(sfx) :] != sfx:
-                    report("internal", {"op": op_json(t), "mop": list(mop), "expected": ["...", *sfx]})
-            if v:
-                read_anomalies(t, i, k, v)
-            if own is None or not appended_before(own, i):
-                if k in own_ext:
-                    own_ext[k].append((i, val))
-                else:
-                    own_ext[k] = [(i, val)]
-            known[k] = list(v)
-            reads_k = all_reads.get(k)
-            if reads_k is None:
-                all_reads[k] = {val}
-                longest[k] = val
-            else:
-                reads_k.add(val)
-                if len(val) > len(longest[k]):
-                    longest[k] = val
-        if own_ext:
-            ext_reads[t.id] = own_ext
-
-    # 3. Version orders: every read must be a prefix of the longest.
-    for k, reads in all_reads.items():
-        order = longest[k]
-        for val in sorted(reads, key=len):
-            if order[: len(val)] != val:
-                report("incompatible-order", {"key": k, "values": [list(val), list(order)]})
-
-    # 4. Aborted and intermediate reads, and dirty updates.
-    for k in failed_values.keys() & longest.keys():
-        order = longest[k]
-        per_key = writers[k]
-        failed_at = None
-        for pos, e in enumerate(order):
-            w = per_key.get(e)
-            if w is None:
-                continue
-            if txns[w.txn].status == "fail":
-                if failed_at is None:
-                    failed_at = pos
-            elif failed_at is not None:
-                fw = txns[per_key[order[failed_at]].txn]
-                report(
-                    "dirty-update",
-                    {"key": k, "values": [order[failed_at], e], "txns": [op_json(fw), "...", op_json(txns[w.txn])]},
-                )
-                break
-
-    # 5. Lost updates: two committed transactions read the same state of k and both appended to k.
-    _lost_updates(txns, ext_reads, report)
-
-    # 6. Edges. A committed append that no read shows comes after every value
-    # read (lists only grow), so it follows the last element of the order.
-    unread: dict[Any, list[_Writer]] = {}
-    for k, per_key in writers.items():
-        seen = set(longest.get(k, ()))
-        late = [w for v, w in per_key.items() if v not in seen and txns[w.txn].status == "ok"]
-        if late:
-            unread[k] = late
-    edges = EdgeBuilder()
-    for k in longest.keys() | unread.keys():
-        order = longest.get(k, ())
-        per_key = writers.get(k, {})
-        prev = None
-        for e in order:
-            w = per_key.get(e)
-            cur = w.txn if w is not None and in_graph(txns[w.txn]) else None
-            if prev is not None and cur is not None:
-                edges.add(prev, cur, WW)
-            prev = cur
-        if order and prev is not None:
-            for w in unread.get(k, ()):
-                edges.add(prev, w.txn, WW)
-    for tid, reads in ext_reads.items():
-        for k, (_, val) in ((k, r) for k, rs in reads.items() for r in rs):
-            per_key = writers.get(k, {})
-            if val:
-                w = per_key.get(val[-1])
-                if w is not None and in_graph(txns[w.txn]):
-                    edges.add(w.txn, tid, WR)
-            order = longest.get(k, ())
-            if len(val) < len(order) and order[: len(val)] == val:
-                w = per_key.get(order[len(val)])
-                if w is not None and in_graph(txns[w.txn]):
-                    edges.add(tid, w.txn, RW)
-            elif len(val) == len(order) and order == val:
-                for w in unread.get(k, ()):
-                    edges.add(tid, w.txn, RW)
-    return Inference(edges, anomalies, ListAppendExplainer(txns, writers, longest, ext_reads, unread))
-
-
-def _lost_updates(txns: list[Txn], ext_reads: dict[int, dict[Any, list[tuple[int, tuple]]]], report) -> None:
-    groups: dict[tuple[Any, tuple], list[Txn]] = {}
-    for tid, reads in ext_reads.items():
-        t = txns[tid]
-        appended = {k for f, k, _ in t.mops if f == "append"}
-        for k, ((_, val), *_) in reads.items():
-            if k in appended:
-                groups.setdefault((k, val), []).append(t)
-    for (k, val), ts in groups.items():
-        if len(ts) > 1:
-            report("lost-update", {"key": k, "value": list(val), "txns": [op_json(t) for t in ts]})
 
 
 def _check_read_shapes(th: TxnHistory, t: Txn) -> None:
@@ -301,69 +631,97 @@ def _where(t: Txn) -> str:
 
 
 class ListAppendExplainer:
-    """Recovers, for an edge, the key and values that justify it."""
+    """Recovers, for an edge, the key and values that justify it.
 
-    def __init__(self, txns, writers, longest, ext_reads, unread) -> None:
+    `writers` maps key -> {value: writer txn id}; `longest` key -> the longest
+    read; `unread` key -> committed writers no read shows. Micro-op indexes and
+    a transaction's external reads are found again in `txn.mops`.
+    """
+
+    def __init__(self, txns: list[Txn], writers: dict[Any, dict[Any, int]], longest: dict[Any, list],
+                 unread: dict[Any, list[int]]) -> None:
         self.unread = unread
         self.txns = txns
         self.writers = writers
         self.longest = longest
-        self.ext_reads = ext_reads
 
     def explain(self, a: int, b: int, rel: int) -> dict[str, Any] | None:
-        ta, tb = self.txns[a], self.txns[b]
+        tb = self.txns[b]
         if rel == WW:
             for k in _appended_keys(tb):
                 order = self.longest.get(k, ())
                 per_key = self.writers.get(k, {})
                 for pos in range(1, len(order)):
-                    wa = per_key.get(order[pos - 1])
-                    wb = per_key.get(order[pos])
-                    if wa is not None and wb is not None and wa.txn == a and wb.txn == b:
+                    if per_key.get(order[pos - 1]) == a and per_key.get(order[pos]) == b:
                         return {"type": "ww", "key": k, "value": order[pos - 1], "value'": order[pos],
-                                "a-mop-index": wa.mop, "b-mop-index": wb.mop}
-                if order:
-                    wa = per_key.get(order[-1])
+                                "a-mop-index": self._mop(a, k, order[pos - 1]),
+                                "b-mop-index": self._mop(b, k, order[pos])}
+                if order and per_key.get(order[-1]) == a:
                     for wb in self.unread.get(k, ()):
-                        if wa is not None and wa.txn == a and wb.txn == b:
-                            return {"type": "ww", "key": k, "value": order[-1], "value'": _value_of(tb, wb),
-                                    "a-mop-index": wa.mop, "b-mop-index": wb.mop, "unread": True}
+                        if wb == b:
+                            j = self._unread_mop(b, k)
+                            return {"type": "ww", "key": k, "value": order[-1], "value'": tb.mops[j][2],
+                                    "a-mop-index": self._mop(a, k, order[-1]), "b-mop-index": j, "unread": True}
         elif rel == WR:
-            for k, i, val in _flat(self.ext_reads.get(b, {})):
+            for k, i, val in _external_reads(self.txns[b]):
                 if val:
                     w = self.writers.get(k, {}).get(val[-1])
-                    if w is not None and w.txn == a:
-                        return {"type": "wr", "key": k, "value": val[-1], "a-mop-index": w.mop, "b-mop-index": i}
+                    if w == a:
+                        return {"type": "wr", "key": k, "value": val[-1], "a-mop-index": self._mop(a, k, val[-1]),
+                                "b-mop-index": i}
         elif rel == RW:
-            for k, i, val in _flat(self.ext_reads.get(a, {})):
-                order = self.longest.get(k, ())
+            for k, i, val in _external_reads(self.txns[a]):
+                order = self.longest.get(k, [])
                 if len(val) < len(order) and order[: len(val)] == val:
                     w = self.writers.get(k, {}).get(order[len(val)])
-                    if w is not None and w.txn == b:
+                    if w == b:
                         return {"type": "rw", "key": k, "value": val[-1] if val else None,
-                                "value'": order[len(val)], "a-mop-index": i, "b-mop-index": w.mop}
+                                "value'": order[len(val)], "a-mop-index": i,
+                                "b-mop-index": self._mop(b, k, order[len(val)])}
                 elif order == val:
                     for w in self.unread.get(k, ()):
-                        if w.txn == b:
+                        if w == b:
+                            j = self._unread_mop(b, k)
                             return {"type": "rw", "key": k, "value": val[-1] if val else None,
-                                    "value'": _value_of(tb, w), "a-mop-index": i, "b-mop-index": w.mop,
-                                    "unread": True}
-        del ta
+                                    "value'": tb.mops[j][2], "a-mop-index": i, "b-mop-index": j, "unread": True}
         return None
 
+    def _mop(self, tid: int, k: Any, v: Any) -> int:
+        """Index of txn tid's append of v to k."""
+        for j, (f, kk, vv) in enumerate(self.txns[tid].mops):
+            if f == "append" and kk == k and vv == v:
+                return j
+        raise AssertionError(f"txn {tid} has no append of {v!r} to {k!r}")
 
-def _flat(reads: dict[Any, list[tuple[int, tuple]]]):
-    for k, rs in reads.items():
-        for i, val in rs:
-            yield k, i, val
+    def _unread_mop(self, tid: int, k: Any) -> int:
+        """Index of the first append to k by txn tid that no read shows."""
+        seen = set(self.longest.get(k, ()))
+        for j, (f, kk, vv) in enumerate(self.txns[tid].mops):
+            if f == "append" and kk == k and vv not in seen:
+                return j
+        raise AssertionError(f"txn {tid} has no unread append to {k!r}")
+
+
+def _external_reads(t: Txn) -> Iterator[tuple[Any, int, list]]:
+    """A committed txn's reads of committed state (not after its own append to
+    the key), as (key, mop index, value), grouped by key in first-read order."""
+    if t.status != "ok":
+        return
+    appended: dict[Any, int] = {}
+    for i, (f, k, _) in enumerate(t.mops):
+        if f == "append" and k not in appended:
+            appended[k] = i
+    by_key: dict[Any, list[tuple[int, list]]] = {}
+    for i, (f, k, v) in enumerate(t.mops):
+        if f == "r" and (k not in appended or appended[k] > i):
+            by_key.setdefault(k, []).append((i, [] if v is None else v))
+    for k, rs in by_key.items():
+        for i, v in rs:
+            yield k, i, v
 
 
 def appended_before(appends: dict[Any, int], i: int) -> bool:
     return any(j < i for j in appends.values())
-
-
-def _value_of(t: Txn, w: _Writer) -> Any:
-    return t.mops[w.mop][2]
 
 
 def _appended_keys(t: Txn) -> list[Any]:
@@ -372,3 +730,4 @@ def _appended_keys(t: Txn) -> list[Any]:
         if f == "append":
             seen[k] = None
     return list(seen)
+
