@@ -12,7 +12,12 @@ from mvcc_check.history.txns import Txn
 
 
 def process_edges(txns: list[Txn], edges: EdgeBuilder) -> None:
-    """T1 -> T2 when the same process ran T1 and then T2 (next in its order)."""
+    """T1 -> T2 when the same process ran T1 and then T2 (next in its order).
+
+    An indeterminate transaction may still take effect after its process moved
+    on, so it gets an edge from its predecessor but is never one itself; the
+    next transaction follows the last committed one instead.
+    """
     last: dict[object, int] = {}
     for t in txns:  # txns are in invocation order
         if t.status == "fail" or t.process is None:
@@ -20,7 +25,8 @@ def process_edges(txns: list[Txn], edges: EdgeBuilder) -> None:
         prev = last.get(t.process)
         if prev is not None:
             edges.add(prev, t.id, PROCESS)
-        last[t.process] = t.id
+        if t.status == "ok":
+            last[t.process] = t.id
 
 
 def realtime_edges(txns: list[Txn], edges: EdgeBuilder) -> None:
