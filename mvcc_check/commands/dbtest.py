@@ -357,6 +357,9 @@ def hermitage_command(db, levels, scenarios, save_dir, transcript, output) -> No
             except MvccCheckError as e:
                 click.echo(f"mvcc-check: {e}", err=True)
                 sys.exit(UNUSABLE)
+            except Exception as e:  # a database error we do not understand: say it, no verdict
+                click.echo(f"mvcc-check: {sc.name} at {lv}: {type(e).__name__}: {e}", err=True)
+                sys.exit(UNDECIDED)
             found, result = judge_scenario(res, model)
             agree = checker_agrees(sc, res.verdict, found)
             if result.valid is False:
@@ -377,7 +380,7 @@ def hermitage_command(db, levels, scenarios, save_dir, transcript, output) -> No
                     "result": res.verdict,
                     "blocked": res.observation.blocked,
                     "checker-anomaly-types": sorted(found),
-                    f"valid-under-{model}?": result.valid,
+                    "valid?": result.valid,  # under the level's claimed model
                     "agrees": agree,
                     "history-file": str(hp) if hp else None,
                 }

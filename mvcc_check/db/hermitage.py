@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mvcc_check.db.dialects import FAIL, Session, open_session
-from mvcc_check.db.target import DbTarget, normalize_level
+from mvcc_check.db.target import DbError, DbTarget, normalize_level
 from mvcc_check.history.recorder import HistoryRecorder
 
 ANOMALY = "anomaly"
@@ -501,7 +501,7 @@ class _Runner:
                     step = remaining[0]
                     s = sessions[step.session]
                     if not self._wait(s, self.lock_timeout_s + 10):
-                        raise RuntimeError(
+                        raise DbError(
                             f"{sc.name}: T{s.n} stays blocked on {s.pending_step.describe()}"
                         )
                     i = 0
@@ -528,9 +528,7 @@ class _Runner:
                             self.obs.transcript[-1] += "  (unblocked)"
             for s in sessions.values():
                 if s.pending is not None and not self._wait(s, self.lock_timeout_s + 10):
-                    raise RuntimeError(
-                        f"{sc.name}: T{s.n} never finished {s.pending_step.describe()}"
-                    )
+                    raise DbError(f"{sc.name}: T{s.n} never finished {s.pending_step.describe()}")
                 if not s.done:  # a session left open by the scenario: roll it back
                     s.pool.submit(s.db.rollback).result(self.lock_timeout_s + 5)
                     self._record("fail", s.n, self._planned(s.n))
@@ -653,7 +651,7 @@ class _EngineRunner:
         while remaining:
             idx = next((i for i, st in enumerate(remaining) if st.session not in pending), None)
             if idx is None:
-                raise RuntimeError(f"{sc.name}: every session left is blocked (engine)")
+                raise DbError(f"{sc.name}: every session left is blocked (engine)")
             step = remaining.pop(idx)
             if step.session in done:
                 obs.transcript.append(f"{step.describe()}  (skipped: T{step.session} is over)")
