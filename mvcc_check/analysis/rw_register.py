@@ -12,19 +12,37 @@ order of versions is only partly known; facts come from:
 Each fact v1 < v2 gives ww (writer of v1 to writer of v2) and rw (readers of
 v1 to writer of v2) edges. A cycle among the facts of one key is the
 anomaly cyclic-versions.
+
+How it stays fast and small on million-transaction histories: one pass
+registers writes (per key, value -> writer txn id) and keeps one compact
+record per external read (reader, micro-op index, key id, value). Keys whose
+only fact is "nil precedes every write" (all keys, without the optional
+sources) get their edges from numpy: wr from each read's writer, rw from each
+reader of nil to each writer. Keys with further facts take the plain path.
+The explainer re-reads micro-op indexes and external reads from `txn.mops`.
 """
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from mvcc_check.analysis.graph import RW, WR, WW, EdgeBuilder
-from mvcc_check.analysis.inference import Anomaly, Inference, in_graph, op_json
+from mvcc_check.analysis.inference import Anomaly, Inference, op_json
 from mvcc_check.errors import HistoryError
 from mvcc_check.history.txns import Txn, TxnHistory
 
 INITIAL = None  # the initial version of every key
+
+OK, INFO, FAIL = 0, 1, 2
+_STATUS = {"ok": OK, "info": INFO, "fail": FAIL}
+_FUTURE, _INTERNAL, _READ = range(3)  # the order of one read's anomalies
+
+Event = tuple[int, int, int, str, Anomaly]
+"""(reader txn, micro-op index, rank within the read, anomaly kind, record)."""
 
 
 @dataclass(frozen=True)
@@ -34,93 +52,213 @@ class VersionSources:
     linearizable_keys: bool = False
 
 
-class _Writer:
-    __slots__ = ("txn", "mop", "final")
+class _Malformed(Exception):
+    """The history breaks an input rule; `_raise_first_error` names the first problem."""
 
-    def __init__(self, txn: int, mop: int) -> None:
-        self.txn = txn
-        self.mop = mop
-        self.final = True
+
+class _Pass:
+    """What the single pass over the micro-ops learns, indexed by dense key ids."""
+
+    def __init__(self) -> None:
+        self.key_ids: dict[Any, int] = {}
+        self.keys: list[Any] = []  # key id -> key
+        self.wdicts: list[dict[Any, int] | None] = []  # key id -> {written value: writer txn id}
+        self.writers: dict[Any, dict[Any, int]] = {}  # key -> the same dict, in first-write order
+        self.intermediate: dict[int, set[Any]] = {}  # key id -> values a later write of the same txn followed
+        self.status = bytearray()  # txn id -> OK / INFO / FAIL
+        # One record per external read (a committed txn's first touch of a key is a read).
+        self.r_tid = array("q")
+        self.r_mop = array("q")
+        self.r_kid = array("q")
+        self.r_val: list[Any] = []
+        self.events: list[Event] = []
+        self.lost_candidates: list[tuple[int, int, Any]] = []  # (txn, key id, value read): read k, then wrote k
+
+    def kid(self, k: Any) -> int:
+        """The dense id of key k, made on first sight."""
+        kid = self.key_ids.get(k)
+        if kid is None:
+            kid = self.key_ids[k] = len(self.keys)
+            self.keys.append(k)
+            self.wdicts.append(None)
+        return kid
+
+    def write(self, kid: int, v: Any, tid: int) -> None:
+        """Register txn tid's write of v to key kid; malformed values and repeats raise."""
+        if isinstance(v, list | dict) or v is None:
+            raise _Malformed
+        wk = self.wdicts[kid]
+        if wk is None:
+            wk = self.wdicts[kid] = {}
+            self.writers[self.keys[kid]] = wk
+        if v in wk:
+            raise _Malformed
+        wk[v] = tid
 
 
 def infer(th: TxnHistory, sources: VersionSources = VersionSources()) -> Inference:
-    txns = th.txns
-    writers: dict[Any, dict[Any, _Writer]] = {}
-    for t in txns:
-        last: dict[Any, _Writer] = {}
-        for i, (f, k, v) in enumerate(t.mops):
-            if f == "append":
-                raise HistoryError(th.source, _where(t), "an append in an rw-register history: mixed workloads")
-            if f != "w":
-                continue
-            if isinstance(v, list | dict) or v is None:
-                raise HistoryError(th.source, _where(t), f"write of {v!r} to key {k!r}: register writes must be scalars")
-            per_key = writers.setdefault(k, {})
-            prev = per_key.get(v)
-            if prev is not None:
-                raise HistoryError(
-                    th.source,
-                    _where(t),
-                    f"value {v!r} is written to key {k!r} twice (also by the op at {_where(txns[prev.txn])}); "
-                    "rw-register needs unique writes per key",
-                )
-            w = _Writer(t.id, i)
-            per_key[v] = w
-            if k in last:
-                last[k].final = False
-            last[k] = w
+    try:
+        p = _scan(th)
+    except (_Malformed, TypeError) as e:  # TypeError: an unhashable value met a dict
+        _raise_first_error(th)
+        raise AssertionError("rw-register inference: input check disagreement (a bug)") from e
+    return _conclude(th, p, sources)
 
+
+def _scan(th: TxnHistory) -> _Pass:
+    """The single pass: register writes, record external reads, find internal and future reads."""
+    p = _Pass()
+    status = p.status
+    key_ids = p.key_ids
+    wdicts = p.wdicts
+    new_kid = p.kid
+    write = p.write
+    r_tid, r_mop, r_kid, r_val = p.r_tid.append, p.r_mop.append, p.r_kid.append, p.r_val.append
+    for t in th.txns:
+        mops = t.mops
+        st = _STATUS[t.status]
+        status.append(st)
+        if len({m[1] for m in mops}) != len(mops):
+            _scan_general(p, t, st)
+            continue
+        tid = t.id
+        if st != OK:
+            # Failed or indeterminate, each key once: writes registered (all final).
+            for f, k, v in mops:
+                if f == "w":
+                    kid = key_ids.get(k)
+                    if kid is None:
+                        kid = new_kid(k)
+                    write(kid, v, tid)
+                elif f != "r" or isinstance(v, list | dict):
+                    raise _Malformed
+            continue
+        # Fast path, the common case: committed, each key once, so every read is
+        # external and no internal or future read is possible.
+        for i, (f, k, v) in enumerate(mops):
+            kid = key_ids.get(k)
+            if kid is None:
+                kid = new_kid(k)
+            if f == "w":
+                wk = wdicts[kid]
+                if wk is None or v in wk or v is None or type(v) is list or type(v) is dict:
+                    write(kid, v, tid)
+                else:
+                    wk[v] = tid
+                continue
+            if f != "r" or isinstance(v, list | dict):
+                raise _Malformed
+            r_tid(tid)
+            r_mop(i)
+            r_kid(kid)
+            r_val(v)
+    return p
+
+
+def _scan_general(p: _Pass, t: Txn, st: int) -> None:
+    """Any txn touching a key twice (and failed or indeterminate ones)."""
+    tid = t.id
+    mops = t.mops
+    last: dict[int, Any] = {}
+    writes_at: dict[Any, dict[Any, int]] = {}
+    for i, (f, k, v) in enumerate(mops):
+        if f == "w":
+            kid = p.kid(k)
+            p.write(kid, v, tid)
+            if kid in last:
+                p.intermediate.setdefault(kid, set()).add(last[kid])
+            last[kid] = v
+            writes_at.setdefault(k, {})[v] = i
+        elif f != "r" or isinstance(v, list | dict):
+            raise _Malformed
+    if st != OK:
+        return
+    state: dict[Any, Any] = {}
+    for i, mop in enumerate(mops):
+        f, k, v = mop
+        if f == "w":
+            state[k] = v
+            continue
+        j = writes_at.get(k, {}).get(v)
+        if j is not None and j > i and k not in state:
+            p.events.append((tid, i, _FUTURE, "future-read", {"op": op_json(t), "mop": list(mop), "element": v}))
+        if k in state:
+            if state[k] != v:
+                p.events.append((tid, i, _INTERNAL, "internal", {"op": op_json(t), "mop": list(mop), "expected": state[k]}))
+            continue
+        state[k] = v
+        kid = p.kid(k)
+        p.r_tid.append(tid)
+        p.r_mop.append(i)
+        p.r_kid.append(kid)
+        p.r_val.append(v)
+        if k in writes_at:
+            p.lost_candidates.append((tid, kid, v))
+
+
+def _np(a: array | bytearray, dtype: Any) -> np.ndarray:
+    return np.frombuffer(a, dtype=dtype) if len(a) else np.zeros(0, dtype)
+
+
+def _add(edges: EdgeBuilder, src: np.ndarray, dst: np.ndarray, rel: int) -> None:
+    """Add edges src[i] -> dst[i] (self-edges dropped, as EdgeBuilder.add does)."""
+    keep = src != dst
+    src, dst = src[keep], dst[keep]
+    if len(src):
+        edges.src.frombytes(np.ascontiguousarray(src, np.int64).tobytes())
+        edges.dst.frombytes(np.ascontiguousarray(dst, np.int64).tobytes())
+        edges.rel.frombytes(np.full(len(src), rel, np.int8).tobytes())
+
+
+def _conclude(th: TxnHistory, p: _Pass, sources: VersionSources) -> Inference:
+    """Everything after the pass: anomalies, version facts, edges."""
+    txns = th.txns
+    status = p.status
+    st_a = _np(status, np.uint8)
+    tid_a = _np(p.r_tid, np.int64)
+    kid_a = _np(p.r_kid, np.int64)
+    no_writes: dict[Any, int] = {}
+    wd = [d if d is not None else no_writes for d in p.wdicts]
+    # The writer of each external read's value (-1: nil, or a value nobody wrote).
+    r_w = np.array([wd[kid].get(v, -1) for kid, v in zip(p.r_kid, p.r_val, strict=True)], np.int64)
+    has_w = r_w >= 0
+    w_st = np.full(len(r_w), 255, np.uint8)
+    w_st[has_w] = st_a[r_w[has_w]]
+
+    events = p.events
+    for r in np.flatnonzero(w_st == FAIL).tolist():
+        t = txns[int(tid_a[r])]
+        i = int(p.r_mop[r])
+        events.append((t.id, i, _READ, "G1a", {"op": op_json(t), "mop": list(t.mops[i]),
+                                               "writer": op_json(txns[int(r_w[r])]), "element": p.r_val[r]}))
+    if p.intermediate:
+        maybe = has_w & (w_st != FAIL) & (r_w != tid_a) & np.isin(kid_a, list(p.intermediate))
+        for r in np.flatnonzero(maybe).tolist():
+            v = p.r_val[r]
+            if v in p.intermediate[int(kid_a[r])]:
+                t = txns[int(tid_a[r])]
+                i = int(p.r_mop[r])
+                events.append((t.id, i, _READ, "G1b", {"op": op_json(t), "mop": list(t.mops[i]),
+                                                       "writer": op_json(txns[int(r_w[r])]), "element": v}))
     anomalies: dict[str, list[Anomaly]] = {}
 
     def report(kind: str, record: Anomaly) -> None:
         anomalies.setdefault(kind, []).append(record)
 
-    ext_reads: dict[int, dict[Any, tuple[int, Any]]] = {}
-    readers: dict[Any, dict[Any, list[int]]] = {}  # key -> value -> txns that externally read it
-    for t in txns:
-        if t.status != "ok":
-            for f, k, v in t.mops:
-                if f == "r" and isinstance(v, list | dict):
-                    raise HistoryError(th.source, _where(t), f"read of key {k!r} returned {v!r}: a register read returns one value")
-            continue
-        state: dict[Any, Any] = {}
-        own: dict[Any, tuple[int, Any]] = {}
-        writes_at: dict[Any, dict[Any, int]] = {}
-        for i, (f, k, v) in enumerate(t.mops):
-            if f == "w":
-                writes_at.setdefault(k, {})[v] = i
-        for i, mop in enumerate(t.mops):
-            f, k, v = mop
-            if f == "w":
-                state[k] = v
-                continue
-            if isinstance(v, list | dict):
-                raise HistoryError(th.source, _where(t), f"read of key {k!r} returned {v!r}: a register read returns one value")
-            j = writes_at.get(k, {}).get(v)
-            if j is not None and j > i and k not in state:
-                report("future-read", {"op": op_json(t), "mop": list(mop), "element": v})
-            if k in state:
-                if state[k] != v:
-                    report("internal", {"op": op_json(t), "mop": list(mop), "expected": state[k]})
-                continue
-            state[k] = v
-            own[k] = (i, v)
-            readers.setdefault(k, {}).setdefault(v, []).append(t.id)
-            w = writers.get(k, {}).get(v) if v is not None else None
-            if w is None:
-                continue
-            wt = txns[w.txn]
-            if wt.status == "fail":
-                report("G1a", {"op": op_json(t), "mop": list(mop), "writer": op_json(wt), "element": v})
-            elif w.txn != t.id and not w.final:
-                report("G1b", {"op": op_json(t), "mop": list(mop), "writer": op_json(wt), "element": v})
-        if own:
-            ext_reads[t.id] = own
+    events.sort(key=lambda e: e[:3])
+    for _, _, _, kind, record in events:
+        report(kind, record)
 
-    _lost_updates(txns, ext_reads, report)
+    # Lost updates: two committed txns read the same version of k and both wrote k.
+    groups: dict[tuple[Any, Any], list[Txn]] = {}
+    for tid, kid, v in p.lost_candidates:
+        groups.setdefault((p.keys[kid], v), []).append(txns[tid])
+    for (k, v), ts in groups.items():
+        if len(ts) > 1:
+            report("lost-update", {"key": k, "value": v, "txns": [op_json(t) for t in ts]})
 
-    facts = _version_facts(txns, writers, ext_reads, sources)
-    edges = EdgeBuilder()
+    facts = _version_facts(txns, sources)
+    writers = p.writers
     usable: dict[Any, set[tuple[Any, Any]]] = {}
     for k, pairs in facts.items():
         cyc = _cyclic_values(pairs | {(INITIAL, v) for v in writers.get(k, {})})
@@ -128,52 +266,100 @@ def infer(th: TxnHistory, sources: VersionSources = VersionSources()) -> Inferen
             report("cyclic-versions", {"key": k, "scc": sorted(cyc, key=repr)})
             continue
         usable[k] = pairs
-    for k, per_key in writers.items():
-        pairs = usable.get(k)
-        if pairs is None:
-            if k in facts:
-                continue
-            pairs = set()
+    for k, pairs in usable.items():
         has_pred = {b for a, b in pairs if a is not INITIAL}
-        for v in per_key:
+        for v in writers.get(k, ()):
             if v not in has_pred:
                 pairs.add((INITIAL, v))
-        usable[k] = pairs
     # An indeterminate transaction took effect only if some read shows one of its
     # writes; one that no read shows may never have happened, so it gets no edges.
-    observed = {
-        w.txn
-        for k, by_value in readers.items()
-        for v in by_value
-        if v is not None and (w := writers.get(k, {}).get(v)) is not None
-    }
+    observed = np.zeros(len(status), bool)
+    observed[r_w[has_w]] = True
+
+    edges = EdgeBuilder()
+    _add(edges, r_w[has_w & (w_st != FAIL)], tid_a[has_w & (w_st != FAIL)], WR)
+    fact_kids = [p.key_ids[k] for k in facts if k in p.key_ids]
+    _initial_edges(p, edges, st_a, observed, tid_a, kid_a, fact_kids)
+    if usable:
+        _fact_edges(p, txns, edges, usable, observed, kid_a)
+    return Inference(edges, anomalies, RegisterExplainer(txns, writers, usable, set(facts)))
+
+
+def _initial_edges(p: _Pass, edges: EdgeBuilder, st_a: np.ndarray, observed: np.ndarray,
+                   tid_a: np.ndarray, kid_a: np.ndarray, fact_kids: list[int]) -> None:
+    """rw edges of keys whose only fact is "nil precedes every write": each
+    reader of nil precedes each writer that is a graph node (and, if
+    indeterminate, was observed)."""
+    nkeys = len(p.keys)
+    counts = np.array([len(d) if d else 0 for d in p.wdicts], np.int64)
+    if fact_kids:
+        counts[fact_kids] = 0
+    if not counts.any() or not len(tid_a):
+        return
+    flat = np.fromiter((w for kid, d in enumerate(p.wdicts) if counts[kid] for w in d.values()), np.int64,
+                       int(counts.sum()))
+    flat_kid = np.repeat(np.arange(nkeys), counts)
+    st = st_a[flat]
+    keep = (st == OK) | ((st == INFO) & observed[flat])
+    flat, flat_kid = flat[keep], flat_kid[keep]
+    counts = np.bincount(flat_kid, minlength=nkeys)
+    off = np.zeros(nkeys, np.int64)
+    np.cumsum(counts[:-1], out=off[1:])
+    nil = np.fromiter((v is None for v in p.r_val), bool, len(p.r_val))
+    readers = np.flatnonzero(nil & (counts[kid_a] > 0))
+    if not len(readers):
+        return
+    c = counts[kid_a[readers]]
+    total = int(c.sum())
+    src = np.repeat(tid_a[readers], c)
+    starts = np.repeat(off[kid_a[readers]] - (np.cumsum(c) - c), c)
+    dst = flat[starts + np.arange(total)]
+    _add(edges, src, dst, RW)
+
+
+def _fact_edges(p: _Pass, txns: list[Txn], edges: EdgeBuilder, usable: dict[Any, set[tuple[Any, Any]]],
+                observed: np.ndarray, kid_a: np.ndarray) -> None:
+    """ww and rw edges of the keys with version facts beyond the initial state."""
+    wanted = {p.key_ids[k]: k for k in usable if k in p.key_ids}
+    readers: dict[Any, dict[Any, list[int]]] = {}  # key -> value -> txns that externally read it
+    for r in np.flatnonzero(np.isin(kid_a, list(wanted))).tolist():
+        k = wanted[int(kid_a[r])]
+        readers.setdefault(k, {}).setdefault(p.r_val[r], []).append(int(p.r_tid[r]))
+    status = p.status
     for k, pairs in usable.items():
-        per_key = writers.get(k, {})
+        per_key = p.writers.get(k, {})
         key_readers = readers.get(k, {})
         for v1, v2 in pairs:
             w2 = per_key.get(v2) if v2 is not INITIAL else None
-            if w2 is None or not in_graph(txns[w2.txn]):
+            if w2 is None or status[w2] == FAIL:
                 continue
-            if txns[w2.txn].status == "info" and w2.txn not in observed:
+            if status[w2] == INFO and not observed[w2]:
                 continue
             if v1 is not INITIAL:
                 w1 = per_key.get(v1)
-                if w1 is not None and in_graph(txns[w1.txn]):
-                    edges.add(w1.txn, w2.txn, WW)
+                if w1 is not None and status[w1] != FAIL:
+                    edges.add(w1, w2, WW)
             for r in key_readers.get(v1, ()):
-                edges.add(r, w2.txn, RW)
-    for k, by_value in readers.items():
-        per_key = writers.get(k, {})
-        for v, rs in by_value.items():
-            w = per_key.get(v) if v is not None else None
-            if w is None or not in_graph(txns[w.txn]):
-                continue
-            for r in rs:
-                edges.add(w.txn, r, WR)
-    return Inference(edges, anomalies, RegisterExplainer(txns, writers, ext_reads, usable))
+                edges.add(r, w2, RW)
 
 
-def _version_facts(txns: list[Txn], writers, ext_reads, sources: VersionSources) -> dict[Any, set[tuple[Any, Any]]]:
+def _external_reads(t: Txn) -> dict[Any, tuple[int, Any]]:
+    """A committed txn's external reads: key -> (mop index, value) where its
+    first micro-op on the key is a read."""
+    out: dict[Any, tuple[int, Any]] = {}
+    if t.status != "ok":
+        return out
+    touched: set[Any] = set()
+    for i, (f, k, v) in enumerate(t.mops):
+        if k in touched:
+            continue
+        touched.add(k)
+        if f == "r":
+            out[k] = (i, v)
+    return out
+
+
+def _version_facts(txns: list[Txn], sources: VersionSources) -> dict[Any, set[tuple[Any, Any]]]:
     """Known pairs v1 < v2 of versions, per key (nil-first facts are added later)."""
     facts: dict[Any, set[tuple[Any, Any]]] = {}
 
@@ -196,7 +382,7 @@ def _version_facts(txns: list[Txn], writers, ext_reads, sources: VersionSources)
         for t in txns:
             if t.status != "ok":
                 continue
-            reads = ext_reads.get(t.id, {})
+            reads = _external_reads(t)
             for f, k, v in t.mops:
                 if f == "w" and k in reads:
                     add(k, reads[k][1], v)
@@ -291,17 +477,34 @@ def _cyclic_values(pairs: set[tuple[Any, Any]]) -> set[Any]:
     return out
 
 
-def _lost_updates(txns: list[Txn], ext_reads, report) -> None:
-    groups: dict[tuple[Any, Any], list[Txn]] = {}
-    for tid, reads in ext_reads.items():
-        t = txns[tid]
-        written = {k for f, k, _ in t.mops if f == "w"}
-        for k, (_, v) in reads.items():
-            if k in written:
-                groups.setdefault((k, v), []).append(t)
-    for (k, v), ts in groups.items():
-        if len(ts) > 1:
-            report("lost-update", {"key": k, "value": v, "txns": [op_json(t) for t in ts]})
+
+def _raise_first_error(th: TxnHistory) -> None:
+    """Raise the input error met first in the order of checks: writes over the
+    whole history, then each transaction's reads. Returns if there is none."""
+    txns = th.txns
+    writers: dict[Any, dict[Any, int]] = {}
+    for t in txns:
+        for f, k, v in t.mops:
+            if f == "append":
+                raise HistoryError(th.source, _where(t), "an append in an rw-register history: mixed workloads")
+            if f != "w":
+                continue
+            if isinstance(v, list | dict) or v is None:
+                raise HistoryError(th.source, _where(t), f"write of {v!r} to key {k!r}: register writes must be scalars")
+            per_key = writers.setdefault(k, {})
+            prev = per_key.get(v)
+            if prev is not None:
+                raise HistoryError(
+                    th.source,
+                    _where(t),
+                    f"value {v!r} is written to key {k!r} twice (also by the op at {_where(txns[prev])}); "
+                    "rw-register needs unique writes per key",
+                )
+            per_key[v] = t.id
+    for t in txns:
+        for f, k, v in t.mops:
+            if f == "r" and isinstance(v, list | dict):
+                raise HistoryError(th.source, _where(t), f"read of key {k!r} returned {v!r}: a register read returns one value")
 
 
 def _where(t: Txn) -> str:
@@ -310,33 +513,58 @@ def _where(t: Txn) -> str:
 
 
 class RegisterExplainer:
-    def __init__(self, txns, writers, ext_reads, facts) -> None:
+    """Recovers, for an edge, the key and versions that justify it.
+
+    `writers` maps key -> {value: writer txn id}; `facts` holds the version
+    pairs of keys with facts beyond the initial state (`fact_keys`, of which
+    those with cyclic versions have none); every other key's only pairs are
+    (nil, v) for each write v. Micro-op indexes and external reads are found
+    again in `txn.mops`.
+    """
+
+    def __init__(self, txns: list[Txn], writers: dict[Any, dict[Any, int]],
+                 facts: dict[Any, set[tuple[Any, Any]]], fact_keys: set[Any]) -> None:
         self.txns = txns
         self.writers = writers
-        self.ext_reads = ext_reads
         self.facts = facts
+        self.fact_keys = fact_keys
+
+    def _before(self, k: Any, v1: Any, v2: Any) -> bool:
+        """Is v1 < v2 a usable version fact of key k?"""
+        pairs = self.facts.get(k)
+        if pairs is not None:
+            return (v1, v2) in pairs
+        if k in self.fact_keys:
+            return False
+        return v1 is INITIAL and v2 in self.writers.get(k, ())
+
+    def _mop(self, tid: int, k: Any, v: Any) -> int:
+        """Index of txn tid's write of v to k."""
+        for j, (f, kk, vv) in enumerate(self.txns[tid].mops):
+            if f == "w" and kk == k and vv == v:
+                return j
+        raise AssertionError(f"txn {tid} has no write of {v!r} to {k!r}")
 
     def explain(self, a: int, b: int, rel: int) -> dict[str, Any] | None:
         tb = self.txns[b]
         if rel == WR:
-            for k, (i, v) in self.ext_reads.get(b, {}).items():
+            for k, (i, v) in _external_reads(tb).items():
                 w = self.writers.get(k, {}).get(v) if v is not None else None
-                if w is not None and w.txn == a:
-                    return {"type": "wr", "key": k, "value": v, "a-mop-index": w.mop, "b-mop-index": i}
+                if w is not None and w == a:
+                    return {"type": "wr", "key": k, "value": v, "a-mop-index": self._mop(a, k, v), "b-mop-index": i}
             return None
         for j, (f, k, v2) in enumerate(tb.mops):
             if f != "w":
                 continue
             w2 = self.writers.get(k, {}).get(v2)
-            if w2 is None or w2.txn != b:
+            if w2 is None or w2 != b:
                 continue
-            pairs = self.facts.get(k, set())
             if rel == WW:
                 for i, (fa, ka, v1) in enumerate(self.txns[a].mops):
-                    if fa == "w" and ka == k and (v1, v2) in pairs:
+                    if fa == "w" and ka == k and self._before(k, v1, v2):
                         return {"type": "ww", "key": k, "value": v1, "value'": v2, "a-mop-index": i, "b-mop-index": j}
             elif rel == RW:
-                ext = self.ext_reads.get(a, {}).get(k)
-                if ext is not None and (ext[1], v2) in pairs:
+                ext = _external_reads(self.txns[a]).get(k)
+                if ext is not None and self._before(k, ext[1], v2):
                     return {"type": "rw", "key": k, "value": ext[1], "value'": v2, "a-mop-index": ext[0], "b-mop-index": j}
         return None
