@@ -5,11 +5,14 @@ The small public API::
     from mvcc_check import load_history, check, CheckOptions
     result = check(load_history("history.edn"), CheckOptions(models=("serializable",)))
     result.valid, result.anomaly_types, result.to_json()
+
+Names are imported on first use, so that `mvcc-check` can start (and be
+interrupted) before numpy and scipy load.
 """
 
-from mvcc_check.analysis.checker import CheckOptions, Result, check
-from mvcc_check.errors import HistoryError, MvccCheckError, OptionError
-from mvcc_check.history import load_history, parse_history_text
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "CheckOptions",
@@ -21,3 +24,30 @@ __all__ = [
     "load_history",
     "parse_history_text",
 ]
+
+_HOMES = {
+    "CheckOptions": "mvcc_check.analysis.checker",
+    "Result": "mvcc_check.analysis.checker",
+    "check": "mvcc_check.analysis.checker",
+    "HistoryError": "mvcc_check.errors",
+    "MvccCheckError": "mvcc_check.errors",
+    "OptionError": "mvcc_check.errors",
+    "load_history": "mvcc_check.history",
+    "parse_history_text": "mvcc_check.history",
+}
+
+if TYPE_CHECKING:
+    from mvcc_check.analysis.checker import CheckOptions, Result, check
+    from mvcc_check.errors import HistoryError, MvccCheckError, OptionError
+    from mvcc_check.history import load_history, parse_history_text
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'mvcc_check' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
