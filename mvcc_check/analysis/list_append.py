@@ -66,8 +66,8 @@ class _Pass:
         self.read_order: list[int] = []  # key ids in the order of their first read
         self.inconsistent: set[int] = set()  # key ids with a read that is no prefix of the longest
         self.intermediate: dict[int, set[Any]] = {}  # key id -> values a later append of the same txn followed
-        self.nonok_appends: list[int] = []  # key id -> appends by failed or indeterminate txns
-        self.failed_kids: set[int] = set()  # key ids with an append by a failed txn
+        self.fail_kids = array("q")  # key id of each append by a failed txn
+        self.info_kids = array("q")  # key id of each append by an indeterminate txn
         self.status = bytearray()  # txn id -> OK / INFO / FAIL
         # One record per read of a committed txn, in history order. ext: a read of
         # committed state (not after the txn's own append to the key).
@@ -87,7 +87,6 @@ class _Pass:
             self.keys.append(k)
             self.longest.append(None)
             self.wdicts.append(None)
-            self.nonok_appends.append(0)
         return kid
 
     def append(self, kid: int, v: Any, tid: int) -> None:
@@ -137,30 +136,39 @@ def _scan(th: TxnHistory) -> _Pass:
     inconsistent = p.inconsistent
     new_kid = p.kid
     r_tid, r_mop, r_kid, r_len, r_ext = p.r_tid.append, p.r_mop.append, p.r_kid.append, p.r_len.append, p.r_ext.append
-    nonok = p.nonok_appends
-    failed_kids = p.failed_kids
+    fail_kid, info_kid = p.fail_kids.append, p.info_kids.append
+    intermediate = p.intermediate
     empty: list = []
     for t in th.txns:
         mops = t.mops
         st = _STATUS[t.status]
         status.append(st)
-        if len({m[1] for m in mops}) != len(mops):
-            _scan_general(p, t, st)
-            continue
         if st != OK:
-            # A failed or indeterminate txn touching each key once: its appends
-            # are registered (all final), its reads carry no information.
+            # A failed or indeterminate txn: its appends are registered, its reads
+            # carry no information.
+            note = fail_kid if st == FAIL else info_kid
+            tid = t.id
             for f, k, v in mops:
                 if f == "append":
                     kid = key_ids.get(k)
                     if kid is None:
                         kid = new_kid(k)
-                    p.append(kid, v, t.id)
-                    nonok[kid] += 1
-                    if st == FAIL:
-                        failed_kids.add(kid)
+                    wk = wdicts[kid]
+                    if wk is None:
+                        p.append(kid, v, tid)
+                    elif v in wk:
+                        raise _Malformed
+                    else:
+                        prev = next(reversed(wk))  # this txn's own earlier append to k, if any
+                        if wk[prev] == tid:
+                            intermediate.setdefault(kid, set()).add(prev)
+                        wk[v] = tid
+                    note(kid)
                 elif f != "r" or (v is not None and not isinstance(v, list)):
                     raise _Malformed
+            continue
+        if len({m[1] for m in mops}) != len(mops):
+            _scan_general(p, t)
             continue
         # Fast path, the common case: a committed txn touching each key once, so
         # every read is external, every append final, and no internal or future
@@ -202,31 +210,36 @@ def _scan(th: TxnHistory) -> _Pass:
     return p
 
 
-def _scan_general(p: _Pass, t: Txn, st: int) -> None:
-    """Any txn: failed or indeterminate ones, and committed ones touching a key twice."""
+def _scan_general(p: _Pass, t: Txn) -> None:
+    """A committed txn touching some key twice: internal and future reads are possible."""
     tid = t.id
     mops = t.mops
-    last_of_key: dict[int, Any] = {}
-    appended_at: dict[Any, dict[Any, int]] = {}
+    key_ids = p.key_ids
+    wdicts = p.wdicts
+    appended_at: dict[Any, dict[Any, int]] = {}  # key -> {own appended value: mop index}
     for i, (f, k, v) in enumerate(mops):
-        if f == "w":
-            raise _Malformed
         if f != "append":
-            if st != OK and v is not None and not isinstance(v, list):
+            if f != "r":
                 raise _Malformed
             continue
-        kid = p.kid(k)
-        p.append(kid, v, tid)
-        if st != OK:
-            p.nonok_appends[kid] += 1
-            if st == FAIL:
-                p.failed_kids.add(kid)
-        if kid in last_of_key:
-            p.intermediate.setdefault(kid, set()).add(last_of_key[kid])
-        last_of_key[kid] = v
-        appended_at.setdefault(k, {})[v] = i
-    if st != OK:
-        return
+        kid = key_ids.get(k)
+        if kid is None:
+            kid = p.kid(k)
+        wk = wdicts[kid]
+        if wk is None:
+            p.append(kid, v, tid)
+        elif v in wk:
+            raise _Malformed
+        else:
+            prev = next(reversed(wk))  # this txn's own earlier append to k, if any
+            if wk[prev] == tid:
+                p.intermediate.setdefault(kid, set()).add(prev)
+            wk[v] = tid
+        own = appended_at.get(k)
+        if own is None:
+            appended_at[k] = {v: i}
+        else:
+            own[v] = i
     events = p.events
     known: dict[Any, list] = {}  # key -> the full list this txn must read next
     suffix: dict[Any, list] = {}  # key -> own appends since the last read, prefix unknown
@@ -234,8 +247,9 @@ def _scan_general(p: _Pass, t: Txn, st: int) -> None:
     for i, mop in enumerate(mops):
         f, k, v = mop
         if f == "append":
-            if k in known:
-                known[k].append(v)
+            exp = known.get(k)
+            if exp is not None:
+                exp.append(v)
             else:
                 suffix.setdefault(k, []).append(v)
             continue
@@ -244,7 +258,7 @@ def _scan_general(p: _Pass, t: Txn, st: int) -> None:
         elif type(v) is not list:
             raise _Malformed
         own = appended_at.get(k)
-        if own is not None:
+        if own is not None and not own.keys().isdisjoint(v):
             for e in v:
                 j = own.get(e)
                 if j is not None and j > i:
@@ -262,12 +276,14 @@ def _scan_general(p: _Pass, t: Txn, st: int) -> None:
                 events.append(
                     (tid, i, _INTERNAL, "internal", {"op": op_json(t), "mop": list(mop), "expected": ["...", *sfx]})
                 )
-        kid = p.kid(k)
-        ext = own is None or not appended_before(own, i)
-        if ext and own is not None and k not in ext_keys:
-            p.lost_candidates.append((tid, i, kid))
-        if ext:
+        kid = key_ids.get(k)
+        if kid is None:
+            kid = p.kid(k)
+        ext = own is None or min(own.values()) > i  # no own append to k before this read
+        if ext and k not in ext_keys:
             ext_keys.add(k)
+            if own is not None:
+                p.lost_candidates.append((tid, i, kid))
         known[k] = list(v)
         p.read(kid, v)
         p.r_tid.append(tid)
@@ -287,6 +303,9 @@ class _KeyTables:
 
     def __init__(self, p: _Pass) -> None:
         nkeys = len(p.keys)
+        fail_kids = _np(p.fail_kids, np.int64)
+        self.failed_kids = set(np.unique(fail_kids).tolist())  # keys with an append by a failed txn
+        self.nonok_appends = np.bincount(np.concatenate([fail_kids, _np(p.info_kids, np.int64)]), minlength=nkeys)
         self.status = _np(p.status, np.uint8)
         self.lens = np.zeros(nkeys, np.int64)
         self.dup_pos = np.full(nkeys, _NEVER, np.int64)  # first position repeating an earlier element
@@ -368,7 +387,7 @@ def _conclude(th: TxnHistory, p: _Pass, kt: _KeyTables) -> Inference:
         if len(set(v)) != len(v):
             events.append((tid, i, _DUP, "duplicate-elements", _duplicates(t, i, v)))
         if v:
-            if kid in p.failed_kids:
+            if kid in kt.failed_kids:
                 bad = failed_of(kid)
                 if not bad.isdisjoint(v):
                     events.extend((tid, i, _G1A, "G1a", _g1a(txns, t, i, e, p.wdicts[kid][e])) for e in v if e in bad)
@@ -410,7 +429,7 @@ def _conclude(th: TxnHistory, p: _Pass, kt: _KeyTables) -> Inference:
                     report("incompatible-order", {"key": keys[kid], "values": [list(val), list(order)]})
 
     # 4. Dirty updates: a committed append after an aborted one in a key's order.
-    failed_keys = {k: None for k in p.writers if p.key_ids[k] in p.failed_kids}
+    failed_keys = {k: None for k in p.writers if p.key_ids[k] in kt.failed_kids}
     for k in failed_keys.keys() & longest.keys():
         kid = p.key_ids[k]
         if kt.first_failed[kid] == _NEVER:
@@ -480,7 +499,7 @@ def _unread(p: _Pass, kt: _KeyTables) -> dict[Any, list[int]]:
         wk = p.wdicts[kid]
         if not wk:
             continue
-        n_ok = len(wk) - p.nonok_appends[kid]
+        n_ok = len(wk) - int(kt.nonok_appends[kid])
         if ok_seen is not None and kt.dup_pos[kid] == _NEVER and ok_seen[kid] == n_ok:
             continue  # every committed append is in the longest read
         seen = set(p.longest[kid])
@@ -718,10 +737,6 @@ def _external_reads(t: Txn) -> Iterator[tuple[Any, int, list]]:
     for k, rs in by_key.items():
         for i, v in rs:
             yield k, i, v
-
-
-def appended_before(appends: dict[Any, int], i: int) -> bool:
-    return any(j < i for j in appends.values())
 
 
 def _appended_keys(t: Txn) -> list[Any]:
