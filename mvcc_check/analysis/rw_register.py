@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass
+from itertools import repeat
+from operator import is_
 from typing import Any
 
 import numpy as np
@@ -39,6 +41,7 @@ INITIAL = None  # the initial version of every key
 
 OK, INFO, FAIL = 0, 1, 2
 _STATUS = {"ok": OK, "info": INFO, "fail": FAIL}
+_CONTAINERS = (list, dict)  # what a register value cannot be
 _FUTURE, _INTERNAL, _READ = range(3)  # the order of one read's anomalies
 
 Event = tuple[int, int, int, str, Anomaly]
@@ -85,7 +88,7 @@ class _Pass:
 
     def write(self, kid: int, v: Any, tid: int) -> None:
         """Register txn tid's write of v to key kid; malformed values and repeats raise."""
-        if isinstance(v, list | dict) or v is None:
+        if isinstance(v, _CONTAINERS) or v is None:
             raise _Malformed
         wk = self.wdicts[kid]
         if wk is None:
@@ -114,24 +117,32 @@ def _scan(th: TxnHistory) -> _Pass:
     new_kid = p.kid
     write = p.write
     r_tid, r_mop, r_kid, r_val = p.r_tid.append, p.r_mop.append, p.r_kid.append, p.r_val.append
+    intermediate = p.intermediate
     for t in th.txns:
         mops = t.mops
         st = _STATUS[t.status]
         status.append(st)
-        if len({m[1] for m in mops}) != len(mops):
-            _scan_general(p, t, st)
-            continue
         tid = t.id
         if st != OK:
-            # Failed or indeterminate, each key once: writes registered (all final).
+            # Failed or indeterminate: writes are registered, reads carry no information.
             for f, k, v in mops:
                 if f == "w":
                     kid = key_ids.get(k)
                     if kid is None:
                         kid = new_kid(k)
-                    write(kid, v, tid)
-                elif f != "r" or isinstance(v, list | dict):
+                    wk = wdicts[kid]
+                    if wk is None or v is None or v in wk:  # (a list or dict raises TypeError: malformed)
+                        write(kid, v, tid)
+                    else:
+                        prev = next(reversed(wk))  # this txn's own earlier write to k, if any
+                        if wk[prev] == tid:
+                            intermediate.setdefault(kid, set()).add(prev)
+                        wk[v] = tid
+                elif f != "r" or isinstance(v, _CONTAINERS):
                     raise _Malformed
+            continue
+        if len({m[1] for m in mops}) != len(mops):
+            _scan_general(p, t)
             continue
         # Fast path, the common case: committed, each key once, so every read is
         # external and no internal or future read is possible.
@@ -141,12 +152,12 @@ def _scan(th: TxnHistory) -> _Pass:
                 kid = new_kid(k)
             if f == "w":
                 wk = wdicts[kid]
-                if wk is None or v in wk or v is None or type(v) is list or type(v) is dict:
+                if wk is None or v is None or v in wk:  # (a list or dict raises TypeError: malformed)
                     write(kid, v, tid)
                 else:
                     wk[v] = tid
                 continue
-            if f != "r" or isinstance(v, list | dict):
+            if f != "r" or isinstance(v, _CONTAINERS):
                 raise _Malformed
             r_tid(tid)
             r_mop(i)
@@ -155,44 +166,51 @@ def _scan(th: TxnHistory) -> _Pass:
     return p
 
 
-def _scan_general(p: _Pass, t: Txn, st: int) -> None:
-    """Any txn touching a key twice (and failed or indeterminate ones)."""
+def _scan_general(p: _Pass, t: Txn) -> None:
+    """A committed txn touching some key twice: internal and future reads are possible."""
     tid = t.id
     mops = t.mops
-    last: dict[int, Any] = {}
-    writes_at: dict[Any, dict[Any, int]] = {}
+    writes_at: dict[Any, dict[Any, int]] = {}  # key -> {own written value: mop index}
     for i, (f, k, v) in enumerate(mops):
         if f == "w":
             kid = p.kid(k)
             p.write(kid, v, tid)
-            if kid in last:
-                p.intermediate.setdefault(kid, set()).add(last[kid])
-            last[kid] = v
-            writes_at.setdefault(k, {})[v] = i
-        elif f != "r" or isinstance(v, list | dict):
+            wk = p.wdicts[kid]
+            if len(wk) > 1:
+                it = reversed(wk)
+                next(it)
+                prev = next(it)  # the value registered before v
+                if wk[prev] == tid:
+                    p.intermediate.setdefault(kid, set()).add(prev)
+            own = writes_at.get(k)
+            if own is None:
+                writes_at[k] = {v: i}
+            else:
+                own[v] = i
+        elif f != "r" or isinstance(v, _CONTAINERS):
             raise _Malformed
-    if st != OK:
-        return
     state: dict[Any, Any] = {}
     for i, mop in enumerate(mops):
         f, k, v = mop
         if f == "w":
             state[k] = v
             continue
-        j = writes_at.get(k, {}).get(v)
-        if j is not None and j > i and k not in state:
-            p.events.append((tid, i, _FUTURE, "future-read", {"op": op_json(t), "mop": list(mop), "element": v}))
         if k in state:
             if state[k] != v:
                 p.events.append((tid, i, _INTERNAL, "internal", {"op": op_json(t), "mop": list(mop), "expected": state[k]}))
             continue
+        own = writes_at.get(k)
+        if own is not None:
+            j = own.get(v)
+            if j is not None and j > i:
+                p.events.append((tid, i, _FUTURE, "future-read", {"op": op_json(t), "mop": list(mop), "element": v}))
         state[k] = v
         kid = p.kid(k)
         p.r_tid.append(tid)
         p.r_mop.append(i)
         p.r_kid.append(kid)
         p.r_val.append(v)
-        if k in writes_at:
+        if own is not None:
             p.lost_candidates.append((tid, kid, v))
 
 
@@ -232,10 +250,12 @@ def _conclude(th: TxnHistory, p: _Pass, sources: VersionSources) -> Inference:
         events.append((t.id, i, _READ, "G1a", {"op": op_json(t), "mop": list(t.mops[i]),
                                                "writer": op_json(txns[int(r_w[r])]), "element": p.r_val[r]}))
     if p.intermediate:
-        maybe = has_w & (w_st != FAIL) & (r_w != tid_a) & np.isin(kid_a, list(p.intermediate))
+        overwriter = np.zeros(len(status), bool)  # txns with a write they overwrote themselves
+        overwriter[[p.wdicts[kid][v] for kid, vs in p.intermediate.items() for v in vs]] = True
+        maybe = has_w & (w_st != FAIL) & (r_w != tid_a) & overwriter[np.where(has_w, r_w, 0)]
         for r in np.flatnonzero(maybe).tolist():
             v = p.r_val[r]
-            if v in p.intermediate[int(kid_a[r])]:
+            if v in p.intermediate.get(int(kid_a[r]), ()):
                 t = txns[int(tid_a[r])]
                 i = int(p.r_mop[r])
                 events.append((t.id, i, _READ, "G1b", {"op": op_json(t), "mop": list(t.mops[i]),
@@ -296,8 +316,10 @@ def _initial_edges(p: _Pass, edges: EdgeBuilder, st_a: np.ndarray, observed: np.
         counts[fact_kids] = 0
     if not counts.any() or not len(tid_a):
         return
-    flat = np.fromiter((w for kid, d in enumerate(p.wdicts) if counts[kid] for w in d.values()), np.int64,
-                       int(counts.sum()))
+    writer_ids: list[int] = []
+    for kid in np.flatnonzero(counts).tolist():
+        writer_ids.extend(p.wdicts[kid].values())
+    flat = np.array(writer_ids, np.int64)
     flat_kid = np.repeat(np.arange(nkeys), counts)
     st = st_a[flat]
     keep = (st == OK) | ((st == INFO) & observed[flat])
@@ -305,7 +327,7 @@ def _initial_edges(p: _Pass, edges: EdgeBuilder, st_a: np.ndarray, observed: np.
     counts = np.bincount(flat_kid, minlength=nkeys)
     off = np.zeros(nkeys, np.int64)
     np.cumsum(counts[:-1], out=off[1:])
-    nil = np.fromiter((v is None for v in p.r_val), bool, len(p.r_val))
+    nil = np.fromiter(map(is_, p.r_val, repeat(None)), bool, len(p.r_val))
     readers = np.flatnonzero(nil & (counts[kid_a] > 0))
     if not len(readers):
         return
@@ -489,7 +511,7 @@ def _raise_first_error(th: TxnHistory) -> None:
                 raise HistoryError(th.source, _where(t), "an append in an rw-register history: mixed workloads")
             if f != "w":
                 continue
-            if isinstance(v, list | dict) or v is None:
+            if isinstance(v, _CONTAINERS) or v is None:
                 raise HistoryError(th.source, _where(t), f"write of {v!r} to key {k!r}: register writes must be scalars")
             per_key = writers.setdefault(k, {})
             prev = per_key.get(v)
@@ -503,7 +525,7 @@ def _raise_first_error(th: TxnHistory) -> None:
             per_key[v] = t.id
     for t in txns:
         for f, k, v in t.mops:
-            if f == "r" and isinstance(v, list | dict):
+            if f == "r" and isinstance(v, _CONTAINERS):
                 raise HistoryError(th.source, _where(t), f"read of key {k!r} returned {v!r}: a register read returns one value")
 
 
