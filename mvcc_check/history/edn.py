@@ -226,15 +226,18 @@ def fast_forms(text: str) -> list[tuple[int, Any]] | None:
         return None
     if len(values) != len(plain):
         return None
-    if body.count(b"\\u0001m") == len(plain):
-        # Only the top-level maps are maps: pair them up without walking the values.
-        out: dict[int, Any] = {}
-        for i, v in zip(plain, values, strict=True):
-            it = iter(v)
-            next(it)
-            out[i + 1] = dict(zip(it, it, strict=True))
-    else:
-        out = {i + 1: _unmark(v) for i, v in zip(plain, values, strict=True)}
+    try:  # a map with an odd number of forms or an unhashable key: leave it to the exact reader
+        if body.count(b"\\u0001m") == len(plain):
+            # Only the top-level maps are maps: pair them up without walking the values.
+            out: dict[int, Any] = {}
+            for i, v in zip(plain, values, strict=True):
+                it = iter(v)
+                next(it)
+                out[i + 1] = dict(zip(it, it, strict=True))
+        else:
+            out = {i + 1: _unmark(v) for i, v in zip(plain, values, strict=True)}
+    except (ValueError, TypeError):
+        return None
     for i, ln in enumerate(lines):
         if i not in plain_set and ln.strip():
             forms = loads_all(ln.decode())
