@@ -69,12 +69,13 @@ class _Pass:
         self.fail_kids = array("q")  # key id of each append by a failed txn
         self.info_kids = array("q")  # key id of each append by an indeterminate txn
         self.status = bytearray()  # txn id -> OK / INFO / FAIL
-        # One record per read of a committed txn, in history order. ext: a read of
-        # committed state (not after the txn's own append to the key).
-        self.r_tid = array("q")
-        self.r_mop = array("q")
-        self.r_kid = array("q")
-        self.r_len = array("q")
+        # One record per read of a committed txn, in history order (int32: ids,
+        # indexes and lengths below 2**31). ext: a read of committed state (not
+        # after the txn's own append to the key).
+        self.r_tid = array("i")
+        self.r_mop = array("i")
+        self.r_kid = array("i")
+        self.r_len = array("i")
         self.r_ext = bytearray()
         self.events: list[Event] = []
         self.lost_candidates: list[tuple[int, int, int]] = []  # (txn, mop, key id): read k, then appended k
@@ -358,10 +359,10 @@ def _conclude(th: TxnHistory, p: _Pass, kt: _KeyTables) -> Inference:
     """Everything after the pass: version orders, anomalies, edges."""
     txns = th.txns
     keys = p.keys
-    tid_a = _np(p.r_tid, np.int64)
-    mop_a = _np(p.r_mop, np.int64)
-    kid_a = _np(p.r_kid, np.int64)
-    len_a = _np(p.r_len, np.int64)
+    tid_a = _np(p.r_tid, np.int32)
+    mop_a = _np(p.r_mop, np.int32)
+    kid_a = _np(p.r_kid, np.int32)
+    len_a = _np(p.r_len, np.int32)
     ext_a = _np(p.r_ext, np.uint8).astype(bool)
     bad_key = np.zeros(len(keys), bool)
     if p.inconsistent:
@@ -485,7 +486,9 @@ def _conclude(th: TxnHistory, p: _Pass, kt: _KeyTables) -> Inference:
         elif len(val) == len(order) and order == val:
             for w in unread.get(keys[kid], ()):
                 edges.add(tid, w, RW)
-    return Inference(edges, anomalies, ListAppendExplainer(txns, p.writers, longest, unread))
+    spans = {keys[kid]: (int(kt.off[kid]), int(kt.lens[kid])) for kid in p.read_order}
+    odd = {keys[kid]: p.wdicts[kid] or {} for kid in p.inconsistent}
+    return Inference(edges, anomalies, ListAppendExplainer(txns, longest, kt.writer, spans, odd, unread))
 
 
 def _unread(p: _Pass, kt: _KeyTables) -> dict[Any, list[int]]:
@@ -652,57 +655,72 @@ def _where(t: Txn) -> str:
 class ListAppendExplainer:
     """Recovers, for an edge, the key and values that justify it.
 
-    `writers` maps key -> {value: writer txn id}; `longest` key -> the longest
-    read; `unread` key -> committed writers no read shows. Micro-op indexes and
-    a transaction's external reads are found again in `txn.mops`.
+    Kept small for the rest of the check: `longest` maps key -> the longest
+    read; the writer of position j of key k's longest read is
+    `writer[spans[k][0] + j]` (-1: nobody appended it); `odd` keeps the full
+    {value: writer} map only for keys with incompatible reads (on every other
+    key a read is a prefix of the longest, so its last element's writer is
+    found by position); `unread` maps key -> committed writers no read shows.
+    Micro-op indexes and a txn's external reads are found again in `txn.mops`.
     """
 
-    def __init__(self, txns: list[Txn], writers: dict[Any, dict[Any, int]], longest: dict[Any, list],
+    def __init__(self, txns: list[Txn], longest: dict[Any, list], writer: np.ndarray,
+                 spans: dict[Any, tuple[int, int]], odd: dict[Any, dict[Any, int]],
                  unread: dict[Any, list[int]]) -> None:
-        self.unread = unread
         self.txns = txns
-        self.writers = writers
         self.longest = longest
+        self.writer = writer
+        self.spans = spans
+        self.odd = odd
+        self.unread = unread
+
+    def _writers(self, k: Any) -> list[int]:
+        """Writer txn of each position of key k's longest read (-1: none)."""
+        span = self.spans.get(k)
+        if span is None:
+            return []
+        return self.writer[span[0] : span[0] + span[1]].tolist()
+
+    def _last_writer(self, k: Any, val: list) -> int | None:
+        """Writer of the last element of val, a read of k."""
+        odd = self.odd.get(k)
+        if odd is not None:
+            return odd.get(val[-1])
+        w = self._writers(k)[len(val) - 1]
+        return w if w >= 0 else None
 
     def explain(self, a: int, b: int, rel: int) -> dict[str, Any] | None:
         tb = self.txns[b]
         if rel == WW:
             for k in _appended_keys(tb):
                 order = self.longest.get(k, ())
-                per_key = self.writers.get(k, {})
+                ws = self._writers(k)
                 for pos in range(1, len(order)):
-                    if per_key.get(order[pos - 1]) == a and per_key.get(order[pos]) == b:
+                    if ws[pos - 1] == a and ws[pos] == b:
                         return {"type": "ww", "key": k, "value": order[pos - 1], "value'": order[pos],
                                 "a-mop-index": self._mop(a, k, order[pos - 1]),
                                 "b-mop-index": self._mop(b, k, order[pos])}
-                if order and per_key.get(order[-1]) == a:
-                    for wb in self.unread.get(k, ()):
-                        if wb == b:
-                            j = self._unread_mop(b, k)
-                            return {"type": "ww", "key": k, "value": order[-1], "value'": tb.mops[j][2],
-                                    "a-mop-index": self._mop(a, k, order[-1]), "b-mop-index": j, "unread": True}
+                if order and ws[-1] == a and b in self.unread.get(k, ()):
+                    j = self._unread_mop(b, k)
+                    return {"type": "ww", "key": k, "value": order[-1], "value'": tb.mops[j][2],
+                            "a-mop-index": self._mop(a, k, order[-1]), "b-mop-index": j, "unread": True}
         elif rel == WR:
-            for k, i, val in _external_reads(self.txns[b]):
-                if val:
-                    w = self.writers.get(k, {}).get(val[-1])
-                    if w == a:
-                        return {"type": "wr", "key": k, "value": val[-1], "a-mop-index": self._mop(a, k, val[-1]),
-                                "b-mop-index": i}
+            for k, i, val in _external_reads(tb):
+                if val and self._last_writer(k, val) == a:
+                    return {"type": "wr", "key": k, "value": val[-1], "a-mop-index": self._mop(a, k, val[-1]),
+                            "b-mop-index": i}
         elif rel == RW:
             for k, i, val in _external_reads(self.txns[a]):
                 order = self.longest.get(k, [])
                 if len(val) < len(order) and order[: len(val)] == val:
-                    w = self.writers.get(k, {}).get(order[len(val)])
-                    if w == b:
+                    if self._writers(k)[len(val)] == b:
                         return {"type": "rw", "key": k, "value": val[-1] if val else None,
                                 "value'": order[len(val)], "a-mop-index": i,
                                 "b-mop-index": self._mop(b, k, order[len(val)])}
-                elif order == val:
-                    for w in self.unread.get(k, ()):
-                        if w == b:
-                            j = self._unread_mop(b, k)
-                            return {"type": "rw", "key": k, "value": val[-1] if val else None,
-                                    "value'": tb.mops[j][2], "a-mop-index": i, "b-mop-index": j, "unread": True}
+                elif order == val and b in self.unread.get(k, ()):
+                    j = self._unread_mop(b, k)
+                    return {"type": "rw", "key": k, "value": val[-1] if val else None,
+                            "value'": tb.mops[j][2], "a-mop-index": i, "b-mop-index": j, "unread": True}
         return None
 
     def _mop(self, tid: int, k: Any, v: Any) -> int:
