@@ -440,6 +440,9 @@ def test_regressions_found_by_fuzzing():
     must_be_clean(b'[{"type": []}]', "json")
     must_be_clean(b'{"type": "ok", "process": 0, "value": [[["r"], "x", 1]]}', "jsonl")
     must_be_clean("{:type :ok, :process 0, :value [[{:a 1} :x 1]]}", "edn")
+    # The EDN one-op-per-line fast path raised ValueError on a map with an odd number of forms.
+    must_be_clean("{:type}", "edn")
+    must_be_clean("{:type :ok, :process 0, :value []}\n{:type :ok :process}", "edn")
     # A list-append read holding lists or maps raised TypeError (duplicate check).
     with pytest.raises(MvccCheckError, match="list elements must be scalars"):
         check_text('{"type": "ok", "process": 0, "value": [["r", "x", [[1]]]]}\n')
