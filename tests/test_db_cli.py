@@ -22,6 +22,14 @@ from mvcc_check.db.runner import run_workload
 from mvcc_check.workload import WorkloadSpec
 
 
+@pytest.fixture(autouse=True)
+def _temp_histories_in_tmp_path(tmp_path, monkeypatch):
+    """Unsaved histories of invalid runs are kept (the report names them): here, not in /tmp."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+
 def _test(args):
     res = CliRunner().invoke(main, ["test", *args], catch_exceptions=False)
     return res
