@@ -69,10 +69,11 @@ class _Pass:
         self.writers: dict[Any, dict[Any, int]] = {}  # key -> the same dict, in first-write order
         self.intermediate: dict[int, set[Any]] = {}  # key id -> values a later write of the same txn followed
         self.status = bytearray()  # txn id -> OK / INFO / FAIL
-        # One record per external read (a committed txn's first touch of a key is a read).
-        self.r_tid = array("q")
-        self.r_mop = array("q")
-        self.r_kid = array("q")
+        # One record per external read (a committed txn's first touch of a key is
+        # a read), in history order; int32: ids and indexes below 2**31.
+        self.r_tid = array("i")
+        self.r_mop = array("i")
+        self.r_kid = array("i")
         self.r_val: list[Any] = []
         self.events: list[Event] = []
         self.lost_candidates: list[tuple[int, int, Any]] = []  # (txn, key id, value read): read k, then wrote k
@@ -233,8 +234,8 @@ def _conclude(th: TxnHistory, p: _Pass, sources: VersionSources) -> Inference:
     txns = th.txns
     status = p.status
     st_a = _np(status, np.uint8)
-    tid_a = _np(p.r_tid, np.int64)
-    kid_a = _np(p.r_kid, np.int64)
+    tid_a = _np(p.r_tid, np.int32)
+    kid_a = _np(p.r_kid, np.int32)
     no_writes: dict[Any, int] = {}
     wd = [d if d is not None else no_writes for d in p.wdicts]
     # The writer of each external read's value (-1: nil, or a value nobody wrote).
@@ -302,7 +303,8 @@ def _conclude(th: TxnHistory, p: _Pass, sources: VersionSources) -> Inference:
     _initial_edges(p, edges, st_a, observed, tid_a, kid_a, fact_kids)
     if usable:
         _fact_edges(p, txns, edges, usable, observed, kid_a)
-    return Inference(edges, anomalies, RegisterExplainer(txns, writers, usable, set(facts)))
+    reads = (tid_a, _np(p.r_mop, np.int32), r_w.astype(np.int32))
+    return Inference(edges, anomalies, RegisterExplainer(txns, reads, usable, set(facts)))
 
 
 def _initial_edges(p: _Pass, edges: EdgeBuilder, st_a: np.ndarray, observed: np.ndarray,
@@ -537,28 +539,29 @@ def _where(t: Txn) -> str:
 class RegisterExplainer:
     """Recovers, for an edge, the key and versions that justify it.
 
-    `writers` maps key -> {value: writer txn id}; `facts` holds the version
-    pairs of keys with facts beyond the initial state (`fact_keys`, of which
-    those with cyclic versions have none); every other key's only pairs are
-    (nil, v) for each write v. Micro-op indexes and external reads are found
-    again in `txn.mops`.
+    `reads` holds, for every external read in history order, the reader, its
+    micro-op index and the writer of the value read (-1: nil or unwritten);
+    `facts` the version pairs of keys with facts beyond the initial state
+    (`fact_keys`, of which those with cyclic versions have none); every other
+    key's only pairs are (nil, v) for each write v. Everything else is read
+    again from `txn.mops`.
     """
 
-    def __init__(self, txns: list[Txn], writers: dict[Any, dict[Any, int]],
+    def __init__(self, txns: list[Txn], reads: tuple[np.ndarray, np.ndarray, np.ndarray],
                  facts: dict[Any, set[tuple[Any, Any]]], fact_keys: set[Any]) -> None:
         self.txns = txns
-        self.writers = writers
+        self.reads = reads
         self.facts = facts
         self.fact_keys = fact_keys
 
     def _before(self, k: Any, v1: Any, v2: Any) -> bool:
-        """Is v1 < v2 a usable version fact of key k?"""
+        """Is v1 < v2 a usable version fact of key k (v2 being a write)?"""
         pairs = self.facts.get(k)
         if pairs is not None:
             return (v1, v2) in pairs
         if k in self.fact_keys:
             return False
-        return v1 is INITIAL and v2 in self.writers.get(k, ())
+        return v1 is INITIAL
 
     def _mop(self, tid: int, k: Any, v: Any) -> int:
         """Index of txn tid's write of v to k."""
@@ -570,16 +573,17 @@ class RegisterExplainer:
     def explain(self, a: int, b: int, rel: int) -> dict[str, Any] | None:
         tb = self.txns[b]
         if rel == WR:
-            for k, (i, v) in _external_reads(tb).items():
-                w = self.writers.get(k, {}).get(v) if v is not None else None
-                if w is not None and w == a:
+            tids, mops, writers = self.reads
+            lo, hi = np.searchsorted(tids, b, "left"), np.searchsorted(tids, b, "right")
+            for r in range(int(lo), int(hi)):
+                if writers[r] == a:
+                    i = int(mops[r])
+                    _, k, v = tb.mops[i]
                     return {"type": "wr", "key": k, "value": v, "a-mop-index": self._mop(a, k, v), "b-mop-index": i}
             return None
+        # b's writes: each value is unique, so b is its registered writer.
         for j, (f, k, v2) in enumerate(tb.mops):
             if f != "w":
-                continue
-            w2 = self.writers.get(k, {}).get(v2)
-            if w2 is None or w2 != b:
                 continue
             if rel == WW:
                 for i, (fa, ka, v1) in enumerate(self.txns[a].mops):
