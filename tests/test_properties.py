@@ -953,3 +953,48 @@ def test_violating_a_model_violates_every_stronger_one(workload, txns, slots, se
         for strong in names:
             if strong != weak and models.canonical(weak) in models.implied_models([strong]):
                 assert verdicts[strong].valid is False, (strong, weak, r.anomaly_types)
+
+
+# -- the two-process component search gives the same answer ----------------------------
+
+
+def side_by_side(a: str, b: str) -> str:
+    """Two histories run one after the other on disjoint keys and processes."""
+    ops = [orjson.loads(line) for line in a.splitlines()]
+    for line in b.splitlines():
+        op = orjson.loads(line)
+        op["process"] += 1000
+        op["value"] = [[f, ("b", k), v] for f, k, v in op["value"]]
+        ops.append(op)
+    for i, op in enumerate(ops):
+        op["index"] = i
+    return "\n".join(orjson.dumps(op).decode() for op in ops) + "\n"
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    workload=st.sampled_from(WORKLOADS),
+    txns=plans(max_txns=12, keys=(0, 1)),
+    more=plans(max_txns=12, keys=(0, 1)),
+    seed=st.integers(0, 2**32),
+    model=st.sampled_from(["serializable", "strict-serializable"]),
+)
+def test_forked_component_search_agrees(workload, txns, more, seed, model):
+    """Big histories split the component searches over two processes; force that path."""
+    from mvcc_check.analysis import checker
+
+    text = side_by_side(
+        concurrent_history(workload, txns, 3, seed, faulty=True),
+        concurrent_history(workload, more, 3, seed + 1, faulty=True),
+    )
+    one = check_text(text, model)
+    saved = checker.PARALLEL_MIN_EDGES
+    try:
+        checker.PARALLEL_MIN_EDGES = 0
+        two = check_text(text, model)
+    finally:
+        checker.PARALLEL_MIN_EDGES = saved
+    assert orjson.dumps(two.to_json(), option=orjson.OPT_NON_STR_KEYS) == orjson.dumps(
+        one.to_json(), option=orjson.OPT_NON_STR_KEYS
+    )
+    assert two.stats == one.stats
