@@ -54,7 +54,7 @@ def test_ww_order_agreeing_on_both_keys_is_valid():
 
 
 def test_wr_edges_make_circular_information_flow_g1c():
-    # T1 appends x after... T2 overwrites T1 on x (ww T1 < T2), yet T1 saw T2's y (wr T2 < T1).
+    # T2 appended to x after T1 (ww T1 < T2, by the read [1 2]), yet T1 saw T2's y (wr T2 < T1).
     r = serial("ax1 ry1", "ax2 ay1", "rx12").check(SER)
     assert r.anomaly_types == ["G1c"]
     assert sorted(only_cycle(r, "G1c")) == ["wr", "ww"]
@@ -68,7 +68,7 @@ def test_pure_wr_cycle_is_g1c():
 
 
 def test_rw_edge_from_observed_order_g_single_item():
-    # T2 read y = [] but T1's append to y... T1 < T2 on x (ww), T2 < T1 on y (rw).
+    # T2 appended to x after T1 (ww T1 < T2) but read y = [] before T1's append (rw T2 < T1).
     r = serial("ax1 ay1", "ax2 ry", "rx12").check(SER)
     assert r.anomaly_types == ["G-single-item"]
     assert sorted(only_cycle(r, "G-single-item")) == ["rw", "ww"]
@@ -86,8 +86,8 @@ def test_rw_edge_to_an_unread_append_read_skew():
 
 
 def test_read_of_empty_list_precedes_every_append():
-    # rx < ax1 and rx < ax2 even though their mutual order is unknown: a later
-    # read of y by rx that includes both appenders' y-writes closes two cycles.
+    # T1 read x = [], so it precedes both appends to x (rw T1 < T2, T1 < T3) although
+    # their mutual order on x is unknown; yet it saw y = [1 2], T3's append last (wr T3 < T1).
     r = serial("rx ry12", "ax1 ay1", "ax2 ay2").check(SER)
     assert r.valid is False
     assert r.anomaly_types == ["G-single-item"]
@@ -195,7 +195,7 @@ def test_dirty_update_through_an_info_append():
         txn("ax1", status="fail"), txn("ax2", status="info"), txn("ax3"), txn("rx123")
     )
     r = h.check(SER)
-    assert "dirty-update" in r.anomaly_types
+    assert r.anomaly_types == ["G1a", "dirty-update"]
     (du,) = r.anomalies["dirty-update"]
     # The record starts at the failed append; the info append after it was read,
     # so it took effect. (Elle names the first ok writer, 3, instead.)
