@@ -6,7 +6,12 @@
   yields exactly the anomaly it creates.
 - Malformed input only ever raises the clean input error.
 - Every cycle reported on histories from a faulty database is a real cycle of
-  the type it claims.
+  the type it claims, and no *-cycle-exists fallback is ever needed.
+- Differential checks: the exact and exhaustive cycle searches agree, the
+  forked two-process search agrees with one process, JSON Lines / JSON / EDN
+  agree, and verdicts are monotone in the model hierarchy.
+
+Each test runs in a second or two; the file in about 25 s.
 """
 
 from __future__ import annotations
