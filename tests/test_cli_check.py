@@ -258,3 +258,29 @@ def test_every_anomaly_renders_in_text_and_json(tmp_path, anomaly):
     doc = json.loads(r.stdout)
     assert anomaly in doc["anomaly-types"] and doc["anomalies"][anomaly]
     assert doc["not"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "where"),
+    [
+        ("bad.edn", "{:type :invoke, :process 0, :value [[:r :x nil]]}\n{:type :ok, :process 0, :value [[:r :x]]}\n", "line 2"),
+        ("unclosed.edn", "{:type :invoke, :process 0, :value [[:r :x nil]]}\n{:type :ok\n", "line 2"),
+        ("bad.json", '[{"type": "invoke", "process": 0, "value": []}, {"process": 0, "value": []}]', "op 1"),
+        ("mixed.jsonl", '{"type": "ok", "process": 0, "value": [["append", "x", 1], ["w", "y", 1]]}\n', "mixed"),
+        ("dup.jsonl", '{"type": "ok", "process": 0, "value": [["append", "x", 1]]}\n'
+         '{"type": "ok", "process": 1, "value": [["append", "x", 1]]}\n', "twice"),
+    ],
+)  # fmt: skip
+def test_unusable_input_in_each_format_is_one_line(tmp_path, name, content, where):
+    path = tmp_path / name
+    path.write_text(content)
+    r = run(path)
+    assert r.exit_code == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and name in lines[0] and where in lines[0], r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_directory_is_a_usage_error(tmp_path):
+    r = run(tmp_path)
+    assert r.exit_code == 2
