@@ -69,6 +69,7 @@ class _Pass:
         self.fail_kids = array("q")  # key id of each append by a failed txn
         self.info_kids = array("q")  # key id of each append by an indeterminate txn
         self.status = bytearray()  # txn id -> OK / INFO / FAIL
+        self.touched: list[int | None] = []  # key id -> the last committed txn that touched it
         # One record per read of a committed txn, in history order (int32: ids,
         # indexes and lengths below 2**31). ext: a read of committed state (not
         # after the txn's own append to the key).
@@ -88,6 +89,7 @@ class _Pass:
             self.keys.append(k)
             self.longest.append(None)
             self.wdicts.append(None)
+            self.touched.append(None)
         return kid
 
     def append(self, kid: int, v: Any, tid: int) -> None:
@@ -139,6 +141,7 @@ def _scan(th: TxnHistory) -> _Pass:
     r_tid, r_mop, r_kid, r_len, r_ext = p.r_tid.append, p.r_mop.append, p.r_kid.append, p.r_len.append, p.r_ext.append
     fail_kid, info_kid = p.fail_kids.append, p.info_kids.append
     intermediate = p.intermediate
+    touched = p.touched
     empty: list = []
     for t in th.txns:
         mops = t.mops
@@ -168,17 +171,19 @@ def _scan(th: TxnHistory) -> _Pass:
                 elif f != "r" or (v is not None and not isinstance(v, list)):
                     raise _Malformed
             continue
-        if len({m[1] for m in mops}) != len(mops):
-            _scan_general(p, t)
-            continue
         # Fast path, the common case: a committed txn touching each key once, so
         # every read is external, every append final, and no internal or future
-        # read is possible.
+        # read is possible. At the first key touched twice the rest of the txn
+        # goes to the general path.
         tid = t.id
         for i, (f, k, v) in enumerate(mops):
             kid = key_ids.get(k)
             if kid is None:
                 kid = new_kid(k)
+            if touched[kid] is tid:
+                _scan_general(p, t, i)
+                break
+            touched[kid] = tid
             if f == "append":
                 wk = wdicts[kid]
                 if wk is None or v in wk:
@@ -211,8 +216,11 @@ def _scan(th: TxnHistory) -> _Pass:
     return p
 
 
-def _scan_general(p: _Pass, t: Txn) -> None:
-    """A committed txn touching some key twice: internal and future reads are possible."""
+def _scan_general(p: _Pass, t: Txn, start: int) -> None:
+    """The rest of a committed txn that touches some key twice, from mops[start]
+    on (the first repeated touch): internal and future reads are possible. The
+    fast path has already registered and recorded mops[:start], which touch
+    distinct keys."""
     tid = t.id
     mops = t.mops
     key_ids = p.key_ids
@@ -222,6 +230,13 @@ def _scan_general(p: _Pass, t: Txn) -> None:
         if f != "append":
             if f != "r":
                 raise _Malformed
+            continue
+        own = appended_at.get(k)
+        if own is None:
+            appended_at[k] = {v: i}
+        else:
+            own[v] = i
+        if i < start:
             continue
         kid = key_ids.get(k)
         if kid is None:
@@ -236,16 +251,30 @@ def _scan_general(p: _Pass, t: Txn) -> None:
             if wk[prev] == tid:
                 p.intermediate.setdefault(kid, set()).add(prev)
             wk[v] = tid
-        own = appended_at.get(k)
-        if own is None:
-            appended_at[k] = {v: i}
-        else:
-            own[v] = i
     events = p.events
     known: dict[Any, list] = {}  # key -> the full list this txn must read next
     suffix: dict[Any, list] = {}  # key -> own appends since the last read, prefix unknown
     ext_keys: set[Any] = set()
-    for i, mop in enumerate(mops):
+    for i in range(start):  # first touches: external reads, appends with no read before
+        mop = mops[i]
+        f, k, v = mop
+        if f == "append":
+            suffix[k] = [v]
+            continue
+        if v is None:
+            v = []
+        own = appended_at.get(k)
+        if own is not None:
+            if not own.keys().isdisjoint(v):
+                for e in v:
+                    if e in own:  # appended later (nothing of k came before)
+                        events.append((tid, i, _FUTURE, "future-read", {"op": op_json(t), "mop": list(mop), "element": e}))
+                        break
+            p.lost_candidates.append((tid, i, key_ids[k]))
+        known[k] = list(v)
+        ext_keys.add(k)
+    for i in range(start, len(mops)):
+        mop = mops[i]
         f, k, v = mop
         if f == "append":
             exp = known.get(k)
