@@ -69,6 +69,7 @@ class _Pass:
         self.writers: dict[Any, dict[Any, int]] = {}  # key -> the same dict, in first-write order
         self.intermediate: dict[int, set[Any]] = {}  # key id -> values a later write of the same txn followed
         self.status = bytearray()  # txn id -> OK / INFO / FAIL
+        self.touched: list[int | None] = []  # key id -> the last committed txn that touched it
         # One record per external read (a committed txn's first touch of a key is
         # a read), in history order; int32: ids and indexes below 2**31.
         self.r_tid = array("i")
@@ -85,6 +86,7 @@ class _Pass:
             kid = self.key_ids[k] = len(self.keys)
             self.keys.append(k)
             self.wdicts.append(None)
+            self.touched.append(None)
         return kid
 
     def write(self, kid: int, v: Any, tid: int) -> None:
@@ -119,6 +121,7 @@ def _scan(th: TxnHistory) -> _Pass:
     write = p.write
     r_tid, r_mop, r_kid, r_val = p.r_tid.append, p.r_mop.append, p.r_kid.append, p.r_val.append
     intermediate = p.intermediate
+    touched = p.touched
     for t in th.txns:
         mops = t.mops
         st = _STATUS[t.status]
@@ -142,15 +145,17 @@ def _scan(th: TxnHistory) -> _Pass:
                 elif f != "r" or isinstance(v, _CONTAINERS):
                     raise _Malformed
             continue
-        if len({m[1] for m in mops}) != len(mops):
-            _scan_general(p, t)
-            continue
         # Fast path, the common case: committed, each key once, so every read is
-        # external and no internal or future read is possible.
+        # external and no internal or future read is possible. At the first key
+        # touched twice the rest of the txn goes to the general path.
         for i, (f, k, v) in enumerate(mops):
             kid = key_ids.get(k)
             if kid is None:
                 kid = new_kid(k)
+            if touched[kid] is tid:
+                _scan_general(p, t, i)
+                break
+            touched[kid] = tid
             if f == "w":
                 wk = wdicts[kid]
                 if wk is None or v is None or v in wk:  # (a list or dict raises TypeError: malformed)
@@ -167,13 +172,23 @@ def _scan(th: TxnHistory) -> _Pass:
     return p
 
 
-def _scan_general(p: _Pass, t: Txn) -> None:
-    """A committed txn touching some key twice: internal and future reads are possible."""
+def _scan_general(p: _Pass, t: Txn, start: int) -> None:
+    """The rest of a committed txn that touches some key twice, from mops[start]
+    on (the first repeated touch): internal and future reads are possible. The
+    fast path has already registered and recorded mops[:start], which touch
+    distinct keys."""
     tid = t.id
     mops = t.mops
     writes_at: dict[Any, dict[Any, int]] = {}  # key -> {own written value: mop index}
     for i, (f, k, v) in enumerate(mops):
         if f == "w":
+            own = writes_at.get(k)
+            if own is None:
+                writes_at[k] = {v: i}
+            else:
+                own[v] = i
+            if i < start:
+                continue
             kid = p.kid(k)
             p.write(kid, v, tid)
             wk = p.wdicts[kid]
@@ -183,11 +198,6 @@ def _scan_general(p: _Pass, t: Txn) -> None:
                 prev = next(it)  # the value registered before v
                 if wk[prev] == tid:
                     p.intermediate.setdefault(kid, set()).add(prev)
-            own = writes_at.get(k)
-            if own is None:
-                writes_at[k] = {v: i}
-            else:
-                own[v] = i
         elif f != "r" or isinstance(v, _CONTAINERS):
             raise _Malformed
     state: dict[Any, Any] = {}
@@ -206,11 +216,12 @@ def _scan_general(p: _Pass, t: Txn) -> None:
             if j is not None and j > i:
                 p.events.append((tid, i, _FUTURE, "future-read", {"op": op_json(t), "mop": list(mop), "element": v}))
         state[k] = v
-        kid = p.kid(k)
-        p.r_tid.append(tid)
-        p.r_mop.append(i)
-        p.r_kid.append(kid)
-        p.r_val.append(v)
+        kid = p.key_ids[k] if i < start else p.kid(k)
+        if i >= start:  # (reads before start are recorded already)
+            p.r_tid.append(tid)
+            p.r_mop.append(i)
+            p.r_kid.append(kid)
+            p.r_val.append(v)
         if own is not None:
             p.lost_candidates.append((tid, kid, v))
 
