@@ -16,12 +16,12 @@ How it stays fast and small on million-transaction histories: one pass over
 the micro-ops registers appends (per key, value -> writer id) and keeps one
 compact record per read (reader, micro-op index, key id, length) in flat
 arrays; no read list is copied. Each key's longest read is kept as the pass
-goes, with whether every read so far is a prefix of it. For such a
-consistent key a read is fully described by its length (it is the longest
-read's prefix of that length), so edges, aborted and intermediate reads and
-duplicates come from numpy over the records. The rare keys with incompatible
-reads take the plain per-read path. The explainer, called only for the edges
-of reported cycles, re-reads what it needs from `txn.mops`.
+goes, with whether every read so far is a prefix of it. A read that is a
+prefix of the longest is fully described by its length, so edges, aborted
+and intermediate reads and duplicates come from numpy over the records; only
+reads that are no prefix (on keys whose reads disagree, checked one by one
+at the end) take the plain per-read path. The explainer, called only for the
+edges of reported cycles, re-reads what it needs from `txn.mops`.
 """
 
 from __future__ import annotations
@@ -396,7 +396,18 @@ def _conclude(th: TxnHistory, p: _Pass, kt: _KeyTables) -> Inference:
     bad_key = np.zeros(len(keys), bool)
     if p.inconsistent:
         bad_key[list(p.inconsistent)] = True
-    bad_read = bad_key[kid_a]
+    odd_rows = np.flatnonzero(bad_key[kid_a])  # the reads of keys with incompatible reads
+    # A read that is a prefix of its key's longest read is described by its
+    # length, like every read of a consistent key; the others take the plain path.
+    bad_read = np.zeros(len(kid_a), bool)
+    odd_values: list[list] = []  # the value of each read in odd_rows
+    longest_of = p.longest
+    for r, tid, i, kid in zip(odd_rows.tolist(), tid_a[odd_rows].tolist(), mop_a[odd_rows].tolist(),
+                              kid_a[odd_rows].tolist(), strict=True):
+        v = txns[tid].mops[i][2] or []
+        odd_values.append(v)
+        if longest_of[kid][: len(v)] != v:
+            bad_read[r] = True
     good = ~bad_read
     status = p.status
     failed_values: dict[int, set] = {}
@@ -409,7 +420,7 @@ def _conclude(th: TxnHistory, p: _Pass, kt: _KeyTables) -> Inference:
         return bad
 
     events = p.events
-    # Reads of inconsistent keys, one by one as the definitions say.
+    # Reads that are no prefix of their key's longest read, one by one as the definitions say.
     for r in np.flatnonzero(bad_read).tolist():
         tid, i, kid = int(tid_a[r]), int(mop_a[r]), int(kid_a[r])
         t = txns[tid]
@@ -422,7 +433,7 @@ def _conclude(th: TxnHistory, p: _Pass, kt: _KeyTables) -> Inference:
                 if not bad.isdisjoint(v):
                     events.extend((tid, i, _G1A, "G1a", _g1a(txns, t, i, e, p.wdicts[kid][e])) for e in v if e in bad)
             _check_g1b(p, txns, t, i, kid, v[-1])
-    # Consistent keys: a read of length n is the longest read's first n elements.
+    # Every other read of length n is the longest read's first n elements.
     n_ok = good & (len_a > 0)
     last = kt.off[kid_a] + len_a - 1  # flat position of each read's last element
     for r in np.flatnonzero(good & (len_a > kt.dup_pos[kid_a])).tolist():
@@ -449,16 +460,19 @@ def _conclude(th: TxnHistory, p: _Pass, kt: _KeyTables) -> Inference:
         report(kind, record)
 
     longest = {keys[kid]: p.longest[kid] for kid in p.read_order}
-    # 3. Version orders: every read must be a prefix of the longest.
+    # Version orders: every read must be a prefix of the longest.
+    by_key = np.argsort(kid_a[odd_rows], kind="stable")  # odd reads grouped by key, in history order
+    sorted_kids = kid_a[odd_rows][by_key]
     for kid in p.read_order:
         if kid in p.inconsistent:
             order = p.longest[kid]
-            reads = {tuple(_read_value(txns[int(tid_a[r])], int(mop_a[r]))) for r in np.flatnonzero(kid_a == kid)}
+            lo, hi = np.searchsorted(sorted_kids, np.int32(kid), "left"), np.searchsorted(sorted_kids, np.int32(kid), "right")
+            reads = {tuple(odd_values[j]) for j in by_key[lo:hi].tolist()}
             for val in sorted(reads, key=len):
                 if tuple(order[: len(val)]) != val:
                     report("incompatible-order", {"key": keys[kid], "values": [list(val), list(order)]})
 
-    # 4. Dirty updates: a committed append after an aborted one in a key's order.
+    # Dirty updates: a committed append after an aborted one in a key's order.
     failed_keys = {k: None for k in p.writers if p.key_ids[k] in kt.failed_kids}
     for k in failed_keys.keys() & longest.keys():
         kid = p.key_ids[k]
@@ -482,7 +496,7 @@ def _conclude(th: TxnHistory, p: _Pass, kt: _KeyTables) -> Inference:
                 )
                 break
 
-    # 5. Lost updates: two committed txns read the same state of k and both appended to k.
+    # Lost updates: two committed txns read the same state of k and both appended to k.
     groups: dict[tuple[int, Any], list[tuple[Txn, list]]] = {}
     for tid, i, kid in p.lost_candidates:
         t = txns[tid]
@@ -494,7 +508,7 @@ def _conclude(th: TxnHistory, p: _Pass, kt: _KeyTables) -> Inference:
             report("lost-update", {"key": keys[kid], "value": list(members[0][1]),
                                    "txns": [op_json(t) for t, _ in members]})
 
-    # 6. Edges.
+    # Edges.
     unread = _unread(p, kt)
     edges = EdgeBuilder()
     _edges_from_orders(p, kt, unread, edges)
