@@ -585,7 +585,8 @@ class RegisterExplainer:
         tb = self.txns[b]
         if rel == WR:
             tids, mops, writers = self.reads
-            lo, hi = np.searchsorted(tids, b, "left"), np.searchsorted(tids, b, "right")
+            key = np.int32(b)  # (a Python int would make numpy convert the whole array)
+            lo, hi = np.searchsorted(tids, key, "left"), np.searchsorted(tids, key, "right")
             for r in range(int(lo), int(hi)):
                 if writers[r] == a:
                     i = int(mops[r])
