@@ -35,6 +35,7 @@ from mvcc_check.errors import MvccCheckError
 from mvcc_check.report import render_text
 
 WORKLOADS = ("list-append", "rw-register")
+FAULTS = st.sampled_from([True, "snapshot"])  # the two misbehaving databases
 FAST = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -52,14 +53,38 @@ class Planned:
 
 @dataclass
 class Db:
-    """Dict of lists (list-append) or of registers; `faulty` reads stale versions."""
+    """Dict of lists (list-append) or of registers; `faulty` misbehaves (see concurrent_history)."""
 
     workload: str
     rng: random.Random
-    faulty: bool = False
+    faulty: bool | str = False
     state: dict[Any, Any] = field(default_factory=dict)
     versions: dict[Any, list[Any]] = field(default_factory=dict)  # every version of each key
     counter: dict[Any, int] = field(default_factory=dict)
+    snapshots: list[dict[Any, Any]] = field(default_factory=lambda: [{}])  # every committed state
+
+    def snapshot(self) -> dict[Any, Any]:
+        """The current state, or now and then an older one (a stale snapshot)."""
+        if self.rng.random() < 0.3:
+            return self.rng.choice(self.snapshots)
+        return dict(self.state)
+
+    def apply_snapshot(self, mops: list[list[Any]], snap: dict[Any, Any]) -> list[list[Any]]:
+        """Snapshot isolation without first-committer-wins: reads from the snapshot
+        (and the transaction's own writes), writes on top of the current state."""
+        la = self.workload == "list-append"
+        view = dict(snap)
+        done = []
+        for f, k, v in mops:
+            if f == "r":
+                seen = view.get(k, [] if la else None)
+                done.append(["r", k, list(seen) if la else seen])
+            else:
+                view[k] = [*view.get(k, []), v] if la else v
+                self.state[k] = [*self.state.get(k, []), v] if la else v
+                done.append([f, k, v])
+        self.snapshots.append(dict(self.state))
+        return done
 
     def fresh(self, k: Any) -> int:
         self.counter[k] = self.counter.get(k, 0) + 1
@@ -143,11 +168,17 @@ def run(db: Db, rec: Recorder, slot: int, p: Planned, state: dict) -> str:
     """One step of a transaction's life; returns 'invoked', 'applied' or 'done'."""
     if "mops" not in state:
         state["mops"] = db.plan_values(p)
+        if db.faulty == "snapshot":
+            state["snap"] = db.snapshot()
         rec.emit("invoke", slot, [[f, k, None if f == "r" else v] for f, k, v in state["mops"]])
         return "invoked"
     if "result" not in state:
         takes_effect = p.outcome == "ok" or (p.outcome == "info" and p.info_applies)
-        if db.faulty:
+        if db.faulty == "snapshot":
+            state["result"] = (
+                db.apply_snapshot(state["mops"], state["snap"]) if takes_effect else None
+            )
+        elif db.faulty:
             # No isolation: one micro-op per step, interleaved with other transactions;
             # reads may see stale versions; some failed transactions' writes stay visible.
             if not takes_effect and "leaks" not in state:
@@ -183,10 +214,14 @@ def serial_history(workload: str, txns: list[Planned], procs: list[int]) -> str:
 
 
 def concurrent_history(
-    workload: str, txns: list[Planned], slots: int, seed: int, faulty: bool = False
+    workload: str, txns: list[Planned], slots: int, seed: int, faulty: bool | str = False
 ) -> str:
     """Each slot runs its share of txns one at a time; a random scheduler interleaves
-    invocations, the moments transactions take effect, and completions."""
+    invocations, the moments transactions take effect, and completions.
+
+    faulty=True: no isolation (micro-ops interleave, stale reads, leaked aborts);
+    faulty="snapshot": snapshot isolation without first-committer-wins, on
+    snapshots that are now and then stale."""
     rng = random.Random(seed)
     db = Db(workload, rng, faulty=faulty)
     rec = Recorder(slots)
@@ -670,6 +705,7 @@ class Index:
     by_index: dict[int, dict[str, Any]]
     invoke_of: dict[int, dict[str, Any]]  # completion index -> its invocation
     reads: dict[Any, list[Any]]  # key -> every value an ok txn read
+    incompatible: set[Any] = field(default_factory=set)  # keys with incompatible-order reported
 
     @classmethod
     def of(cls, text: str) -> Index:
@@ -720,7 +756,9 @@ def check_step(
         if la:
             v, v2 = step["value"], step["value'"]
             if step.get("unread"):
-                assert not any(v2 in r for r in ix.reads.get(k, []))
+                # Not in the longest read. Another read may show it only when the
+                # reads disagree, and then incompatible-order is reported.
+                assert _key(k) in ix.incompatible or not any(v2 in r for r in ix.reads.get(k, []))
                 assert any(r and r[-1] == v for r in ix.reads.get(k, []))
             else:
                 assert any(
@@ -743,7 +781,7 @@ def check_step(
             assert (seen[-1] if seen else None) == step["value"]
             v2 = step["value'"]
             if step.get("unread"):
-                assert not any(v2 in r for r in ix.reads.get(k, []))
+                assert _key(k) in ix.incompatible or not any(v2 in r for r in ix.reads.get(k, []))
             else:
                 assert any(r[: len(seen) + 1] == [*seen, v2] for r in ix.reads.get(k, []))
         else:
@@ -810,11 +848,13 @@ def check_cycle(ix: Index, workload: str, name: str, item: dict[str, Any]) -> No
         ]
     ),
     sources=st.sampled_from(REGISTER_SOURCES),
+    faulty=FAULTS,
 )
-def test_every_reported_cycle_is_real(workload, txns, slots, seed, model, sources):
-    text = concurrent_history(workload, txns, slots, seed, faulty=True)
+def test_every_reported_cycle_is_real(workload, txns, slots, seed, model, sources, faulty):
+    text = concurrent_history(workload, txns, slots, seed, faulty=faulty)
     r = check_text(text, model, **(sources if workload == "rw-register" else {}))
     ix = Index.of(text)
+    ix.incompatible = {_key(a["key"]) for a in r.anomalies.get("incompatible-order", [])}
     for name, items in r.anomalies.items():
         if not isinstance(items, list):
             continue
@@ -885,13 +925,14 @@ def _summary(r) -> dict[str, list[int]]:
     slots=st.integers(2, 5),
     seed=st.integers(0, 2**32),
     model=st.sampled_from(["strict-serializable", "strong-session-serializable", "serializable"]),
+    faulty=FAULTS,
 )
-def test_exact_and_exhaustive_cycle_searches_agree(workload, txns, slots, seed, model):
+def test_exact_and_exhaustive_cycle_searches_agree(workload, txns, slots, seed, model, faulty):
     from mvcc_check.analysis import cycles
 
     name = _threshold_name()
     saved = getattr(cycles, name)
-    text = concurrent_history(workload, txns, slots, seed, faulty=True)
+    text = concurrent_history(workload, txns, slots, seed, faulty=faulty)
     try:
         setattr(cycles, name, 0)
         exact = check_text(text, model)
@@ -913,9 +954,10 @@ def test_exact_and_exhaustive_cycle_searches_agree(workload, txns, slots, seed, 
     slots=st.integers(1, 4),
     seed=st.integers(0, 2**32),
     edn_vector=st.booleans(),
+    faulty=FAULTS,
 )
-def test_formats_agree_and_text_report_renders(workload, txns, slots, seed, edn_vector):
-    text = concurrent_history(workload, txns, slots, seed, faulty=True)
+def test_formats_agree_and_text_report_renders(workload, txns, slots, seed, edn_vector, faulty):
+    text = concurrent_history(workload, txns, slots, seed, faulty=faulty)
     ops = [orjson.loads(line) for line in text.splitlines()]
     edn = to_edn(ops) if edn_vector else "\n".join(to_edn(op) for op in ops)
     results = [
@@ -940,10 +982,11 @@ def test_formats_agree_and_text_report_renders(workload, txns, slots, seed, edn_
     txns=plans(max_txns=12, keys=(0, 1)),
     slots=st.integers(2, 4),
     seed=st.integers(0, 2**32),
+    faulty=FAULTS,
 )
-def test_violating_a_model_violates_every_stronger_one(workload, txns, slots, seed):
+def test_violating_a_model_violates_every_stronger_one(workload, txns, slots, seed, faulty):
     names = models.REQUIRED_MODEL_NAMES
-    text = concurrent_history(workload, txns, slots, seed, faulty=True)
+    text = concurrent_history(workload, txns, slots, seed, faulty=faulty)
     verdicts = {m: check_text(text, m) for m in names}
     for weak in names:
         r = verdicts[weak]
@@ -983,14 +1026,15 @@ def side_by_side(a: str, b: str) -> str:
     more=plans(max_txns=12, keys=(0, 1)),
     seed=st.integers(0, 2**32),
     model=st.sampled_from(["serializable", "strict-serializable"]),
+    faulty=FAULTS,
 )
-def test_forked_component_search_agrees(workload, txns, more, seed, model):
+def test_forked_component_search_agrees(workload, txns, more, seed, model, faulty):
     """Big histories split the component searches over two processes; force that path."""
     from mvcc_check.analysis import checker
 
     text = side_by_side(
-        concurrent_history(workload, txns, 3, seed, faulty=True),
-        concurrent_history(workload, more, 3, seed + 1, faulty=True),
+        concurrent_history(workload, txns, 3, seed, faulty=faulty),
+        concurrent_history(workload, more, 3, seed + 1, faulty=faulty),
     )
     one = check_text(text, model)
     saved = checker.PARALLEL_MIN_EDGES
