@@ -31,6 +31,8 @@ from operator import is_
 from typing import Any
 
 import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
 
 from mvcc_check.analysis.graph import RW, WR, WW, EdgeBuilder
 from mvcc_check.analysis.inference import Anomaly, Inference, op_json
@@ -292,8 +294,9 @@ def _conclude(th: TxnHistory, p: _Pass, sources: VersionSources) -> Inference:
     facts = _version_facts(txns, sources)
     writers = p.writers
     usable: dict[Any, set[tuple[Any, Any]]] = {}
+    cyclic = _cyclic_values(facts, writers)
     for k, pairs in facts.items():
-        cyc = _cyclic_values(pairs | {(INITIAL, v) for v in writers.get(k, {})})
+        cyc = cyclic.get(k)
         if cyc:
             report("cyclic-versions", {"key": k, "scc": sorted(cyc, key=repr)})
             continue
@@ -449,10 +452,9 @@ def _version_facts(txns: list[Txn], sources: VersionSources) -> dict[Any, set[tu
             for _, kind, t in events:
                 if kind == 0:
                     preds[t.id] = list(frontier.values())
-                    first, _ = seen(t)
+                    first = _first_seen(t, k)
                     for p in preds[t.id]:
-                        _, plast = seen(p)
-                        add(k, plast[k], first[k])
+                        add(k, _last_seen(p, k), first)
                 else:
                     for p in preds.pop(t.id, ()):
                         frontier.pop(p.id, None)
@@ -460,57 +462,64 @@ def _version_facts(txns: list[Txn], sources: VersionSources) -> dict[Any, set[tu
     return facts
 
 
-def _cyclic_values(pairs: set[tuple[Any, Any]]) -> set[Any]:
-    """Values on some cycle of the version facts (empty when acyclic)."""
-    succ: dict[Any, list[Any]] = {}
-    for a, b in pairs:
-        succ.setdefault(a, []).append(b)
-    # Iterative Tarjan over a small per-key graph.
-    index: dict[Any, int] = {}
-    low: dict[Any, int] = {}
-    stack: list[Any] = []
-    on: set[Any] = set()
-    out: set[Any] = set()
-    counter = 0
-    for root in list(succ):
-        if root in index:
-            continue
-        work = [(root, iter(succ.get(root, ())))]
-        index[root] = low[root] = counter
-        counter += 1
-        stack.append(root)
-        on.add(root)
-        while work:
-            node, it = work[-1]
-            advanced = False
-            for nxt in it:
-                if nxt not in index:
-                    index[nxt] = low[nxt] = counter
-                    counter += 1
-                    stack.append(nxt)
-                    on.add(nxt)
-                    work.append((nxt, iter(succ.get(nxt, ()))))
-                    advanced = True
-                    break
-                if nxt in on:
-                    low[node] = min(low[node], index[nxt])
-            if advanced:
-                continue
-            work.pop()
-            if work:
-                low[work[-1][0]] = min(low[work[-1][0]], low[node])
-            if low[node] == index[node]:
-                comp = []
-                while True:
-                    x = stack.pop()
-                    on.discard(x)
-                    comp.append(x)
-                    if x == node:
-                        break
-                if len(comp) > 1:
-                    out.update(comp)
+def _first_seen(t: Txn, k: Any) -> Any:
+    """The first version of k that txn t observed or installed (its first micro-op on k)."""
+    for _, kk, v in t.mops:
+        if kk == k:
+            return v
+    raise AssertionError(f"txn {t.id} does not touch {k!r}")
+
+
+def _last_seen(t: Txn, k: Any) -> Any:
+    """The last version of k that txn t observed or installed: its last write
+    of k, else what its first micro-op on k read."""
+    out = _MISSING
+    for f, kk, v in t.mops:
+        if kk == k and (f == "w" or out is _MISSING):
+            out = v
+    if out is _MISSING:
+        raise AssertionError(f"txn {t.id} does not touch {k!r}")
     return out
 
+
+_MISSING = object()
+
+
+def _cyclic_values(facts: dict[Any, set[tuple[Any, Any]]], writers: dict[Any, dict[Any, int]]) -> dict[Any, set[Any]]:
+    """Per key, the values on some cycle of its version facts and the initial
+    version's precedence over every write (keys whose facts are acyclic are
+    left out). One strongly-connected-components run over all keys' facts."""
+    names: list[tuple[Any, Any]] = []  # node -> (key, value)
+    src: list[int] = []
+    dst: list[int] = []
+    for k, pairs in facts.items():
+        ids: dict[Any, int] = {}
+        base = len(names)
+
+        def node(v: Any, ids: dict[Any, int] = ids, k: Any = k, base: int = base) -> int:
+            i = ids.get(v)
+            if i is None:
+                i = ids[v] = base + len(ids)
+                names.append((k, v))
+            return i
+
+        for a, b in pairs:
+            src.append(node(a))
+            dst.append(node(b))
+        for v in writers.get(k, ()):
+            src.append(node(INITIAL))
+            dst.append(node(v))
+    out: dict[Any, set[Any]] = {}
+    if not src:
+        return out
+    n = len(names)
+    graph = csr_matrix((np.ones(len(src), np.int8), (np.array(src), np.array(dst))), shape=(n, n))
+    _, labels = connected_components(graph, directed=True, connection="strong")
+    sizes = np.bincount(labels)
+    for i in np.flatnonzero(sizes[labels] > 1).tolist():
+        k, v = names[i]
+        out.setdefault(k, set()).add(v)
+    return out
 
 
 def _raise_first_error(th: TxnHistory) -> None:
