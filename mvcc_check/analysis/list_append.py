@@ -120,6 +120,8 @@ class _Pass:
 
 
 def infer(th: TxnHistory) -> Inference:
+    """Edges, non-cycle anomalies and an explainer for a list-append history;
+    HistoryError (the first problem, in the order of checks) on malformed input."""
     try:
         p = _scan(th)
         keys = _KeyTables(p)

@@ -105,6 +105,8 @@ class _Pass:
 
 
 def infer(th: TxnHistory, sources: VersionSources = VersionSources()) -> Inference:
+    """Edges, non-cycle anomalies and an explainer for an rw-register history;
+    HistoryError (the first problem, in the order of checks) on malformed input."""
     try:
         p = _scan(th)
     except (_Malformed, TypeError) as e:  # TypeError: an unhashable value met a dict
