@@ -92,7 +92,16 @@ class DependencyGraph:
         return DependencyGraph(self.n, self.src[keep], self.dst[keep], bits[keep])
 
     def sccs(self) -> list[np.ndarray]:
-        """Components that hold a cycle (two or more nodes, or a self-loop), largest first."""
+        """Components that hold a cycle (two or more nodes, or a self-loop), largest first.
+
+        Computed once per graph (the cycle search and the model-level tests both need them).
+        """
+        cached = self.__dict__.get("_sccs")
+        if cached is None:
+            cached = self.__dict__["_sccs"] = self._compute_sccs()
+        return cached
+
+    def _compute_sccs(self) -> list[np.ndarray]:
         if self.edge_count == 0:
             return []
         m = csr_matrix((np.ones(len(self.src), np.int8), (self.src, self.dst)), shape=(self.n, self.n))
