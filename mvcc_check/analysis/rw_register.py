@@ -366,6 +366,10 @@ def _fact_edges(p: _Pass, txns: list[Txn], edges: EdgeBuilder, usable: dict[Any,
         k = wanted[int(kid_a[r])]
         readers.setdefault(k, {}).setdefault(p.r_val[r], []).append(int(p.r_tid[r]))
     status = p.status
+    ww_src: list[int] = []
+    ww_dst: list[int] = []
+    rw_src: list[int] = []
+    rw_dst: list[int] = []
     for k, pairs in usable.items():
         per_key = p.writers.get(k, {})
         key_readers = readers.get(k, {})
@@ -378,9 +382,14 @@ def _fact_edges(p: _Pass, txns: list[Txn], edges: EdgeBuilder, usable: dict[Any,
             if v1 is not INITIAL:
                 w1 = per_key.get(v1)
                 if w1 is not None and status[w1] != FAIL:
-                    edges.add(w1, w2, WW)
-            for r in key_readers.get(v1, ()):
-                edges.add(r, w2, RW)
+                    ww_src.append(w1)
+                    ww_dst.append(w2)
+            rs = key_readers.get(v1)
+            if rs:
+                rw_src.extend(rs)
+                rw_dst.extend([w2] * len(rs))
+    _add(edges, np.array(ww_src, np.int64), np.array(ww_dst, np.int64), WW)
+    _add(edges, np.array(rw_src, np.int64), np.array(rw_dst, np.int64), RW)
 
 
 def _external_reads(t: Txn) -> dict[Any, tuple[int, Any]]:
