@@ -69,7 +69,7 @@ class _Pass:
         self.fail_kids = array("q")  # key id of each append by a failed txn
         self.info_kids = array("q")  # key id of each append by an indeterminate txn
         self.status = bytearray()  # txn id -> OK / INFO / FAIL
-        self.touched: list[int | None] = []  # key id -> the last committed txn that touched it
+        self.touched: list[int | None] = []  # key id -> the last txn that touched it (non-committed: appended)
         # One record per read of a committed txn, in history order (int32: ids,
         # indexes and lengths below 2**31). ext: a read of committed state (not
         # after the txn's own append to the key).
@@ -165,10 +165,10 @@ def _scan(th: TxnHistory) -> _Pass:
                     elif v in wk:
                         raise _Malformed
                     else:
-                        prev = next(reversed(wk))  # this txn's own earlier append to k, if any
-                        if wk[prev] == tid:
-                            intermediate.setdefault(kid, set()).add(prev)
+                        if touched[kid] is tid:  # this txn appended to k before: that append is intermediate
+                            intermediate.setdefault(kid, set()).add(next(reversed(wk)))
                         wk[v] = tid
+                    touched[kid] = tid
                     note(kid)
                 elif f != "r" or (v is not None and not isinstance(v, list)):
                     raise _Malformed
