@@ -71,7 +71,7 @@ class _Pass:
         self.writers: dict[Any, dict[Any, int]] = {}  # key -> the same dict, in first-write order
         self.intermediate: dict[int, set[Any]] = {}  # key id -> values a later write of the same txn followed
         self.status = bytearray()  # txn id -> OK / INFO / FAIL
-        self.touched: list[int | None] = []  # key id -> the last committed txn that touched it
+        self.touched: list[int | None] = []  # key id -> the last txn that touched it (non-committed: wrote)
         # One record per external read (a committed txn's first touch of a key is
         # a read), in history order; int32: ids and indexes below 2**31.
         self.r_tid = array("i")
@@ -142,10 +142,10 @@ def _scan(th: TxnHistory) -> _Pass:
                     if wk is None or v is None or v in wk:  # (a list or dict raises TypeError: malformed)
                         write(kid, v, tid)
                     else:
-                        prev = next(reversed(wk))  # this txn's own earlier write to k, if any
-                        if wk[prev] == tid:
-                            intermediate.setdefault(kid, set()).add(prev)
+                        if touched[kid] is tid:  # this txn wrote k before: that write is intermediate
+                            intermediate.setdefault(kid, set()).add(next(reversed(wk)))
                         wk[v] = tid
+                    touched[kid] = tid
                 elif f != "r" or isinstance(v, _CONTAINERS):
                     raise _Malformed
             continue
