@@ -18,31 +18,41 @@ EXIT_CODES = {
 }
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# Subcommands, one module each under mvcc_check/commands/, loaded when used so
+# that `check` does not pay for the engine's and the database drivers' imports.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("mvcc_check.commands.check", "check_command"),
+    "run": ("mvcc_check.commands.run", "run_command"),
+    "matrix": ("mvcc_check.commands.run", "matrix_command"),
+    "test": ("mvcc_check.commands.dbtest", "test_command"),
+    "hermitage": ("mvcc_check.commands.dbtest", "hermitage_command"),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        import importlib
+
+        return getattr(importlib.import_module(target[0]), target[1])
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="mvcc-check")
 def main() -> None:
     """Find isolation anomalies in transaction histories.
 
     Exit codes: 0 valid, 1 anomalies the claimed model forbids,
-    2 unusable input or usage, 3 undecided.
+    2 unusable input or usage, 3 undecided, 130 interrupted.
     """
 
-
-# Subcommands are registered here, one module each under mvcc_check/commands/.
-# --- commands ---
-from mvcc_check.commands.check import check_command  # noqa: E402
-
-main.add_command(check_command)
-
-from mvcc_check.commands.dbtest import hermitage_command, test_command  # noqa: E402
-
-main.add_command(test_command)
-main.add_command(hermitage_command)
-
-from mvcc_check.commands.run import matrix_command, run_command  # noqa: E402
-
-main.add_command(run_command)
-main.add_command(matrix_command)
 
 def run_cli() -> None:
     """The console script: run the CLI, then leave without tearing the heap down.

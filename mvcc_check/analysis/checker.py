@@ -221,7 +221,7 @@ def find_cycles(graph: DependencyGraph, txns: list[Txn], inf: Inference, extra: 
     return out, len(comps)
 
 
-PARALLEL_MIN_EDGES = 200_000  # below this, a second process costs more than it saves
+PARALLEL_MIN_EDGES = 50000  # below this, a second process costs more than it saves
 
 
 def in_two_processes(work, items: list[int], weights: list[int]) -> list:

@@ -7,16 +7,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import click
-from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from mvcc_check.analysis.checker import WORKLOADS, CheckOptions, check
 from mvcc_check.analysis.models import validate_models
 from mvcc_check.errors import MvccCheckError
 from mvcc_check.history.readers import FORMATS, load_history
-from mvcc_check.report import exit_code_for, overall_exit_code, render_text
 from mvcc_check.report.json_report import dumps, result_json
-from mvcc_check.report.verdict import UNDECIDED, UNUSABLE
+from mvcc_check.report.verdict import UNDECIDED, UNUSABLE, exit_code_for, overall_exit_code
 
 
 @contextmanager
@@ -25,6 +22,9 @@ def stage_display(path: str, quiet: bool) -> Iterator[Callable[[str], None]]:
     if quiet or not sys.stderr.isatty():
         yield lambda stage: None
         return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     console = Console(stderr=True)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=console, transient=True) as bar:
@@ -84,7 +84,7 @@ def check_command(histories, models, workload, fmt, output, anomalies, wfr_keys,
         sequential_keys=sequential_keys,
         linearizable_keys=linearizable_keys,
     )
-    console = Console(highlight=False, soft_wrap=True)
+    console = None  # rich loads only for text output
     codes = []
     docs = []
     for i, path in enumerate(histories):
@@ -108,6 +108,12 @@ def check_command(histories, models, workload, fmt, output, anomalies, wfr_keys,
         if output == "json":
             docs.append(result_json(result))
         else:
+            if console is None:
+                from rich.console import Console
+
+                console = Console(highlight=False, soft_wrap=True)
+            from mvcc_check.report.text import render_text
+
             if i:
                 console.print()
             render_text(result, console, examples=examples)
