@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+from abc import ABC, abstractmethod
 from typing import Any
 
 from mvcc_check.db.target import LEVELS, DbError, DbTarget
@@ -31,7 +32,7 @@ _SQL_LEVEL = {
 }
 
 
-class Session:
+class Session(ABC):
     """One connection, used by one thread. Statements use `%s` placeholders."""
 
     kind = ""
@@ -46,8 +47,9 @@ class Session:
         self.connect()
 
     # -- connection ------------------------------------------------------------------
+    @abstractmethod
     def connect(self) -> None:
-        raise NotImplementedError
+        ...
 
     def close(self) -> None:
         if self.conn is not None:
@@ -59,9 +61,10 @@ class Session:
         self.close()
         self.connect()
 
+    @abstractmethod
     def backend_id(self) -> int:
         """The server's id of this connection (to terminate it in tests)."""
-        raise NotImplementedError
+        ...
 
     # -- transactions ----------------------------------------------------------------
     def check_level(self, level: str) -> None:
@@ -71,8 +74,9 @@ class Session:
                 f"(it offers {', '.join(self.levels)})"
             )
 
+    @abstractmethod
     def begin(self, level: str) -> None:
-        raise NotImplementedError
+        ...
 
     def execute(self, sql: str, params: tuple = ()) -> list[tuple]:
         cur = self.conn.cursor()
@@ -90,9 +94,10 @@ class Session:
         with contextlib.suppress(Exception):
             self.execute("ROLLBACK")
 
+    @abstractmethod
     def classify(self, exc: BaseException) -> str | None:
         """FAIL, INFO or None (not a transaction outcome: let it propagate)."""
-        raise NotImplementedError
+        ...
 
     def is_connection_error(self, exc: BaseException) -> bool:
         return self.classify(exc) == INFO
@@ -105,18 +110,21 @@ class Session:
     def drop_table(self, table: str) -> None:
         self.execute(f"DROP TABLE IF EXISTS {table}")
 
+    @abstractmethod
     def append_sql(self, table: str) -> str:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def write_sql(self, table: str) -> str:
-        raise NotImplementedError
+        ...
 
     def read(self, table: str, key: int) -> str | None:
         rows = self.execute(f"SELECT v FROM {table} WHERE k = %s", (key,))
         return rows[0][0] if rows else None
 
+    @abstractmethod
     def server_version(self) -> str:
-        raise NotImplementedError
+        ...
 
 
 class SqliteSession(Session):
