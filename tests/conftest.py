@@ -1,7 +1,11 @@
-"""Database fixtures only: throwaway PostgreSQL and MariaDB servers (tests/dbservers.py).
+"""Database fixtures: throwaway PostgreSQL and MariaDB servers (tests/dbservers.py).
 
 Without the server binaries the tests that need them skip with the reason;
-under CI (CI=true) a missing server is a failure, not a skip."""
+under CI (CI=true) a missing server is a failure, not a skip.
+
+Under CI, hypothesis draws the same examples on every run (derandomize), so a
+red build always means a change broke something; locally it keeps exploring
+new examples and remembers failures in .hypothesis/."""
 
 from __future__ import annotations
 
@@ -9,6 +13,11 @@ import os
 
 import dbservers
 import pytest
+from hypothesis import settings
+
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+    settings.load_profile("ci")
 
 
 def _unavailable(reason: str) -> None:
