@@ -24,9 +24,6 @@ DATA = WW | WR | RW
 REL_NAMES = {WW: "ww", WR: "wr", RW: "rw", PROCESS: "process", REALTIME: "realtime"}
 
 
-def rel_names(bits: int) -> list[str]:
-    return [name for bit, name in REL_NAMES.items() if bits & bit]
-
 
 class EdgeBuilder:
     """Collects edges; duplicates and self-edges are fine (coalesced/dropped later)."""
@@ -140,5 +137,3 @@ class DependencyGraph:
         keep = (ls >= 0) & (ls == labels[self.dst])
         return DependencyGraph(self.n, self.src[keep], self.dst[keep], self.rel[keep])
 
-    def has_cycle(self) -> bool:
-        return bool(self.sccs())

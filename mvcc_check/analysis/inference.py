@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from mvcc_check.analysis.graph import EdgeBuilder
@@ -22,13 +22,8 @@ class Inference:
     edges: EdgeBuilder
     anomalies: dict[str, list[Anomaly]]
     explainer: PairExplainer
-    notes: list[str] = field(default_factory=list)
 
 
 def op_json(t: Txn) -> dict[str, Any]:
     return t.op.to_json()
 
-
-def in_graph(t: Txn) -> bool:
-    """Committed or indeterminate transactions are graph nodes; failed ones are not."""
-    return t.status != "fail"

@@ -51,9 +51,6 @@ class TxnHistory:
     source: str
     txns: list[Txn]
 
-    @property
-    def ok(self) -> list[Txn]:
-        return [t for t in self.txns if t.status == "ok"]
 
 
 def build_txns(history: History) -> TxnHistory:
