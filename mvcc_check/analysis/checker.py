@@ -240,8 +240,11 @@ def in_two_processes(work, items: list[int], weights: list[int]) -> list:
         side = 0 if load[0] <= load[1] else 1
         (mine if side == 0 else theirs).append(i)
         load[side] += weights[i]
-    read_end, write_end = os.pipe()
-    pid = os.fork()
+    try:
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+    except OSError:  # no second process to be had (limits): do it all here
+        return work(items)
     if pid == 0:  # the child: search, send, leave without running the parent's cleanup
         os.close(read_end)
         try:
