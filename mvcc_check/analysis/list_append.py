@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from mvcc_check.analysis.graph import RW, WR, WW, EdgeBuilder
-from mvcc_check.analysis.inference import Anomaly, Inference, op_json
+from mvcc_check.analysis.inference import Anomaly, Inference, KeyedPass, Malformed, op_json
 from mvcc_check.errors import HistoryError
 from mvcc_check.history.ops import _short
 from mvcc_check.history.txns import Txn, TxnHistory
@@ -46,61 +46,27 @@ _NEVER = np.iinfo(np.int64).max  # "no such position"
 # The order in which one read's anomalies are reported.
 _DUP, _FUTURE, _INTERNAL, _G1A, _G1B = range(5)
 
-Event = tuple[int, int, int, str, Anomaly]
-"""(reader txn, micro-op index, rank within the read, anomaly kind, record)."""
 
-
-class _Malformed(Exception):
-    """The history breaks an input rule; `_raise_first_error` names the first problem."""
-
-
-class _Pass:
-    """What the single pass over the micro-ops learns, indexed by dense key ids."""
+class _Pass(KeyedPass):
+    """What the single pass learns about list-append, beyond every workload's part."""
 
     def __init__(self) -> None:
-        self.key_ids: dict[Any, int] = {}
-        self.keys: list[Any] = []  # key id -> key
-        self.wdicts: list[dict[Any, int] | None] = []  # key id -> {appended value: writer txn id}
-        self.writers: dict[Any, dict[Any, int]] = {}  # key -> the same dict, in first-append order
+        super().__init__()
         self.longest: list[list | None] = []  # key id -> the longest read so far (the read's own list)
         self.read_order: list[int] = []  # key ids in the order of their first read
         self.inconsistent: set[int] = set()  # key ids with a read that is no prefix of the longest
-        self.intermediate: dict[int, set[Any]] = {}  # key id -> values a later append of the same txn followed
         self.fail_kids = array("q")  # key id of each append by a failed txn
         self.info_kids = array("q")  # key id of each append by an indeterminate txn
-        self.status = bytearray()  # txn id -> OK / INFO / FAIL
-        self.touched: list[int | None] = []  # key id -> the last txn that touched it (non-committed: appended)
-        # One record per read of a committed txn, in history order (int32: ids,
-        # indexes and lengths below 2**31). ext: a read of committed state (not
-        # after the txn's own append to the key).
-        self.r_tid = array("i")
-        self.r_mop = array("i")
-        self.r_kid = array("i")
+        # Per read record also: its length, and ext: a read of committed state
+        # (not after the txn's own append to the key).
         self.r_len = array("i")
         self.r_ext = bytearray()
-        self.events: list[Event] = []
         self.lost_candidates: list[tuple[int, int, int]] = []  # (txn, mop, key id): read k, then appended k
 
-    def kid(self, k: Any) -> int:
-        """The dense id of key k, made on first sight."""
-        kid = self.key_ids.get(k)
-        if kid is None:
-            kid = self.key_ids[k] = len(self.keys)
-            self.keys.append(k)
-            self.longest.append(None)
-            self.wdicts.append(None)
-            self.touched.append(None)
-        return kid
+    def new_key(self) -> None:
+        self.longest.append(None)
 
-    def append(self, kid: int, v: Any, tid: int) -> None:
-        """Register txn tid's append of v to key kid; a value appended twice is malformed."""
-        wk = self.wdicts[kid]
-        if wk is None:
-            wk = self.wdicts[kid] = {}
-            self.writers[self.keys[kid]] = wk
-        if v in wk:
-            raise _Malformed
-        wk[v] = tid
+    append = KeyedPass.register
 
     def read(self, kid: int, v: list) -> None:
         """Keep the key's longest read (the first of the greatest length) and
@@ -126,7 +92,7 @@ def infer(th: TxnHistory) -> Inference:
         p = _scan(th)
         keys = _KeyTables(p)
         return _conclude(th, p, keys)
-    except (_Malformed, TypeError) as e:  # TypeError: an unhashable value met a dict or set
+    except (Malformed, TypeError) as e:  # TypeError: an unhashable value met a dict or set
         _raise_first_error(th)
         raise AssertionError("list-append inference: input check disagreement (a bug)") from e
 
@@ -163,7 +129,7 @@ def _scan(th: TxnHistory) -> _Pass:
                     if wk is None:
                         p.append(kid, v, tid)
                     elif v in wk:
-                        raise _Malformed
+                        raise Malformed
                     else:
                         if touched[kid] is tid:  # this txn appended to k before: that append is intermediate
                             intermediate.setdefault(kid, set()).add(next(reversed(wk)))
@@ -171,7 +137,7 @@ def _scan(th: TxnHistory) -> _Pass:
                     touched[kid] = tid
                     note(kid)
                 elif f != "r" or (v is not None and not isinstance(v, list)):
-                    raise _Malformed
+                    raise Malformed
             continue
         # Fast path, the common case: a committed txn touching each key once, so
         # every read is external, every append final, and no internal or future
@@ -194,10 +160,10 @@ def _scan(th: TxnHistory) -> _Pass:
                     wk[v] = tid
                 continue
             if f != "r":
-                raise _Malformed
+                raise Malformed
             if type(v) is not list:
                 if v is not None:
-                    raise _Malformed
+                    raise Malformed
                 v = empty
             n = len(v)
             cur = longest[kid]
@@ -231,7 +197,7 @@ def _scan_general(p: _Pass, t: Txn, start: int) -> None:
     for i, (f, k, v) in enumerate(mops):
         if f != "append":
             if f != "r":
-                raise _Malformed
+                raise Malformed
             continue
         own = appended_at.get(k)
         if own is None:
@@ -247,7 +213,7 @@ def _scan_general(p: _Pass, t: Txn, start: int) -> None:
         if wk is None:
             p.append(kid, v, tid)
         elif v in wk:
-            raise _Malformed
+            raise Malformed
         else:
             prev = next(reversed(wk))  # this txn's own earlier append to k, if any
             if wk[prev] == tid:
@@ -288,7 +254,7 @@ def _scan_general(p: _Pass, t: Txn, start: int) -> None:
         if v is None:
             v = []  # EDN histories write an empty read as nil
         elif type(v) is not list:
-            raise _Malformed
+            raise Malformed
         own = appended_at.get(k)
         if own is not None and not own.keys().isdisjoint(v):
             for e in v:

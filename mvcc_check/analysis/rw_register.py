@@ -35,7 +35,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from mvcc_check.analysis.graph import RW, WR, WW, EdgeBuilder
-from mvcc_check.analysis.inference import Anomaly, Inference, op_json
+from mvcc_check.analysis.inference import Anomaly, Inference, KeyedPass, Malformed, op_json
 from mvcc_check.errors import HistoryError
 from mvcc_check.history.txns import Txn, TxnHistory
 
@@ -46,8 +46,6 @@ _STATUS = {"ok": OK, "info": INFO, "fail": FAIL}
 _CONTAINERS = (list, dict)  # what a register value cannot be
 _FUTURE, _INTERNAL, _READ = range(3)  # the order of one read's anomalies
 
-Event = tuple[int, int, int, str, Anomaly]
-"""(reader txn, micro-op index, rank within the read, anomaly kind, record)."""
 
 
 @dataclass(frozen=True)
@@ -57,51 +55,20 @@ class VersionSources:
     linearizable_keys: bool = False
 
 
-class _Malformed(Exception):
-    """The history breaks an input rule; `_raise_first_error` names the first problem."""
-
-
-class _Pass:
-    """What the single pass over the micro-ops learns, indexed by dense key ids."""
+class _Pass(KeyedPass):
+    """What the single pass learns about registers, beyond every workload's part.
+    A read record is an external read: a committed txn's first touch of a key."""
 
     def __init__(self) -> None:
-        self.key_ids: dict[Any, int] = {}
-        self.keys: list[Any] = []  # key id -> key
-        self.wdicts: list[dict[Any, int] | None] = []  # key id -> {written value: writer txn id}
-        self.writers: dict[Any, dict[Any, int]] = {}  # key -> the same dict, in first-write order
-        self.intermediate: dict[int, set[Any]] = {}  # key id -> values a later write of the same txn followed
-        self.status = bytearray()  # txn id -> OK / INFO / FAIL
-        self.touched: list[int | None] = []  # key id -> the last txn that touched it (non-committed: wrote)
-        # One record per external read (a committed txn's first touch of a key is
-        # a read), in history order; int32: ids and indexes below 2**31.
-        self.r_tid = array("i")
-        self.r_mop = array("i")
-        self.r_kid = array("i")
+        super().__init__()
         self.r_val: list[Any] = []
-        self.events: list[Event] = []
         self.lost_candidates: list[tuple[int, int, Any]] = []  # (txn, key id, value read): read k, then wrote k
-
-    def kid(self, k: Any) -> int:
-        """The dense id of key k, made on first sight."""
-        kid = self.key_ids.get(k)
-        if kid is None:
-            kid = self.key_ids[k] = len(self.keys)
-            self.keys.append(k)
-            self.wdicts.append(None)
-            self.touched.append(None)
-        return kid
 
     def write(self, kid: int, v: Any, tid: int) -> None:
         """Register txn tid's write of v to key kid; malformed values and repeats raise."""
         if isinstance(v, _CONTAINERS) or v is None:
-            raise _Malformed
-        wk = self.wdicts[kid]
-        if wk is None:
-            wk = self.wdicts[kid] = {}
-            self.writers[self.keys[kid]] = wk
-        if v in wk:
-            raise _Malformed
-        wk[v] = tid
+            raise Malformed
+        self.register(kid, v, tid)
 
 
 def infer(th: TxnHistory, sources: VersionSources = VersionSources()) -> Inference:
@@ -109,7 +76,7 @@ def infer(th: TxnHistory, sources: VersionSources = VersionSources()) -> Inferen
     HistoryError (the first problem, in the order of checks) on malformed input."""
     try:
         p = _scan(th)
-    except (_Malformed, TypeError) as e:  # TypeError: an unhashable value met a dict
+    except (Malformed, TypeError) as e:  # TypeError: an unhashable value met a dict
         _raise_first_error(th)
         raise AssertionError("rw-register inference: input check disagreement (a bug)") from e
     return _conclude(th, p, sources)
@@ -147,7 +114,7 @@ def _scan(th: TxnHistory) -> _Pass:
                         wk[v] = tid
                     touched[kid] = tid
                 elif f != "r" or isinstance(v, _CONTAINERS):
-                    raise _Malformed
+                    raise Malformed
             continue
         # Fast path, the common case: committed, each key once, so every read is
         # external and no internal or future read is possible. At the first key
@@ -168,7 +135,7 @@ def _scan(th: TxnHistory) -> _Pass:
                     wk[v] = tid
                 continue
             if f != "r" or isinstance(v, _CONTAINERS):
-                raise _Malformed
+                raise Malformed
             r_tid(tid)
             r_mop(i)
             r_kid(kid)
@@ -203,7 +170,7 @@ def _scan_general(p: _Pass, t: Txn, start: int) -> None:
                 if wk[prev] == tid:
                     p.intermediate.setdefault(kid, set()).add(prev)
         elif f != "r" or isinstance(v, _CONTAINERS):
-            raise _Malformed
+            raise Malformed
     state: dict[Any, Any] = {}
     for i, mop in enumerate(mops):
         f, k, v = mop
