@@ -16,6 +16,7 @@ from mvcc_check.analysis.cycles import Component, CycleFinder, cycle_specs
 from mvcc_check.analysis.graph import DATA, PROCESS, REALTIME, RW, WR, WW, DependencyGraph
 from mvcc_check.analysis.inference import Inference
 from mvcc_check.analysis.order import process_edges, realtime_edges
+from mvcc_check.analysis.reach import Closure
 from mvcc_check.errors import HistoryError, OptionError
 from mvcc_check.history.readers import History, gc_paused
 from mvcc_check.history.txns import Txn, TxnHistory, build_txns
@@ -124,10 +125,10 @@ def _check(history: History, options: CheckOptions, progress: Progress) -> Resul
     if graph.edge_count == 0:
         found["empty-transaction-graph"] = True
     progress("searching cycles")
-    cycles, comps = find_cycles(graph, th.txns, inf, extra)
-    for name, items in cycles.items():
+    findings = find_cycles(graph, th.txns, inf, extra, frozenset(found))
+    for name, items in findings.cycles.items():
         found.setdefault(name, []).extend(items)
-    for name, record in cycle_exists(graph.cyclic_part(), found, extra).items():
+    for name, record in cycle_exists(findings.cyclic_models, found, extra).items():
         found[name] = [record]
 
     bad = {k: v for k, v in found.items() if k in prohibited}
@@ -146,7 +147,7 @@ def _check(history: History, options: CheckOptions, progress: Progress) -> Resul
         "info": sum(1 for t in th.txns if t.status == "info"),
         "fail": sum(1 for t in th.txns if t.status == "fail"),
         "edges": graph.edge_count,
-        "sccs": comps,
+        "sccs": findings.components,
     }
     return Result(
         valid=valid,
@@ -171,12 +172,28 @@ def _extra_relation(reportable: frozenset[str] | set[str]) -> int:
     return 0
 
 
-def find_cycles(graph: DependencyGraph, txns: list[Txn], inf: Inference, extra: int) -> tuple[dict[str, list], int]:
-    """Shortest cycle of each type in each component, skipping types already implied."""
-    out: dict[str, list] = {}
+@dataclass
+class CycleFindings:
+    """What the cycle search found: explained cycles by type, the smallest cyclic
+    component of each model-level test (see `cycle_exists`), and the component count."""
+
+    cycles: dict[str, list]
+    cyclic_models: dict[str, np.ndarray]
+    components: int
+
+
+def find_cycles(
+    graph: DependencyGraph, txns: list[Txn], inf: Inference, extra: int, known: frozenset[str] = frozenset()
+) -> CycleFindings:
+    """Shortest cycle of each type in each component, skipping types already implied,
+    and the model-level tests; `known` names the anomalies found before (they let
+    those tests skip models already ruled out).
+
+    Components are independent, so the work is split between two processes, each
+    running the whole-graph existence passes over its own share of components."""
     comps = graph.sccs()
     if not comps:
-        return out, 0
+        return CycleFindings({}, {}, 0)
     # Local numbering for every component at once: position of each node in its component.
     labels = np.full(graph.n, -1, np.int64)
     local = np.zeros(graph.n, np.int64)
@@ -186,39 +203,63 @@ def find_cycles(graph: DependencyGraph, txns: list[Txn], inf: Inference, extra: 
     ls, ld = labels[graph.src], labels[graph.dst]
     internal = np.flatnonzero((ls == ld) & (ls >= 0))
     order = internal[np.argsort(ls[internal], kind="stable")]
-    bounds = np.searchsorted(ls[order], np.arange(len(comps) + 1)).tolist()
-    all_src = local[graph.src[order]].tolist()
-    all_dst = local[graph.dst[order]].tolist()
-    all_rel = graph.rel[order].tolist()
-    specs = cycle_specs(extra)
+    edge_comp = ls[order]
+    bounds = np.searchsorted(edge_comp, np.arange(len(comps) + 1)).tolist()
     inside = DependencyGraph(graph.n, graph.src[order], graph.dst[order], graph.rel[order])
-    presence = scc_decidable_presence(inside, labels, specs)
+    sizes = np.array([len(c) for c in comps], np.int64)
+    specs = cycle_specs(extra)
 
-    def search(indices: list[int]) -> list[tuple[int, str, list[tuple[int, int, int]]]]:
-        """(component, type, cycle in global ids) for the given components."""
-        found = []
-        for i in indices:
-            lo, hi = bounds[i], bounds[i + 1]
+    def search(indices: list[int]) -> list[tuple]:
+        """("cycle", component, type, explained cycle) and ("model", model, smallest
+        cyclic component) records for the given components."""
+        share = np.zeros(len(comps), bool)
+        share[indices] = True
+        mine = share[edge_comp]
+        sub = DependencyGraph(graph.n, inside.src[mine], inside.dst[mine], inside.rel[mine])
+        cache: LabelCache = {}
+        presence = scc_decidable_presence(sub, labels, local, sizes, specs, cache)
+        all_src = local[sub.src].tolist()
+        all_dst = local[sub.dst].tolist()
+        all_rel = sub.rel.tolist()
+        starts = np.cumsum([0] + [bounds[i + 1] - bounds[i] for i in indices]).tolist()
+        out: list[tuple] = []
+        names: set[str] = set(known)
+        for j, i in enumerate(indices):
+            lo, hi = starts[j], starts[j + 1]
             nodes = comps[i].tolist()
             finder = CycleFinder(Component(nodes, all_src[lo:hi], all_dst[lo:hi], all_rel[lo:hi]))
             implied: set[str] = set()
             for spec in specs:
-                if spec.name in implied or (spec.name in presence and i not in presence[spec.name]):
+                if spec.name in implied:
                     continue
-                steps = finder.shortest(spec)
+                present = presence.get(spec.name)
+                anchors = None
+                if present is not None and i not in present.undecided:
+                    if i not in present.components:
+                        continue
+                    anchors = [(int(local[u]), int(local[v])) for u, v in present.of(i)]
+                steps = finder.shortest(spec, anchors)
                 if steps is None:
                     continue
                 implied |= models.implied_anomalies([spec.name])
                 glob = [(nodes[a], nodes[b], rel) for a, b, rel in steps]
                 if spec.extra == REALTIME:
                     glob = shortcut_realtime(glob, spec, txns)
-                found.append((i, spec.name, glob))
-        return found
+                out.append(("cycle", i, spec.name, explain_cycle(spec.name, glob, txns, inf)))
+                names.add(spec.name)
+        for model, smallest in cyclic_models(sub, names, extra, cache).items():
+            out.append(("model", model, smallest))
+        return out
 
-    found = in_two_processes(search, list(range(len(comps))), [hi - lo for lo, hi in pairwise(bounds)])
-    for _, name, glob in sorted(found, key=lambda x: x[0]):
-        out.setdefault(name, []).append(explain_cycle(name, glob, txns, inf))
-    return out, len(comps)
+    results = in_two_processes(search, sorted(range(len(comps))), [hi - lo for lo, hi in pairwise(bounds)])
+    cycles: dict[str, list] = {}
+    for _, _, name, record in sorted((r for r in results if r[0] == "cycle"), key=lambda r: r[1]):
+        cycles.setdefault(name, []).append(record)
+    smallest_of: dict[str, np.ndarray] = {}
+    for _, model, smallest in (r for r in results if r[0] == "model"):
+        if model not in smallest_of or len(smallest) < len(smallest_of[model]):
+            smallest_of[model] = smallest
+    return CycleFindings(cycles, smallest_of, len(comps))
 
 
 PARALLEL_MIN_EDGES = 50000  # below this, a second process costs more than it saves
@@ -267,19 +308,56 @@ def in_two_processes(work, items: list[int], weights: list[int]) -> list:
     return results + payload
 
 
-def scc_decidable_presence(inside: DependencyGraph, comp_of: np.ndarray, specs) -> dict[str, set[int]]:
-    """For the types whose existence strongly connected components decide (no rw, or
-    adjacent rw), the components holding one, found with one vectorised pass over the
-    whole graph per type instead of one per component and type."""
-    out: dict[str, set[int]] = {}
+class Anchors:
+    """Anchor edges (global ids) through which a cycle of one type is known to pass,
+    grouped by component; `components` are those holding such a cycle."""
+
+    def __init__(self, comp: np.ndarray, src: np.ndarray, dst: np.ndarray, undecided: set[int] | None = None) -> None:
+        order = np.lexsort((dst, src, comp))
+        comp, src, dst = comp[order], src[order], dst[order]
+        new = np.ones(len(comp), bool)  # drop repeats: one anchor may come from several composites
+        new[1:] = (comp[1:] != comp[:-1]) | (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
+        comp, self._src, self._dst = comp[new], src[new], dst[new]
+        first = np.flatnonzero(np.r_[True, comp[1:] != comp[:-1]]) if len(comp) else comp[:0]
+        ends = np.r_[first[1:], len(comp)][: len(first)]
+        self._range = dict(zip(comp[first].tolist(), zip(first.tolist(), ends.tolist(), strict=True), strict=True))
+        self.components = self._range.keys()
+        self.undecided = undecided or set()  # components this pass could not decide
+
+    def of(self, component: int) -> list[tuple[int, int]]:
+        lo, hi = self._range[component]
+        return list(zip(self._src[lo:hi].tolist(), self._dst[lo:hi].tolist(), strict=True))
+
+
+LabelCache = dict[tuple[int, bool], Any]
+"""SCC labels of the graph's edges cut to a relation mask (False), or the extension graph's
+composites and labels (True); computed once for the existence passes and the model tests."""
+
+
+def _labels(inside: DependencyGraph, mask: int, cache: LabelCache) -> np.ndarray:
+    lab = cache.get((mask, False))
+    if lab is None:
+        lab = cache[(mask, False)] = inside.select(mask).scc_labels()
+    return lab
+
+
+def scc_decidable_presence(
+    inside: DependencyGraph, comp_of: np.ndarray, local: np.ndarray, sizes: np.ndarray, specs, cache: LabelCache
+) -> dict[str, Anchors]:
+    """For every type whose existence can be decided over the whole graph at once,
+    the anchor edges of its cycles, by component; instead of one test per component
+    and type. Components left out of a G-single result (too large for the bitset
+    closure) are decided by the per-component search."""
+    out: dict[str, Anchors] = {}
     for spec in specs:
         if spec.rw_rule == "nonadjacent":
-            out[spec.name] = _nonadjacent_presence(inside, comp_of, spec)
+            out[spec.name] = _nonadjacent_presence(inside, comp_of, spec, cache)
             continue
-        if spec.rw_rule not in ("none", "adjacent"):
+        if spec.rw_rule == "one":
+            out[spec.name] = _single_presence(inside, comp_of, local, sizes, spec)
             continue
         sub = inside.select(spec.allowed)
-        lab = sub.scc_labels()
+        lab = _labels(inside, spec.allowed, cache)
         same = lab[sub.src] == lab[sub.dst]
         if spec.rw_rule == "adjacent":
             rw_in = same & ((sub.rel & RW) != 0)
@@ -291,8 +369,26 @@ def scc_decidable_presence(inside: DependencyGraph, comp_of: np.ndarray, specs) 
         if spec.extra:
             with_extra = np.unique(lab[sub.src[same & ((sub.rel & spec.extra) != 0)]])
             anchor &= np.isin(lab[sub.src], with_extra)
-        out[spec.name] = set(np.unique(comp_of[sub.src[anchor]]).tolist())
+        out[spec.name] = Anchors(comp_of[sub.src[anchor]], sub.src[anchor], sub.dst[anchor])
     return out
+
+
+def _single_presence(
+    inside: DependencyGraph, comp_of: np.ndarray, local: np.ndarray, sizes: np.ndarray, spec
+) -> Anchors:
+    """rw edges u -> v with a path v ~> u over the spec's non-rw steps (through at least
+    one extra step when the spec needs one), from transitive closures of every
+    component at once."""
+    plain = inside.select(spec.allowed & ~RW)
+    pc = comp_of[plain.src]
+    via = np.flatnonzero(plain.rel & spec.extra) if spec.extra else None
+    closure = Closure(sizes, pc, local[plain.src], local[plain.dst], via)
+    rw = inside.select(RW)
+    rc = comp_of[rw.src]
+    closed = closure.closed[rc]
+    hit = np.zeros(len(rc), bool)
+    hit[closed] = closure.reaches(rc[closed], local[rw.dst[closed]], local[rw.src[closed]])
+    return Anchors(rc[hit], rw.src[hit], rw.dst[hit], set(np.flatnonzero(~closure.closed).tolist()))
 
 
 def _composites(graph: DependencyGraph, mask: int) -> tuple[DependencyGraph, np.ndarray, np.ndarray, np.ndarray]:
@@ -311,23 +407,32 @@ def _composites(graph: DependencyGraph, mask: int) -> tuple[DependencyGraph, np.
     return plain, plain.src[first], rd[starts], first
 
 
-def _nonadjacent_presence(inside: DependencyGraph, comp_of: np.ndarray, spec) -> set[int]:
+def _extension_labels(inside: DependencyGraph, mask: int, cache: LabelCache):
+    """The composites of mask and the SCC labels of the extension graph they make."""
+    hit = cache.get((mask, True))
+    if hit is None:
+        plain, xs, zs, first = _composites(inside, mask)
+        src = np.concatenate([plain.src, xs])
+        dst = np.concatenate([plain.dst, zs])
+        lab = DependencyGraph(inside.n, src, dst, np.ones(len(src), np.int8)).scc_labels()
+        hit = cache[(mask, True)] = (plain, xs, zs, first, lab)
+    return hit
+
+
+def _nonadjacent_presence(inside: DependencyGraph, comp_of: np.ndarray, spec, cache: LabelCache) -> Anchors:
     """Components with a closed walk whose rw steps are non-adjacent: a cycle of the
     extension graph through a composite edge (with an extra step somewhere on it when
-    the spec needs one, possibly inside a composite edge)."""
-    plain, xs, zs, first = _composites(inside, spec.allowed)
-    if len(xs) == 0:
-        return set()
-    src = np.concatenate([plain.src, xs])
-    dst = np.concatenate([plain.dst, zs])
-    lab = DependencyGraph(inside.n, src, dst, np.ones(len(src), np.int8)).scc_labels()
+    the spec needs one, possibly inside a composite edge). Anchors: the rw edges of
+    the composites on such cycles."""
+    plain, xs, zs, first, lab = _extension_labels(inside, spec.allowed, cache)
     internal = lab[xs] == lab[zs]
     if spec.extra:
         has_x = (plain.rel & spec.extra) != 0
         plain_in = lab[plain.src] == lab[plain.dst]
         with_x = np.concatenate([lab[plain.src[plain_in & has_x]], lab[xs[internal & has_x[first]]]])
         internal &= np.isin(lab[xs], np.unique(with_x))
-    return set(np.unique(comp_of[xs[internal]]).tolist())
+    ys = plain.dst[first[internal]]
+    return Anchors(comp_of[ys], ys, zs[internal])
 
 
 def shortcut_realtime(steps: list[tuple[int, int, int]], spec, txns: list[Txn]) -> list[tuple[int, int, int]]:
@@ -391,48 +496,72 @@ def explain_step(a: int, b: int, rel: int, txns: list[Txn], inf: Inference) -> d
     return step
 
 
-def cycle_exists(graph: DependencyGraph, found: dict[str, Any], extra: int) -> dict[str, Any]:
-    """Model-level fallback (Elle's *-cycle-exists): a cycle forbidden by a model whose
-    violation no named anomaly already shows. Decided by SCCs alone, so always definite."""
-    specs: list[tuple[str, int, bool]] = [  # (model, relations, rw only after a non-rw step)
+def _model_tests(extra: int) -> list[tuple[str, int, bool]]:
+    """Elle's model-level cycle tests: (model, relations, rw only after a non-rw step)."""
+    tests: list[tuple[str, int, bool]] = [
         ("PL-1", WW, False),
         ("PL-2", WW | WR, False),
         ("PL-SI", WW | WR | RW, True),
         ("PL-3", DATA, False),
     ]
     if extra == PROCESS:
-        specs += [
+        tests += [
             ("strong-session-PL-1", WW | PROCESS, False),
             ("strong-session-PL-2", WW | WR | PROCESS, False),
             ("strong-session-snapshot-isolation", DATA | PROCESS, True),
             ("strong-session-serializable", DATA | PROCESS, False),
         ]
     elif extra == REALTIME:
-        specs += [
+        tests += [
             ("strong-PL-1", WW | REALTIME, False),
             ("strong-PL-2", WW | WR | REALTIME, False),
             ("strong-snapshot-isolation", DATA | REALTIME, True),
             ("PL-SS", DATA | REALTIME, False),
         ]
+    return tests
+
+
+def cyclic_models(
+    graph: DependencyGraph, found: set[str] | frozenset[str], extra: int, cache: LabelCache | None = None
+) -> dict[str, np.ndarray]:
+    """For each model-level test not already settled by the named anomalies `found`,
+    the smallest component of its graph holding a cycle (node ids), if any. Decided by
+    SCCs alone, so always definite; labels the existence passes computed (`cache`) are
+    reused."""
+    cache = {} if cache is None else cache
     ruled_out = models.anomalies_to_impossible_models(k for k in found if not k.endswith("-cycle-exists"))
-    out: dict[str, Any] = {}
-    for model, mask, extension in specs:
+    out: dict[str, np.ndarray] = {}
+    for model, mask, extension in _model_tests(extra):
         if model in ruled_out:
             continue
-        g = _extension(graph, mask) if extension else graph.select(mask)
-        sccs = g.sccs()
-        if sccs:
-            smallest = min(sccs, key=len)
-            name = f"{models.friendly(model) if model.startswith('strong') else model}-cycle-exists"
-            out[name] = {"type": name, "not": models.friendly(model), "scc-size": len(smallest),
-                         "scc": sorted(int(x) for x in smallest)}
+        if extension:
+            plain, xs, zs, _, lab = _extension_labels(graph, mask, cache)
+            src, dst = np.concatenate([plain.src, xs]), np.concatenate([plain.dst, zs])
+        else:
+            g = graph.select(mask)
+            src, dst = g.src, g.dst
+            lab = _labels(graph, mask, cache)
+        cyclic = np.unique(lab[src[lab[src] == lab[dst]]])
+        if len(cyclic):
+            members = np.flatnonzero(np.isin(lab, cyclic))
+            sizes = np.bincount(lab[members])
+            smallest = cyclic[np.argmin(sizes[cyclic])]
+            out[model] = members[lab[members] == smallest]
             ruled_out |= models.impossible_models([model])
     return out
 
 
-def _extension(graph: DependencyGraph, mask: int) -> DependencyGraph:
-    """Non-rw edges, plus x -> z for each non-rw edge x -> y followed by an rw edge y -> z."""
-    plain, xs, zs, _ = _composites(graph, mask)
-    src = np.concatenate([plain.src, xs])
-    dst = np.concatenate([plain.dst, zs])
-    return DependencyGraph.from_arrays(graph.n, src, dst, np.ones(len(src), np.int8))
+def cycle_exists(smallest: dict[str, np.ndarray], found: dict[str, Any], extra: int) -> dict[str, Any]:
+    """Model-level fallback (Elle's *-cycle-exists): a cycle forbidden by a model whose
+    violation no named anomaly already shows, from `cyclic_models`' components."""
+    ruled_out = models.anomalies_to_impossible_models(k for k in found if not k.endswith("-cycle-exists"))
+    out: dict[str, Any] = {}
+    for model, _, _ in _model_tests(extra):
+        if model in ruled_out or model not in smallest:
+            continue
+        nodes = smallest[model]
+        name = f"{models.friendly(model) if model.startswith('strong') else model}-cycle-exists"
+        out[name] = {"type": name, "not": models.friendly(model), "scc-size": len(nodes),
+                     "scc": sorted(int(x) for x in nodes)}
+        ruled_out |= models.impossible_models([model])
+    return out

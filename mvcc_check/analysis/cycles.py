@@ -330,13 +330,15 @@ class CycleFinder:
             frontier = nxt
         return None
 
-    def shortest(self, spec: CycleSpec) -> list[Step] | None:
+    def shortest(self, spec: CycleSpec, anchors: list[tuple[int, int]] | None = None) -> list[Step] | None:
         """The shortest cycle of this type found (None exactly when none exists).
 
         Iterative deepening over all anchors finds the shortest cycle overall;
         if the work budget runs out first, the first anchor is searched without
         a bound, which always succeeds because the first anchor is known to lie
-        on a cycle of the type.
+        on a cycle of the type. `anchors`, when given, are edges already known
+        to lie on such cycles (a whole-graph pass found them): the existence
+        tests are then skipped.
         """
         self.work = 0
         c = self.c
@@ -348,7 +350,8 @@ class CycleFinder:
             return None
         if c.n <= TINY_COMPONENT:
             return self._exhaustive(spec)
-        anchors = self._anchors(spec)
+        if anchors is None:
+            anchors = self._anchors(spec)
         if not anchors:
             return None
         limit = 1

@@ -1,0 +1,63 @@
+"""The bitset closure used by the cycle search agrees with plain graph search."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mvcc_check.analysis import reach
+from mvcc_check.analysis.reach import Closure
+
+
+@st.composite
+def graph_sets(draw):
+    """A few small graphs; some edges marked."""
+    sizes = draw(st.lists(st.integers(1, 140), min_size=1, max_size=5))
+    edges = []
+    for g, n in enumerate(sizes):
+        m = draw(st.integers(0, 3 * n))
+        for _ in range(m):
+            a = draw(st.integers(0, n - 1))
+            b = draw(st.integers(0, n - 1))
+            edges.append((g, a, b, draw(st.booleans())))
+    return sizes, edges
+
+
+def _reachable(n: int, edges: list[tuple[int, int, bool]], with_via: bool) -> set[tuple[int, int]]:
+    """Reference: pairs (a, b) with a path of one or more edges from a to b (using at
+    least one marked edge when with_via), by BFS over a two-layer graph: layer 1 is
+    entered by a marked edge (or by any edge without with_via)."""
+    g = nx.DiGraph()
+    g.add_nodes_from(range(2 * n))
+    for x, y, marked in edges:
+        g.add_edge(x + n, y + n)
+        g.add_edge(x, y + n) if marked or not with_via else g.add_edge(x, y)
+    return {(a, b - n) for a in range(n) for b in nx.descendants(g, a) if b >= n}
+
+
+@settings(max_examples=60, deadline=None)
+@given(graph_sets(), st.booleans())
+def test_closure_matches_networkx(gs, with_via):
+    sizes, edges = gs
+    arr = np.array([e[:3] for e in edges], np.int64).reshape(-1, 3)
+    via = np.flatnonzero([e[3] for e in edges]) if with_via else None
+    c = Closure(np.array(sizes), arr[:, 0], arr[:, 1], arr[:, 2], via)
+    qg, qa, qb, want = [], [], [], []
+    for g, n in enumerate(sizes):
+        pairs = _reachable(n, [(a, b, m) for gg, a, b, m in edges if gg == g], with_via)
+        for a in range(n):
+            for b in range(n):
+                qg.append(g)
+                qa.append(a)
+                qb.append(b)
+                want.append((a, b) in pairs)
+    assert c.reaches(np.array(qg), np.array(qa), np.array(qb)).tolist() == want
+
+
+def test_large_graphs_are_left_to_the_caller(monkeypatch):
+    monkeypatch.setattr(reach, "MAX_NODES", 4)
+    c = Closure(np.array([3, 5]), np.array([0, 1]), np.array([0, 0]), np.array([1, 1]))
+    assert c.closed.tolist() == [True, False]
+    assert c.reaches(np.array([0]), np.array([0]), np.array([1])).tolist() == [True]
