@@ -604,14 +604,8 @@ shaped_txns = st.lists(
 )
 
 
-@settings(max_examples=300, deadline=None)
-@given(
-    txns=shaped_txns,
-    workload=st.sampled_from([None, *WORKLOADS]),
-    fmt=st.sampled_from(["jsonl", "edn"]),
-)
-def test_well_formed_ops_with_random_payloads_give_only_clean_errors(txns, workload, fmt):
-    """Op shapes right, pairing right, micro-op payloads anything: reaches the inference."""
+def _well_formed_ops(txns) -> list[dict]:
+    """Op maps for shaped_txns: each process invokes, then completes (unless "none")."""
     ops = []
     open_: set[int] = set()
     for process, outcome, mops, hide in txns:
@@ -623,6 +617,18 @@ def test_well_formed_ops_with_random_payloads_give_only_clean_errors(txns, workl
             open_.add(process)
         else:
             ops.append({"type": outcome, "process": process, "f": "txn", "value": mops})
+    return ops
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    txns=shaped_txns,
+    workload=st.sampled_from([None, *WORKLOADS]),
+    fmt=st.sampled_from(["jsonl", "edn"]),
+)
+def test_well_formed_ops_with_random_payloads_give_only_clean_errors(txns, workload, fmt):
+    """Op shapes right, pairing right, micro-op payloads anything: reaches the inference."""
+    ops = _well_formed_ops(txns)
     if fmt == "jsonl":
         data: bytes | str = b"\n".join(dumps(op) for op in ops)
     else:
@@ -633,6 +639,39 @@ def test_well_formed_ops_with_random_payloads_give_only_clean_errors(txns, workl
             check(history, CheckOptions(models=(model,), workload=workload, wfr_keys=True))
     except MvccCheckError as e:
         assert str(e).startswith("fuzz.txt") and "\n" not in str(e).strip()
+
+
+def _parsed_or_error(data: bytes) -> object:
+    try:
+        h = parse_history_text(data, source="chunks.jsonl", format="jsonl")
+    except MvccCheckError as e:
+        return str(e)
+    return [(op.to_json(), op.line) for op in h.ops], h.ignored
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    ops=st.lists(op_maps, max_size=8) | shaped_txns.map(_well_formed_ops),
+    blank=st.lists(st.integers(0, 8), max_size=2),
+    trailing_newline=st.booleans(),
+    chunk=st.sampled_from([1, 2, 7, 40, 200]),
+)
+def test_jsonl_chunk_size_changes_nothing(ops, blank, trailing_newline, chunk):
+    """JSON Lines are decoded in chunks ending at a newline; any chunk size (even
+    one byte, or lines longer than a chunk) reads the same ops, lines and errors."""
+    from mvcc_check.history import readers
+
+    lines = [dumps(op) for op in ops]
+    for at in blank:
+        lines.insert(min(at, len(lines)), b"")
+    data = b"\n".join(lines) + (b"\n" if trailing_newline else b"")
+    whole = _parsed_or_error(data)
+    saved = readers.CHUNK_BYTES
+    try:
+        readers.CHUNK_BYTES = chunk
+        assert _parsed_or_error(data) == whole
+    finally:
+        readers.CHUNK_BYTES = saved
 
 
 edn_tokens = st.sampled_from(

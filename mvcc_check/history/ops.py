@@ -75,8 +75,10 @@ def normalize_op(raw: Any, position: int, source: str, where: str, line: int) ->
     process = raw.get("process")
     if type(process) is not int and (process is not None or "process" in raw):
         return None  # a nemesis or other non-client op, ignored as Elle does
-    index = raw.get("index", position)
-    if type(index) is not int:
+    index = raw.get("index")
+    if index is None:  # missing or null: the op's position, as the typed decoder does
+        index = position
+    elif type(index) is not int:
         raise HistoryError(source, where, f"op index must be an integer, got {index!r}")
     time = raw.get("time")
     if time is not None and type(time) is not int:

@@ -12,6 +12,8 @@ import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import count
+from operator import attrgetter
 from typing import Any
 
 import msgspec
@@ -100,8 +102,20 @@ _ARRAY_DECODER = msgspec.json.Decoder(list[Op])
 CHUNK_BYTES = 32 << 20
 
 
+_process_of = attrgetter("process")
+_index_of = attrgetter("index")
+
+
 def _typed_finish(ops: list[Op], first_position: int, first_line: int | None) -> tuple[list[Op], int]:
-    """Defaults that depend on position, and the client-op filter, for typed-decoded ops."""
+    """Defaults that depend on position, and the client-op filter, for typed-decoded ops.
+
+    The common case (every op a client op with an index) is checked with C-speed
+    passes over the chunk; only line numbers are set one op at a time."""
+    if first_line is not None:
+        for op, line in zip(ops, count(first_line)):
+            op.line = line
+    if set(map(type, map(_process_of, ops))) == {int} and None not in map(_index_of, ops):
+        return ops, 0
     out: list[Op] = []
     ignored = 0
     unset = msgspec.UNSET
@@ -115,44 +129,47 @@ def _typed_finish(ops: list[Op], first_position: int, first_line: int | None) ->
                 continue
         if op.index is None:
             op.index = first_position + i
-        if first_line is not None:
-            op.line = first_line + i
         out.append(op)
     return out, ignored
 
 
 def _read_jsonl(f, source: str) -> tuple[list[Op], int]:
-    """Stream a JSON Lines file in large chunks, each decoded in one call."""
+    """Stream a JSON Lines file in large chunks of whole lines, each decoded in one call.
+
+    A chunk ends at its last newline and the file is rewound to just after it, so
+    no bytes are copied between chunks (f must be seekable: a file or BytesIO)."""
     ops: list[Op] = []
     ignored = 0
     line = 1
     position = 0
-    rest = b""
     while True:
         block = f.read(CHUNK_BYTES)
-        data = rest + block
-        if not block:
-            rest = b""
-        else:
-            cut = data.rfind(b"\n") + 1
-            data, rest = data[:cut], data[cut:]
-        if data:
-            nlines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-            try:
-                typed = _LINES_DECODER.decode_lines(data)
-            except (msgspec.DecodeError, msgspec.ValidationError):
-                typed = None
-            if typed is not None and len(typed) == nlines:
-                got, skipped = _typed_finish(typed, position, line)
-            else:
-                raws = _jsonl_raws(data.splitlines(), source, first_line=line)
-                got, skipped = _ops_from(raws, source, first_position=position)
-            ops.extend(got)
-            ignored += skipped
-            position += len(got) + skipped
-            line += nlines
         if not block:
             return ops, ignored
+        end = len(block)
+        if end == CHUNK_BYTES:  # more may follow: stop at the last complete line
+            cut = block.rfind(b"\n") + 1
+            if cut == 0:  # a single line longer than a chunk: take the rest of it
+                block += f.readline()
+                end = len(block)
+            else:
+                f.seek(cut - end, 1)
+                end = cut
+        data = memoryview(block)[:end]
+        nlines = block.count(b"\n", 0, end) + (0 if block[end - 1] == 10 else 1)
+        try:
+            typed = _LINES_DECODER.decode_lines(data)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            typed = None
+        if typed is not None and len(typed) == nlines:
+            got, skipped = _typed_finish(typed, position, line)
+        else:
+            raws = _jsonl_raws(bytes(data).splitlines(), source, first_line=line)
+            got, skipped = _ops_from(raws, source, first_position=position)
+        ops.extend(got)
+        ignored += skipped
+        position += len(got) + skipped
+        line += nlines
 
 
 def _json_raws(data: bytes, source: str) -> Iterator[tuple[str, int, Any]]:
