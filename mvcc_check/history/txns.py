@@ -4,12 +4,21 @@ Each client process runs one op at a time: its invocation is followed by its
 completion (ok, fail or info). An invocation that never completes is treated
 as info (it may or may not have happened), as Elle does. A completion with no
 invocation (some recorders log only completions) is its own invocation.
+
+Transactions are made in one pass over the ops (histories have millions):
+each gets its id when invoked and its Txn when it completes. The only check
+that needs memory of all earlier ops, duplicate indices, is done up front with
+numpy; the pass stops before the first duplicate so that problems are still
+reported in file order.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from operator import itemgetter
+from operator import attrgetter, itemgetter
+from typing import Any, cast
+
+import numpy as np
 
 from mvcc_check.errors import HistoryError
 from mvcc_check.history.ops import MicroOp, Op
@@ -52,57 +61,112 @@ class TxnHistory:
     txns: list[Txn]
 
 
-
 def build_txns(history: History) -> TxnHistory:
     """Pair ops by process into transactions; raise HistoryError on a broken pairing."""
     src = history.source
-    open_by_process: dict[object, tuple[int, Op]] = {}
-    pairs: list[tuple[int, Op, Op | None, int | None]] = []  # (invoked_at, invoke, complete, completed_at)
-    seen_index: dict[int, Op] = {}
-    for pos, op in enumerate(history.ops):
-        prev = seen_index.get(op.index)
-        if prev is not None:
-            raise HistoryError(src, _where(op), f"duplicate op index {op.index} (also at {_where(prev)})")
-        seen_index[op.index] = op
-        if op.type == "invoke":
+    ops = history.ops
+    stop = _first_index_repeat(ops)
+    by_id: list[Txn | None] = [None] * len(ops)  # more than enough; cut at the end
+    next_id = 0
+    open_by_process: dict[object, tuple[int, int, Op]] = {}  # process -> (id, position, invocation)
+    pop = open_by_process.pop
+    for pos, op in enumerate(ops if stop is None else ops[:stop]):
+        kind = op.type
+        if kind == "invoke":
             pending = open_by_process.get(op.process)
             if pending is not None:
                 raise HistoryError(
                     src,
                     _where(op),
-                    f"process {op.process} invoked a new op while its op at {_where(pending[1])} had not completed",
+                    f"process {op.process} invoked a new op while its op at {_where(pending[2])} "
+                    "had not completed",
                 )
-            open_by_process[op.process] = (pos, op)
+            open_by_process[op.process] = (next_id, pos, op)
+            next_id += 1
             continue
-        pending = open_by_process.pop(op.process, None)
-        if pending is None:
-            pairs.append((pos, op, op, pos))
-            continue
-        ipos, inv = pending
-        if inv.value != op.value and list(map(_shape, inv.value)) != list(map(_shape, op.value)):
-            raise HistoryError(
-                src,
-                _where(op),
-                f"completion's micro-ops do not match its invocation at {_where(inv)}",
-            )
-        pairs.append((ipos, inv, op, pos))
-    for ipos, inv in open_by_process.values():
-        pairs.append((ipos, inv, None, None))
-    pairs.sort(key=lambda p: p[0])
-    txns: list[Txn] = []
-    for tid, (ipos, inv, comp, cpos) in enumerate(pairs):
-        if comp is None or comp.type == "info":
-            status, mops, completed_at = "info", inv.value, None
-        elif comp.type == "ok":
-            status, mops, completed_at = "ok", comp.value, cpos
+        mops = op.value
+        pending = pop(op.process, None)
+        if pending is None:  # no invocation: the completion is its own
+            tid, ipos, inv = next_id, pos, op
+            next_id += 1
         else:
-            status, mops, completed_at = "fail", (inv.value if comp is inv else comp.value), cpos
-        if comp is not None and comp is inv and comp.type == "info":
-            mops = comp.value
-        txns.append(Txn(tid, status, inv.process, inv, comp, mops, ipos, completed_at))
-    return TxnHistory(source=src, txns=txns)
+            tid, ipos, inv = pending
+            if inv.value != mops and _shapes_differ(inv.value, mops):
+                raise HistoryError(
+                    src,
+                    _where(op),
+                    f"completion's micro-ops do not match its invocation at {_where(inv)}",
+                )
+        if kind == "ok":
+            by_id[tid] = Txn(tid, "ok", inv.process, inv, op, mops, ipos, pos)
+        elif kind == "info":
+            by_id[tid] = Txn(tid, "info", inv.process, inv, op, inv.value, ipos, None)
+        else:
+            by_id[tid] = Txn(tid, "fail", inv.process, inv, op, mops, ipos, pos)
+    if stop is not None:
+        _raise_index_repeat(history, stop)
+    for tid, ipos, inv in open_by_process.values():  # never completed: info
+        by_id[tid] = Txn(tid, "info", inv.process, inv, None, inv.value, ipos, None)
+    del by_id[next_id:]
+    return TxnHistory(source=src, txns=cast(list[Txn], by_id))
 
 
+def _shapes_differ(a: list[MicroOp], b: list[MicroOp]) -> bool:
+    """Whether the micro-ops differ in number, or in the kind or key of one."""
+    if len(a) == len(b):
+        try:
+            for (f1, k1, _), (f2, k2, _) in zip(a, b, strict=False):  # lengths are equal
+                if not (f1 == f2 and k1 == k2):
+                    break
+            else:
+                return False
+        except (TypeError, ValueError):  # not [f k v] micro-ops: compare as below
+            pass
+    return list(map(_shape, a)) != list(map(_shape, b))
+
+
+def _first_index_repeat(ops: list[Op]) -> int | None:
+    """The position of the first op whose index an earlier op has (or is unhashable), else None.
+
+    Integers are checked with numpy. It reads a float or a numeric string as
+    an integer, so a repeat it finds is confirmed the way a dict compares.
+    """
+    try:
+        idx = np.fromiter(map(_index, ops), np.int64, len(ops))
+    except (TypeError, ValueError, OverflowError):
+        pass
+    else:
+        if (idx[1:] > idx[:-1]).all():
+            return None
+        idx.sort()
+        if not (idx[1:] == idx[:-1]).any():
+            return None
+    seen: set[Any] = set()
+    for pos, op in enumerate(ops):
+        try:
+            if op.index in seen:
+                return pos
+            seen.add(op.index)
+        except TypeError:
+            return pos
+    return None
+
+
+def _raise_index_repeat(history: History, stop: int) -> None:
+    """Raise the error for the op at `stop` (see _first_index_repeat) as the dict sees it."""
+    seen: dict[Any, Op] = {}
+    for op in history.ops[: stop + 1]:
+        prev = seen.get(op.index)  # an unhashable index raises TypeError here
+        if prev is not None:
+            raise HistoryError(
+                history.source,
+                _where(op),
+                f"duplicate op index {op.index} (also at {_where(prev)})",
+            )
+        seen[op.index] = op
+
+
+_index = attrgetter("index")
 _shape = itemgetter(0, 1)  # a micro-op's kind and key: what a completion must repeat
 
 
