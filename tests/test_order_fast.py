@@ -1,0 +1,146 @@
+"""Process and realtime edges (numpy, bulk appends) against the plain event sweep.
+
+The references below walk invocations and completions in history order with
+a frontier set, as Elle does. On generated histories (several processes,
+ok / fail / info, invocations that never complete, completions logged
+without their invocation) both must give the same edge sets, and the fast
+versions no duplicate edges.
+"""
+
+from __future__ import annotations
+
+import random
+
+from hypothesis import given
+from hypothesis import strategies as st
+from test_txns_fast import FAST, histories, ops
+
+from mvcc_check.analysis.graph import PROCESS, REALTIME, EdgeBuilder
+from mvcc_check.analysis.order import process_edges, realtime_edges
+from mvcc_check.history import Txn, build_txns
+
+
+def reference_realtime(txns: list[Txn]) -> set[tuple[int, int]]:
+    """T1 -> T2 for T1 on the frontier when T2 is invoked; T1's predecessors leave it when T1 completes."""
+    events = []  # (position, 0 invoke / 1 complete, id)
+    for t in txns:
+        if t.status != "fail":
+            events.append((t.invoked_at, 0, t.id))
+            if t.status == "ok" and t.completed_at is not None:
+                events.append((t.completed_at, 1, t.id))
+    frontier: set[int] = set()
+    preds: dict[int, set[int]] = {}
+    out = set()
+    for _, kind, tid in sorted(events):
+        if kind == 0:
+            preds[tid] = set(frontier)
+            out |= {(p, tid) for p in frontier}
+        else:
+            frontier -= preds.pop(tid, set())
+            frontier.add(tid)
+    return out
+
+
+def reference_process(txns: list[Txn]) -> set[tuple[int, int]]:
+    """Each ok or info txn follows the last ok txn of its process before it (in list order)."""
+    last: dict[object, int] = {}
+    out = set()
+    for t in txns:
+        if t.status == "fail" or t.process is None:
+            continue
+        if t.process in last and last[t.process] != t.id:
+            out.add((last[t.process], t.id))
+        if t.status == "ok":
+            last[t.process] = t.id
+    return out
+
+
+def edges_of(fn, txns: list[Txn], rel: int) -> set[tuple[int, int]]:
+    e = EdgeBuilder()
+    e.add(0, 1, 1)  # bulk appends go after what is there
+    fn(txns, e)
+    assert len(e.src) == len(e.dst) == len(e.rel)
+    assert (e.src[0], e.dst[0], e.rel[0]) == (0, 1, 1)
+    pairs = list(zip(e.src[1:], e.dst[1:], strict=True))
+    assert set(e.rel[1:]) <= {rel}
+    assert all(type(a) is int for pair in pairs for a in pair)
+    assert len(set(pairs)) == len(pairs), "duplicate edges"
+    return set(pairs)
+
+
+@FAST
+@given(history=histories(broken=False), seed=st.integers(0, 3))
+def test_edges_match_the_event_sweep(history, seed):
+    txns = build_txns(history).txns
+    assert edges_of(realtime_edges, txns, REALTIME) == reference_realtime(txns)
+    assert edges_of(process_edges, txns, PROCESS) == reference_process(txns)
+    shuffled = txns[:]
+    random.Random(seed).shuffle(shuffled)  # the realtime order does not depend on list order
+    assert edges_of(realtime_edges, shuffled, REALTIME) == reference_realtime(txns)
+
+
+R = [["r", 0, None]]
+R_DONE = [["r", 0, [1]]]
+
+
+def test_serial_txns_form_a_chain():
+    h = ops(*[step for p in range(4) for step in (("invoke", p, R), ("ok", p, R_DONE))])
+    txns = build_txns(h).txns
+    assert edges_of(realtime_edges, txns, REALTIME) == {(0, 1), (1, 2), (2, 3)}
+
+
+def test_info_and_fail_txns_in_real_time():
+    h = ops(
+        ("invoke", 0, R),
+        ("ok", 0, R_DONE),  # 0
+        ("invoke", 1, R),
+        ("info", 1, R),  # 1: follows 0, never precedes anything
+        ("invoke", 2, R),
+        ("fail", 2, R),  # 2: did not happen
+        ("ok", 3, R_DONE),  # 3: logged without invocation, at once invoked and complete
+        ("invoke", 4, R),  # 4: never completes, follows 3 only (3 covers 0)
+    )
+    txns = build_txns(h).txns
+    assert [t.status for t in txns] == ["ok", "info", "fail", "ok", "info"]
+    assert (
+        edges_of(realtime_edges, txns, REALTIME)
+        == {(0, 1), (0, 3), (3, 4)}
+        == reference_realtime(txns)
+    )
+
+
+def test_concurrent_txns_share_predecessors():
+    h = ops(
+        ("invoke", 0, R),
+        ("ok", 0, R_DONE),  # 0
+        ("invoke", 1, R),  # 1 and 2 overlap
+        ("invoke", 2, R),
+        ("ok", 1, R_DONE),
+        ("ok", 2, R_DONE),
+        ("invoke", 3, R),  # 3 follows both
+        ("ok", 3, R_DONE),
+    )
+    txns = build_txns(h).txns
+    assert edges_of(realtime_edges, txns, REALTIME) == {(0, 1), (0, 2), (1, 3), (2, 3)}
+
+
+def test_process_order_skips_info_and_fail():
+    h = ops(
+        ("invoke", 7, R),
+        ("ok", 7, R_DONE),  # 0
+        ("invoke", 7, R),
+        ("info", 7, R),  # 1: follows 0, but 2 follows 0 too
+        ("invoke", 7, R),
+        ("fail", 7, R),  # not a node
+        ("invoke", 7, R),
+        ("ok", 7, R_DONE),  # 3
+        ("invoke", None, R),
+        ("ok", None, R_DONE),  # no process: no session order
+    )
+    txns = build_txns(h).txns
+    assert edges_of(process_edges, txns, PROCESS) == {(0, 1), (0, 3)} == reference_process(txns)
+
+
+def test_no_txns_no_edges():
+    assert edges_of(realtime_edges, [], REALTIME) == set()
+    assert edges_of(process_edges, [], PROCESS) == set()
