@@ -674,6 +674,24 @@ def test_jsonl_chunk_size_changes_nothing(ops, blank, trailing_newline, chunk):
         readers.CHUNK_BYTES = saved
 
 
+@pytest.mark.parametrize("value", [2**63, -(2**63) - 1, 10**30])
+def test_integers_beyond_64_bits_are_read_exactly_in_every_format(value):
+    """No reader may round an integer (orjson, used for speed, turns them into floats)."""
+    op = {"type": "ok", "process": 0, "f": "txn", "value": [["append", 1, value], ["r", 1, [value]]]}
+    odd = {"type": "ok", "process": 1, "f": "txn", "value": [["append", [1], 5]]}  # forces the general path
+    texts = {
+        "jsonl": dumps(op),
+        "json": b"[" + dumps(op) + b"]",
+        "edn": to_edn(op),
+        "jsonl-general": dumps(op) + b"\n" + dumps(odd),
+        "edn-exact": to_edn([op]),
+    }
+    for how, text in texts.items():
+        h = parse_history_text(text, source="big", format=how.split("-")[0])
+        assert h.ops[0].value[0][2] == value and type(h.ops[0].value[0][2]) is int, how
+        assert list(h.ops[0].value[1][2]) == [value], how
+
+
 edn_tokens = st.sampled_from(
     [
         "{",

@@ -172,7 +172,7 @@ def loads_all(text: str) -> list[Any]:
 # with a marker and are turned back into dicts afterwards.
 
 _PLAIN_LINE = re.compile(rb'^\{[^"\\;#\n]*\}[ \t,]*$', re.MULTILINE)
-_NEEDS_EXACT = re.compile(rb'\d[NM]\b|\d/\d')
+_NEEDS_EXACT = re.compile(rb'\d[NM]\b|\d/\d|\d{19}')  # suffixes, ratios, integers orjson would round
 _KEYWORD = re.compile(rb":([A-Za-z*+!_?<>=.\-][A-Za-z0-9*+!_?<>=/.\-]*)")
 _MAP_MARK = "\u0001m"
 

@@ -17,7 +17,6 @@ from operator import attrgetter
 from typing import Any
 
 import msgspec
-import orjson
 
 from mvcc_check.errors import HistoryError
 from mvcc_check.history.edn import EdnError, fast_forms, iter_forms
@@ -82,13 +81,13 @@ def _ops_from(raws: Iterable[tuple[str, int, Any]], source: str, first_position:
 
 
 def _jsonl_raws(lines: Iterable[bytes], source: str, first_line: int = 1) -> Iterator[tuple[str, int, Any]]:
-    loads = orjson.loads
+    loads = msgspec.json.decode  # exact integers of any size (orjson turns big ones into floats)
     for lineno, line in enumerate(lines, first_line):
         if not line.strip():
             continue
         try:
             raw = loads(line)
-        except orjson.JSONDecodeError as e:
+        except (msgspec.DecodeError, msgspec.ValidationError) as e:
             raise HistoryError(source, f"line {lineno}", f"not valid JSON: {e}") from None
         yield f"line {lineno}", lineno, raw
 
@@ -174,8 +173,8 @@ def _read_jsonl(f, source: str) -> tuple[list[Op], int]:
 
 def _json_raws(data: bytes, source: str) -> Iterator[tuple[str, int, Any]]:
     try:
-        doc = orjson.loads(data)
-    except orjson.JSONDecodeError as e:
+        doc = msgspec.json.decode(data)
+    except (msgspec.DecodeError, msgspec.ValidationError) as e:
         raise HistoryError(source, None, f"not valid JSON: {e}") from None
     if isinstance(doc, dict) and isinstance(doc.get("history"), list):
         doc = doc["history"]
