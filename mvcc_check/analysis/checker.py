@@ -312,12 +312,19 @@ class Anchors:
     """Anchor edges (global ids) through which a cycle of one type is known to pass,
     grouped by component; `components` are those holding such a cycle."""
 
-    def __init__(self, comp: np.ndarray, src: np.ndarray, dst: np.ndarray, undecided: set[int] | None = None) -> None:
+    def __init__(
+        self, comp: np.ndarray, src: np.ndarray, dst: np.ndarray, undecided: set[int] | None = None,
+        promising: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+    ) -> None:
         order = np.lexsort((dst, src, comp))
         comp, src, dst = comp[order], src[order], dst[order]
         new = np.ones(len(comp), bool)  # drop repeats: one anchor may come from several composites
         new[1:] = (comp[1:] != comp[:-1]) | (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
-        comp, self._src, self._dst = comp[new], src[new], dst[new]
+        comp, src, dst = comp[new], src[new], dst[new]
+        if promising is not None and len(comp):  # within each component, promising anchors first
+            order = np.lexsort((~promising(src, dst), comp))
+            comp, src, dst = comp[order], src[order], dst[order]
+        self._src, self._dst = src, dst
         first = np.flatnonzero(np.r_[True, comp[1:] != comp[:-1]]) if len(comp) else comp[:0]
         ends = np.r_[first[1:], len(comp)][: len(first)]
         self._range = dict(zip(comp[first].tolist(), zip(first.tolist(), ends.tolist(), strict=True), strict=True))
@@ -349,12 +356,13 @@ def scc_decidable_presence(
     and type. Components left out of a G-single result (too large for the bitset
     closure) are decided by the per-component search."""
     out: dict[str, Anchors] = {}
+    closes_two_cycle = _reversed_edge_test(inside)
     for spec in specs:
         if spec.rw_rule == "nonadjacent":
-            out[spec.name] = _nonadjacent_presence(inside, comp_of, spec, cache)
+            out[spec.name] = _nonadjacent_presence(inside, comp_of, spec, cache, closes_two_cycle)
             continue
         if spec.rw_rule == "one":
-            out[spec.name] = _single_presence(inside, comp_of, local, sizes, spec)
+            out[spec.name] = _single_presence(inside, comp_of, local, sizes, spec, closes_two_cycle)
             continue
         sub = inside.select(spec.allowed)
         lab = _labels(inside, spec.allowed, cache)
@@ -369,12 +377,30 @@ def scc_decidable_presence(
         if spec.extra:
             with_extra = np.unique(lab[sub.src[same & ((sub.rel & spec.extra) != 0)]])
             anchor &= np.isin(lab[sub.src], with_extra)
-        out[spec.name] = Anchors(comp_of[sub.src[anchor]], sub.src[anchor], sub.dst[anchor])
+        out[spec.name] = Anchors(comp_of[sub.src[anchor]], sub.src[anchor], sub.dst[anchor],
+                                 promising=closes_two_cycle)
     return out
 
 
+def _reversed_edge_test(graph: DependencyGraph) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """A test of which edges a -> b have an edge b -> a back: anchors that may close a
+    cycle of two steps, the shortest there is, so the search tries them first."""
+    n = graph.n
+    keys = np.sort(graph.src * n + graph.dst)
+    if len(keys) == 0:
+        return lambda src, dst: np.zeros(len(src), bool)
+
+    def test(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+        back = dst * n + src
+        at = np.minimum(np.searchsorted(keys, back), len(keys) - 1)
+        return keys[at] == back
+
+    return test
+
+
 def _single_presence(
-    inside: DependencyGraph, comp_of: np.ndarray, local: np.ndarray, sizes: np.ndarray, spec
+    inside: DependencyGraph, comp_of: np.ndarray, local: np.ndarray, sizes: np.ndarray, spec,
+    promising: Callable[[np.ndarray, np.ndarray], np.ndarray],
 ) -> Anchors:
     """rw edges u -> v with a path v ~> u over the spec's non-rw steps (through at least
     one extra step when the spec needs one), from transitive closures of every
@@ -388,7 +414,8 @@ def _single_presence(
     closed = closure.closed[rc]
     hit = np.zeros(len(rc), bool)
     hit[closed] = closure.reaches(rc[closed], local[rw.dst[closed]], local[rw.src[closed]])
-    return Anchors(rc[hit], rw.src[hit], rw.dst[hit], set(np.flatnonzero(~closure.closed).tolist()))
+    return Anchors(rc[hit], rw.src[hit], rw.dst[hit], set(np.flatnonzero(~closure.closed).tolist()),
+                   promising=promising)
 
 
 def _composites(graph: DependencyGraph, mask: int) -> tuple[DependencyGraph, np.ndarray, np.ndarray, np.ndarray]:
@@ -419,7 +446,10 @@ def _extension_labels(inside: DependencyGraph, mask: int, cache: LabelCache):
     return hit
 
 
-def _nonadjacent_presence(inside: DependencyGraph, comp_of: np.ndarray, spec, cache: LabelCache) -> Anchors:
+def _nonadjacent_presence(
+    inside: DependencyGraph, comp_of: np.ndarray, spec, cache: LabelCache,
+    promising: Callable[[np.ndarray, np.ndarray], np.ndarray],
+) -> Anchors:
     """Components with a closed walk whose rw steps are non-adjacent: a cycle of the
     extension graph through a composite edge (with an extra step somewhere on it when
     the spec needs one, possibly inside a composite edge). Anchors: the rw edges of
@@ -432,7 +462,7 @@ def _nonadjacent_presence(inside: DependencyGraph, comp_of: np.ndarray, spec, ca
         with_x = np.concatenate([lab[plain.src[plain_in & has_x]], lab[xs[internal & has_x[first]]]])
         internal &= np.isin(lab[xs], np.unique(with_x))
     ys = plain.dst[first[internal]]
-    return Anchors(comp_of[ys], ys, zs[internal])
+    return Anchors(comp_of[ys], ys, zs[internal], promising=promising)
 
 
 def shortcut_realtime(steps: list[tuple[int, int, int]], spec, txns: list[Txn]) -> list[tuple[int, int, int]]:

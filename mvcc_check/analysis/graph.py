@@ -83,10 +83,15 @@ class DependencyGraph:
         return len(self.src)
 
     def select(self, mask: int) -> DependencyGraph:
-        """The edges carrying any relation in mask, with their bits cut to mask."""
-        bits = self.rel & mask
-        keep = bits != 0
-        return DependencyGraph(self.n, self.src[keep], self.dst[keep], bits[keep])
+        """The edges carrying any relation in mask, with their bits cut to mask
+        (kept per mask: the existence passes and model tests ask for the same cuts)."""
+        cache = self.__dict__.setdefault("_selected", {})
+        cut = cache.get(mask)
+        if cut is None:
+            bits = self.rel & mask
+            keep = bits != 0
+            cut = cache[mask] = DependencyGraph(self.n, self.src[keep], self.dst[keep], bits[keep])
+        return cut
 
     def sccs(self) -> list[np.ndarray]:
         """Components that hold a cycle (two or more nodes, or a self-loop), largest first.
