@@ -641,6 +641,35 @@ def test_well_formed_ops_with_random_payloads_give_only_clean_errors(txns, workl
         assert str(e).startswith("fuzz.txt") and "\n" not in str(e).strip()
 
 
+def _verdict_or_error(history, **options) -> object:
+    try:
+        r = check(history, CheckOptions(**options))
+    except MvccCheckError as e:
+        return str(e)
+    return r.workload, r.valid, r.anomaly_types
+
+
+@settings(max_examples=300, deadline=None)
+@given(txns=shaped_txns)
+def test_guessing_the_workload_changes_nothing(txns):
+    """check() guesses the workload from the first telling micro-op and falls back to
+    the whole-history rule when that inference fails: same verdict or error as
+    deciding from the whole history first."""
+    from mvcc_check.analysis.checker import detect_workload
+    from mvcc_check.history import build_txns
+
+    data = b"\n".join(dumps(op) for op in _well_formed_ops(txns))
+    try:
+        history = parse_history_text(data, source="guess.jsonl", format="jsonl")
+        decided = detect_workload(build_txns(history))
+    except MvccCheckError as e:
+        with pytest.raises(MvccCheckError) as raised:
+            check(parse_history_text(data, source="guess.jsonl", format="jsonl"))
+        assert str(raised.value) == str(e)
+        return
+    assert _verdict_or_error(history) == _verdict_or_error(history, workload=decided)
+
+
 def _parsed_or_error(data: bytes) -> object:
     try:
         h = parse_history_text(data, source="chunks.jsonl", format="jsonl")

@@ -61,8 +61,22 @@ class Result:
         return out
 
 
+def likely_workload(th: TxnHistory) -> str:
+    """The workload the first telling micro-op shows (an append or list read: list-append;
+    a write or scalar read: rw-register). Each workload's inference rejects the other's
+    micro-ops, so a wrong guess only costs a second try (see `_infer`)."""
+    for t in th.txns:
+        for f, _, v in t.mops:
+            if f == "append" or type(v) is list:
+                return "list-append"
+            if f == "w" or v is not None:
+                return "rw-register"
+    return "list-append"
+
+
 def detect_workload(th: TxnHistory) -> str:
-    """list-append if anything appends or reads a list, rw-register if anything writes."""
+    """list-append if anything appends or reads a list, rw-register if anything writes;
+    HistoryError if both appends and writes occur."""
     appends = writes = list_reads = scalar_reads = None
     for t in th.txns:
         for f, _, v in t.mops:
@@ -103,13 +117,18 @@ def _check(history: History, options: CheckOptions, progress: Progress) -> Resul
         raise OptionError(f"unknown workload {options.workload!r} (expected {' or '.join(WORKLOADS)})")
     progress("pairing operations into transactions")
     th = build_txns(history)
-    workload = options.workload or detect_workload(th)
+    workload = options.workload or likely_workload(th)
     progress(f"inferring {workload} dependencies")
-    if workload == "list-append":
-        inf = list_append.infer(th)
-    else:
-        sources = rw_register.VersionSources(options.wfr_keys, options.sequential_keys, options.linearizable_keys)
-        inf = rw_register.infer(th, sources)
+    try:
+        inf = _infer(th, workload, options)
+    except HistoryError:
+        if options.workload is not None:
+            raise
+        settled = detect_workload(th)  # the whole history decides (mixed workloads raise here)
+        if settled == workload:
+            raise
+        workload = settled
+        inf = _infer(th, workload, options)
 
     prohibited = models.prohibited_anomalies(options.models) | models.anomalies_implying(options.anomalies)
     reportable = prohibited | models.UNKNOWN_ANOMALIES
@@ -161,6 +180,13 @@ def _check(history: History, options: CheckOptions, progress: Progress) -> Resul
         stats=stats,
         all_anomaly_types=sorted(found),
     )
+
+
+def _infer(th: TxnHistory, workload: str, options: CheckOptions) -> Inference:
+    if workload == "list-append":
+        return list_append.infer(th)
+    sources = rw_register.VersionSources(options.wfr_keys, options.sequential_keys, options.linearizable_keys)
+    return rw_register.infer(th, sources)
 
 
 def _extra_relation(reportable: frozenset[str] | set[str]) -> int:
