@@ -220,19 +220,23 @@ def find_cycles(
     comps = graph.sccs()
     if not comps:
         return CycleFindings({}, {}, 0)
-    # Local numbering for every component at once: position of each node in its component.
-    labels = np.full(graph.n, -1, np.int64)
-    local = np.zeros(graph.n, np.int64)
-    for i, nodes in enumerate(comps):
-        labels[nodes] = i
-        local[nodes] = np.arange(len(nodes))
-    ls, ld = labels[graph.src], labels[graph.dst]
+    # Compact numbering: the nodes of all components, component by component (so the
+    # passes below work on arrays of that size, not of the whole history), each
+    # with its component and its position in it (its local number).
+    sizes = np.array([len(c) for c in comps], np.int64)
+    members = np.concatenate(comps)  # compact id -> transaction id
+    compact = np.full(graph.n, -1, np.int64)
+    compact[members] = np.arange(len(members))
+    labels = np.repeat(np.arange(len(comps)), sizes)  # compact id -> component
+    local = np.arange(len(members)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    comp_of_txn = np.full(graph.n, -1, np.int64)
+    comp_of_txn[members] = labels
+    ls, ld = comp_of_txn[graph.src], comp_of_txn[graph.dst]
     internal = np.flatnonzero((ls == ld) & (ls >= 0))
     order = internal[np.argsort(ls[internal], kind="stable")]
     edge_comp = ls[order]
     bounds = np.searchsorted(edge_comp, np.arange(len(comps) + 1)).tolist()
-    inside = DependencyGraph(graph.n, graph.src[order], graph.dst[order], graph.rel[order])
-    sizes = np.array([len(c) for c in comps], np.int64)
+    inside = DependencyGraph(len(members), compact[graph.src[order]], compact[graph.dst[order]], graph.rel[order])
     specs = cycle_specs(extra)
 
     def search(indices: list[int]) -> list[tuple]:
@@ -241,7 +245,7 @@ def find_cycles(
         share = np.zeros(len(comps), bool)
         share[indices] = True
         mine = share[edge_comp]
-        sub = DependencyGraph(graph.n, inside.src[mine], inside.dst[mine], inside.rel[mine])
+        sub = DependencyGraph(inside.n, inside.src[mine], inside.dst[mine], inside.rel[mine])
         cache: LabelCache = {}
         presence = scc_decidable_presence(sub, labels, local, sizes, specs, cache)
         all_src = local[sub.src].tolist()
@@ -274,7 +278,7 @@ def find_cycles(
                 out.append(("cycle", i, spec.name, explain_cycle(spec.name, glob, txns, inf)))
                 names.add(spec.name)
         for model, smallest in cyclic_models(sub, names, extra, cache).items():
-            out.append(("model", model, smallest))
+            out.append(("model", model, members[smallest]))
         return out
 
     results = in_two_processes(search, sorted(range(len(comps))), [hi - lo for lo, hi in pairwise(bounds)])
