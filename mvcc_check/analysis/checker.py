@@ -251,13 +251,17 @@ def find_cycles(
         all_src = local[sub.src].tolist()
         all_dst = local[sub.dst].tolist()
         all_rel = sub.rel.tolist()
-        starts = np.cumsum([0] + [bounds[i + 1] - bounds[i] for i in indices]).tolist()
+        starts = np.cumsum([0] + [bounds[i + 1] - bounds[i] for i in indices])
+        heads = starts[:-1]  # every component has edges: it holds a cycle
+        unions = np.bitwise_or.reduceat(sub.rel, heads).tolist() if len(sub.rel) else []
+        rw_counts = np.add.reduceat((sub.rel & RW) != 0, heads).tolist() if len(sub.rel) else []
+        starts = starts.tolist()
         out: list[tuple] = []
         names: set[str] = set(known)
         for j, i in enumerate(indices):
             lo, hi = starts[j], starts[j + 1]
             nodes = comps[i].tolist()
-            finder = CycleFinder(Component(nodes, all_src[lo:hi], all_dst[lo:hi], all_rel[lo:hi]))
+            finder = CycleFinder(Component(nodes, all_src[lo:hi], all_dst[lo:hi], all_rel[lo:hi], unions[j], rw_counts[j]))
             implied: set[str] = set()
             for spec in specs:
                 if spec.name in implied:

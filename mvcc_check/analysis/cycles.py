@@ -127,22 +127,34 @@ def cycle_specs(extra: int) -> list[CycleSpec]:
 class Component:
     """One strongly connected component, with local node numbers 0..n-1 (plain lists)."""
 
-    def __init__(self, nodes: list[int], src: list[int], dst: list[int], rel: list[int]) -> None:
+    def __init__(
+        self, nodes: list[int], src: list[int], dst: list[int], rel: list[int],
+        rel_union: int | None = None, rw_edges: int | None = None,
+    ) -> None:
+        """`rel_union` (all relation bits present) and `rw_edges` (how many edges carry rw)
+        may be given when the caller has them at hand (computed for all components at once)."""
         self.nodes = nodes  # global ids
-        self.n = n = len(nodes)
+        self.n = len(nodes)
         self.src, self.dst, self.rel = src, dst, rel
-        out: list[list[tuple[int, int]]] = [[] for _ in range(n)]
-        union = 0
-        rw_edges = 0
-        for a, b, r in zip(src, dst, rel, strict=True):
-            out[a].append((b, r))
-            union |= r
-            if r & RW:
-                rw_edges += 1
-        self.out = out
-        self.rel_union = union
+        if rel_union is None or rw_edges is None:
+            rel_union = rw_edges = 0
+            for r in rel:
+                rel_union |= r
+                rw_edges += 1 if r & RW else 0
+        self.rel_union = rel_union
         self.rw_edges = rw_edges
+        self._out: list[list[tuple[int, int]]] | None = None
         self._labels: dict[int, list[int]] = {}
+
+    @property
+    def out(self) -> list[list[tuple[int, int]]]:
+        """Out-edges (target, relation bits) of each node, built on first use."""
+        if self._out is None:
+            out: list[list[tuple[int, int]]] = [[] for _ in range(self.n)]
+            for a, b, r in zip(self.src, self.dst, self.rel, strict=True):
+                out[a].append((b, r))
+            self._out = out
+        return self._out
 
     def sub_components(self, mask: int) -> list[int]:
         """Component labels over the edges carrying a relation in mask (cached per mask).
@@ -288,7 +300,11 @@ class CycleFinder:
         adj = self._adj_cache.get(spec.allowed)
         if adj is None:
             allowed = spec.allowed
-            adj = [[(b, _BITS[r & allowed]) for b, r in out if r & allowed] for out in self.c.out]
+            c = self.c
+            adj = [[] for _ in range(c.n)]
+            for a, b, r in zip(c.src, c.dst, c.rel, strict=True):
+                if r & allowed:
+                    adj[a].append((b, _BITS[r & allowed]))
             self._adj_cache[allowed] = adj
         return adj
 
