@@ -21,8 +21,12 @@ Whether each type exists is decided exactly, with no time limit:
 - G-nonadjacent by components of the "extension" graph, whose edges are
   non-rw steps and (non-rw step; rw step) pairs (Cerone & Gotsman 2016);
 - G-single by reachability from each rw edge's target back to its source
-  over non-rw steps, pruned by the topological order of that graph's
-  components (a path can only visit components between its two ends).
+  over non-rw steps: for all components at once from bitset transitive
+  closures (`reach.py`, driven by `checker.scc_decidable_presence`, which also
+  hands every type's anchor edges to the search below), and here, one
+  component at a time, only for components too large for those closures,
+  pruned by the topological order of that graph's components (a path can
+  only visit components between its two ends).
 
 Witnesses are found by breadth-first search over (transaction, automaton
 state) pairs from each candidate anchor edge, keeping the shortest; after the
