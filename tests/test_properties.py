@@ -1007,57 +1007,35 @@ def _summary(r) -> dict[str, list[int]]:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     workload=st.sampled_from(WORKLOADS),
-    txns=plans(max_txns=20, keys=(0, 1, 2)),
-    slots=st.integers(2, 5),
-    seed=st.integers(0, 2**32),
-    model=st.sampled_from(["strict-serializable", "strong-session-serializable", "serializable"]),
-    faulty=FAULTS,
-)
-def test_exact_and_exhaustive_cycle_searches_agree(workload, txns, slots, seed, model, faulty):
-    from mvcc_check.analysis import cycles
-
-    name = _threshold_name()
-    saved = getattr(cycles, name)
-    text = concurrent_history(workload, txns, slots, seed, faulty=faulty)
-    try:
-        setattr(cycles, name, 0)
-        exact = check_text(text, model)
-        setattr(cycles, name, 10**9)
-        exhaustive = check_text(text, model)
-    finally:
-        setattr(cycles, name, saved)
-    assert exact.anomaly_types == exhaustive.anomaly_types
-    assert _summary(exact) == _summary(exhaustive)
-
-
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    workload=st.sampled_from(WORKLOADS),
     txns=plans(max_txns=24, keys=(0, 1, 2)),
     slots=st.integers(2, 5),
     seed=st.integers(0, 2**32),
     model=st.sampled_from(["strict-serializable", "strong-session-serializable", "serializable"]),
     faulty=FAULTS,
 )
-def test_whole_graph_g_single_test_agrees_with_per_component_search(workload, txns, slots, seed, model, faulty):
-    """G-single existence from the bitset closures of all components at once, against
-    the per-component reachability search (forced by closing no component), with the
-    small-component shortcut off so both run on every component."""
+def test_exact_and_exhaustive_cycle_searches_agree(workload, txns, slots, seed, model, faulty):
+    """Three ways to one answer: exhaustive search of every component; existence
+    from the whole-graph passes (G-single from the bitset closures of all
+    components at once); and existence tested one component at a time (forced by
+    closing no component). Same anomalies, same shortest cycle lengths."""
     from mvcc_check.analysis import cycles, reach
 
     name = _threshold_name()
     saved = getattr(cycles, name), reach.MAX_NODES
     text = concurrent_history(workload, txns, slots, seed, faulty=faulty)
     try:
+        setattr(cycles, name, 10**9)
+        exhaustive = check_text(text, model)
         setattr(cycles, name, 0)
-        closed = check_text(text, model)
+        whole_graph = check_text(text, model)
         reach.MAX_NODES = 0
-        searched = check_text(text, model)
+        per_component = check_text(text, model)
     finally:
         setattr(cycles, name, saved[0])
         reach.MAX_NODES = saved[1]
-    assert closed.anomaly_types == searched.anomaly_types
-    assert _summary(closed) == _summary(searched)
+    for exact in (whole_graph, per_component):
+        assert exact.anomaly_types == exhaustive.anomaly_types
+        assert _summary(exact) == _summary(exhaustive)
 
 
 # -- the three input formats give the same verdict ------------------------------------
