@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
@@ -16,25 +17,70 @@ from mvcc_check.history.readers import FORMATS, load_history
 from mvcc_check.report.json_report import dumps, result_json
 from mvcc_check.report.verdict import UNDECIDED, UNUSABLE, exit_code_for, overall_exit_code
 
+# Where the bar stands when each stage of check() begins (percent): rough shares
+# of the time a million-transaction check spends, measured (BENCHMARKS.md);
+# reading fills the first share as bytes are read.
+_READING_SHARE = 25
+_STAGE_STARTS = {"pairing": 25, "inferring": 35, "building": 58, "searching": 66}
+
+
+class StageDisplay:
+    """What check() and the reader report, shown as a bar on stderr: only for a
+    person at a terminal, never with --quiet."""
+
+    def __init__(self, bar, task, path: str, size: int) -> None:
+        self.bar, self.task, self.size = bar, task, max(size, 1)
+        self.name = _short_name(path)
+
+    def stage(self, name: str) -> None:
+        start = _STAGE_STARTS.get(name.split(" ", 1)[0])
+        fields = {"description": f"{self.name}: {name}"}
+        if start is not None:
+            fields["completed"] = start
+        self.bar.update(self.task, **fields)
+
+    def bytes_read(self, done: int) -> None:
+        self.bar.update(self.task, completed=_READING_SHARE * min(done, self.size) / self.size)
+
+
+def _short_name(path: str, limit: int = 24) -> str:
+    """The file's name, cut to leave the bar its room on an 80-column terminal."""
+    name = os.path.basename(path)
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+class _Silent:
+    def stage(self, name: str) -> None:
+        pass
+
+    def bytes_read(self, done: int) -> None:
+        pass
+
 
 @contextmanager
-def stage_display(path: str, quiet: bool) -> Iterator[Callable[[str], None]]:
-    """A spinner with the current stage on stderr, only for a person at a terminal."""
+def stage_display(path: str, quiet: bool) -> Iterator[StageDisplay | _Silent]:
+    """A progress bar with the current stage on stderr, only for a person at a terminal."""
     if quiet or not sys.stderr.isatty():
-        yield lambda stage: None
+        yield _Silent()
         return
     from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        SpinnerColumn,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        size = 0
     console = Console(stderr=True)
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=console, transient=True) as bar:
-        task = bar.add_task(path)
-
-        def show(stage: str) -> None:
-            bar.update(task, description=f"{path}: {stage}")
-
-        yield show
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        yield StageDisplay(bar, bar.add_task(_short_name(path), total=100), path, size)
 
 
 def model_option(default: tuple[str, ...] | None = ("strict-serializable",)):
@@ -94,10 +140,10 @@ def check_command(histories, models, workload, fmt, output, anomalies, wfr_keys,
     docs = []
     for i, path in enumerate(histories):
         try:
-            with stage_display(path, quiet) as progress:
-                progress("reading")
-                history = load_history(path, fmt)
-                result = check(history, options, progress)
+            with stage_display(path, quiet) as display:
+                display.stage("reading")
+                history = load_history(path, fmt, display.bytes_read)
+                result = check(history, options, display.stage)
             if i + 1 < len(histories):
                 del history  # the last one is left to the process's exit (run_cli skips teardown)
         except MvccCheckError as e:

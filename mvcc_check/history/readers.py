@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import count
@@ -132,7 +132,11 @@ def _typed_finish(ops: list[Op], first_position: int, first_line: int | None) ->
     return out, ignored
 
 
-def _read_jsonl(f, source: str) -> tuple[list[Op], int]:
+ReadProgress = Callable[[int], None]
+"""Told the number of bytes read so far, after each chunk."""
+
+
+def _read_jsonl(f, source: str, progress: ReadProgress | None = None) -> tuple[list[Op], int]:
     """Stream a JSON Lines file in large chunks of whole lines, each decoded in one call.
 
     A chunk ends at its last newline and the file is rewound to just after it, so
@@ -169,6 +173,8 @@ def _read_jsonl(f, source: str) -> tuple[list[Op], int]:
         ignored += skipped
         position += len(got) + skipped
         line += nlines
+        if progress is not None:
+            progress(f.tell())
 
 
 def _json_raws(data: bytes, source: str) -> Iterator[tuple[str, int, Any]]:
@@ -229,8 +235,9 @@ def parse_history_text(data: bytes | str, source: str = "<history>", format: str
     return History(source=source, ops=ops, format=fmt, ignored=ignored)
 
 
-def load_history(path: str, format: str | None = None) -> History:
-    """Read a history file; JSON Lines files are streamed line by line."""
+def load_history(path: str, format: str | None = None, progress: ReadProgress | None = None) -> History:
+    """Read a history file; JSON Lines files are streamed in chunks, and `progress`
+    is told the bytes read after each (other formats are read whole)."""
     try:
         f = open(path, "rb")  # noqa: SIM115 - closed below, streamed for JSONL
     except OSError as e:
@@ -241,6 +248,6 @@ def load_history(path: str, format: str | None = None) -> History:
         if fmt == "jsonl":
             f.seek(0)
             with gc_paused():
-                ops, ignored = _read_jsonl(f, path)
+                ops, ignored = _read_jsonl(f, path, progress)
             return History(source=path, ops=ops, format=fmt, ignored=ignored)
         return parse_history_text(head + f.read(), source=path, format=fmt)
