@@ -261,26 +261,10 @@ def find_cycles(
         for j, i in enumerate(indices):
             lo, hi = starts[j], starts[j + 1]
             nodes = comps[i].tolist()
-            finder = CycleFinder(Component(nodes, all_src[lo:hi], all_dst[lo:hi], all_rel[lo:hi], unions[j], rw_counts[j]))
-            implied: set[str] = set()
-            for spec in specs:
-                if spec.name in implied:
-                    continue
-                present = presence.get(spec.name)
-                anchors = None
-                if present is not None and i not in present.undecided:
-                    if i not in present.components:
-                        continue
-                    anchors = [(int(local[u]), int(local[v])) for u, v in present.of(i)]
-                steps = finder.shortest(spec, anchors)
-                if steps is None:
-                    continue
-                implied |= models.implied_anomalies([spec.name])
-                glob = [(nodes[a], nodes[b], rel) for a, b, rel in steps]
-                if spec.extra == REALTIME:
-                    glob = shortcut_realtime(glob, spec, txns)
-                out.append(("cycle", i, spec.name, explain_cycle(spec.name, glob, txns, inf)))
-                names.add(spec.name)
+            component = Component(nodes, all_src[lo:hi], all_dst[lo:hi], all_rel[lo:hi], unions[j], rw_counts[j])
+            for name, glob in _component_cycles(component, i, specs, presence, local, txns):
+                out.append(("cycle", i, name, explain_cycle(name, glob, txns, inf)))
+                names.add(name)
         for model, smallest in cyclic_models(sub, names, extra, cache).items():
             out.append(("model", model, members[smallest]))
         return out
@@ -294,6 +278,36 @@ def find_cycles(
         if model not in smallest_of or len(smallest) < len(smallest_of[model]):
             smallest_of[model] = smallest
     return CycleFindings(cycles, smallest_of, len(comps))
+
+
+def _component_cycles(
+    component: Component, i: int, specs, presence: dict[str, Anchors], local: np.ndarray, txns: list[Txn]
+) -> list[tuple[str, list[tuple[int, int, int]]]]:
+    """(type, shortest cycle in transaction ids) for each type component i holds that
+    no type found before in it implies; anchors come from the whole-graph passes
+    where they decided the component."""
+    finder = CycleFinder(component)
+    nodes = component.nodes
+    implied: set[str] = set()
+    found = []
+    for spec in specs:
+        if spec.name in implied:
+            continue
+        present = presence.get(spec.name)
+        anchors = None
+        if present is not None and i not in present.undecided:
+            if i not in present.components:
+                continue
+            anchors = [(int(local[u]), int(local[v])) for u, v in present.of(i)]
+        steps = finder.shortest(spec, anchors)
+        if steps is None:
+            continue
+        implied |= models.implied_anomalies([spec.name])
+        glob = [(nodes[a], nodes[b], rel) for a, b, rel in steps]
+        if spec.extra == REALTIME:
+            glob = shortcut_realtime(glob, spec, txns)
+        found.append((spec.name, glob))
+    return found
 
 
 PARALLEL_MIN_EDGES = 50000  # below this, a second process costs more than it saves
