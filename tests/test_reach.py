@@ -1,4 +1,5 @@
-"""The bitset closure used by the cycle search agrees with plain graph search."""
+"""Cycle-search internals: the bitset closure agrees with plain graph search, and the
+work budget never makes a longer cycle pass for the shortest."""
 
 from __future__ import annotations
 
@@ -61,3 +62,31 @@ def test_large_graphs_are_left_to_the_caller(monkeypatch):
     c = Closure(np.array([3, 5]), np.array([0, 1]), np.array([0, 0]), np.array([1, 1]))
     assert c.closed.tolist() == [True, False]
     assert c.reaches(np.array([0]), np.array([0]), np.array([1])).tolist() == [True]
+
+
+def test_a_cycle_found_after_the_work_budget_is_not_claimed_shortest():
+    """Past the budget the search returns a witness through the first anchor and
+    says how short a cycle it had ruled out; the report marks longer witnesses."""
+    from mvcc_check.analysis.cycles import Component, CycleFinder, cycle_specs
+    from mvcc_check.analysis.graph import WW
+
+    g0 = cycle_specs(0)[0]
+    src, dst = [0, 1, 2, 3, 4, 5], [1, 2, 3, 0, 5, 4]  # a 4-cycle and a 2-cycle, ww only
+    comp = Component(list(range(100, 120)), src, dst, [WW] * 6)  # 20 nodes: past the exhaustive size
+    anchors = [(0, 1), (4, 5)]
+    roomy = CycleFinder(comp)
+    assert len(roomy.shortest(g0, anchors)) == 2 and roomy.at_least == 0
+    tight = CycleFinder(comp, budget=0)
+    assert len(tight.shortest(g0, anchors)) == 4 and tight.at_least == 2
+
+
+def test_text_report_says_when_a_cycle_is_only_a_witness():
+    from mvcc_check.report.text import explain_cycle
+
+    op = {"index": 1, "type": "ok", "process": 0, "value": [["append", 1, 1]]}
+    other = {"index": 3, "type": "ok", "process": 1, "value": [["append", 1, 2]]}
+    step = {"type": "ww", "key": 1, "value": 1, "value'": 2}
+    record = {"type": "G0", "cycle": [op, other, op], "steps": [step, dict(step)]}
+    assert not any("witness" in line for line in explain_cycle(record))
+    record["shortest?"] = False
+    assert "witness" in explain_cycle(record)[-1]

@@ -262,8 +262,11 @@ def find_cycles(
             lo, hi = starts[j], starts[j + 1]
             nodes = comps[i].tolist()
             component = Component(nodes, all_src[lo:hi], all_dst[lo:hi], all_rel[lo:hi], unions[j], rw_counts[j])
-            for name, glob in _component_cycles(component, i, specs, presence, local, txns):
-                out.append(("cycle", i, name, explain_cycle(name, glob, txns, inf)))
+            for name, glob, proven in _component_cycles(component, i, specs, presence, local, txns):
+                record = explain_cycle(name, glob, txns, inf)
+                if not proven:
+                    record["shortest?"] = False
+                out.append(("cycle", i, name, record))
                 names.add(name)
         for model, smallest in cyclic_models(sub, names, extra, cache).items():
             out.append(("model", model, members[smallest]))
@@ -282,10 +285,12 @@ def find_cycles(
 
 def _component_cycles(
     component: Component, i: int, specs, presence: dict[str, Anchors], local: np.ndarray, txns: list[Txn]
-) -> list[tuple[str, list[tuple[int, int, int]]]]:
-    """(type, shortest cycle in transaction ids) for each type component i holds that
-    no type found before in it implies; anchors come from the whole-graph passes
-    where they decided the component."""
+) -> list[tuple[str, list[tuple[int, int, int]], bool]]:
+    """(type, shortest cycle in transaction ids, whether it is proven the shortest) for
+    each type component i holds that no type found before in it implies; anchors come
+    from the whole-graph passes where they decided the component. A cycle is proven
+    the shortest unless the search's work budget ran out before it was found and
+    it is longer than the length the search had ruled out."""
     finder = CycleFinder(component)
     nodes = component.nodes
     implied: set[str] = set()
@@ -306,7 +311,7 @@ def _component_cycles(
         glob = [(nodes[a], nodes[b], rel) for a, b, rel in steps]
         if spec.extra == REALTIME:
             glob = shortcut_realtime(glob, spec, txns)
-        found.append((spec.name, glob))
+        found.append((spec.name, glob, finder.at_least == 0 or len(glob) <= max(2, finder.at_least)))
     return found
 
 

@@ -203,6 +203,7 @@ class CycleFinder:
         self.c = comp
         self.budget = budget if budget is not None else max(200_000, 40 * (len(comp.src) + comp.n))
         self.work = 0
+        self.at_least = 0
         self._adj_cache: dict[int, list] = {}
 
     # -- existence -------------------------------------------------------
@@ -361,6 +362,7 @@ class CycleFinder:
         tests are then skipped.
         """
         self.work = 0
+        self.at_least = 0  # set when the budget runs out: a lower bound on the shortest length
         c = self.c
         if not c.rel_union & spec.anchor or (spec.extra and not c.rel_union & spec.extra):
             return None
@@ -383,6 +385,10 @@ class CycleFinder:
                 if self.work > self.budget:
                     break
             limit += 1
+        # The budget ran out during the search to limit - 1 steps after the anchor, so
+        # every anchor was searched to limit - 2 in vain: no cycle of this type has
+        # fewer than limit steps. What follows is a witness, maybe longer.
+        self.at_least = limit
         for u, v in anchors:  # the first anchor is always verified: this returns
             path = self._bfs(spec, u, v, None)
             if path is not None:

@@ -172,6 +172,8 @@ def explain_cycle(item: dict[str, Any]) -> list[str]:
         lines.append(f"... {len(steps) - MAX_CYCLE_STEPS_SHOWN} more steps (see --output json)")
     first = names[ops[0]["index"]]
     lines.append(f"so {first} < {first}: a contradiction, no order of these transactions explains what they saw")
+    if item.get("shortest?") is False:
+        lines.append("(a witness: the search's work budget ran out before a shorter cycle of this type was ruled out)")
     return lines
 
 
