@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from operator import attrgetter, itemgetter
 from typing import Any, cast
 
+import msgspec
 import numpy as np
 
 from mvcc_check.errors import HistoryError
@@ -27,9 +28,12 @@ from mvcc_check.history.readers import History
 INFINITY = float("inf")
 
 
-@dataclass(slots=True)
-class Txn:
+class Txn(msgspec.Struct, gc=False):
     """One transaction: an invocation and its outcome.
+
+    A msgspec struct rather than a dataclass: a million of them are made per
+    million-transaction history, about five times faster and 16 bytes smaller
+    each (gc=False: a Txn refers only to ops and micro-op lists, never back).
 
     `status` is ok (committed), fail (did not happen) or info (unknown).
     `mops` is what the transaction did: for ok the completion's micro-ops,
