@@ -11,6 +11,7 @@ shared machine moves both sides together.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -65,6 +66,35 @@ def history_file(workload: str, txns: int, level: str = "snapshot-isolation", cl
     tmp.rename(path)
     print(f"  (generated {path} in {time.perf_counter() - t0:.1f} s)", file=sys.stderr)
     return path
+
+
+STAGE_TIMER = """
+import gc, json, sys, time
+gc.disable()
+t0 = time.perf_counter()
+from mvcc_check import CheckOptions, check, load_history
+marks = {"imports": time.perf_counter() - t0}
+t = time.perf_counter()
+history = load_history(sys.argv[1])
+stage, since = "reading", t
+def progress(message):
+    global stage, since
+    now = time.perf_counter()
+    marks[stage] = now - since
+    stage, since = message.split(" ", 1)[0], now
+check(history, CheckOptions(), progress)
+progress("end")
+print(json.dumps(marks))
+"""
+STAGES = ("imports", "reading", "pairing", "inferring", "building", "searching")
+
+
+def stage_times(path: Path) -> dict[str, float]:
+    """Seconds per stage of one in-process check (fresh process, default model), by the
+    first word of the stage check() reports (building: the graph with realtime edges;
+    searching: cycles and the model-level tests)."""
+    out = subprocess.run([sys.executable, "-c", STAGE_TIMER, str(path)], capture_output=True, check=True)
+    return json.loads(out.stdout)
 
 
 def check_cmd(path: Path, model: str) -> list[str]:
@@ -128,6 +158,14 @@ def main(argv: list[str] | None = None) -> None:
                              12, "x"))
     small = by[("list-append", args.small)]
     print(target_row(f"list-append: check / orjson at {args.small:,} (issue 2)", small["ratio"], 3, "x"))
+
+    if args.large:
+        print(f"\nWhere the time goes at {args.large:,} (in-process, seconds; the CLI adds its imports and the output)\n")
+        print("| workload | " + " | ".join(STAGES) + " |")
+        print("|---|" + "---:|" * len(STAGES))
+        for w in ("list-append", "rw-register"):
+            times = stage_times(history_file(w, args.large))
+            print(f"| {w} | " + " | ".join(f"{times.get(name, 0.0):.2f}" for name in STAGES) + " |")
 
     n = args.cycle_heavy
     acyclic = history_file("list-append", n, level="serializable")
