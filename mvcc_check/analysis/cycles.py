@@ -14,17 +14,17 @@ Elle:
 and a `-process` / `-realtime` variant of each that may also use process or
 realtime steps and uses at least one.
 
-Whether each type exists is decided exactly, with no time limit:
+Whether each type exists is decided exactly, with no time limit, over all
+components at once (`checker.scc_decidable_presence`, which hands each
+type's anchor edges to the search here):
 
 - G0, G1c and G2-item by strongly connected components of the allowed
   relations (inside one component any set of edges lies on one closed walk);
 - G-nonadjacent by components of the "extension" graph, whose edges are
   non-rw steps and (non-rw step; rw step) pairs (Cerone & Gotsman 2016);
 - G-single by reachability from each rw edge's target back to its source
-  over non-rw steps: for all components at once from bitset transitive
-  closures (`reach.py`, driven by `checker.scc_decidable_presence`, which also
-  hands every type's anchor edges to the search below), and here, one
-  component at a time, only for components too large for those closures,
+  over non-rw steps, from bitset transitive closures (`reach.py`); and here,
+  one component at a time, only for components too large for those closures,
   pruned by the topological order of that graph's components (a path can
   only visit components between its two ends).
 
@@ -38,10 +38,6 @@ reported is the shortest found.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
 
 from mvcc_check.analysis.graph import PROCESS, REALTIME, RW, WR, WW
 
@@ -170,23 +166,12 @@ class Component:
         if labels is None and mask == self.rel_union:
             labels = self._labels[mask] = [0] * self.n  # the component itself
         if labels is None:
-            keep = [i for i, r in enumerate(self.rel) if r & mask]
-            labels = scc_labels(self.n, [self.src[i] for i in keep], [self.dst[i] for i in keep])
-            self._labels[mask] = labels
+            succ: list[list[int]] = [[] for _ in range(self.n)]
+            for a, b, r in zip(self.src, self.dst, self.rel, strict=True):
+                if r & mask:
+                    succ[a].append(b)
+            labels = self._labels[mask] = _tarjan_order(self.n, succ)
         return labels
-
-
-def scc_labels(n: int, src: list[int], dst: list[int]) -> list[int]:
-    """Strongly connected component label of each node: pure Python for small
-    graphs (scipy's per-call set-up dominates there), scipy's csgraph above."""
-    if n <= 4096:
-        succ: list[list[int]] = [[] for _ in range(n)]
-        for a, b in zip(src, dst, strict=True):
-            succ[a].append(b)
-        return _tarjan_order(n, succ)
-    m = csr_matrix((np.ones(len(src), np.int8), (np.asarray(src), np.asarray(dst))), shape=(n, n))
-    _, labels = connected_components(m, directed=True, connection="strong")
-    return labels.tolist()
 
 
 Step = tuple[int, int, int]  # (from local, to local, relation bit)
@@ -206,72 +191,7 @@ class CycleFinder:
         self.at_least = 0
         self._adj_cache: dict[int, list] = {}
 
-    # -- existence -------------------------------------------------------
-    def _anchors(self, spec: CycleSpec) -> list[tuple[int, int]]:
-        """Anchor edges (u, v) through which a cycle of this type is known to pass; [] if none exists."""
-        c = self.c
-        if spec.rw_rule in ("none", "adjacent"):
-            lab = c.sub_components(spec.allowed)
-            edges = list(zip(c.src, c.dst, c.rel, strict=True))
-            ok_labels = None
-            if spec.extra:
-                ok_labels = {lab[a] for a, b, r in edges if r & spec.extra and lab[a] == lab[b]}
-            rw_out: set[int] = set()
-            if spec.rw_rule == "adjacent":
-                # an rw anchor a -> b needs an rw edge out of b inside the same component
-                rw_out = {a for a, b, r in edges if r & RW and lab[a] == lab[b]}
-            found = []
-            for a, b, r in edges:
-                if lab[a] != lab[b] or not r & spec.anchor:
-                    continue
-                if spec.rw_rule == "adjacent" and b not in rw_out:
-                    continue
-                if ok_labels is not None and lab[a] not in ok_labels:
-                    continue
-                found.append((a, b))
-            return found
-        if spec.rw_rule == "nonadjacent":
-            return self._nonadjacent_anchors(spec)
-        return self._single_anchors(spec)
-
-    def _nonadjacent_anchors(self, spec: CycleSpec) -> list[tuple[int, int]]:
-        c = self.c
-        plain = spec.allowed & ~RW
-        # Plain steps, and whether each may be an extra (process/realtime) step.
-        ps: list[int] = []
-        pd: list[int] = []
-        px: list[bool] = []
-        comp_s, comp_d, comp_rw, comp_x = [], [], [], []
-        rw_out: list[list[int]] = [[] for _ in range(c.n)]
-        for a in range(c.n):
-            for b, r in c.out[a]:
-                if r & plain:
-                    ps.append(a)
-                    pd.append(b)
-                    px.append(bool(r & spec.extra))
-                if r & RW:
-                    rw_out[a].append(b)
-        for a, b, x in zip(ps, pd, px, strict=True):
-            for z in rw_out[b]:
-                comp_s.append(a)
-                comp_d.append(z)
-                comp_rw.append((b, z))
-                comp_x.append(x)
-        if not comp_s:
-            return []
-        lab = scc_labels(c.n, ps + comp_s, pd + comp_d)
-        ok_labels = None
-        if spec.extra:
-            # An extra step may sit alone or inside a composite (extra step; rw step) edge,
-            # whose middle node is not on the composite graph's cycle at all.
-            xs = zip(ps + comp_s, pd + comp_d, px + comp_x, strict=True)
-            ok_labels = {lab[a] for a, b, x in xs if x and lab[a] == lab[b]}
-        anchors: dict[tuple[int, int], None] = {}
-        for (a, z), edge in zip(zip(comp_s, comp_d, strict=True), comp_rw, strict=True):
-            if lab[a] == lab[z] and (ok_labels is None or lab[a] in ok_labels):
-                anchors[edge] = None
-        return list(anchors)
-
+    # -- existence (G-single in components too large for the whole-graph closures) --
     def _single_anchors(self, spec: CycleSpec) -> list[tuple[int, int]]:
         """rw edges u -> v with a path v ~> u over non-rw steps (using an extra step if
         required): [] if there is none, else the first one found followed by every
@@ -279,11 +199,7 @@ class CycleFinder:
         caller's bounded searches may only use them to find shorter cycles)."""
         c = self.c
         plain = spec.allowed & ~RW
-        if c.n <= 4096:
-            order = c.sub_components(plain)
-        else:
-            succ = [[b for b, r in c.out[a] if r & plain] for a in range(c.n)]
-            order = _tarjan_order(c.n, succ)
+        order = c.sub_components(plain)
         low = _lowest_reachable(order, [[b for b, r in c.out[a] if r & plain] for a in range(c.n)])
         # v ~> u needs order[v] >= order[u] (paths descend in Tarjan order) and the
         # lowest component reachable from v at or below u's.
@@ -357,9 +273,9 @@ class CycleFinder:
         Iterative deepening over all anchors finds the shortest cycle overall;
         if the work budget runs out first, the first anchor is searched without
         a bound, which always succeeds because the first anchor is known to lie
-        on a cycle of the type. `anchors`, when given, are edges already known
-        to lie on such cycles (a whole-graph pass found them): the existence
-        tests are then skipped.
+        on a cycle of the type. `anchors` are edges known to lie on such cycles
+        (the whole-graph passes found them); only for G-single may they be left
+        out, and are then found here.
         """
         self.work = 0
         self.at_least = 0  # set when the budget runs out: a lower bound on the shortest length
@@ -373,7 +289,9 @@ class CycleFinder:
         if c.n <= TINY_COMPONENT:
             return self._exhaustive(spec)
         if anchors is None:
-            anchors = self._anchors(spec)
+            if spec.rw_rule != "one":
+                raise ValueError(f"{spec.name}: anchors come from the whole-graph passes (checker)")
+            anchors = self._single_anchors(spec)
         if not anchors:
             return None
         limit = 1

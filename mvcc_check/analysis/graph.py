@@ -108,9 +108,8 @@ class DependencyGraph:
     def _compute_sccs(self) -> list[np.ndarray]:
         if self.edge_count == 0:
             return []
-        m = csr_matrix((np.ones(len(self.src), np.int8), (self.src, self.dst)), shape=(self.n, self.n))
-        count, labels = connected_components(m, directed=True, connection="strong")
-        sizes = np.bincount(labels, minlength=count)
+        labels = self.scc_labels()
+        sizes = np.bincount(labels)
         cyclic = sizes > 1
         loops = self.src[self.src == self.dst]
         if len(loops):

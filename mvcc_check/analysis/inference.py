@@ -6,6 +6,8 @@ from array import array
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import numpy as np
+
 from mvcc_check.analysis.graph import EdgeBuilder
 from mvcc_check.history.txns import Txn
 
@@ -14,6 +16,11 @@ Anomaly = dict[str, Any]
 
 Event = tuple[int, int, int, str, Anomaly]
 """(reader txn, micro-op index, rank within the read, anomaly kind, record)."""
+
+
+def as_array(a: array | bytearray, dtype: Any) -> np.ndarray:
+    """A numpy view of a pass's flat record array (an empty array if there is none)."""
+    return np.frombuffer(a, dtype=dtype) if len(a) else np.zeros(0, dtype)
 
 
 class Malformed(Exception):

@@ -34,7 +34,14 @@ from typing import Any
 import numpy as np
 
 from mvcc_check.analysis.graph import RW, WR, WW, EdgeBuilder
-from mvcc_check.analysis.inference import Anomaly, Inference, KeyedPass, Malformed, op_json
+from mvcc_check.analysis.inference import (
+    Anomaly,
+    Inference,
+    KeyedPass,
+    Malformed,
+    as_array,
+    op_json,
+)
 from mvcc_check.errors import HistoryError
 from mvcc_check.history.ops import _short
 from mvcc_check.history.txns import Txn, TxnHistory
@@ -291,9 +298,6 @@ def _scan_general(p: _Pass, t: Txn, start: int) -> None:
         p.r_ext.append(ext)
 
 
-def _np(a: array | bytearray, dtype: Any) -> np.ndarray:
-    return np.frombuffer(a, dtype=dtype) if len(a) else np.zeros(0, dtype)
-
 
 class _KeyTables:
     """Per-key facts about the longest reads, flattened: position j of key kid's
@@ -301,10 +305,10 @@ class _KeyTables:
 
     def __init__(self, p: _Pass) -> None:
         nkeys = len(p.keys)
-        fail_kids = _np(p.fail_kids, np.int64)
+        fail_kids = as_array(p.fail_kids, np.int64)
         self.failed_kids = set(np.unique(fail_kids).tolist())  # keys with an append by a failed txn
-        self.nonok_appends = np.bincount(np.concatenate([fail_kids, _np(p.info_kids, np.int64)]), minlength=nkeys)
-        self.status = _np(p.status, np.uint8)
+        self.nonok_appends = np.bincount(np.concatenate([fail_kids, as_array(p.info_kids, np.int64)]), minlength=nkeys)
+        self.status = as_array(p.status, np.uint8)
         self.lens = np.zeros(nkeys, np.int64)
         self.dup_pos = np.full(nkeys, _NEVER, np.int64)  # first position repeating an earlier element
         flat: list[int] = []
@@ -356,11 +360,11 @@ def _conclude(th: TxnHistory, p: _Pass, kt: _KeyTables) -> Inference:
     """Everything after the pass: version orders, anomalies, edges."""
     txns = th.txns
     keys = p.keys
-    tid_a = _np(p.r_tid, np.int32)
-    mop_a = _np(p.r_mop, np.int32)
-    kid_a = _np(p.r_kid, np.int32)
-    len_a = _np(p.r_len, np.int32)
-    ext_a = _np(p.r_ext, np.uint8).astype(bool)
+    tid_a = as_array(p.r_tid, np.int32)
+    mop_a = as_array(p.r_mop, np.int32)
+    kid_a = as_array(p.r_kid, np.int32)
+    len_a = as_array(p.r_len, np.int32)
+    ext_a = as_array(p.r_ext, np.uint8).astype(bool)
     bad_key = np.zeros(len(keys), bool)
     if p.inconsistent:
         bad_key[list(p.inconsistent)] = True
@@ -612,20 +616,20 @@ def _raise_first_error(th: TxnHistory) -> None:
     for t in txns:
         for f, k, v in t.mops:
             if f == "w":
-                raise HistoryError(th.source, _where(t), "a write (w) in a list-append history: mixed workloads")
+                raise HistoryError(th.source, t.op.where(), "a write (w) in a list-append history: mixed workloads")
             if f != "append":
                 continue
             per_key = writers.setdefault(k, {})
             try:
                 hash(v)
             except TypeError:
-                raise HistoryError(th.source, _where(t), f"appended value {v!r} is not a scalar") from None
+                raise HistoryError(th.source, t.op.where(), f"appended value {v!r} is not a scalar") from None
             prev = per_key.get(v)
             if prev is not None:
                 raise HistoryError(
                     th.source,
-                    _where(t),
-                    f"value {v!r} is appended to key {k!r} twice (also by the op at {_where(txns[prev])}); "
+                    t.op.where(),
+                    f"value {v!r} is appended to key {k!r} twice (also by the op at {txns[prev].op.where()}); "
                     "list-append needs unique values per key",
                 )
             per_key[v] = t.id
@@ -638,29 +642,26 @@ def _raise_first_error(th: TxnHistory) -> None:
                 continue
             if type(v) is not list:
                 raise HistoryError(
-                    th.source, _where(t), f"read of key {k!r} returned {v!r}: a list-append read must return a list"
+                    th.source, t.op.where(), f"read of key {k!r} returned {v!r}: a list-append read must return a list"
                 )
             try:
                 set(v)
             except TypeError:
                 raise HistoryError(
-                    th.source, _where(t), f"read of key {k!r} returned {_short(v)}: list elements must be scalars"
+                    th.source, t.op.where(), f"read of key {k!r} returned {_short(v)}: list elements must be scalars"
                 ) from None
 
 
 def _check_read_shapes(th: TxnHistory, t: Txn) -> None:
     for f, k, v in t.mops:
         if f == "w":
-            raise HistoryError(th.source, _where(t), "a write (w) in a list-append history: mixed workloads")
+            raise HistoryError(th.source, t.op.where(), "a write (w) in a list-append history: mixed workloads")
         if f == "r" and v is not None and not isinstance(v, list):
             raise HistoryError(
-                th.source, _where(t), f"read of key {k!r} returned {v!r}: a list-append read must return a list"
+                th.source, t.op.where(), f"read of key {k!r} returned {v!r}: a list-append read must return a list"
             )
 
 
-def _where(t: Txn) -> str:
-    op = t.op
-    return f"line {op.line}" if op.line >= 0 else f"op index {op.index}"
 
 
 class ListAppendExplainer:

@@ -24,18 +24,22 @@ The explainer re-reads micro-op indexes and external reads from `txn.mops`.
 
 from __future__ import annotations
 
-from array import array
 from dataclasses import dataclass
 from itertools import repeat
 from operator import is_
 from typing import Any
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
 
-from mvcc_check.analysis.graph import RW, WR, WW, EdgeBuilder
-from mvcc_check.analysis.inference import Anomaly, Inference, KeyedPass, Malformed, op_json
+from mvcc_check.analysis.graph import RW, WR, WW, DependencyGraph, EdgeBuilder
+from mvcc_check.analysis.inference import (
+    Anomaly,
+    Inference,
+    KeyedPass,
+    Malformed,
+    as_array,
+    op_json,
+)
 from mvcc_check.errors import HistoryError
 from mvcc_check.history.txns import Txn, TxnHistory
 
@@ -197,9 +201,6 @@ def _scan_general(p: _Pass, t: Txn, start: int) -> None:
             p.lost_candidates.append((tid, kid, v))
 
 
-def _np(a: array | bytearray, dtype: Any) -> np.ndarray:
-    return np.frombuffer(a, dtype=dtype) if len(a) else np.zeros(0, dtype)
-
 
 def _add(edges: EdgeBuilder, src: np.ndarray, dst: np.ndarray, rel: int) -> None:
     """Add edges src[i] -> dst[i] (self-edges dropped, as EdgeBuilder.add does)."""
@@ -215,9 +216,9 @@ def _conclude(th: TxnHistory, p: _Pass, sources: VersionSources) -> Inference:
     """Everything after the pass: anomalies, version facts, edges."""
     txns = th.txns
     status = p.status
-    st_a = _np(status, np.uint8)
-    tid_a = _np(p.r_tid, np.int32)
-    kid_a = _np(p.r_kid, np.int32)
+    st_a = as_array(status, np.uint8)
+    tid_a = as_array(p.r_tid, np.int32)
+    kid_a = as_array(p.r_kid, np.int32)
     no_writes: dict[Any, int] = {}
     wd = [d if d is not None else no_writes for d in p.wdicts]
     # The writer of each external read's value (-1: nil, or a value nobody wrote).
@@ -286,7 +287,7 @@ def _conclude(th: TxnHistory, p: _Pass, sources: VersionSources) -> Inference:
     _initial_edges(p, edges, st_a, observed, tid_a, kid_a, fact_kids)
     if usable:
         _fact_edges(p, txns, edges, usable, observed, kid_a)
-    reads = (tid_a, _np(p.r_mop, np.int32), r_w.astype(np.int32))
+    reads = (tid_a, as_array(p.r_mop, np.int32), r_w.astype(np.int32))
     return Inference(edges, anomalies, RegisterExplainer(txns, reads, usable, set(facts)))
 
 
@@ -491,8 +492,7 @@ def _cyclic_values(facts: dict[Any, set[tuple[Any, Any]]], writers: dict[Any, di
     if not src:
         return out
     n = len(names)
-    graph = csr_matrix((np.ones(len(src), np.int8), (np.array(src), np.array(dst))), shape=(n, n))
-    _, labels = connected_components(graph, directed=True, connection="strong")
+    labels = DependencyGraph(n, np.array(src), np.array(dst), np.ones(len(src), np.int8)).scc_labels()
     sizes = np.bincount(labels)
     for i in np.flatnonzero(sizes[labels] > 1).tolist():
         k, v = names[i]
@@ -508,30 +508,27 @@ def _raise_first_error(th: TxnHistory) -> None:
     for t in txns:
         for f, k, v in t.mops:
             if f == "append":
-                raise HistoryError(th.source, _where(t), "an append in an rw-register history: mixed workloads")
+                raise HistoryError(th.source, t.op.where(), "an append in an rw-register history: mixed workloads")
             if f != "w":
                 continue
             if isinstance(v, _CONTAINERS) or v is None:
-                raise HistoryError(th.source, _where(t), f"write of {v!r} to key {k!r}: register writes must be scalars")
+                raise HistoryError(th.source, t.op.where(), f"write of {v!r} to key {k!r}: register writes must be scalars")
             per_key = writers.setdefault(k, {})
             prev = per_key.get(v)
             if prev is not None:
                 raise HistoryError(
                     th.source,
-                    _where(t),
-                    f"value {v!r} is written to key {k!r} twice (also by the op at {_where(txns[prev])}); "
+                    t.op.where(),
+                    f"value {v!r} is written to key {k!r} twice (also by the op at {txns[prev].op.where()}); "
                     "rw-register needs unique writes per key",
                 )
             per_key[v] = t.id
     for t in txns:
         for f, k, v in t.mops:
             if f == "r" and isinstance(v, _CONTAINERS):
-                raise HistoryError(th.source, _where(t), f"read of key {k!r} returned {v!r}: a register read returns one value")
+                raise HistoryError(th.source, t.op.where(), f"read of key {k!r} returned {v!r}: a register read returns one value")
 
 
-def _where(t: Txn) -> str:
-    op = t.op
-    return f"line {op.line}" if op.line >= 0 else f"op index {op.index}"
 
 
 class RegisterExplainer:

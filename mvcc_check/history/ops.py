@@ -36,6 +36,10 @@ class Op(msgspec.Struct, gc=False):
     f: Any = None
     line: int = -1
 
+    def where(self) -> str:
+        """Where the op is, for messages: its line if known, else its index."""
+        return f"line {self.line}" if self.line >= 0 else f"op index {self.index}"
+
     def to_json(self) -> dict[str, Any]:
         """The op as an elle-cli style JSON object."""
         out: dict[str, Any] = {

@@ -81,8 +81,8 @@ def build_txns(history: History) -> TxnHistory:
             if pending is not None:
                 raise HistoryError(
                     src,
-                    _where(op),
-                    f"process {op.process} invoked a new op while its op at {_where(pending[2])} "
+                    op.where(),
+                    f"process {op.process} invoked a new op while its op at {pending[2].where()} "
                     "had not completed",
                 )
             open_by_process[op.process] = (next_id, pos, op)
@@ -98,8 +98,8 @@ def build_txns(history: History) -> TxnHistory:
             if inv.value != mops and _shapes_differ(inv.value, mops):
                 raise HistoryError(
                     src,
-                    _where(op),
-                    f"completion's micro-ops do not match its invocation at {_where(inv)}",
+                    op.where(),
+                    f"completion's micro-ops do not match its invocation at {inv.where()}",
                 )
         if kind == "ok":
             by_id[tid] = Txn(tid, "ok", inv.process, inv, op, mops, ipos, pos)
@@ -164,8 +164,8 @@ def _raise_index_repeat(history: History, stop: int) -> None:
         if prev is not None:
             raise HistoryError(
                 history.source,
-                _where(op),
-                f"duplicate op index {op.index} (also at {_where(prev)})",
+                op.where(),
+                f"duplicate op index {op.index} (also at {prev.where()})",
             )
         seen[op.index] = op
 
@@ -174,5 +174,3 @@ _index = attrgetter("index")
 _shape = itemgetter(0, 1)  # a micro-op's kind and key: what a completion must repeat
 
 
-def _where(op: Op) -> str:
-    return f"line {op.line}" if op.line >= 0 else f"op index {op.index}"
