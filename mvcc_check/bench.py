@@ -43,8 +43,14 @@ def measure(argv: list[str]) -> Measure:
     return Measure(dt, usage.ru_maxrss / 1024, p.returncode)
 
 
-def history_file(workload: str, txns: int, level: str = "snapshot-isolation", clients: int = 24, keys: int = 32,
-                 writes_per_key: int = 64) -> Path:
+def history_file(
+    workload: str,
+    txns: int,
+    level: str = "snapshot-isolation",
+    clients: int = 24,
+    keys: int = 32,
+    writes_per_key: int = 64,
+) -> Path:
     """Generate (once) an engine history of `txns` transactions: 4 micro-ops each, keys
     retired after `writes_per_key` appends (Elle-style), which gives lines about the
     size of the histories the targets in issue 5 were stated for (~540 bytes a txn)."""
@@ -53,12 +59,23 @@ def history_file(workload: str, txns: int, level: str = "snapshot-isolation", cl
     from mvcc_check.workload import WorkloadSpec
 
     CACHE.mkdir(exist_ok=True)
-    path = CACHE / f"{workload}-{level.replace('+', '-')}-{txns}-c{clients}-k{keys}-w{writes_per_key}.jsonl"
+    path = (
+        CACHE
+        / f"{workload}-{level.replace('+', '-')}-{txns}-c{clients}-k{keys}-w{writes_per_key}.jsonl"
+    )
     if path.exists():
         return path
     tmp = path.with_suffix(".tmp")
-    spec = WorkloadSpec(workload=workload, txns=txns, clients=clients, keys=keys, mops_per_txn=4,
-                        min_mops_per_txn=4, max_writes_per_key=writes_per_key, seed=7)
+    spec = WorkloadSpec(
+        workload=workload,
+        txns=txns,
+        clients=clients,
+        keys=keys,
+        mops_per_txn=4,
+        min_mops_per_txn=4,
+        max_writes_per_key=writes_per_key,
+        seed=7,
+    )
     t0 = time.perf_counter()
     level_name, _, bug = level.partition("+")
     with HistoryRecorder(str(tmp), keep=False) as rec:
@@ -93,7 +110,9 @@ def stage_times(path: Path) -> dict[str, float]:
     """Seconds per stage of one in-process check (fresh process, default model), by the
     first word of the stage check() reports (building: the graph with realtime edges;
     searching: cycles and the model-level tests)."""
-    out = subprocess.run([sys.executable, "-c", STAGE_TIMER, str(path)], capture_output=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", STAGE_TIMER, str(path)], capture_output=True, check=True
+    )
     return json.loads(out.stdout)
 
 
@@ -109,49 +128,74 @@ def best_of(argv: list[str], repeat: int) -> Measure:
     return min((measure(argv) for _ in range(repeat)), key=lambda m: m.seconds)
 
 
-def bench_check(workload: str, sizes: list[int], model: str = "strict-serializable", **gen) -> list[dict]:
+def bench_check(
+    workload: str, sizes: list[int], model: str = "strict-serializable", **gen
+) -> list[dict]:
     rows = []
     for n in sizes:
         path = history_file(workload, n, **gen)
         ref = best_of([sys.executable, "-c", ORJSON_REFERENCE, str(path)], REPEAT)
         full = best_of(check_cmd(path, model), REPEAT)
-        rows.append({
-            "workload": workload, "txns": n, "file_mb": path.stat().st_size / 2**20,
-            "orjson_s": ref.seconds, "orjson_mb": ref.peak_mb,
-            "check_s": full.seconds, "check_mb": full.peak_mb,
-            "ratio": full.seconds / ref.seconds, "txns_per_s": n / full.seconds,
-            "verdict": {0: "valid", 1: "invalid"}.get(full.returncode, "?"),
-        })
+        rows.append(
+            {
+                "workload": workload,
+                "txns": n,
+                "file_mb": path.stat().st_size / 2**20,
+                "orjson_s": ref.seconds,
+                "orjson_mb": ref.peak_mb,
+                "check_s": full.seconds,
+                "check_mb": full.peak_mb,
+                "ratio": full.seconds / ref.seconds,
+                "txns_per_s": n / full.seconds,
+                "verdict": {0: "valid", 1: "invalid"}.get(full.returncode, "?"),
+            }
+        )
     return rows
 
 
 def print_check_table(rows: list[dict]) -> None:
-    print("| workload | txns | file MB | orjson s | orjson MB | check s | check MB | check/orjson | txns/s | verdict |")
+    print(
+        "| workload | txns | file MB | orjson s | orjson MB | check s | check MB | check/orjson | txns/s | verdict |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in rows:
-        print(f"| {r['workload']} | {r['txns']:,} | {r['file_mb']:.0f} | {r['orjson_s']:.2f} | {r['orjson_mb']:.0f} | "
-              f"{r['check_s']:.2f} | {r['check_mb']:.0f} | {r['ratio']:.2f} | {r['txns_per_s']:,.0f} | {r['verdict']} |")
+        print(
+            f"| {r['workload']} | {r['txns']:,} | {r['file_mb']:.0f} | {r['orjson_s']:.2f} | {r['orjson_mb']:.0f} | "
+            f"{r['check_s']:.2f} | {r['check_mb']:.0f} | {r['ratio']:.2f} | {r['txns_per_s']:,.0f} | {r['verdict']} |"
+        )
 
 
-def target_row(name: str, figure: float, limit: float, unit: str, lower_is_better: bool = True) -> str:
+def target_row(
+    name: str, figure: float, limit: float, unit: str, lower_is_better: bool = True
+) -> str:
     met = figure <= limit if lower_is_better else figure >= limit
     return f"| {name} | {figure:,.2f} {unit} | {'<=' if lower_is_better else '>='} {limit:,} {unit} | {'met' if met else 'NOT met'} |"
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(prog="mvcc-check-bench", description="Benchmarks of mvcc-check (not tests).")
+    ap = argparse.ArgumentParser(
+        prog="mvcc-check-bench", description="Benchmarks of mvcc-check (not tests)."
+    )
     ap.add_argument("--small", type=int, default=100_000, help="the smaller history size")
     ap.add_argument("--large", type=int, default=1_000_000, help="the large history size (0: skip)")
-    ap.add_argument("--cycle-heavy", type=int, default=200_000, help="size of the cycle-heavy comparison")
+    ap.add_argument(
+        "--cycle-heavy", type=int, default=200_000, help="size of the cycle-heavy comparison"
+    )
     ap.add_argument("--skip-engine", action="store_true")
     ap.add_argument("--skip-db", action="store_true")
     args = ap.parse_args(argv)
     sizes = [args.small] + ([args.large] if args.large else [])
-    print(f"mvcc-check benchmark: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
-          f"{time.strftime('%Y-%m-%d')}")
-    print("\nEach figure from a fresh process (wall time, peak RSS via wait4), the fastest of "
-          f"{REPEAT} runs of each side. Reference: loading the same")
-    print("JSON Lines file with orjson, gc disabled. check = `mvcc-check check` (default model strict-serializable).\n")
+    print(
+        f"mvcc-check benchmark: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+        f"{time.strftime('%Y-%m-%d')}"
+    )
+    print(
+        "\nEach figure from a fresh process (wall time, peak RSS via wait4), the fastest of "
+        f"{REPEAT} runs of each side. Reference: loading the same"
+    )
+    print(
+        "JSON Lines file with orjson, gc disabled. check = `mvcc-check check` (default model strict-serializable).\n"
+    )
     rows = bench_check("list-append", sizes) + bench_check("rw-register", sizes)
     print_check_table(rows)
     by = {(r["workload"], r["txns"]): r for r in rows}
@@ -162,27 +206,49 @@ def main(argv: list[str] | None = None) -> None:
         for w in ("list-append", "rw-register"):
             big, small = by[(w, args.large)], by[(w, args.small)]
             print(target_row(f"{w}: check / orjson at {args.large:,}", big["ratio"], 1.5, "x"))
-            print(target_row(f"{w}: peak memory at {args.large:,}", big["check_mb"] / 1024, 1.5, "GB"))
-            print(target_row(f"{w}: time {args.large:,} / time {args.small:,}", big["check_s"] / small["check_s"],
-                             12, "x"))
+            print(
+                target_row(f"{w}: peak memory at {args.large:,}", big["check_mb"] / 1024, 1.5, "GB")
+            )
+            print(
+                target_row(
+                    f"{w}: time {args.large:,} / time {args.small:,}",
+                    big["check_s"] / small["check_s"],
+                    12,
+                    "x",
+                )
+            )
     small = by[("list-append", args.small)]
-    print(target_row(f"list-append: check / orjson at {args.small:,} (issue 2)", small["ratio"], 3, "x"))
+    print(
+        target_row(
+            f"list-append: check / orjson at {args.small:,} (issue 2)", small["ratio"], 3, "x"
+        )
+    )
 
     n = args.cycle_heavy
     acyclic = history_file("list-append", n, level="serializable")
     heavy = history_file("list-append", n, level="serializable+skip-dangerous-structure")
     a = measure(check_cmd(acyclic, "strict-serializable"))
     h = measure(check_cmd(heavy, "strict-serializable"))
-    print(target_row(f"cycle-heavy / acyclic check at {n:,} (serializable engine without SSI check)",
-                     h.seconds / a.seconds, 3, "x"))
+    print(
+        target_row(
+            f"cycle-heavy / acyclic check at {n:,} (serializable engine without SSI check)",
+            h.seconds / a.seconds,
+            3,
+            "x",
+        )
+    )
     huge = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "elle" / "huge-scc.edn"
     if huge.exists():
         m = measure([sys.executable, "-m", "mvcc_check.cli", "check", str(huge)])
         print(target_row("Elle's huge-scc.edn, complete answer", m.seconds, 2, "s"))
-    print(f"\n(cycle-heavy: {h.seconds:.2f} s, exit {h.returncode}; acyclic: {a.seconds:.2f} s, exit {a.returncode})")
+    print(
+        f"\n(cycle-heavy: {h.seconds:.2f} s, exit {h.returncode}; acyclic: {a.seconds:.2f} s, exit {a.returncode})"
+    )
 
     if args.large:
-        print(f"\nWhere the time goes at {args.large:,} (in-process, seconds; the CLI adds its imports and the output)\n")
+        print(
+            f"\nWhere the time goes at {args.large:,} (in-process, seconds; the CLI adds its imports and the output)\n"
+        )
         print("| workload | " + " | ".join(STAGES) + " |")
         print("|---|" + "---:|" * len(STAGES))
         for w in ("list-append", "rw-register"):
@@ -192,12 +258,16 @@ def main(argv: list[str] | None = None) -> None:
     if not args.skip_engine:
         from mvcc_check.engine.bench import TARGET_TXNS_PER_S, engine_throughput, matrix_wall_time
 
-        print(f"\nBuilt-in engine: 4-mop list-append, 16 clients, one core (target {TARGET_TXNS_PER_S:,}/s)\n")
+        print(
+            f"\nBuilt-in engine: 4-mop list-append, 16 clients, one core (target {TARGET_TXNS_PER_S:,}/s)\n"
+        )
         print("| level | committed/s | committed | aborted | longest chain |")
         print("|---|---:|---:|---:|---:|")
         for b in engine_throughput(txns=20_000, repeat=1):
-            print(f"| {b.level} | {b.committed_per_s:,.0f} | {b.committed:,} of {b.txns:,} | {b.aborted:,} | "
-                  f"{b.longest_chain} |")
+            print(
+                f"| {b.level} | {b.committed_per_s:,.0f} | {b.committed:,} of {b.txns:,} | {b.aborted:,} | "
+                f"{b.longest_chain} |"
+            )
         wall, runs = matrix_wall_time()
         print(f"\nmatrix --bugs (what make run shows): {runs} runs in {wall:.2f} s")
     if not args.skip_db:
@@ -206,12 +276,16 @@ def main(argv: list[str] | None = None) -> None:
             from mvcc_check.db.bench import pg_throughput
 
             r = pg_throughput()
-        except Exception as e:  # no server binaries on this machine: say so, don't fail the benchmark
+        except (
+            Exception
+        ) as e:  # no server binaries on this machine: say so, don't fail the benchmark
             print(f"\nPostgreSQL benchmark skipped: {type(e).__name__}: {e}")
         else:
-            print(f"\nPostgreSQL ({r['database']}), {r['isolation']}, {r['clients']} clients on loopback: "
-                  f"{r['committed_per_s']:,.0f} committed txns/s (target {PG_TARGET:,}); "
-                  f"the checker took {100 * r['checker_share']:.1f}% of the total time; valid: {r['valid']}")
+            print(
+                f"\nPostgreSQL ({r['database']}), {r['isolation']}, {r['clients']} clients on loopback: "
+                f"{r['committed_per_s']:,.0f} committed txns/s (target {PG_TARGET:,}); "
+                f"the checker took {100 * r['checker_share']:.1f}% of the total time; valid: {r['valid']}"
+            )
 
 
 if __name__ == "__main__":

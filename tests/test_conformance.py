@@ -22,7 +22,11 @@ import pytest
 
 from mvcc_check import CheckOptions, check, load_history
 
-ROOT = Path(os.environ.get("MVCC_CHECK_CONFORMANCE", Path(__file__).resolve().parents[2] / "shared" / "conformance"))
+ROOT = Path(
+    os.environ.get(
+        "MVCC_CHECK_CONFORMANCE", Path(__file__).resolve().parents[2] / "shared" / "conformance"
+    )
+)
 ELLE_CLI = ROOT / "elle-cli"
 ELLE = ROOT / "elle"
 
@@ -46,7 +50,9 @@ BOOKKEEPING = ("empty-transaction-graph",)
 
 
 def _comparable(types) -> list[str]:
-    return sorted(t for t in types or [] if not t.endswith("-cycle-exists") and t not in BOOKKEEPING)
+    return sorted(
+        t for t in types or [] if not t.endswith("-cycle-exists") and t not in BOOKKEEPING
+    )
 
 
 # Deliberate differences: case -> (our anomaly types, reason). See docs/elle-differences.md.
@@ -56,8 +62,14 @@ DIFFERENCES: dict[str, tuple[list[str], str]] = {
         "the second txn began after the first committed yet missed its write: a named G-single-item-realtime "
         "where Elle only reports strong-snapshot-isolation-cycle-exists",
     ),
-    "rw-register-anomaly-g2-item": (["G-single-item-realtime", "G2-item"], "as list-append-anomaly-g2-item"),
-    "rw-register-model-strong-snapshot": (["G-single-item-realtime"], "as list-append-anomaly-g2-item"),
+    "rw-register-anomaly-g2-item": (
+        ["G-single-item-realtime", "G2-item"],
+        "as list-append-anomaly-g2-item",
+    ),
+    "rw-register-model-strong-snapshot": (
+        ["G-single-item-realtime"],
+        "as list-append-anomaly-g2-item",
+    ),
     "list-append-anomaly-lost-update": (
         ["G-single-item-realtime", "G2-item", "lost-update"],
         "the second updater began after the first committed and read the state before it",
@@ -74,7 +86,11 @@ STATED: dict[str, tuple[bool | str, list[str], str]] = {
     "list-append-valid-single-append-read": (True, [], "a read after a committed append sees it"),
     "list-append-valid-multiple-appends": (True, [], "reads agree with the append order"),
     "list-append-valid-different-keys": (True, [], "no conflicts"),
-    "list-append-valid-append-only": (True, [], "appends only; realtime order gives the graph its edges"),
+    "list-append-valid-append-only": (
+        True,
+        [],
+        "appends only; realtime order gives the graph its edges",
+    ),
     "list-append-valid-multiple-processes": (True, [], "reads agree with the append order"),
     "list-append-valid-info-read": (True, [], "an indeterminate read tells nothing"),
     "list-append-anomaly-partial-read-single-txn": (
@@ -112,7 +128,11 @@ STATED: dict[str, tuple[bool | str, list[str], str]] = {
         "writes 1, 2 then a read of 2 by another process; valid without the transaction-order option, "
         "which mvcc-check does not take",
     ),
-    "rw-register-model-snapshot-isolation": (True, [], "write skew (G2-item) is allowed by snapshot isolation"),
+    "rw-register-model-snapshot-isolation": (
+        True,
+        [],
+        "write skew (G2-item) is allowed by snapshot isolation",
+    ),
     "rw-register-partial-info": (True, [], "indeterminate reads tell nothing"),
     "rw-register-valid-repeat-read": (True, [], "two reads of one key agree"),
 }
@@ -129,7 +149,11 @@ def _options(case: dict) -> CheckOptions:
     )
 
 
-CASES = [c for c in _manifest() if c.get("history") or c.get("history_candidate") or c["case"] == "manifest-missing"]
+CASES = [
+    c
+    for c in _manifest()
+    if c.get("history") or c.get("history_candidate") or c["case"] == "manifest-missing"
+]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["case"] for c in CASES])
@@ -162,7 +186,9 @@ def test_every_case_without_a_result_has_a_stated_verdict():
 
 def test_cases_without_history_are_the_documented_ones():
     _require_data()
-    none = sorted(c["case"] for c in _manifest() if not c.get("history") and not c.get("history_candidate"))
+    none = sorted(
+        c["case"] for c in _manifest() if not c.get("history") and not c.get("history_candidate")
+    )
     assert none == ["list-append-valid-empty", "rw-register-valid-empty"]
 
 
@@ -184,8 +210,10 @@ def test_elle_paper_example():
 
 def test_elle_si_without_g_single():
     _require_data()
-    result = check(load_history(str(ELLE / "si-without-g-single.edn")),
-                   CheckOptions(models=("snapshot-isolation", "repeatable-read")))
+    result = check(
+        load_history(str(ELLE / "si-without-g-single.edn")),
+        CheckOptions(models=("snapshot-isolation", "repeatable-read")),
+    )
     assert result.valid is False
     assert result.anomaly_types == ["G2-item"]
     assert result.not_ == ["repeatable-read"]

@@ -706,8 +706,18 @@ def test_jsonl_chunk_size_changes_nothing(ops, blank, trailing_newline, chunk):
 @pytest.mark.parametrize("value", [2**63, -(2**63) - 1, 10**30])
 def test_integers_beyond_64_bits_are_read_exactly_in_every_format(value):
     """No reader may round an integer (orjson, used for speed, turns them into floats)."""
-    op = {"type": "ok", "process": 0, "f": "txn", "value": [["append", 1, value], ["r", 1, [value]]]}
-    odd = {"type": "ok", "process": 1, "f": "txn", "value": [["append", [1], 5]]}  # forces the general path
+    op = {
+        "type": "ok",
+        "process": 0,
+        "f": "txn",
+        "value": [["append", 1, value], ["r", 1, [value]]],
+    }
+    odd = {
+        "type": "ok",
+        "process": 1,
+        "f": "txn",
+        "value": [["append", [1], 5]],
+    }  # forces the general path
     texts = {
         "jsonl": dumps(op),
         "json": b"[" + dumps(op) + b"]",

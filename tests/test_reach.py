@@ -72,7 +72,9 @@ def test_a_cycle_found_after_the_work_budget_is_not_claimed_shortest():
 
     g0 = cycle_specs(0)[0]
     src, dst = [0, 1, 2, 3, 4, 5], [1, 2, 3, 0, 5, 4]  # a 4-cycle and a 2-cycle, ww only
-    comp = Component(list(range(100, 120)), src, dst, [WW] * 6)  # 20 nodes: past the exhaustive size
+    comp = Component(
+        list(range(100, 120)), src, dst, [WW] * 6
+    )  # 20 nodes: past the exhaustive size
     anchors = [(0, 1), (4, 5)]
     roomy = CycleFinder(comp)
     assert len(roomy.shortest(g0, anchors)) == 2 and roomy.at_least == 0

@@ -105,7 +105,9 @@ Progress = Callable[[str], None]
 """Told the name of each stage as it starts (the CLI shows it; the core never prints)."""
 
 
-def check(history: History, options: CheckOptions = CheckOptions(), progress: Progress | None = None) -> Result:
+def check(
+    history: History, options: CheckOptions = CheckOptions(), progress: Progress | None = None
+) -> Result:
     """Judge one history against the requested consistency models."""
     with gc_paused():  # millions of small long-lived objects: the cyclic GC only slows the passes
         return _check(history, options, progress or (lambda stage: None))
@@ -114,7 +116,9 @@ def check(history: History, options: CheckOptions = CheckOptions(), progress: Pr
 def _check(history: History, options: CheckOptions, progress: Progress) -> Result:
     models.validate_models(options.models)
     if options.workload is not None and options.workload not in WORKLOADS:
-        raise OptionError(f"unknown workload {options.workload!r} (expected {' or '.join(WORKLOADS)})")
+        raise OptionError(
+            f"unknown workload {options.workload!r} (expected {' or '.join(WORKLOADS)})"
+        )
     progress("pairing operations into transactions")
     th = build_txns(history)
     workload = options.workload or likely_workload(th)
@@ -130,7 +134,9 @@ def _check(history: History, options: CheckOptions, progress: Progress) -> Resul
         workload = settled
         inf = _infer(th, workload, options)
 
-    prohibited = models.prohibited_anomalies(options.models) | models.anomalies_implying(options.anomalies)
+    prohibited = models.prohibited_anomalies(options.models) | models.anomalies_implying(
+        options.anomalies
+    )
     reportable = prohibited | models.UNKNOWN_ANOMALIES
     extra = _extra_relation(reportable)
     progress("building the dependency graph")
@@ -185,7 +191,9 @@ def _check(history: History, options: CheckOptions, progress: Progress) -> Resul
 def _infer(th: TxnHistory, workload: str, options: CheckOptions) -> Inference:
     if workload == "list-append":
         return list_append.infer(th)
-    sources = rw_register.VersionSources(options.wfr_keys, options.sequential_keys, options.linearizable_keys)
+    sources = rw_register.VersionSources(
+        options.wfr_keys, options.sequential_keys, options.linearizable_keys
+    )
     return rw_register.infer(th, sources)
 
 
@@ -209,7 +217,11 @@ class CycleFindings:
 
 
 def find_cycles(
-    graph: DependencyGraph, txns: list[Txn], inf: Inference, extra: int, known: frozenset[str] = frozenset()
+    graph: DependencyGraph,
+    txns: list[Txn],
+    inf: Inference,
+    extra: int,
+    known: frozenset[str] = frozenset(),
 ) -> CycleFindings:
     """Shortest cycle of each type in each component, skipping types already implied,
     and the model-level tests; `known` names the anomalies found before (they let
@@ -236,7 +248,9 @@ def find_cycles(
     order = internal[np.argsort(ls[internal], kind="stable")]
     edge_comp = ls[order]
     bounds = np.searchsorted(edge_comp, np.arange(len(comps) + 1)).tolist()
-    inside = DependencyGraph(len(members), compact[graph.src[order]], compact[graph.dst[order]], graph.rel[order])
+    inside = DependencyGraph(
+        len(members), compact[graph.src[order]], compact[graph.dst[order]], graph.rel[order]
+    )
     specs = cycle_specs(extra)
 
     def search(indices: list[int]) -> list[tuple]:
@@ -261,7 +275,9 @@ def find_cycles(
         for j, i in enumerate(indices):
             lo, hi = starts[j], starts[j + 1]
             nodes = comps[i].tolist()
-            component = Component(nodes, all_src[lo:hi], all_dst[lo:hi], all_rel[lo:hi], unions[j], rw_counts[j])
+            component = Component(
+                nodes, all_src[lo:hi], all_dst[lo:hi], all_rel[lo:hi], unions[j], rw_counts[j]
+            )
             for name, glob, proven in _component_cycles(component, i, specs, presence, local, txns):
                 record = explain_cycle(name, glob, txns, inf)
                 if not proven:
@@ -272,7 +288,9 @@ def find_cycles(
             out.append(("model", model, members[smallest]))
         return out
 
-    results = in_two_processes(search, sorted(range(len(comps))), [hi - lo for lo, hi in pairwise(bounds)])
+    results = in_two_processes(
+        search, sorted(range(len(comps))), [hi - lo for lo, hi in pairwise(bounds)]
+    )
     cycles: dict[str, list] = {}
     for _, _, name, record in sorted((r for r in results if r[0] == "cycle"), key=lambda r: r[1]):
         cycles.setdefault(name, []).append(record)
@@ -284,7 +302,12 @@ def find_cycles(
 
 
 def _component_cycles(
-    component: Component, i: int, specs, presence: dict[str, Anchors], local: np.ndarray, txns: list[Txn]
+    component: Component,
+    i: int,
+    specs,
+    presence: dict[str, Anchors],
+    local: np.ndarray,
+    txns: list[Txn],
 ) -> list[tuple[str, list[tuple[int, int, int]], bool]]:
     """(type, shortest cycle in transaction ids, whether it is proven the shortest) for
     each type component i holds that no type found before in it implies; anchors come
@@ -311,7 +334,9 @@ def _component_cycles(
         glob = [(nodes[a], nodes[b], rel) for a, b, rel in steps]
         if spec.extra == REALTIME:
             glob = shortcut_realtime(glob, spec, txns)
-        found.append((spec.name, glob, finder.at_least == 0 or len(glob) <= max(2, finder.at_least)))
+        found.append(
+            (spec.name, glob, finder.at_least == 0 or len(glob) <= max(2, finder.at_least))
+        )
     return found
 
 
@@ -366,7 +391,11 @@ class Anchors:
     grouped by component; `components` are those holding such a cycle."""
 
     def __init__(
-        self, comp: np.ndarray, src: np.ndarray, dst: np.ndarray, undecided: set[int] | None = None,
+        self,
+        comp: np.ndarray,
+        src: np.ndarray,
+        dst: np.ndarray,
+        undecided: set[int] | None = None,
         promising: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
     ) -> None:
         order = np.lexsort((dst, src, comp))
@@ -380,7 +409,9 @@ class Anchors:
         self._src, self._dst = src, dst
         first = np.flatnonzero(np.r_[True, comp[1:] != comp[:-1]]) if len(comp) else comp[:0]
         ends = np.r_[first[1:], len(comp)][: len(first)]
-        self._range = dict(zip(comp[first].tolist(), zip(first.tolist(), ends.tolist(), strict=True), strict=True))
+        self._range = dict(
+            zip(comp[first].tolist(), zip(first.tolist(), ends.tolist(), strict=True), strict=True)
+        )
         self.components = self._range.keys()
         self.undecided = undecided or set()  # components this pass could not decide
 
@@ -402,7 +433,12 @@ def _labels(inside: DependencyGraph, mask: int, cache: LabelCache) -> np.ndarray
 
 
 def scc_decidable_presence(
-    inside: DependencyGraph, comp_of: np.ndarray, local: np.ndarray, sizes: np.ndarray, specs, cache: LabelCache
+    inside: DependencyGraph,
+    comp_of: np.ndarray,
+    local: np.ndarray,
+    sizes: np.ndarray,
+    specs,
+    cache: LabelCache,
 ) -> dict[str, Anchors]:
     """For every type whose existence can be decided over the whole graph at once,
     the anchor edges of its cycles, by component; instead of one test per component
@@ -430,8 +466,9 @@ def scc_decidable_presence(
         if spec.extra:
             with_extra = np.unique(lab[sub.src[same & ((sub.rel & spec.extra) != 0)]])
             anchor &= np.isin(lab[sub.src], with_extra)
-        out[spec.name] = Anchors(comp_of[sub.src[anchor]], sub.src[anchor], sub.dst[anchor],
-                                 promising=closes_two_cycle)
+        out[spec.name] = Anchors(
+            comp_of[sub.src[anchor]], sub.src[anchor], sub.dst[anchor], promising=closes_two_cycle
+        )
     return out
 
 
@@ -452,7 +489,11 @@ def _reversed_edge_test(graph: DependencyGraph) -> Callable[[np.ndarray, np.ndar
 
 
 def _single_presence(
-    inside: DependencyGraph, comp_of: np.ndarray, local: np.ndarray, sizes: np.ndarray, spec,
+    inside: DependencyGraph,
+    comp_of: np.ndarray,
+    local: np.ndarray,
+    sizes: np.ndarray,
+    spec,
     promising: Callable[[np.ndarray, np.ndarray], np.ndarray],
 ) -> Anchors:
     """rw edges u -> v with a path v ~> u over the spec's non-rw steps (through at least
@@ -467,11 +508,18 @@ def _single_presence(
     closed = closure.closed[rc]
     hit = np.zeros(len(rc), bool)
     hit[closed] = closure.reaches(rc[closed], local[rw.dst[closed]], local[rw.src[closed]])
-    return Anchors(rc[hit], rw.src[hit], rw.dst[hit], set(np.flatnonzero(~closure.closed).tolist()),
-                   promising=promising)
+    return Anchors(
+        rc[hit],
+        rw.src[hit],
+        rw.dst[hit],
+        set(np.flatnonzero(~closure.closed).tolist()),
+        promising=promising,
+    )
 
 
-def _composites(graph: DependencyGraph, mask: int) -> tuple[DependencyGraph, np.ndarray, np.ndarray, np.ndarray]:
+def _composites(
+    graph: DependencyGraph, mask: int
+) -> tuple[DependencyGraph, np.ndarray, np.ndarray, np.ndarray]:
     """The non-rw edges (relations in mask) and, for each non-rw edge x -> y followed by
     an rw edge y -> z, the pair (x, z) with the first edge's index (Cerone & Gotsman's
     extension of a dependency graph by one anti-dependency)."""
@@ -483,7 +531,9 @@ def _composites(graph: DependencyGraph, mask: int) -> tuple[DependencyGraph, np.
     hi = np.searchsorted(rs, plain.dst, "right")
     counts = hi - lo
     first = np.repeat(np.arange(len(plain.src)), counts)
-    starts = np.repeat(lo, counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
+    starts = np.repeat(lo, counts) + (
+        np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    )
     return plain, plain.src[first], rd[starts], first
 
 
@@ -500,7 +550,10 @@ def _extension_labels(inside: DependencyGraph, mask: int, cache: LabelCache):
 
 
 def _nonadjacent_presence(
-    inside: DependencyGraph, comp_of: np.ndarray, spec, cache: LabelCache,
+    inside: DependencyGraph,
+    comp_of: np.ndarray,
+    spec,
+    cache: LabelCache,
     promising: Callable[[np.ndarray, np.ndarray], np.ndarray],
 ) -> Anchors:
     """Components with a closed walk whose rw steps are non-adjacent: a cycle of the
@@ -512,13 +565,17 @@ def _nonadjacent_presence(
     if spec.extra:
         has_x = (plain.rel & spec.extra) != 0
         plain_in = lab[plain.src] == lab[plain.dst]
-        with_x = np.concatenate([lab[plain.src[plain_in & has_x]], lab[xs[internal & has_x[first]]]])
+        with_x = np.concatenate(
+            [lab[plain.src[plain_in & has_x]], lab[xs[internal & has_x[first]]]]
+        )
         internal &= np.isin(lab[xs], np.unique(with_x))
     ys = plain.dst[first[internal]]
     return Anchors(comp_of[ys], ys, zs[internal], promising=promising)
 
 
-def shortcut_realtime(steps: list[tuple[int, int, int]], spec, txns: list[Txn]) -> list[tuple[int, int, int]]:
+def shortcut_realtime(
+    steps: list[tuple[int, int, int]], spec, txns: list[Txn]
+) -> list[tuple[int, int, int]]:
     """Shorten a cycle by replacing runs of steps with one realtime step where the
     run's first transaction completed before its last began.
 
@@ -560,11 +617,17 @@ def shortcut_realtime(steps: list[tuple[int, int, int]], spec, txns: list[Txn]) 
     return steps
 
 
-def explain_cycle(name: str, steps: list[tuple[int, int, int]], txns: list[Txn], inf: Inference) -> dict[str, Any]:
+def explain_cycle(
+    name: str, steps: list[tuple[int, int, int]], txns: list[Txn], inf: Inference
+) -> dict[str, Any]:
     """Elle's cycle record: the ops around the cycle and one typed step per edge."""
     ops = [txns[a].op.to_json() for a, _, _ in steps]
     ops.append(ops[0])
-    return {"cycle": ops, "steps": [explain_step(a, b, rel, txns, inf) for a, b, rel in steps], "type": name}
+    return {
+        "cycle": ops,
+        "steps": [explain_step(a, b, rel, txns, inf) for a, b, rel in steps],
+        "type": name,
+    }
 
 
 def explain_step(a: int, b: int, rel: int, txns: list[Txn], inf: Inference) -> dict[str, Any]:
@@ -572,10 +635,17 @@ def explain_step(a: int, b: int, rel: int, txns: list[Txn], inf: Inference) -> d
     if rel == REALTIME:
         return {"type": "realtime", "a'": ta.op.to_json(), "b": tb.invoke.to_json()}
     if rel == PROCESS:
-        return {"type": "process", "process": ta.process, "a'": ta.op.to_json(), "b": tb.invoke.to_json()}
+        return {
+            "type": "process",
+            "process": ta.process,
+            "a'": ta.op.to_json(),
+            "b": tb.invoke.to_json(),
+        }
     step = inf.explainer.explain(a, b, rel)
     if step is None:
-        raise AssertionError(f"no explanation for edge {a} -> {b} ({rel}); this is a bug in mvcc-check")
+        raise AssertionError(
+            f"no explanation for edge {a} -> {b} ({rel}); this is a bug in mvcc-check"
+        )
     return step
 
 
@@ -605,14 +675,19 @@ def _model_tests(extra: int) -> list[tuple[str, int, bool]]:
 
 
 def cyclic_models(
-    graph: DependencyGraph, found: set[str] | frozenset[str], extra: int, cache: LabelCache | None = None
+    graph: DependencyGraph,
+    found: set[str] | frozenset[str],
+    extra: int,
+    cache: LabelCache | None = None,
 ) -> dict[str, np.ndarray]:
     """For each model-level test not already settled by the named anomalies `found`,
     the smallest component of its graph holding a cycle (node ids), if any. Decided by
     SCCs alone, so always definite; labels the existence passes computed (`cache`) are
     reused."""
     cache = {} if cache is None else cache
-    ruled_out = models.anomalies_to_impossible_models(k for k in found if not k.endswith("-cycle-exists"))
+    ruled_out = models.anomalies_to_impossible_models(
+        k for k in found if not k.endswith("-cycle-exists")
+    )
     out: dict[str, np.ndarray] = {}
     for model, mask, extension in _model_tests(extra):
         if model in ruled_out:
@@ -634,17 +709,25 @@ def cyclic_models(
     return out
 
 
-def cycle_exists(smallest: dict[str, np.ndarray], found: dict[str, Any], extra: int) -> dict[str, Any]:
+def cycle_exists(
+    smallest: dict[str, np.ndarray], found: dict[str, Any], extra: int
+) -> dict[str, Any]:
     """Model-level fallback (Elle's *-cycle-exists): a cycle forbidden by a model whose
     violation no named anomaly already shows, from `cyclic_models`' components."""
-    ruled_out = models.anomalies_to_impossible_models(k for k in found if not k.endswith("-cycle-exists"))
+    ruled_out = models.anomalies_to_impossible_models(
+        k for k in found if not k.endswith("-cycle-exists")
+    )
     out: dict[str, Any] = {}
     for model, _, _ in _model_tests(extra):
         if model in ruled_out or model not in smallest:
             continue
         nodes = smallest[model]
         name = f"{models.friendly(model) if model.startswith('strong') else model}-cycle-exists"
-        out[name] = {"type": name, "not": models.friendly(model), "scc-size": len(nodes),
-                     "scc": sorted(int(x) for x in nodes)}
+        out[name] = {
+            "type": name,
+            "not": models.friendly(model),
+            "scc-size": len(nodes),
+            "scc": sorted(int(x) for x in nodes),
+        }
         ruled_out |= models.impossible_models([model])
     return out

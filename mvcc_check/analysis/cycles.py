@@ -128,8 +128,13 @@ class Component:
     """One strongly connected component, with local node numbers 0..n-1 (plain lists)."""
 
     def __init__(
-        self, nodes: list[int], src: list[int], dst: list[int], rel: list[int],
-        rel_union: int | None = None, rw_edges: int | None = None,
+        self,
+        nodes: list[int],
+        src: list[int],
+        dst: list[int],
+        rel: list[int],
+        rel_union: int | None = None,
+        rw_edges: int | None = None,
     ) -> None:
         """`rel_union` (all relation bits present) and `rw_edges` (how many edges carry rw)
         may be given when the caller has them at hand (computed for all components at once)."""
@@ -177,7 +182,9 @@ class Component:
 Step = tuple[int, int, int]  # (from local, to local, relation bit)
 
 
-_BITS: tuple[tuple[int, ...], ...] = tuple(tuple(1 << i for i in range(5) if r & (1 << i)) for r in range(32))
+_BITS: tuple[tuple[int, ...], ...] = tuple(
+    tuple(1 << i for i in range(5) if r & (1 << i)) for r in range(32)
+)
 """The single relations of each relation set (indexable by the set's bits)."""
 
 
@@ -204,7 +211,10 @@ class CycleFinder:
         # v ~> u needs order[v] >= order[u] (paths descend in Tarjan order) and the
         # lowest component reachable from v at or below u's.
         candidates = [
-            (u, v) for u in range(c.n) for v, r in c.out[u] if r & RW and order[v] >= order[u] >= low[order[v]]
+            (u, v)
+            for u in range(c.n)
+            for v, r in c.out[u]
+            if r & RW and order[v] >= order[u] >= low[order[v]]
         ]
         # Edges inside one component of the plain graph close a cycle at once.
         candidates.sort(key=lambda e: order[e[1]] != order[e[0]])
@@ -229,7 +239,9 @@ class CycleFinder:
             self._adj_cache[allowed] = adj
         return adj
 
-    def _bfs(self, spec: CycleSpec, u: int, v: int, limit: int | None, order=None) -> list[Step] | None:
+    def _bfs(
+        self, spec: CycleSpec, u: int, v: int, limit: int | None, order=None
+    ) -> list[Step] | None:
         """Shortest path of steps from v back to u accepted by spec (after the anchor u -> v).
 
         A search state is node * 16 + automaton state.
@@ -267,7 +279,9 @@ class CycleFinder:
             frontier = nxt
         return None
 
-    def shortest(self, spec: CycleSpec, anchors: list[tuple[int, int]] | None = None) -> list[Step] | None:
+    def shortest(
+        self, spec: CycleSpec, anchors: list[tuple[int, int]] | None = None
+    ) -> list[Step] | None:
         """The shortest cycle of this type found (None exactly when none exists).
 
         Iterative deepening over all anchors finds the shortest cycle overall;
@@ -311,8 +325,9 @@ class CycleFinder:
             path = self._bfs(spec, u, v, None)
             if path is not None:
                 return [(u, v, spec.anchor), *path]
-        raise AssertionError(f"{spec.name}: anchors known to lie on a cycle yielded none; a bug in mvcc-check")
-
+        raise AssertionError(
+            f"{spec.name}: anchors known to lie on a cycle yielded none; a bug in mvcc-check"
+        )
 
     def _exhaustive(self, spec: CycleSpec) -> list[Step] | None:
         """Tiny components: an unbounded search from every candidate anchor both decides and

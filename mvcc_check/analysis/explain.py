@@ -20,5 +20,9 @@ DESCRIPTIONS: dict[str, str] = {
     "empty-transaction-graph": "no dependencies between transactions: the history exercises nothing",
 }
 for _base in ("G0", "G1c", "G-single-item", "G-nonadjacent-item", "G2-item"):
-    DESCRIPTIONS[_base + "-process"] = DESCRIPTIONS[_base] + ", with session order (a process saw its own past)"
-    DESCRIPTIONS[_base + "-realtime"] = DESCRIPTIONS[_base] + ", with real-time order (a stale read of finished work)"
+    DESCRIPTIONS[_base + "-process"] = (
+        DESCRIPTIONS[_base] + ", with session order (a process saw its own past)"
+    )
+    DESCRIPTIONS[_base + "-realtime"] = (
+        DESCRIPTIONS[_base] + ", with real-time order (a stale read of finished work)"
+    )

@@ -24,7 +24,6 @@ DATA = WW | WR | RW
 REL_NAMES = {WW: "ww", WR: "wr", RW: "rw", PROCESS: "process", REALTIME: "realtime"}
 
 
-
 class EdgeBuilder:
     """Collects edges; duplicates and self-edges are fine (coalesced/dropped later)."""
 
@@ -65,7 +64,9 @@ class DependencyGraph:
     rel: np.ndarray
 
     @classmethod
-    def from_arrays(cls, n: int, src: np.ndarray, dst: np.ndarray, rel: np.ndarray) -> DependencyGraph:
+    def from_arrays(
+        cls, n: int, src: np.ndarray, dst: np.ndarray, rel: np.ndarray
+    ) -> DependencyGraph:
         if len(src) == 0:
             z = np.zeros(0, np.int64)
             return cls(n, z, z.copy(), np.zeros(0, np.int8))
@@ -127,7 +128,9 @@ class DependencyGraph:
 
     def scc_labels(self) -> np.ndarray:
         """Strongly connected component label of every node (scipy's csgraph)."""
-        m = csr_matrix((np.ones(len(self.src), np.int8), (self.src, self.dst)), shape=(self.n, self.n))
+        m = csr_matrix(
+            (np.ones(len(self.src), np.int8), (self.src, self.dst)), shape=(self.n, self.n)
+        )
         return connected_components(m, directed=True, connection="strong")[1]
 
     def cyclic_part(self) -> DependencyGraph:
@@ -142,4 +145,3 @@ class DependencyGraph:
         ls = labels[self.src]
         keep = (ls >= 0) & (ls == labels[self.dst])
         return DependencyGraph(self.n, self.src[keep], self.dst[keep], self.rel[keep])
-

@@ -36,9 +36,13 @@ class KeyedPass:
         self.keys: list[Any] = []  # key id -> key
         self.wdicts: list[dict[Any, int] | None] = []  # key id -> {written value: writer txn id}
         self.writers: dict[Any, dict[Any, int]] = {}  # key -> the same dict, in first-write order
-        self.intermediate: dict[int, set[Any]] = {}  # key id -> values a later write of the same txn followed
+        self.intermediate: dict[
+            int, set[Any]
+        ] = {}  # key id -> values a later write of the same txn followed
         self.status = bytearray()  # txn id -> OK / INFO / FAIL
-        self.touched: list[int | None] = []  # key id -> the last txn that touched it (non-committed: wrote)
+        self.touched: list[
+            int | None
+        ] = []  # key id -> the last txn that touched it (non-committed: wrote)
         # One record per read, in history order; int32: ids and indexes below 2**31.
         self.r_tid = array("i")
         self.r_mop = array("i")
@@ -84,4 +88,3 @@ class Inference:
 
 def op_json(t: Txn) -> dict[str, Any]:
     return t.op.to_json()
-

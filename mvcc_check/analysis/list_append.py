@@ -59,7 +59,9 @@ class _Pass(KeyedPass):
 
     def __init__(self) -> None:
         super().__init__()
-        self.longest: list[list | None] = []  # key id -> the longest read so far (the read's own list)
+        self.longest: list[
+            list | None
+        ] = []  # key id -> the longest read so far (the read's own list)
         self.read_order: list[int] = []  # key ids in the order of their first read
         self.inconsistent: set[int] = set()  # key ids with a read that is no prefix of the longest
         self.fail_kids = array("q")  # key id of each append by a failed txn
@@ -68,7 +70,9 @@ class _Pass(KeyedPass):
         # (not after the txn's own append to the key).
         self.r_len = array("i")
         self.r_ext = bytearray()
-        self.lost_candidates: list[tuple[int, int, int]] = []  # (txn, mop, key id): read k, then appended k
+        self.lost_candidates: list[
+            tuple[int, int, int]
+        ] = []  # (txn, mop, key id): read k, then appended k
 
     def new_key(self) -> None:
         self.longest.append(None)
@@ -113,7 +117,13 @@ def _scan(th: TxnHistory) -> _Pass:
     wdicts = p.wdicts
     inconsistent = p.inconsistent
     new_kid = p.kid
-    r_tid, r_mop, r_kid, r_len, r_ext = p.r_tid.append, p.r_mop.append, p.r_kid.append, p.r_len.append, p.r_ext.append
+    r_tid, r_mop, r_kid, r_len, r_ext = (
+        p.r_tid.append,
+        p.r_mop.append,
+        p.r_kid.append,
+        p.r_len.append,
+        p.r_ext.append,
+    )
     fail_kid, info_kid = p.fail_kids.append, p.info_kids.append
     intermediate = p.intermediate
     touched = p.touched
@@ -138,7 +148,9 @@ def _scan(th: TxnHistory) -> _Pass:
                     elif v in wk:
                         raise Malformed
                     else:
-                        if touched[kid] is tid:  # this txn appended to k before: that append is intermediate
+                        if (
+                            touched[kid] is tid
+                        ):  # this txn appended to k before: that append is intermediate
                             intermediate.setdefault(kid, set()).add(next(reversed(wk)))
                         wk[v] = tid
                     touched[kid] = tid
@@ -243,7 +255,15 @@ def _scan_general(p: _Pass, t: Txn, start: int) -> None:
             if not own.keys().isdisjoint(v):
                 for e in v:
                     if e in own:  # appended later (nothing of k came before)
-                        events.append((tid, i, _FUTURE, "future-read", {"op": op_json(t), "mop": list(mop), "element": e}))
+                        events.append(
+                            (
+                                tid,
+                                i,
+                                _FUTURE,
+                                "future-read",
+                                {"op": op_json(t), "mop": list(mop), "element": e},
+                            )
+                        )
                         break
             p.lost_candidates.append((tid, i, key_ids[k]))
         known[k] = list(v)
@@ -267,19 +287,39 @@ def _scan_general(p: _Pass, t: Txn, start: int) -> None:
             for e in v:
                 j = own.get(e)
                 if j is not None and j > i:
-                    events.append((tid, i, _FUTURE, "future-read", {"op": op_json(t), "mop": list(mop), "element": e}))
+                    events.append(
+                        (
+                            tid,
+                            i,
+                            _FUTURE,
+                            "future-read",
+                            {"op": op_json(t), "mop": list(mop), "element": e},
+                        )
+                    )
                     break
         exp = known.get(k)
         if exp is not None:
             if v != exp:
                 events.append(
-                    (tid, i, _INTERNAL, "internal", {"op": op_json(t), "mop": list(mop), "expected": list(exp)})
+                    (
+                        tid,
+                        i,
+                        _INTERNAL,
+                        "internal",
+                        {"op": op_json(t), "mop": list(mop), "expected": list(exp)},
+                    )
                 )
         elif k in suffix:
             sfx = suffix.pop(k)
             if len(v) < len(sfx) or v[len(v) - len(sfx) :] != sfx:
                 events.append(
-                    (tid, i, _INTERNAL, "internal", {"op": op_json(t), "mop": list(mop), "expected": ["...", *sfx]})
+                    (
+                        tid,
+                        i,
+                        _INTERNAL,
+                        "internal",
+                        {"op": op_json(t), "mop": list(mop), "expected": ["...", *sfx]},
+                    )
                 )
         kid = key_ids.get(k)
         if kid is None:
@@ -298,7 +338,6 @@ def _scan_general(p: _Pass, t: Txn, start: int) -> None:
         p.r_ext.append(ext)
 
 
-
 class _KeyTables:
     """Per-key facts about the longest reads, flattened: position j of key kid's
     longest read is entry off[kid] + j of the flat arrays."""
@@ -307,10 +346,14 @@ class _KeyTables:
         nkeys = len(p.keys)
         fail_kids = as_array(p.fail_kids, np.int64)
         self.failed_kids = set(np.unique(fail_kids).tolist())  # keys with an append by a failed txn
-        self.nonok_appends = np.bincount(np.concatenate([fail_kids, as_array(p.info_kids, np.int64)]), minlength=nkeys)
+        self.nonok_appends = np.bincount(
+            np.concatenate([fail_kids, as_array(p.info_kids, np.int64)]), minlength=nkeys
+        )
         self.status = as_array(p.status, np.uint8)
         self.lens = np.zeros(nkeys, np.int64)
-        self.dup_pos = np.full(nkeys, _NEVER, np.int64)  # first position repeating an earlier element
+        self.dup_pos = np.full(
+            nkeys, _NEVER, np.int64
+        )  # first position repeating an earlier element
         flat: list[int] = []
         for kid in p.read_order:
             order = p.longest[kid]
@@ -327,7 +370,9 @@ class _KeyTables:
         self.off = np.zeros(nkeys, np.int64)  # flat position of each key's first element
         if len(read_kids) > 1:
             self.off[read_kids[1:]] = np.cumsum(self.lens[read_kids])[:-1]
-        self.writer = np.array(flat, np.int64) if flat else np.zeros(0, np.int64)  # -1: nobody appended it
+        self.writer = (
+            np.array(flat, np.int64) if flat else np.zeros(0, np.int64)
+        )  # -1: nobody appended it
         known = self.writer >= 0
         self.wstatus = np.full(len(flat), FAIL, np.uint8)
         self.wstatus[known] = self.status[self.writer[known]]
@@ -374,8 +419,13 @@ def _conclude(th: TxnHistory, p: _Pass, kt: _KeyTables) -> Inference:
     bad_read = np.zeros(len(kid_a), bool)
     odd_values: list[list] = []  # the value of each read in odd_rows
     longest_of = p.longest
-    for r, tid, i, kid in zip(odd_rows.tolist(), tid_a[odd_rows].tolist(), mop_a[odd_rows].tolist(),
-                              kid_a[odd_rows].tolist(), strict=True):
+    for r, tid, i, kid in zip(
+        odd_rows.tolist(),
+        tid_a[odd_rows].tolist(),
+        mop_a[odd_rows].tolist(),
+        kid_a[odd_rows].tolist(),
+        strict=True,
+    ):
         v = txns[tid].mops[i][2] or []
         odd_values.append(v)
         if longest_of[kid][: len(v)] != v:
@@ -403,19 +453,35 @@ def _conclude(th: TxnHistory, p: _Pass, kt: _KeyTables) -> Inference:
             if kid in kt.failed_kids:
                 bad = failed_of(kid)
                 if not bad.isdisjoint(v):
-                    events.extend((tid, i, _G1A, "G1a", _g1a(txns, t, i, e, p.wdicts[kid][e])) for e in v if e in bad)
+                    events.extend(
+                        (tid, i, _G1A, "G1a", _g1a(txns, t, i, e, p.wdicts[kid][e]))
+                        for e in v
+                        if e in bad
+                    )
             _check_g1b(p, txns, t, i, kid, v[-1])
     # Every other read of length n is the longest read's first n elements.
     n_ok = good & (len_a > 0)
     last = kt.off[kid_a] + len_a - 1  # flat position of each read's last element
     for r in np.flatnonzero(good & (len_a > kt.dup_pos[kid_a])).tolist():
         tid, i = int(tid_a[r]), int(mop_a[r])
-        events.append((tid, i, _DUP, "duplicate-elements", _duplicates(txns[tid], i, _read_value(txns[tid], i))))
+        events.append(
+            (
+                tid,
+                i,
+                _DUP,
+                "duplicate-elements",
+                _duplicates(txns[tid], i, _read_value(txns[tid], i)),
+            )
+        )
     for r in np.flatnonzero(good & (len_a > kt.first_failed[kid_a])).tolist():
         tid, i, kid = int(tid_a[r]), int(mop_a[r]), int(kid_a[r])
         t = txns[tid]
         bad = failed_of(kid)
-        events.extend((tid, i, _G1A, "G1a", _g1a(txns, t, i, e, p.wdicts[kid][e])) for e in _read_value(t, i) if e in bad)
+        events.extend(
+            (tid, i, _G1A, "G1a", _g1a(txns, t, i, e, p.wdicts[kid][e]))
+            for e in _read_value(t, i)
+            if e in bad
+        )
     if p.intermediate and len(kt.intermediate):
         cand = np.flatnonzero(n_ok & kt.intermediate[np.where(n_ok, last, 0)])
         for r in cand.tolist():
@@ -433,16 +499,23 @@ def _conclude(th: TxnHistory, p: _Pass, kt: _KeyTables) -> Inference:
 
     longest = {keys[kid]: p.longest[kid] for kid in p.read_order}
     # Version orders: every read must be a prefix of the longest.
-    by_key = np.argsort(kid_a[odd_rows], kind="stable")  # odd reads grouped by key, in history order
+    by_key = np.argsort(
+        kid_a[odd_rows], kind="stable"
+    )  # odd reads grouped by key, in history order
     sorted_kids = kid_a[odd_rows][by_key]
     for kid in p.read_order:
         if kid in p.inconsistent:
             order = p.longest[kid]
-            lo, hi = np.searchsorted(sorted_kids, np.int32(kid), "left"), np.searchsorted(sorted_kids, np.int32(kid), "right")
+            lo, hi = (
+                np.searchsorted(sorted_kids, np.int32(kid), "left"),
+                np.searchsorted(sorted_kids, np.int32(kid), "right"),
+            )
             reads = {tuple(odd_values[j]) for j in by_key[lo:hi].tolist()}
             for val in sorted(reads, key=len):
                 if tuple(order[: len(val)]) != val:
-                    report("incompatible-order", {"key": keys[kid], "values": [list(val), list(order)]})
+                    report(
+                        "incompatible-order", {"key": keys[kid], "values": [list(val), list(order)]}
+                    )
 
     # Dirty updates: a committed append after an aborted one in a key's order.
     failed_keys = {k: None for k in p.writers if p.key_ids[k] in kt.failed_kids}
@@ -464,7 +537,11 @@ def _conclude(th: TxnHistory, p: _Pass, kt: _KeyTables) -> Inference:
                 fw = txns[per_key[order[failed_at]]]
                 report(
                     "dirty-update",
-                    {"key": k, "values": [order[failed_at], e], "txns": [op_json(fw), "...", op_json(txns[w])]},
+                    {
+                        "key": k,
+                        "values": [order[failed_at], e],
+                        "txns": [op_json(fw), "...", op_json(txns[w])],
+                    },
                 )
                 break
 
@@ -477,8 +554,14 @@ def _conclude(th: TxnHistory, p: _Pass, kt: _KeyTables) -> Inference:
         groups.setdefault(group, []).append((t, v))
     for (kid, _), members in groups.items():
         if len(members) > 1:
-            report("lost-update", {"key": keys[kid], "value": list(members[0][1]),
-                                   "txns": [op_json(t) for t, _ in members]})
+            report(
+                "lost-update",
+                {
+                    "key": keys[kid],
+                    "value": list(members[0][1]),
+                    "txns": [op_json(t) for t, _ in members],
+                },
+            )
 
     # Edges.
     unread = _unread(p, kt)
@@ -503,7 +586,9 @@ def _conclude(th: TxnHistory, p: _Pass, kt: _KeyTables) -> Inference:
                 edges.add(tid, w, RW)
     spans = {keys[kid]: (int(kt.off[kid]), int(kt.lens[kid])) for kid in p.read_order}
     odd = {keys[kid]: p.wdicts[kid] or {} for kid in p.inconsistent}
-    return Inference(edges, anomalies, ListAppendExplainer(txns, longest, kt.writer, spans, odd, unread))
+    return Inference(
+        edges, anomalies, ListAppendExplainer(txns, longest, kt.writer, spans, odd, unread)
+    )
 
 
 def _unread(p: _Pass, kt: _KeyTables) -> dict[Any, list[int]]:
@@ -512,7 +597,9 @@ def _unread(p: _Pass, kt: _KeyTables) -> dict[Any, list[int]]:
     out: dict[Any, list[int]] = {}
     status = p.status
     ok_pos = (kt.wstatus == OK).astype(np.int64)
-    ok_seen = np.bincount(kt.pos_kid, weights=ok_pos, minlength=len(p.keys)) if len(ok_pos) else None
+    ok_seen = (
+        np.bincount(kt.pos_kid, weights=ok_pos, minlength=len(p.keys)) if len(ok_pos) else None
+    )
     for kid in p.read_order:
         wk = p.wdicts[kid]
         if not wk:
@@ -543,7 +630,9 @@ def _add(edges: EdgeBuilder, src: np.ndarray, dst: np.ndarray, rel: int) -> None
         edges.rel.frombytes(np.full(len(src), rel, np.int8).tobytes())
 
 
-def _edges_from_orders(p: _Pass, kt: _KeyTables, unread: dict[Any, list[int]], edges: EdgeBuilder) -> None:
+def _edges_from_orders(
+    p: _Pass, kt: _KeyTables, unread: dict[Any, list[int]], edges: EdgeBuilder
+) -> None:
     """ww: each element's writer precedes the next one's; the last one's precedes unread appends."""
     node = kt.node
     if len(node) > 1:
@@ -559,8 +648,16 @@ def _edges_from_orders(p: _Pass, kt: _KeyTables, unread: dict[Any, list[int]], e
                 edges.add(last, w, WW)
 
 
-def _edges_from_reads(p: _Pass, kt: _KeyTables, unread: dict[Any, list[int]], edges: EdgeBuilder,
-                      tid_a: np.ndarray, kid_a: np.ndarray, len_a: np.ndarray, mask: np.ndarray) -> None:
+def _edges_from_reads(
+    p: _Pass,
+    kt: _KeyTables,
+    unread: dict[Any, list[int]],
+    edges: EdgeBuilder,
+    tid_a: np.ndarray,
+    kid_a: np.ndarray,
+    len_a: np.ndarray,
+    mask: np.ndarray,
+) -> None:
     """wr and rw edges of the external reads of consistent keys (mask)."""
     tid, kid, n = tid_a[mask], kid_a[mask], len_a[mask]
     base = kt.off[kid]
@@ -604,8 +701,20 @@ def _check_g1b(p: _Pass, txns: list[Txn], t: Txn, i: int, kid: int, e: Any) -> N
         return
     w = p.wdicts[kid][e]
     if w != t.id and p.status[w] != FAIL:
-        p.events.append((t.id, i, _G1B, "G1b",
-                         {"op": op_json(t), "mop": list(t.mops[i]), "writer": op_json(txns[w]), "element": e}))
+        p.events.append(
+            (
+                t.id,
+                i,
+                _G1B,
+                "G1b",
+                {
+                    "op": op_json(t),
+                    "mop": list(t.mops[i]),
+                    "writer": op_json(txns[w]),
+                    "element": e,
+                },
+            )
+        )
 
 
 def _raise_first_error(th: TxnHistory) -> None:
@@ -616,14 +725,18 @@ def _raise_first_error(th: TxnHistory) -> None:
     for t in txns:
         for f, k, v in t.mops:
             if f == "w":
-                raise HistoryError(th.source, t.op.where(), "a write (w) in a list-append history: mixed workloads")
+                raise HistoryError(
+                    th.source, t.op.where(), "a write (w) in a list-append history: mixed workloads"
+                )
             if f != "append":
                 continue
             per_key = writers.setdefault(k, {})
             try:
                 hash(v)
             except TypeError:
-                raise HistoryError(th.source, t.op.where(), f"appended value {v!r} is not a scalar") from None
+                raise HistoryError(
+                    th.source, t.op.where(), f"appended value {v!r} is not a scalar"
+                ) from None
             prev = per_key.get(v)
             if prev is not None:
                 raise HistoryError(
@@ -642,26 +755,32 @@ def _raise_first_error(th: TxnHistory) -> None:
                 continue
             if type(v) is not list:
                 raise HistoryError(
-                    th.source, t.op.where(), f"read of key {k!r} returned {v!r}: a list-append read must return a list"
+                    th.source,
+                    t.op.where(),
+                    f"read of key {k!r} returned {v!r}: a list-append read must return a list",
                 )
             try:
                 set(v)
             except TypeError:
                 raise HistoryError(
-                    th.source, t.op.where(), f"read of key {k!r} returned {_short(v)}: list elements must be scalars"
+                    th.source,
+                    t.op.where(),
+                    f"read of key {k!r} returned {_short(v)}: list elements must be scalars",
                 ) from None
 
 
 def _check_read_shapes(th: TxnHistory, t: Txn) -> None:
     for f, k, v in t.mops:
         if f == "w":
-            raise HistoryError(th.source, t.op.where(), "a write (w) in a list-append history: mixed workloads")
+            raise HistoryError(
+                th.source, t.op.where(), "a write (w) in a list-append history: mixed workloads"
+            )
         if f == "r" and v is not None and not isinstance(v, list):
             raise HistoryError(
-                th.source, t.op.where(), f"read of key {k!r} returned {v!r}: a list-append read must return a list"
+                th.source,
+                t.op.where(),
+                f"read of key {k!r} returned {v!r}: a list-append read must return a list",
             )
-
-
 
 
 class ListAppendExplainer:
@@ -676,9 +795,15 @@ class ListAppendExplainer:
     Micro-op indexes and a txn's external reads are found again in `txn.mops`.
     """
 
-    def __init__(self, txns: list[Txn], longest: dict[Any, list], writer: np.ndarray,
-                 spans: dict[Any, tuple[int, int]], odd: dict[Any, dict[Any, int]],
-                 unread: dict[Any, list[int]]) -> None:
+    def __init__(
+        self,
+        txns: list[Txn],
+        longest: dict[Any, list],
+        writer: np.ndarray,
+        spans: dict[Any, tuple[int, int]],
+        odd: dict[Any, dict[Any, int]],
+        unread: dict[Any, list[int]],
+    ) -> None:
         self.txns = txns
         self.longest = longest
         self.writer = writer
@@ -709,30 +834,59 @@ class ListAppendExplainer:
                 ws = self._writers(k)
                 for pos in range(1, len(order)):
                     if ws[pos - 1] == a and ws[pos] == b:
-                        return {"type": "ww", "key": k, "value": order[pos - 1], "value'": order[pos],
-                                "a-mop-index": self._mop(a, k, order[pos - 1]),
-                                "b-mop-index": self._mop(b, k, order[pos])}
+                        return {
+                            "type": "ww",
+                            "key": k,
+                            "value": order[pos - 1],
+                            "value'": order[pos],
+                            "a-mop-index": self._mop(a, k, order[pos - 1]),
+                            "b-mop-index": self._mop(b, k, order[pos]),
+                        }
                 if order and ws[-1] == a and b in self.unread.get(k, ()):
                     j = self._unread_mop(b, k)
-                    return {"type": "ww", "key": k, "value": order[-1], "value'": tb.mops[j][2],
-                            "a-mop-index": self._mop(a, k, order[-1]), "b-mop-index": j, "unread": True}
+                    return {
+                        "type": "ww",
+                        "key": k,
+                        "value": order[-1],
+                        "value'": tb.mops[j][2],
+                        "a-mop-index": self._mop(a, k, order[-1]),
+                        "b-mop-index": j,
+                        "unread": True,
+                    }
         elif rel == WR:
             for k, i, val in _external_reads(tb):
                 if val and self._last_writer(k, val) == a:
-                    return {"type": "wr", "key": k, "value": val[-1], "a-mop-index": self._mop(a, k, val[-1]),
-                            "b-mop-index": i}
+                    return {
+                        "type": "wr",
+                        "key": k,
+                        "value": val[-1],
+                        "a-mop-index": self._mop(a, k, val[-1]),
+                        "b-mop-index": i,
+                    }
         elif rel == RW:
             for k, i, val in _external_reads(self.txns[a]):
                 order = self.longest.get(k, [])
                 if len(val) < len(order) and order[: len(val)] == val:
                     if self._writers(k)[len(val)] == b:
-                        return {"type": "rw", "key": k, "value": val[-1] if val else None,
-                                "value'": order[len(val)], "a-mop-index": i,
-                                "b-mop-index": self._mop(b, k, order[len(val)])}
+                        return {
+                            "type": "rw",
+                            "key": k,
+                            "value": val[-1] if val else None,
+                            "value'": order[len(val)],
+                            "a-mop-index": i,
+                            "b-mop-index": self._mop(b, k, order[len(val)]),
+                        }
                 elif order == val and b in self.unread.get(k, ()):
                     j = self._unread_mop(b, k)
-                    return {"type": "rw", "key": k, "value": val[-1] if val else None,
-                            "value'": tb.mops[j][2], "a-mop-index": i, "b-mop-index": j, "unread": True}
+                    return {
+                        "type": "rw",
+                        "key": k,
+                        "value": val[-1] if val else None,
+                        "value'": tb.mops[j][2],
+                        "a-mop-index": i,
+                        "b-mop-index": j,
+                        "unread": True,
+                    }
         return None
 
     def _mop(self, tid: int, k: Any, v: Any) -> int:
@@ -775,4 +929,3 @@ def _appended_keys(t: Txn) -> list[Any]:
         if f == "append":
             seen[k] = None
     return list(seen)
-

@@ -141,7 +141,11 @@ PROSCRIBES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("prefix", ("internal", "G1a"), "Cerone (incomplete)"),
     ("serializable", ("internal",), "Cerone (incomplete)"),
     # Generalised SI forbids every cycle whose rw edges are non-adjacent.
-    ("snapshot-isolation", ("internal", "G1", "G-SI", "G-nonadjacent", "PL-SI-cycle-exists"), "Adya; Cerone-SI"),
+    (
+        "snapshot-isolation",
+        ("internal", "G1", "G-SI", "G-nonadjacent", "PL-SI-cycle-exists"),
+        "Adya; Cerone-SI",
+    ),
     ("read-atomic", ("internal", "G1a", "future-read"), "Cerone (incomplete)"),
     ("repeatable-read", ("G1", "G2-item", "PL-2.99-cycle-exists", "lost-update"), "Adya; Bailis"),
     ("update-atomic", ("lost-update",), "ROLA (Elle names its guarantee update-atomic)"),
@@ -152,12 +156,22 @@ PROSCRIBES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("strong-PL-2", ("strong-PL-2-cycle-exists", "G1c-realtime"), "Elle"),
     (
         "strong-session-snapshot-isolation",
-        ("internal", "G1-process", "G-nonadjacent-process", "strong-session-snapshot-isolation-cycle-exists"),
+        (
+            "internal",
+            "G1-process",
+            "G-nonadjacent-process",
+            "strong-session-snapshot-isolation-cycle-exists",
+        ),
         "Elle",
     ),
     (
         "strong-snapshot-isolation",
-        ("internal", "G1-realtime", "G-nonadjacent-realtime", "strong-snapshot-isolation-cycle-exists"),
+        (
+            "internal",
+            "G1-realtime",
+            "G-nonadjacent-realtime",
+            "strong-snapshot-isolation-cycle-exists",
+        ),
         "Elle",
     ),
     (
@@ -220,7 +234,11 @@ ANOMALY_IMPLIES: tuple[tuple[str, str, str], ...] = (
     ("G2-process", "G2-realtime", "processes are single-threaded"),
     ("GSIa", "GSI", "Adya"),
     ("GSIb", "GSI", "Adya"),
-    ("incompatible-order", "G1a", "Elle: two committed reads from no single timeline imply a dirty read"),
+    (
+        "incompatible-order",
+        "G1a",
+        "Elle: two committed reads from no single timeline imply a dirty read",
+    ),
     ("future-read", "G1c", "Elle: a read of one's own later write is a trivial wr cycle"),
     ("dirty-update", "G1a", "Elle: an update built on an aborted write"),
     ("lost-update", "write-skew", "Bailis"),
@@ -294,7 +312,9 @@ def validate_models(models: Iterable[str]) -> tuple[str, ...]:
     out = tuple(models)
     for m in out:
         if m not in ALL_MODELS:
-            known = ", ".join(sorted({friendly(x) for x in ALL_MODELS if x == friendly(x) or x in FRIENDLY}))
+            known = ", ".join(
+                sorted({friendly(x) for x in ALL_MODELS if x == friendly(x) or x in FRIENDLY})
+            )
             raise OptionError(f"unknown consistency model {m!r}; known models: {known}")
     return out
 

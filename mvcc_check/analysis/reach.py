@@ -36,7 +36,12 @@ class Closure:
     """
 
     def __init__(
-        self, sizes: np.ndarray, graph: np.ndarray, src: np.ndarray, dst: np.ndarray, via: np.ndarray | None = None
+        self,
+        sizes: np.ndarray,
+        graph: np.ndarray,
+        src: np.ndarray,
+        dst: np.ndarray,
+        via: np.ndarray | None = None,
     ) -> None:
         sizes = np.asarray(sizes, np.int64)
         self.closed = sizes <= MAX_NODES
@@ -49,7 +54,12 @@ class Closure:
         keep = self.closed[graph]
         graph, src, dst, marked = graph[keep], src[keep], dst[keep], marked[keep]
         edge_order = np.argsort(self.bucket_of[graph], kind="stable")
-        graph, src, dst, marked = graph[edge_order], src[edge_order], dst[edge_order], marked[edge_order]
+        graph, src, dst, marked = (
+            graph[edge_order],
+            src[edge_order],
+            dst[edge_order],
+            marked[edge_order],
+        )
         edge_bucket = self.bucket_of[graph]
         member_order = np.argsort(self.bucket_of, kind="stable")
         member_bucket = self.bucket_of[member_order]

@@ -51,7 +51,6 @@ _CONTAINERS = (list, dict)  # what a register value cannot be
 _FUTURE, _INTERNAL, _READ = range(3)  # the order of one read's anomalies
 
 
-
 @dataclass(frozen=True)
 class VersionSources:
     wfr_keys: bool = False
@@ -66,7 +65,9 @@ class _Pass(KeyedPass):
     def __init__(self) -> None:
         super().__init__()
         self.r_val: list[Any] = []
-        self.lost_candidates: list[tuple[int, int, Any]] = []  # (txn, key id, value read): read k, then wrote k
+        self.lost_candidates: list[
+            tuple[int, int, Any]
+        ] = []  # (txn, key id, value read): read k, then wrote k
 
     def write(self, kid: int, v: Any, tid: int) -> None:
         """Register txn tid's write of v to key kid; malformed values and repeats raise."""
@@ -110,10 +111,14 @@ def _scan(th: TxnHistory) -> _Pass:
                     if kid is None:
                         kid = new_kid(k)
                     wk = wdicts[kid]
-                    if wk is None or v is None or v in wk:  # (a list or dict raises TypeError: malformed)
+                    if (
+                        wk is None or v is None or v in wk
+                    ):  # (a list or dict raises TypeError: malformed)
                         write(kid, v, tid)
                     else:
-                        if touched[kid] is tid:  # this txn wrote k before: that write is intermediate
+                        if (
+                            touched[kid] is tid
+                        ):  # this txn wrote k before: that write is intermediate
                             intermediate.setdefault(kid, set()).add(next(reversed(wk)))
                         wk[v] = tid
                     touched[kid] = tid
@@ -133,7 +138,9 @@ def _scan(th: TxnHistory) -> _Pass:
             touched[kid] = tid
             if f == "w":
                 wk = wdicts[kid]
-                if wk is None or v is None or v in wk:  # (a list or dict raises TypeError: malformed)
+                if (
+                    wk is None or v is None or v in wk
+                ):  # (a list or dict raises TypeError: malformed)
                     write(kid, v, tid)
                 else:
                     wk[v] = tid
@@ -183,13 +190,29 @@ def _scan_general(p: _Pass, t: Txn, start: int) -> None:
             continue
         if k in state:
             if state[k] != v:
-                p.events.append((tid, i, _INTERNAL, "internal", {"op": op_json(t), "mop": list(mop), "expected": state[k]}))
+                p.events.append(
+                    (
+                        tid,
+                        i,
+                        _INTERNAL,
+                        "internal",
+                        {"op": op_json(t), "mop": list(mop), "expected": state[k]},
+                    )
+                )
             continue
         own = writes_at.get(k)
         if own is not None:
             j = own.get(v)
             if j is not None and j > i:
-                p.events.append((tid, i, _FUTURE, "future-read", {"op": op_json(t), "mop": list(mop), "element": v}))
+                p.events.append(
+                    (
+                        tid,
+                        i,
+                        _FUTURE,
+                        "future-read",
+                        {"op": op_json(t), "mop": list(mop), "element": v},
+                    )
+                )
         state[k] = v
         kid = p.key_ids[k] if i < start else p.kid(k)
         if i >= start:  # (reads before start are recorded already)
@@ -199,7 +222,6 @@ def _scan_general(p: _Pass, t: Txn, start: int) -> None:
             p.r_val.append(v)
         if own is not None:
             p.lost_candidates.append((tid, kid, v))
-
 
 
 def _add(edges: EdgeBuilder, src: np.ndarray, dst: np.ndarray, rel: int) -> None:
@@ -231,8 +253,20 @@ def _conclude(th: TxnHistory, p: _Pass, sources: VersionSources) -> Inference:
     for r in np.flatnonzero(w_st == FAIL).tolist():
         t = txns[int(tid_a[r])]
         i = int(p.r_mop[r])
-        events.append((t.id, i, _READ, "G1a", {"op": op_json(t), "mop": list(t.mops[i]),
-                                               "writer": op_json(txns[int(r_w[r])]), "element": p.r_val[r]}))
+        events.append(
+            (
+                t.id,
+                i,
+                _READ,
+                "G1a",
+                {
+                    "op": op_json(t),
+                    "mop": list(t.mops[i]),
+                    "writer": op_json(txns[int(r_w[r])]),
+                    "element": p.r_val[r],
+                },
+            )
+        )
     if p.intermediate:
         overwriter = np.zeros(len(status), bool)  # txns with a write they overwrote themselves
         overwriter[[p.wdicts[kid][v] for kid, vs in p.intermediate.items() for v in vs]] = True
@@ -242,8 +276,20 @@ def _conclude(th: TxnHistory, p: _Pass, sources: VersionSources) -> Inference:
             if v in p.intermediate.get(int(kid_a[r]), ()):
                 t = txns[int(tid_a[r])]
                 i = int(p.r_mop[r])
-                events.append((t.id, i, _READ, "G1b", {"op": op_json(t), "mop": list(t.mops[i]),
-                                                       "writer": op_json(txns[int(r_w[r])]), "element": v}))
+                events.append(
+                    (
+                        t.id,
+                        i,
+                        _READ,
+                        "G1b",
+                        {
+                            "op": op_json(t),
+                            "mop": list(t.mops[i]),
+                            "writer": op_json(txns[int(r_w[r])]),
+                            "element": v,
+                        },
+                    )
+                )
     anomalies: dict[str, list[Anomaly]] = {}
 
     def report(kind: str, record: Anomaly) -> None:
@@ -291,8 +337,15 @@ def _conclude(th: TxnHistory, p: _Pass, sources: VersionSources) -> Inference:
     return Inference(edges, anomalies, RegisterExplainer(txns, reads, usable, set(facts)))
 
 
-def _initial_edges(p: _Pass, edges: EdgeBuilder, st_a: np.ndarray, observed: np.ndarray,
-                   tid_a: np.ndarray, kid_a: np.ndarray, fact_kids: list[int]) -> None:
+def _initial_edges(
+    p: _Pass,
+    edges: EdgeBuilder,
+    st_a: np.ndarray,
+    observed: np.ndarray,
+    tid_a: np.ndarray,
+    kid_a: np.ndarray,
+    fact_kids: list[int],
+) -> None:
     """rw edges of keys whose only fact is "nil precedes every write": each
     reader of nil precedes each writer that is a graph node (and, if
     indeterminate, was observed)."""
@@ -325,8 +378,14 @@ def _initial_edges(p: _Pass, edges: EdgeBuilder, st_a: np.ndarray, observed: np.
     _add(edges, src, dst, RW)
 
 
-def _fact_edges(p: _Pass, txns: list[Txn], edges: EdgeBuilder, usable: dict[Any, set[tuple[Any, Any]]],
-                observed: np.ndarray, kid_a: np.ndarray) -> None:
+def _fact_edges(
+    p: _Pass,
+    txns: list[Txn],
+    edges: EdgeBuilder,
+    usable: dict[Any, set[tuple[Any, Any]]],
+    observed: np.ndarray,
+    kid_a: np.ndarray,
+) -> None:
     """ww and rw edges of the keys with version facts beyond the initial state."""
     wanted = {p.key_ids[k]: k for k in usable if k in p.key_ids}
     readers: dict[Any, dict[Any, list[int]]] = {}  # key -> value -> txns that externally read it
@@ -464,7 +523,9 @@ def _last_seen(t: Txn, k: Any) -> Any:
 _MISSING = object()
 
 
-def _cyclic_values(facts: dict[Any, set[tuple[Any, Any]]], writers: dict[Any, dict[Any, int]]) -> dict[Any, set[Any]]:
+def _cyclic_values(
+    facts: dict[Any, set[tuple[Any, Any]]], writers: dict[Any, dict[Any, int]]
+) -> dict[Any, set[Any]]:
     """Per key, the values on some cycle of its version facts and the initial
     version's precedence over every write (keys whose facts are acyclic are
     left out). One strongly-connected-components run over all keys' facts."""
@@ -492,7 +553,9 @@ def _cyclic_values(facts: dict[Any, set[tuple[Any, Any]]], writers: dict[Any, di
     if not src:
         return out
     n = len(names)
-    labels = DependencyGraph(n, np.array(src), np.array(dst), np.ones(len(src), np.int8)).scc_labels()
+    labels = DependencyGraph(
+        n, np.array(src), np.array(dst), np.ones(len(src), np.int8)
+    ).scc_labels()
     sizes = np.bincount(labels)
     for i in np.flatnonzero(sizes[labels] > 1).tolist():
         k, v = names[i]
@@ -508,11 +571,17 @@ def _raise_first_error(th: TxnHistory) -> None:
     for t in txns:
         for f, k, v in t.mops:
             if f == "append":
-                raise HistoryError(th.source, t.op.where(), "an append in an rw-register history: mixed workloads")
+                raise HistoryError(
+                    th.source, t.op.where(), "an append in an rw-register history: mixed workloads"
+                )
             if f != "w":
                 continue
             if isinstance(v, _CONTAINERS) or v is None:
-                raise HistoryError(th.source, t.op.where(), f"write of {v!r} to key {k!r}: register writes must be scalars")
+                raise HistoryError(
+                    th.source,
+                    t.op.where(),
+                    f"write of {v!r} to key {k!r}: register writes must be scalars",
+                )
             per_key = writers.setdefault(k, {})
             prev = per_key.get(v)
             if prev is not None:
@@ -526,9 +595,11 @@ def _raise_first_error(th: TxnHistory) -> None:
     for t in txns:
         for f, k, v in t.mops:
             if f == "r" and isinstance(v, _CONTAINERS):
-                raise HistoryError(th.source, t.op.where(), f"read of key {k!r} returned {v!r}: a register read returns one value")
-
-
+                raise HistoryError(
+                    th.source,
+                    t.op.where(),
+                    f"read of key {k!r} returned {v!r}: a register read returns one value",
+                )
 
 
 class RegisterExplainer:
@@ -542,8 +613,13 @@ class RegisterExplainer:
     again from `txn.mops`.
     """
 
-    def __init__(self, txns: list[Txn], reads: tuple[np.ndarray, np.ndarray, np.ndarray],
-                 facts: dict[Any, set[tuple[Any, Any]]], fact_keys: set[Any]) -> None:
+    def __init__(
+        self,
+        txns: list[Txn],
+        reads: tuple[np.ndarray, np.ndarray, np.ndarray],
+        facts: dict[Any, set[tuple[Any, Any]]],
+        fact_keys: set[Any],
+    ) -> None:
         self.txns = txns
         self.reads = reads
         self.facts = facts
@@ -575,7 +651,13 @@ class RegisterExplainer:
                 if writers[r] == a:
                     i = int(mops[r])
                     _, k, v = tb.mops[i]
-                    return {"type": "wr", "key": k, "value": v, "a-mop-index": self._mop(a, k, v), "b-mop-index": i}
+                    return {
+                        "type": "wr",
+                        "key": k,
+                        "value": v,
+                        "a-mop-index": self._mop(a, k, v),
+                        "b-mop-index": i,
+                    }
             return None
         # b's writes: each value is unique, so b is its registered writer.
         for j, (f, k, v2) in enumerate(tb.mops):
@@ -584,9 +666,23 @@ class RegisterExplainer:
             if rel == WW:
                 for i, (fa, ka, v1) in enumerate(self.txns[a].mops):
                     if fa == "w" and ka == k and self._before(k, v1, v2):
-                        return {"type": "ww", "key": k, "value": v1, "value'": v2, "a-mop-index": i, "b-mop-index": j}
+                        return {
+                            "type": "ww",
+                            "key": k,
+                            "value": v1,
+                            "value'": v2,
+                            "a-mop-index": i,
+                            "b-mop-index": j,
+                        }
             elif rel == RW:
                 ext = _external_reads(self.txns[a]).get(k)
                 if ext is not None and self._before(k, ext[1], v2):
-                    return {"type": "rw", "key": k, "value": ext[1], "value'": v2, "a-mop-index": ext[0], "b-mop-index": j}
+                    return {
+                        "type": "rw",
+                        "key": k,
+                        "value": ext[1],
+                        "value'": v2,
+                        "a-mop-index": ext[0],
+                        "b-mop-index": j,
+                    }
         return None

@@ -84,8 +84,15 @@ def stage_display(path: str, quiet: bool) -> Iterator[StageDisplay | _Silent]:
     except OSError:
         size = 0
     console = Console(stderr=True)
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
-                  TimeElapsedColumn(), console=console, transient=True) as bar:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
         yield StageDisplay(bar, bar.add_task(_short_name(path), total=100), path, size)
 
 
@@ -103,23 +110,50 @@ def model_option(default: tuple[str, ...] | None = ("strict-serializable",)):
 
 
 def output_option():
-    return click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True)
+    return click.option(
+        "--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True
+    )
 
 
 @click.command("check")
 @click.argument("histories", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @model_option()
-@click.option("--workload", "-w", type=click.Choice(WORKLOADS), help="Default: detected from the micro-ops.")
-@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), help="Default: from the file extension.")
+@click.option(
+    "--workload", "-w", type=click.Choice(WORKLOADS), help="Default: detected from the micro-ops."
+)
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(FORMATS), help="Default: from the file extension."
+)
 @output_option()
-@click.option("--anomaly", "anomalies", multiple=True, help="Further anomaly to forbid (Elle's :anomalies).")
-@click.option("--wfr-keys", is_flag=True, help="rw-register: a write after a read in one txn follows that read.")
-@click.option("--sequential-keys", is_flag=True, help="rw-register: each key is sequentially consistent.")
+@click.option(
+    "--anomaly", "anomalies", multiple=True, help="Further anomaly to forbid (Elle's :anomalies)."
+)
+@click.option(
+    "--wfr-keys",
+    is_flag=True,
+    help="rw-register: a write after a read in one txn follows that read.",
+)
+@click.option(
+    "--sequential-keys", is_flag=True, help="rw-register: each key is sequentially consistent."
+)
 @click.option("--linearizable-keys", is_flag=True, help="rw-register: each key is linearizable.")
-@click.option("--examples", default=1, show_default=True, help="Explained examples per anomaly type (text).")
+@click.option(
+    "--examples", default=1, show_default=True, help="Explained examples per anomaly type (text)."
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress display on stderr.")
-def check_command(histories, models, workload, fmt, output, anomalies, wfr_keys, sequential_keys,
-                  linearizable_keys, examples, quiet) -> None:
+def check_command(
+    histories,
+    models,
+    workload,
+    fmt,
+    output,
+    anomalies,
+    wfr_keys,
+    sequential_keys,
+    linearizable_keys,
+    examples,
+    quiet,
+) -> None:
     """Check HISTORY files (Jepsen EDN, elle-cli JSON, or JSON Lines) for isolation anomalies.
 
     Exit codes: 0 valid under every model, 1 a model is violated,
@@ -159,8 +193,13 @@ def check_command(histories, models, workload, fmt, output, anomalies, wfr_keys,
             codes.append(UNUSABLE)
             docs.append({"history": path, "valid?": "unknown", "error": str(e)})
             continue
-        except Exception as e:  # a bug in mvcc-check: say so in one line, never pretend to a verdict
-            click.echo(f"mvcc-check: internal error while checking {path}: {type(e).__name__}: {e}", err=True)
+        except (
+            Exception
+        ) as e:  # a bug in mvcc-check: say so in one line, never pretend to a verdict
+            click.echo(
+                f"mvcc-check: internal error while checking {path}: {type(e).__name__}: {e}",
+                err=True,
+            )
             codes.append(UNDECIDED)
             docs.append({"history": path, "valid?": "unknown", "error": f"internal error: {e}"})
             continue

@@ -48,8 +48,7 @@ class Session(ABC):
 
     # -- connection ------------------------------------------------------------------
     @abstractmethod
-    def connect(self) -> None:
-        ...
+    def connect(self) -> None: ...
 
     def close(self) -> None:
         if self.conn is not None:
@@ -75,8 +74,7 @@ class Session(ABC):
             )
 
     @abstractmethod
-    def begin(self, level: str) -> None:
-        ...
+    def begin(self, level: str) -> None: ...
 
     def execute(self, sql: str, params: tuple = ()) -> list[tuple]:
         cur = self.conn.cursor()
@@ -111,20 +109,17 @@ class Session(ABC):
         self.execute(f"DROP TABLE IF EXISTS {table}")
 
     @abstractmethod
-    def append_sql(self, table: str) -> str:
-        ...
+    def append_sql(self, table: str) -> str: ...
 
     @abstractmethod
-    def write_sql(self, table: str) -> str:
-        ...
+    def write_sql(self, table: str) -> str: ...
 
     def read(self, table: str, key: int) -> str | None:
         rows = self.execute(f"SELECT v FROM {table} WHERE k = %s", (key,))
         return rows[0][0] if rows else None
 
     @abstractmethod
-    def server_version(self) -> str:
-        ...
+    def server_version(self) -> str: ...
 
 
 class SqliteSession(Session):

@@ -31,8 +31,15 @@ _TOKEN = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 
-_CHARS = {"newline": "\n", "space": " ", "tab": "\t", "return": "\r", "formfeed": "\f", "backspace": "\b"}
-_STR_ESC = re.compile(r'\\(u[0-9a-fA-F]{4}|.)', re.DOTALL)
+_CHARS = {
+    "newline": "\n",
+    "space": " ",
+    "tab": "\t",
+    "return": "\r",
+    "formfeed": "\f",
+    "backspace": "\b",
+}
+_STR_ESC = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.DOTALL)
 _ESC = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "b": "\b", "f": "\f"}
 _CLOSERS = {"[": "]", "(": ")", "{": "}", "#{": "}"}
 
@@ -143,7 +150,9 @@ def iter_forms(text: str) -> Iterator[tuple[int, Any]]:
             value = tok.lstrip(":")
         elif kind == "char":
             body = tok[1:]
-            value = _CHARS.get(body, chr(int(body[1:], 16)) if len(body) == 5 and body[0] == "u" else body)
+            value = _CHARS.get(
+                body, chr(int(body[1:], 16)) if len(body) == 5 and body[0] == "u" else body
+            )
         else:  # symbol
             value = {"nil": None, "true": True, "false": False}.get(tok, tok)
             if tok.startswith('"'):
@@ -172,7 +181,9 @@ def loads_all(text: str) -> list[Any]:
 # with a marker and are turned back into dicts afterwards.
 
 _PLAIN_LINE = re.compile(rb'^\{[^"\\;#\n]*\}[ \t,]*$', re.MULTILINE)
-_NEEDS_EXACT = re.compile(rb'\d[NM]\b|\d/\d|\d{19}')  # suffixes, ratios, integers orjson would round
+_NEEDS_EXACT = re.compile(
+    rb"\d[NM]\b|\d/\d|\d{19}"
+)  # suffixes, ratios, integers orjson would round
 _KEYWORD = re.compile(rb":([A-Za-z*+!_?<>=.\-][A-Za-z0-9*+!_?<>=/.\-]*)")
 _MAP_MARK = "\u0001m"
 
@@ -192,12 +203,20 @@ def fast_forms(text: str) -> list[tuple[int, Any]] | None:
 
     data = text.encode()
     lines = data.split(b"\n")
-    plain = [i for i, ln in enumerate(lines) if _PLAIN_LINE.match(ln) and not _NEEDS_EXACT.search(ln)]
+    plain = [
+        i for i, ln in enumerate(lines) if _PLAIN_LINE.match(ln) and not _NEEDS_EXACT.search(ln)
+    ]
     if not plain:
         return None
     plain_set = set(plain)
-    for i, ln in enumerate(lines):  # the other lines must each be blank or a whole form of their own
-        if i not in plain_set and ln.strip() and not (ln.lstrip().startswith(b"{") and ln.rstrip().endswith(b"}")):
+    for i, ln in enumerate(
+        lines
+    ):  # the other lines must each be blank or a whole form of their own
+        if (
+            i not in plain_set
+            and ln.strip()
+            and not (ln.lstrip().startswith(b"{") and ln.rstrip().endswith(b"}"))
+        ):
             return None
     body = b"\n".join(lines[i] for i in plain)
     body = body.replace(b"\t", b" ").replace(b",", b" ")

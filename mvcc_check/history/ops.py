@@ -75,7 +75,9 @@ def normalize_op(raw: Any, position: int, source: str, where: str, line: int) ->
     if type(typ) is not str or typ not in OP_TYPES:  # str first: a list or map is unhashable
         if typ is None:
             raise HistoryError(source, where, "op has no type (expected invoke, ok, fail or info)")
-        raise HistoryError(source, where, f"unknown op type {typ!r} (expected invoke, ok, fail or info)")
+        raise HistoryError(
+            source, where, f"unknown op type {typ!r} (expected invoke, ok, fail or info)"
+        )
     process = raw.get("process")
     if type(process) is not int and (process is not None or "process" in raw):
         return None  # a nemesis or other non-client op, ignored as Elle does
@@ -92,16 +94,25 @@ def normalize_op(raw: Any, position: int, source: str, where: str, line: int) ->
     value = raw.get("value")
     if type(value) is not list:
         if type(value) is not tuple:
-            raise HistoryError(source, where, f"op value must be a list of micro-ops, got {_short(value)}")
+            raise HistoryError(
+                source, where, f"op value must be a list of micro-ops, got {_short(value)}"
+            )
         value = list(value)
     for i, mop in enumerate(value):
-        if type(mop) is not list or len(mop) != 3 or type(mop[0]) is not str or mop[0] not in MOP_KINDS:
+        if (
+            type(mop) is not list
+            or len(mop) != 3
+            or type(mop[0]) is not str
+            or mop[0] not in MOP_KINDS
+        ):
             value[i] = _checked_mop(mop, i, source, where)
             continue
         k = mop[1]
         if type(k) is list or type(k) is dict:
             mop[1] = _hashable(k)
-    return Op(type=typ, value=value, process=process, index=index, time=time, f=raw.get("f"), line=line)
+    return Op(
+        type=typ, value=value, process=process, index=index, time=time, f=raw.get("f"), line=line
+    )
 
 
 def _checked_mop(mop: Any, i: int, source: str, where: str) -> list[Any]:
@@ -114,7 +125,9 @@ def _checked_mop(mop: Any, i: int, source: str, where: str) -> list[Any]:
         )
     kind = mop[0]
     if type(kind) is not str or kind not in MOP_KINDS:
-        raise HistoryError(source, where, f"micro-op {i} has unknown kind {kind!r} (expected append, r or w)")
+        raise HistoryError(
+            source, where, f"micro-op {i} has unknown kind {kind!r} (expected append, r or w)"
+        )
     v = list(mop[2]) if isinstance(mop[2], tuple) else mop[2]
     return [kind, _hashable(mop[1]), v]
 

@@ -68,7 +68,9 @@ def detect_format(path: str, head: bytes) -> str:
     return "edn"
 
 
-def _ops_from(raws: Iterable[tuple[str, int, Any]], source: str, first_position: int = 0) -> tuple[list[Op], int]:
+def _ops_from(
+    raws: Iterable[tuple[str, int, Any]], source: str, first_position: int = 0
+) -> tuple[list[Op], int]:
     ops: list[Op] = []
     ignored = 0
     for position, (where, line, raw) in enumerate(raws, first_position):
@@ -80,7 +82,9 @@ def _ops_from(raws: Iterable[tuple[str, int, Any]], source: str, first_position:
     return ops, ignored
 
 
-def _jsonl_raws(lines: Iterable[bytes], source: str, first_line: int = 1) -> Iterator[tuple[str, int, Any]]:
+def _jsonl_raws(
+    lines: Iterable[bytes], source: str, first_line: int = 1
+) -> Iterator[tuple[str, int, Any]]:
     loads = msgspec.json.decode  # exact integers of any size (orjson turns big ones into floats)
     for lineno, line in enumerate(lines, first_line):
         if not line.strip():
@@ -105,7 +109,9 @@ _process_of = attrgetter("process")
 _index_of = attrgetter("index")
 
 
-def _typed_finish(ops: list[Op], first_position: int, first_line: int | None) -> tuple[list[Op], int]:
+def _typed_finish(
+    ops: list[Op], first_position: int, first_line: int | None
+) -> tuple[list[Op], int]:
     """Defaults that depend on position, and the client-op filter, for typed-decoded ops.
 
     The common case (every op a client op with an index) is checked with C-speed
@@ -204,12 +210,16 @@ def _edn_raws(text: str, source: str) -> Iterator[tuple[str, int, Any]]:
         yield f"line {line}", line, raw
 
 
-def parse_history_text(data: bytes | str, source: str = "<history>", format: str | None = None) -> History:
+def parse_history_text(
+    data: bytes | str, source: str = "<history>", format: str | None = None
+) -> History:
     """Parse a whole history held in memory."""
     raw = data.encode() if isinstance(data, str) else data
     fmt = format or detect_format(source, raw[:256])
     if fmt not in FORMATS:
-        raise HistoryError(source, None, f"unknown format {fmt!r} (expected one of {', '.join(FORMATS)})")
+        raise HistoryError(
+            source, None, f"unknown format {fmt!r} (expected one of {', '.join(FORMATS)})"
+        )
     with gc_paused():
         if fmt == "jsonl":
             import io
@@ -235,7 +245,9 @@ def parse_history_text(data: bytes | str, source: str = "<history>", format: str
     return History(source=source, ops=ops, format=fmt, ignored=ignored)
 
 
-def load_history(path: str, format: str | None = None, progress: ReadProgress | None = None) -> History:
+def load_history(
+    path: str, format: str | None = None, progress: ReadProgress | None = None
+) -> History:
     """Read a history file; JSON Lines files are streamed in chunks, and `progress`
     is told the bytes read after each (other formats are read whole)."""
     try:

@@ -172,5 +172,3 @@ def _raise_index_repeat(history: History, stop: int) -> None:
 
 _index = attrgetter("index")
 _shape = itemgetter(0, 1)  # a micro-op's kind and key: what a completion must repeat
-
-

@@ -19,7 +19,9 @@ def result_json(result: Result) -> dict[str, Any]:
 
 
 def dumps(doc: Any) -> str:
-    return orjson.dumps(doc, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_INDENT_2, default=_default).decode()
+    return orjson.dumps(
+        doc, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_INDENT_2, default=_default
+    ).decode()
 
 
 def _default(x: Any) -> Any:

@@ -38,7 +38,9 @@ def render_text(result: Result, console: Console, examples: int = 1) -> None:
         items = result.anomalies[kind]
         count = len(items) if isinstance(items, list) else 1
         desc = DESCRIPTIONS.get(kind, "")
-        console.print(f"\n  [bold magenta]{kind}[/] ({count} found){': ' + escape(desc) if desc else ''}")
+        console.print(
+            f"\n  [bold magenta]{kind}[/] ({count} found){': ' + escape(desc) if desc else ''}"
+        )
         examples_list = items if isinstance(items, list) else [items]
         for item in examples_list[:examples]:
             for line in explain_anomaly(kind, item):
@@ -62,7 +64,9 @@ def explain_anomaly(kind: str, item: Any) -> list[str]:
     if isinstance(item, dict) and "cycle" in item:
         return explain_cycle(item)
     if kind == "empty-transaction-graph":
-        return ["no transaction depends on another, so the history cannot show any ordering (nothing to check)"]
+        return [
+            "no transaction depends on another, so the history cannot show any ordering (nothing to check)"
+        ]
     if not isinstance(item, dict):
         return [str(item)]
     f = _NON_CYCLE.get(kind)
@@ -113,19 +117,26 @@ def _future(item):
 
 
 def _dup(item):
-    return [f"T1 = {op_text(item['op'])}", f"T1's read {_mop(item)} holds duplicated elements {item['duplicates']}"]
+    return [
+        f"T1 = {op_text(item['op'])}",
+        f"T1's read {_mop(item)} holds duplicated elements {item['duplicates']}",
+    ]
 
 
 def _incompatible(item):
     a, b = item["values"]
-    return [f"key {_val(item['key'])} was read as {_val(a)} and as {_val(b)}: neither is a prefix of the other, "
-            "so no single order of appends produced both"]
+    return [
+        f"key {_val(item['key'])} was read as {_val(a)} and as {_val(b)}: neither is a prefix of the other, "
+        "so no single order of appends produced both"
+    ]
 
 
 def _dirty(item):
     a, b = item["values"]
-    return [f"on key {_val(item['key'])}, {_val(b)} was appended after {_val(a)}, which a failed transaction "
-            f"appended: a committed update built on an aborted one ({op_text(item['txns'][0])})"]
+    return [
+        f"on key {_val(item['key'])}, {_val(b)} was appended after {_val(a)}, which a failed transaction "
+        f"appended: a committed update built on an aborted one ({op_text(item['txns'][0])})"
+    ]
 
 
 def _lost(item):
@@ -138,7 +149,9 @@ def _lost(item):
 
 
 def _cyclic_versions(item):
-    return [f"the version order of key {_val(item['key'])} is cyclic among values {_val(item['scc'])}"]
+    return [
+        f"the version order of key {_val(item['key'])} is cyclic among values {_val(item['scc'])}"
+    ]
 
 
 _NON_CYCLE = {
@@ -171,9 +184,13 @@ def explain_cycle(item: dict[str, Any]) -> list[str]:
     if len(steps) > MAX_CYCLE_STEPS_SHOWN:
         lines.append(f"... {len(steps) - MAX_CYCLE_STEPS_SHOWN} more steps (see --output json)")
     first = names[ops[0]["index"]]
-    lines.append(f"so {first} < {first}: a contradiction, no order of these transactions explains what they saw")
+    lines.append(
+        f"so {first} < {first}: a contradiction, no order of these transactions explains what they saw"
+    )
     if item.get("shortest?") is False:
-        lines.append("(a witness: the search's work budget ran out before a shorter cycle of this type was ruled out)")
+        lines.append(
+            "(a witness: the search's work budget ran out before a shorter cycle of this type was ruled out)"
+        )
     return lines
 
 
@@ -182,7 +199,9 @@ def _mop_at(op: dict[str, Any], i: Any) -> list[Any] | None:
     return mops[i] if isinstance(i, int) and 0 <= i < len(mops) else None
 
 
-def step_text(step: dict[str, Any], a: str, b: str, op_a: dict[str, Any], op_b: dict[str, Any]) -> str:
+def step_text(
+    step: dict[str, Any], a: str, b: str, op_a: dict[str, Any], op_b: dict[str, Any]
+) -> str:
     """One dependency in words, quoting the micro-ops that justify it."""
     t = step["type"]
     k = _val(step.get("key"))
@@ -194,8 +213,10 @@ def step_text(step: dict[str, Any], a: str, b: str, op_a: dict[str, Any], op_b: 
     verb_a = "appended" if mop_a and mop_a[0] == "append" else "wrote"
     if t == "ww":
         if step.get("unread"):
-            return (f"{b} {verb_b} {v2} to key {k}, which committed but no read shows, so it came after "
-                    f"every value read of {k}, {a}'s {v1} included")
+            return (
+                f"{b} {verb_b} {v2} to key {k}, which committed but no read shows, so it came after "
+                f"every value read of {k}, {a}'s {v1} included"
+            )
         return f"{a} {verb_a} {v1} to key {k} and {b} {verb_b} {v2} right after it"
     if t == "wr":
         seen = _val(mop_b[2]) if mop_b else v1
@@ -207,7 +228,9 @@ def step_text(step: dict[str, Any], a: str, b: str, op_a: dict[str, Any], op_b: 
         return f"{a} read key {k} = {seen} and {b} {verb_b} {v2} to {k} later, so {a} did not see {b}'s write"
     if t == "realtime":
         a_end = step.get("a'", {}).get("index")
-        return f"{a} completed (op index {a_end}) before {b} began (op index {step['b'].get('index')})"
+        return (
+            f"{a} completed (op index {a_end}) before {b} began (op index {step['b'].get('index')})"
+        )
     if t == "process":
         return f"process {step.get('process')} ran {a} and then {b}"
     return t
