@@ -48,7 +48,7 @@ class Result:
     source: str = ""
     workload: str = ""
     models: tuple[str, ...] = ()
-    stats: dict[str, int] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)
     all_anomaly_types: list[str] = field(default_factory=list)  # found, reportable or not
 
     def to_json(self) -> dict[str, Any]:
@@ -72,6 +72,20 @@ def likely_workload(th: TxnHistory) -> str:
             if f == "w" or v is not None:
                 return "rw-register"
     return "list-append"
+
+
+_WORKLOAD_MOPS = {"list-append": "appends and list reads", "rw-register": "writes and value reads"}
+
+
+def _shows_workload(th: TxnHistory, workload: str) -> bool:
+    """Whether some micro-op is of `workload`'s kind alone (an append or list read, a write)."""
+    for t in th.txns:
+        for f, _, v in t.mops:
+            if workload == "list-append" and (f == "append" or type(v) is list):
+                return True
+            if workload == "rw-register" and f == "w":
+                return True
+    return False
 
 
 def detect_workload(th: TxnHistory) -> str:
@@ -115,6 +129,7 @@ def check(
 
 def _check(history: History, options: CheckOptions, progress: Progress) -> Result:
     models.validate_models(options.models)
+    models.validate_anomalies(options.anomalies)
     if options.workload is not None and options.workload not in WORKLOADS:
         raise OptionError(
             f"unknown workload {options.workload!r} (expected {' or '.join(WORKLOADS)})"
@@ -125,10 +140,17 @@ def _check(history: History, options: CheckOptions, progress: Progress) -> Resul
     progress(f"inferring {workload} dependencies")
     try:
         inf = _infer(th, workload, options)
-    except HistoryError:
-        if options.workload is not None:
-            raise
+    except HistoryError as e:
         settled = detect_workload(th)  # the whole history decides (mixed workloads raise here)
+        if options.workload is not None:
+            if settled != workload and _shows_workload(th, settled):
+                raise HistoryError(
+                    th.source,
+                    e.where,
+                    f"--workload {workload} contradicts the history, which is {settled} "
+                    f"(its micro-ops: {_WORKLOAD_MOPS[settled]})",
+                ) from None
+            raise
         if settled == workload:
             raise
         workload = settled
@@ -173,6 +195,7 @@ def _check(history: History, options: CheckOptions, progress: Progress) -> Resul
         "fail": sum(1 for t in th.txns if t.status == "fail"),
         "edges": graph.edge_count,
         "sccs": findings.components,
+        **_input_stats(history),
     }
     return Result(
         valid=valid,
@@ -186,6 +209,18 @@ def _check(history: History, options: CheckOptions, progress: Progress) -> Resul
         stats=stats,
         all_anomaly_types=sorted(found),
     )
+
+
+def _input_stats(history: History) -> dict[str, Any]:
+    """What the reader left out, and why: counted so that no verdict hides it."""
+    out: dict[str, Any] = {"ignored": history.ignored}
+    if history.ignored:
+        out["ignored-why"] = dict(history.ignored_why)
+    if history.client_like is not None:
+        out["ignored-client-like"] = history.client_like
+    if history.torn_tail is not None:
+        out["torn-tail-dropped"] = history.torn_tail
+    return out
 
 
 def _infer(th: TxnHistory, workload: str, options: CheckOptions) -> Inference:
