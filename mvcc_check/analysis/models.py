@@ -331,8 +331,12 @@ def validate_anomalies(anomalies: Iterable[str]) -> tuple[str, ...]:
     out = tuple(anomalies)
     for a in out:
         if a not in KNOWN_ANOMALIES:
+            import difflib
+
+            close = difflib.get_close_matches(a, sorted(KNOWN_ANOMALIES), n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
             known = ", ".join(sorted(KNOWN_ANOMALIES))
-            raise OptionError(f"unknown anomaly {a!r}; known anomalies: {known}")
+            raise OptionError(f"unknown anomaly {a!r}{hint}; known anomalies: {known}")
     return out
 
 

@@ -24,6 +24,7 @@ from mvcc_check.errors import MvccCheckError
 from mvcc_check.history.readers import parse_history_text
 from mvcc_check.report import exit_code_for, overall_exit_code, render_text
 from mvcc_check.report.json_report import dumps, result_json
+from mvcc_check.report.tables import table_console
 from mvcc_check.report.verdict import INVALID, UNDECIDED, UNUSABLE, VALID
 from mvcc_check.workload import WORKLOADS, WorkloadSpec
 
@@ -85,7 +86,9 @@ def test_command(db, levels, workload, txns, clients, keys, seeds, save, models,
     history as it happens, and check it against the model the level claims (or --model).
     With several levels or seeds, one run each and a table of findings at the end.
 
-    Exit codes: 0 valid, 1 the model is violated, 2 unusable input or usage, 3 undecided.
+    Exit codes: 0 valid, 1 the model is violated, 2 unusable input or usage, 3 undecided,
+    4 internal error (a bug in mvcc-check), 130 interrupted (Ctrl-C or SIGTERM: the
+    history recorded so far stays readable).
     Credentials come from the URL or PGPASSWORD / MYSQL_PWD and are never printed.
     """
     target = _target(db)
@@ -104,7 +107,7 @@ def test_command(db, levels, workload, txns, clients, keys, seeds, save, models,
     except MvccCheckError as e:
         raise click.UsageError(str(e)) from None
     runs = [(lv, sd) for lv in levels for sd in dict.fromkeys(seeds)]
-    out = Console(highlight=False, soft_wrap=True)
+    out = table_console()
     codes, docs, rows = [], [], []
     for i, (level, seed) in enumerate(runs):
         run_models = tuple(models) or (cls.claimed_models[level],)
@@ -300,7 +303,9 @@ def hermitage_command(db, levels, scenarios, save_dir, transcript, output) -> No
     scenario's history is also judged by the checker, against the model the level claims.
 
     Exit codes: 0 every history is valid under the level's claimed model and the
-    checker agrees with every scenario, 1 a claimed model is violated, 3 disagreement.
+    checker agrees with every scenario, 1 a claimed model is violated, 2 unusable
+    input or usage, 3 undecided (as everywhere; here also when the checker's finding
+    disagrees with the scenario's outcome), 4 internal error, 130 interrupted.
     """
     from mvcc_check.db.hermitage import SCENARIOS, checker_agrees, default_levels, run_scenario
 
@@ -339,7 +344,7 @@ def hermitage_command(db, levels, scenarios, save_dir, transcript, output) -> No
     chosen = chosen or list(SCENARIOS)
     if save_dir:
         Path(save_dir).mkdir(parents=True, exist_ok=True)
-    out = Console(highlight=False, soft_wrap=True)
+    out = table_console()
     codes: list[int] = []
     docs = []
     version = None

@@ -55,9 +55,9 @@ class EdnError(ValueError):
         super().__init__(f"line {line}: {why}")
 
 
-MAX_DEPTH = 500
-"""Forms nested deeper than this are refused: no history needs them, and every
-later pass over a value (comparison, rendering, JSON output) recurses."""
+MAX_DEPTH = 100
+"""Forms nested deeper than this are refused (in every format): no history needs
+them, and every later pass over a value (comparison, rendering, JSON output) recurses."""
 
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
@@ -148,12 +148,13 @@ def iter_forms(text: str) -> Iterator[tuple[int, Any]]:
             return False, None
         return True, value
 
-    def no_value(depth: int, at: int, at_end: bool = False) -> None:
-        """EdnError if a tag or #_ at this depth still waits for its value."""
+    def no_value(depth: int, at: int | None = None) -> None:
+        """EdnError if a tag or #_ at this depth still waits for its value (at the
+        closing line `at`, else where the tag is)."""
         if pending and pending[-1][0] == depth:
             _, what, where = pending[-1]
             what = "#_" if what == "#_" else f"tag {_cut(what)}"
-            raise EdnError(where if at_end else at, f"{what} with no value after it", at_end)
+            raise EdnError(where if at is None else at, f"{what} with no value after it")
 
     while pos < n:
         m = match(text, pos)
@@ -216,7 +217,7 @@ def iter_forms(text: str) -> Iterator[tuple[int, Any]]:
     if stack:
         opener, _, open_line = stack[0]
         raise EdnError(open_line, f"{opener!r} is never closed (file ends first)", at_end=True)
-    no_value(0, line, at_end=True)
+    no_value(0)
 
 
 def loads_all(text: str) -> list[Any]:
@@ -256,7 +257,11 @@ def fast_forms(text: str) -> list[tuple[int, Any]] | None:
     data = text.encode()
     lines = data.split(b"\n")
     plain = [
-        i for i, ln in enumerate(lines) if _PLAIN_LINE.match(ln) and not _NEEDS_EXACT.search(ln)
+        i
+        for i, ln in enumerate(lines)
+        if _PLAIN_LINE.match(ln)
+        and not _NEEDS_EXACT.search(ln)
+        and ln.count(b"[") < MAX_DEPTH  # (deeper nesting needs more: the exact reader refuses it)
     ]
     if not plain:
         return None

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import gc
 import io
+import re
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,7 +24,7 @@ from typing import Any
 import msgspec
 
 from mvcc_check.errors import HistoryError, cut
-from mvcc_check.history.edn import EdnError, check_characters, fast_forms, iter_forms
+from mvcc_check.history.edn import MAX_DEPTH, EdnError, check_characters, fast_forms, iter_forms
 from mvcc_check.history.ops import (
     IGNORED_WHY,
     Op,
@@ -108,8 +110,33 @@ def _ops_from(
 
 def _decode_error(e: Exception) -> str:
     if isinstance(e, RecursionError):
-        return "values nested too deeply"
-    return cut(str(e), 200)
+        return f"values nested more than {MAX_DEPTH} deep"
+    why = str(e)
+    if why.startswith(("Integer value out of range", "Number out of range")):
+        at = why.find(" - at")
+        why = "a number out of range (integers have at most 4300 digits, floats are finite)" + (
+            why[at:] if at >= 0 else ""
+        )
+    return cut(why, 200)
+
+
+def _stack_depth() -> int:
+    f, n = sys._getframe(), 0
+    while f is not None:
+        n, f = n + 1, f.f_back
+    return n
+
+
+@contextmanager
+def nesting_limit() -> Iterator[None]:
+    """Make msgspec refuse JSON nested deeper than about MAX_DEPTH (with RecursionError),
+    as the EDN reader does: msgspec counts its nesting against Python's recursion limit."""
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(_stack_depth() + MAX_DEPTH + 20)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
 
 
 def _jsonl_raws(
@@ -125,7 +152,7 @@ def _jsonl_raws(
             if lineno == torn_line:
                 raise TornTail(source, lineno) from None
             raise HistoryError(
-                source, f"line {lineno}", f"not valid JSON: {_decode_error(e)}"
+                source, f"line {lineno}", f"not valid JSON: {_json_error_place(line, e)[1]}"
             ) from None
         yield f"line {lineno}", lineno, raw
 
@@ -229,7 +256,8 @@ def _read_jsonl(
         # Only the file's last line can be torn (a chunk ending without a newline is the end).
         torn_line = line + nlines - 1 if unterminated else None
         try:
-            typed = _LINES_DECODER.decode_lines(data)
+            with nesting_limit():
+                typed = _LINES_DECODER.decode_lines(data)
         except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
             typed = None
         if typed is not None and len(typed) == nlines:
@@ -239,7 +267,9 @@ def _read_jsonl(
             before = ign.count
             lines = bytes(data).splitlines()
             try:
-                got = _ops_from(_jsonl_raws(lines, source, line, torn_line), source, ign, position)
+                with nesting_limit():
+                    raws = _jsonl_raws(lines, source, line, torn_line)
+                    got = _ops_from(raws, source, ign, position)
             except TornTail as e:
                 if not drop_torn_tail:
                     raise
@@ -261,24 +291,30 @@ def _where_in_array(raw: Any, i: int) -> str:
     return f"op index {index if type(index) is int else i}"
 
 
-def _json_error_place(data: bytes, e: Exception) -> str:
-    """The line a msgspec decode error points at (the last line when the data ends early)."""
-    import re
+_BYTE_AT = re.compile(r"\(byte (\d+)\)")
 
-    m = re.search(r"\(byte (\d+)\)", str(e))
+
+def _json_error_place(data: bytes, e: Exception) -> tuple[str, str]:
+    """The line a msgspec decode error points at (the last line when the data ends
+    early), and the reason with the byte offset turned into a column of that line."""
+    why = _decode_error(e)
+    m = _BYTE_AT.search(why)
     at = int(m.group(1)) if m else len(data.rstrip())
-    return f"line {data.count(NEWLINE, 0, at) + 1}"
+    if m:
+        why = why.replace(m.group(), f"(column {at - data.rfind(NEWLINE, 0, at)})")
+    return f"line {data.count(NEWLINE, 0, at) + 1}", why
 
 
 def _json_raws(data: bytes, source: str) -> Iterator[tuple[str, int, Any]]:
     check_utf8(data, source)
     try:
-        doc = msgspec.json.decode(data)
+        with nesting_limit():
+            doc = msgspec.json.decode(data)
     except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as e:
-        why = _decode_error(e)
+        where, why = _json_error_place(data, e)
         if "truncated" in why:
             why = "the file ends in the middle of the JSON document (was it cut short?)"
-        raise HistoryError(source, _json_error_place(data, e), f"not valid JSON: {why}") from None
+        raise HistoryError(source, where, f"not valid JSON: {why}") from None
     if isinstance(doc, dict) and isinstance(doc.get("history"), list):
         doc = doc["history"]
     if not isinstance(doc, list):
@@ -347,7 +383,8 @@ def parse_history_text(
         if fmt == "json":
             check_utf8(raw, source)
             try:
-                typed = _ARRAY_DECODER.decode(raw)
+                with nesting_limit():
+                    typed = _ARRAY_DECODER.decode(raw)
             except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
                 typed = None
             if typed is not None:
