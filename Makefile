@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench lint clean fuzz fuzz-input
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -20,6 +20,14 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Every fuzzer, each a target of its own (FUZZ_CASES, FUZZ_SEED to vary them).
+fuzz: fuzz-input
+
+FUZZ_CASES ?= 20000
+FUZZ_SEED  ?= 1
+fuzz-input: $(STAMP)
+	$(BIN)/python tests/fuzz_inputs.py --cases $(FUZZ_CASES) --seed $(FUZZ_SEED)
 
 bench: $(STAMP)
 	$(BIN)/python -m mvcc_check.bench

@@ -157,7 +157,10 @@ def _checked_mop(mop: Any, i: int, source: str, where: str) -> list[Any]:
 
 def shorten(x: Any, limit: int = 60) -> str:
     """A value as quoted in a message: its repr, cut to `limit` characters."""
-    return cut(repr(x), limit)
+    try:
+        return cut(repr(x), limit)
+    except RecursionError:
+        return "a deeply nested value"
 
 
 _short = shorten  # the name analysis/list_append.py imports

@@ -143,11 +143,18 @@ def _jsonl_raws(
     lines: Iterable[bytes], source: str, first_line: int = 1, torn_line: int | None = None
 ) -> Iterator[tuple[str, int, Any]]:
     loads = msgspec.json.decode  # exact integers of any size (orjson turns big ones into floats)
+    limit = None
     for lineno, line in enumerate(lines, first_line):
         if not line.strip():
             continue
         try:
-            raw = loads(line)
+            limit = limit or _stack_depth() + MAX_DEPTH + 20  # (see nesting_limit)
+            old = sys.getrecursionlimit()
+            sys.setrecursionlimit(limit)
+            try:
+                raw = loads(line)
+            finally:
+                sys.setrecursionlimit(old)
         except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as e:
             if lineno == torn_line:
                 raise TornTail(source, lineno) from None
@@ -176,6 +183,7 @@ CHUNK_BYTES = 32 << 20
 
 _process_of = attrgetter("process")
 _index_of = attrgetter("index")
+_time_of = attrgetter("time")
 
 
 def _typed_finish(
@@ -188,6 +196,10 @@ def _typed_finish(
     if first_line is not None:
         for op, line in zip(ops, count(first_line)):
             op.line = line
+    if float in set(map(type, map(_time_of, ops))):  # as the general path: whole units
+        for op in ops:
+            if type(op.time) is float:
+                op.time = int(op.time)
     if set(map(type, map(_process_of, ops))) == {int} and None not in map(_index_of, ops):
         return ops
     out: list[Op] = []
@@ -265,11 +277,9 @@ def _read_jsonl(
             skipped = nlines - len(got)
         else:
             before = ign.count
-            lines = bytes(data).splitlines()
+            lines = bytes(data).split(NEWLINE)  # (only \n ends a line; \r is whitespace)
             try:
-                with nesting_limit():
-                    raws = _jsonl_raws(lines, source, line, torn_line)
-                    got = _ops_from(raws, source, ign, position)
+                got = _ops_from(_jsonl_raws(lines, source, line, torn_line), source, ign, position)
             except TornTail as e:
                 if not drop_torn_tail:
                     raise
