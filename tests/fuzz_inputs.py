@@ -150,10 +150,8 @@ def expected_ops(raws: list[Any]) -> list[tuple]:
         elif type(index) is not int:
             raise Unusable("index")
         t = raw.get("time")
-        if t is not None and type(t) is not int:
-            if type(t) is not float or not math.isfinite(t):
-                raise Unusable("time")
-            t = int(t)
+        if t is not None and type(t) is not int and (type(t) is not float or not math.isfinite(t)):
+            raise Unusable("time")
         value = raw.get("value")
         if not isinstance(value, list):
             raise Unusable("value")

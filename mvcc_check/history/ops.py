@@ -7,6 +7,7 @@ micro-ops `[f, k, v]` with f in append / r (list-append) or w / r
 
 from __future__ import annotations
 
+from math import isfinite
 from typing import Any, Literal
 
 import msgspec
@@ -104,12 +105,13 @@ def normalize_op(raw: Any, position: int, source: str, where: str, line: int) ->
     elif type(index) is not int:
         raise HistoryError(source, where, f"op index must be an integer, got {shorten(index)}")
     time = raw.get("time")
-    if time is not None and type(time) is not int:
-        if type(time) is not float or time != time or abs(time) == float("inf"):
-            raise HistoryError(
-                source, where, f"op time must be a finite number, got {shorten(time)}"
-            )
-        time = int(time)
+    # (a finite float is kept as it is, as the typed decoder does)
+    if (
+        time is not None
+        and type(time) is not int
+        and (type(time) is not float or not isfinite(time))
+    ):
+        raise HistoryError(source, where, f"op time must be a finite number, got {shorten(time)}")
     value = raw.get("value")
     if type(value) is not list:
         if type(value) is not tuple:

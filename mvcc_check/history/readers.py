@@ -183,7 +183,6 @@ CHUNK_BYTES = 32 << 20
 
 _process_of = attrgetter("process")
 _index_of = attrgetter("index")
-_time_of = attrgetter("time")
 
 
 def _typed_finish(
@@ -196,10 +195,6 @@ def _typed_finish(
     if first_line is not None:
         for op, line in zip(ops, count(first_line)):
             op.line = line
-    if float in set(map(type, map(_time_of, ops))):  # as the general path: whole units
-        for op in ops:
-            if type(op.time) is float:
-                op.time = int(op.time)
     if set(map(type, map(_process_of, ops))) == {int} and None not in map(_index_of, ops):
         return ops
     out: list[Op] = []
@@ -219,9 +214,12 @@ def _typed_finish(
     return out
 
 
-def check_utf8(data: bytes | memoryview, source: str, first_line: int = 1) -> None:
-    """HistoryError at the line of the first byte that is not UTF-8."""
-    if data.isascii() if isinstance(data, bytes) else bytes(data).isascii():
+def check_utf8(
+    data: bytes | memoryview, source: str, first_line: int = 1, whole: bytes | None = None
+) -> None:
+    """HistoryError at the line of the first byte that is not UTF-8. `whole`, when
+    given, holds `data` and more: if it is all ASCII, so is `data` (no copy made)."""
+    if (whole if whole is not None else data if isinstance(data, bytes) else bytes(data)).isascii():
         return
     try:
         bytes(data).decode("utf-8")
@@ -262,7 +260,7 @@ def _read_jsonl(
                 f.seek(cut - end, 1)
                 end = cut
         data = memoryview(block)[:end]
-        check_utf8(data, source, line)
+        check_utf8(data, source, line, whole=block)
         unterminated = block[end - 1] != 10
         nlines = block.count(b"\n", 0, end) + (1 if unterminated else 0)
         # Only the file's last line can be torn (a chunk ending without a newline is the end).
