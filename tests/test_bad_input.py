@@ -174,9 +174,16 @@ def test_an_internal_error_exits_4_with_one_line_asking_for_a_report():
     assert "Traceback" not in r.stderr and "simulated bug" in lines[0]
 
 
-@pytest.mark.parametrize(("env", "flag"), [({"MVCC_CHECK_DEBUG": "1"}, []), ({}, ["--debug"])])
-def test_the_traceback_is_shown_only_when_asked_for(env, flag):
-    r = _crashing_check(env, *flag, "check", str(HISTORIES / "serial.jsonl"))
+@pytest.mark.parametrize(
+    ("env", "args"),
+    [
+        ({"MVCC_CHECK_DEBUG": "1"}, ["check"]),
+        ({}, ["--debug", "check"]),
+        ({}, ["check", "--debug"]),
+    ],
+)
+def test_the_traceback_is_shown_only_when_asked_for(env, args):
+    r = _crashing_check(env, *args, str(HISTORIES / "serial.jsonl"))
     assert r.returncode == 4
     assert "Traceback" in r.stderr and "KeyError" in r.stderr
 

@@ -147,23 +147,7 @@ def _check(history: History | Columns, options: CheckOptions, progress: Progress
     th = pair_columns(cols)
     workload = options.workload or likely_workload(th)
     progress(f"inferring {workload} dependencies")
-    try:
-        inf = _infer(th, workload, options)
-    except HistoryError as e:
-        settled = detect_workload(th)  # the whole history decides (mixed workloads raise here)
-        if options.workload is not None:
-            if settled != workload and _shows_workload(th, settled):
-                raise HistoryError(
-                    cols.source,
-                    e.where,
-                    f"--workload {workload} contradicts the history, which is {settled} "
-                    f"(its micro-ops: {_WORKLOAD_MOPS[settled]})",
-                ) from None
-            raise
-        if settled == workload:
-            raise
-        workload = settled
-        inf = _infer(th, workload, options)
+    workload, inf = _infer_settled(th, workload, options)
 
     prohibited = models.prohibited_anomalies(options.models) | models.anomalies_implying(
         options.anomalies
@@ -218,6 +202,28 @@ def _check(history: History | Columns, options: CheckOptions, progress: Progress
         stats=stats,
         all_anomaly_types=sorted(found),
     )
+
+
+def _infer_settled(th: TxnColumns, workload: str, options: CheckOptions) -> tuple[str, Inference]:
+    """The inference of the guessed (or given) workload; if it rejects the history, the
+    whole history decides: the other workload, a mixed history, or an option that
+    contradicts the history, each said as such."""
+    try:
+        return workload, _infer(th, workload, options)
+    except HistoryError as e:
+        settled = detect_workload(th)  # (mixed workloads raise here)
+        if options.workload is not None:
+            if settled != workload and _shows_workload(th, settled):
+                raise HistoryError(
+                    th.cols.source,
+                    e.where,
+                    f"--workload {workload} contradicts the history, which is {settled} "
+                    f"(its micro-ops: {_WORKLOAD_MOPS[settled]})",
+                ) from None
+            raise
+        if settled == workload:
+            raise
+        return settled, _infer(th, settled, options)
 
 
 def _input_stats(history: History | Columns) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import click
 
 from mvcc_check.analysis.checker import WORKLOADS, CheckOptions, Result, check
 from mvcc_check.analysis.models import validate_anomalies, validate_models
-from mvcc_check.commands.failure import report_internal_error
+from mvcc_check.commands.failure import DEBUG_ENV, report_internal_error
 from mvcc_check.errors import MvccCheckError
 from mvcc_check.history.readers import FORMATS, display_name, load_history
 from mvcc_check.report.json_report import dumps, result_json
@@ -156,6 +156,11 @@ def output_option():
 )
 @click.option("--verbose", "-v", is_flag=True, help="Every model ruled out, not only the weakest.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display on stderr.")
+@click.option(
+    "--debug",
+    is_flag=True,
+    help="On an internal error, print the traceback (or MVCC_CHECK_DEBUG=1).",
+)
 def check_command(histories, models, workload, fmt, output, anomalies, examples, **flags) -> None:
     """Check HISTORY files (Jepsen EDN, elle-cli JSON, or JSON Lines; `-` reads
     standard input) for isolation anomalies.
@@ -164,6 +169,8 @@ def check_command(histories, models, workload, fmt, output, anomalies, examples,
     2 unusable input or usage, 3 undecided, 4 internal error (a bug in
     mvcc-check: please report it).
     """
+    if flags["debug"]:
+        os.environ[DEBUG_ENV] = "1"
     try:
         validate_models(models)
         validate_anomalies(anomalies)

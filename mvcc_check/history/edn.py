@@ -125,6 +125,25 @@ def _freeze(x: Any) -> Any:
     return x
 
 
+def _char(body: str) -> str:
+    """The character a `\\x` literal names (without its backslash)."""
+    return _CHARS.get(body, chr(int(body[1:], 16)) if len(body) == 5 and body[0] == "u" else body)
+
+
+def _collection(opener: str, items: list[Any], open_line: int, closer: str, line: int) -> Any:
+    """The vector, list, map or set that `closer` (on `line`) ends."""
+    if _CLOSERS[opener] != closer:
+        raise EdnError(line, f"{closer!r} closes {opener!r} opened on line {open_line}")
+    if opener == "{":
+        if len(items) % 2:
+            raise EdnError(open_line, "map literal has an odd number of forms")
+        it = iter(items)
+        return {_freeze(k): v for k, v in zip(it, it, strict=True)}
+    if opener == "#{":
+        return {_freeze(e) for e in items}
+    return items
+
+
 def iter_forms(text: str) -> Iterator[tuple[int, Any]]:
     """Yield (line, value) for each top-level form in `text`."""
     pos = 0
@@ -183,18 +202,7 @@ def iter_forms(text: str) -> Iterator[tuple[int, Any]]:
             if not stack:
                 raise EdnError(start_line, f"unmatched {tok!r}")
             no_value(len(stack), start_line)
-            opener, items, open_line = stack.pop()
-            if _CLOSERS[opener] != tok:
-                raise EdnError(start_line, f"{tok!r} closes {opener!r} opened on line {open_line}")
-            if opener == "{":
-                if len(items) % 2:
-                    raise EdnError(open_line, "map literal has an odd number of forms")
-                it = iter(items)
-                value: Any = {_freeze(k): v for k, v in zip(it, it, strict=True)}
-            elif opener == "#{":
-                value = {_freeze(e) for e in items}
-            else:
-                value = items
+            value: Any = _collection(*stack.pop(), tok, start_line)
         elif kind == "str":
             value = _unescape(tok[1:-1])
         elif kind == "num":
@@ -205,10 +213,7 @@ def iter_forms(text: str) -> Iterator[tuple[int, Any]]:
         elif kind == "kw":
             value = tok.lstrip(":")
         elif kind == "char":
-            body = tok[1:]
-            value = _CHARS.get(
-                body, chr(int(body[1:], 16)) if len(body) == 5 and body[0] == "u" else body
-            )
+            value = _char(tok[1:])
         else:  # symbol
             value = {"nil": None, "true": True, "false": False}.get(tok, tok)
         done, v = emit(value)
