@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from contextlib import nullcontext
 from typing import Any
 
 import click
@@ -175,8 +176,14 @@ def run_command(
     trial = Trial(level, spec, bug, rollback_rate=rollback_rate, crash_rate=crash_rate)
     run = _record_run(trial, save, transcript, show_progress=output == "text")
     source = save or f"<engine: {level}{' +' + bug if bug else ''}, seed {seed}>"
+    err = Console(stderr=True)
     try:
-        result = check_ops(run.ops, model, workload, source=source)
+        with (
+            err.status("checking the history...")
+            if err.is_terminal and output == "text"
+            else nullcontext()
+        ):
+            result = check_ops(run.ops, model, workload, source=source)
     except MvccCheckError as e:  # the engine wrote something the checker cannot use: our bug
         report_internal_error(e, "checking the engine's history")
         sys.exit(INTERNAL)
