@@ -462,3 +462,18 @@ def test_a_bad_line_in_the_middle_is_not_called_torn(tmp_path):
     line = one_line_error(run(put(tmp_path, "mid.jsonl", "".join(lines))), "mid.jsonl", "line 3")
     assert "interrupted" not in line
     assert run(tmp_path / "mid.jsonl", "--drop-torn-tail").exit_code == 2
+
+
+def test_what_a_failed_transaction_read_does_not_decide_the_workload(tmp_path):
+    # A register history whose failed txn reports a list read: no evidence of list-append.
+    text = (
+        '{"type":"invoke","process":0,"value":[["r",0,null],["w",0,0]]}\n'
+        '{"type":"ok","process":0,"value":[["r",0,null],["w",0,0]]}\n'
+        '{"type":"invoke","process":0,"value":[["r",0,null]]}\n'
+        '{"type":"fail","process":0,"value":[["r",0,[0]]]}\n'
+    )
+    p = put(tmp_path, "reg.jsonl", text)
+    for extra in ([], ["-w", "rw-register"]):
+        r = run(p, "-o", "json", *extra)
+        assert r.exit_code == 3, r.stderr  # one committed txn: nothing to order
+        assert json.loads(r.stdout)["workload"] == "rw-register"

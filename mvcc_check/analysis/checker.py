@@ -74,12 +74,20 @@ class Result:
         return out
 
 
+def _evidence(tc: TxnColumns) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(kind, value tag, txn) of every transaction's micro-ops, with what a failed or
+    indeterminate transaction read counted as nil: it is no evidence of anything,
+    the workload included (issue 15)."""
+    rows, txn = tc.mop_txn()
+    kind, tag = tc.cols.mop_kind[rows], tc.cols.mop_tag[rows]
+    return kind, np.where(tc.status[txn] == OK, tag, NIL), txn
+
+
 def likely_workload(tc: TxnColumns) -> str:
     """The workload the first telling micro-op shows (an append or list read: list-append;
     a write or scalar read: rw-register). Each workload's inference rejects the other's
     micro-ops, so a wrong guess only costs a second try (see `_infer`)."""
-    rows, _ = tc.mop_txn()
-    kind, tag = tc.cols.mop_kind[rows], tc.cols.mop_tag[rows]
+    kind, tag, _ = _evidence(tc)
     telling = np.flatnonzero((kind != READ) | (tag != NIL))
     if not len(telling):
         return "list-append"
@@ -92,8 +100,7 @@ _WORKLOAD_MOPS = {"list-append": "appends and list reads", "rw-register": "write
 
 def _shows_workload(tc: TxnColumns, workload: str) -> bool:
     """Whether some micro-op is of `workload`'s kind alone (an append or list read, a write)."""
-    rows, _ = tc.mop_txn()
-    kind, tag = tc.cols.mop_kind[rows], tc.cols.mop_tag[rows]
+    kind, tag, _ = _evidence(tc)
     if workload == "list-append":
         return bool(((kind == APPEND) | ((kind == READ) & (tag == LIST))).any())
     return bool((kind == WRITE).any())
@@ -102,8 +109,7 @@ def _shows_workload(tc: TxnColumns, workload: str) -> bool:
 def detect_workload(tc: TxnColumns) -> str:
     """list-append if anything appends or reads a list, rw-register if anything writes;
     HistoryError if both appends and writes occur."""
-    rows, txn = tc.mop_txn()
-    kind, tag = tc.cols.mop_kind[rows], tc.cols.mop_tag[rows]
+    kind, tag, txn = _evidence(tc)
     appends, writes = np.flatnonzero(kind == APPEND), np.flatnonzero(kind == WRITE)
     if len(appends) and len(writes):
         cols = tc.cols
