@@ -294,9 +294,10 @@ def judge_scenario(res, model: str):
 @click.option("--transcript", is_flag=True, help="Print each scenario's steps as they ran.")
 @output_option()
 def hermitage_command(db, levels, scenarios, save_dir, transcript, output) -> None:
-    """Run Hermitage's isolation scenarios (G0, G1a, G1b, G1c, OTV, PMP, P4, G-single,
-    G2-item, G2) as exact interleavings over separate connections, and print per level
-    which anomalies the database prevents, prevents by aborting, or shows. Each
+    """Run Hermitage's isolation scenarios, every variant of its columns (G0, G1a, G1b,
+    G1c, OTV, PMP, P4, G-single, G2-item, G2), as exact interleavings over separate
+    connections, and print per level which anomalies the database prevents, prevents by
+    aborting, or shows, then each level's row in Hermitage's layout. Each
     scenario's history is also judged by the checker, against the model the level claims.
 
     Exit codes: 0 every history is valid under the level's claimed model and the
