@@ -23,6 +23,7 @@ import numpy as np
 
 from mvcc_check.errors import HistoryError
 from mvcc_check.history.ops import MicroOp, Op
+from mvcc_check.history.pairing import overlap_why
 from mvcc_check.history.readers import History
 
 INFINITY = float("inf")
@@ -112,14 +113,7 @@ def build_txns(history: History) -> TxnHistory:
 
 def _overlap(op: Op, pending: Op) -> str:
     """Why an invocation cannot be paired: its process already has an op open."""
-    if op.process is None:
-        return (
-            f"an op with no process was invoked while the op at {pending.where()}, also with "
-            "no process, had not completed (ops without a process are read as one process)"
-        )
-    return (
-        f"process {op.process} invoked a new op while its op at {pending.where()} had not completed"
-    )
+    return overlap_why(op.process, pending.where())
 
 
 def _shapes_differ(a: list[MicroOp], b: list[MicroOp]) -> bool:
