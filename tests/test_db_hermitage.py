@@ -184,3 +184,18 @@ def test_hermitage_catches_a_buggy_engine():
     # the engine cannot run predicate writes: asking for one is a usage error
     res = CliRunner().invoke(main, ["hermitage", "--db", "engine:", "-s", "PMP-write"])
     assert res.exit_code == 2 and "unknown scenario 'PMP-write'" in res.output
+
+
+@pytest.mark.parametrize("level", ["read-committed", "repeatable-read"])
+def test_a_deleted_row_reads_back_as_its_list_and_a_tombstone(request, tmp_path_factory, level):
+    """MariaDB's DELETE ... WHERE value = 20 removes row 1 once T1 made it 20: the recorded
+    history has T2 append its tombstone (-2) to row 1, and T2's later scan (and the final
+    observer) read the missing row as [10, 20, -2]; invocations hold the same micro-ops."""
+    res = _level_results(request, tmp_path_factory, "mysql", level)["PMP-write"]
+    (invoke,) = [op for op in res.ops if op["process"] == 2 and op["type"] == "invoke"]
+    (ok,) = [op for op in res.ops if op["process"] == 2 and op["type"] == "ok"]
+    assert ["append", 1, -2] in ok["value"] and ["r", 1, [10, 20, -2]] in ok["value"]
+    assert [m[:2] for m in invoke["value"]] == [m[:2] for m in ok["value"]]
+    final = [op for op in res.ops if op["type"] == "ok"][-1]
+    assert ["r", 1, [10, 20, -2]] in final["value"]
+    assert res.observation.deleted == {2: {1}}
