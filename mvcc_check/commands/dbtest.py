@@ -341,7 +341,7 @@ def hermitage_command(db, levels, scenarios, save_dir, transcript, output) -> No
     for name in scenarios:
         if name.lower() not in names:
             raise click.UsageError(
-                f"unknown scenario {name!r} (known here: {', '.join(names_of(target.kind))})"
+                f"unknown scenario {name!r} (known here: {', '.join(s.name for s in names.values())})"
             )
         chosen.append(names[name.lower()])
     chosen = chosen or list(scenarios_for(target.kind))
@@ -422,12 +422,6 @@ def hermitage_command(db, levels, scenarios, save_dir, transcript, output) -> No
         )
     code = overall_exit_code(codes)
     sys.exit(code if code in (VALID, INVALID, UNDECIDED) else UNDECIDED)
-
-
-def names_of(kind: str) -> list[str]:
-    from mvcc_check.db.hermitage import scenarios_for
-
-    return [s.name for s in scenarios_for(kind)]
 
 
 def _server_version(target) -> str:
