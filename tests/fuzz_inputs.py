@@ -157,6 +157,8 @@ def expected_ops(raws: list[Any]) -> list[tuple]:
             raise Unusable("value")
         mops = []
         for m in value:
+            if isinstance(m, list) and len(m) == 2 and m[0] == "r":
+                m = [*m, None]  # [r k] is [r k nil], as Elle reads it (elle#21)
             if not isinstance(m, list) or len(m) != 3 or m[0] not in ("append", "r", "w"):
                 raise Unusable("micro-op")
             mops.append((m[0], _key(m[1]), m[2]))

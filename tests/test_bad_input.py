@@ -369,7 +369,7 @@ def test_reads_of_failed_and_indeterminate_transactions_never_judge_a_history(tm
     assert a.exit_code == b.exit_code == 0, a.stderr
     assert json.loads(a.stdout)["valid?"] is True
     # A malformed micro-op in a failed completion is still refused: well-formedness holds.
-    bad = clean + '{"type":"fail","process":7,"value":[["r","x"]]}\n'
+    bad = clean + '{"type":"fail","process":7,"value":[["r"]]}\n'
     one_line_error(run(put(tmp_path, "bad.jsonl", bad)), "bad.jsonl", "line 5")
 
 
