@@ -7,10 +7,10 @@ SIGTERM (the context exits) and when the tool is killed or crashes (a watchdog
 process outlives it and cleans up, see watchdog.py). `keep=True` leaves the
 servers running and the directory in place (the watchdog is told so).
 
-Durability: fsync is off (fast), but commits are written to the OS at COMMIT
-(PostgreSQL synchronous_commit on, InnoDB flush_log_at_trx_commit=2), so a
-killed server (the `crash` fault) loses no acknowledged transaction; a power
-loss could, which no test here causes.
+Durability: commits reach the OS at COMMIT (PostgreSQL fsync and
+synchronous_commit on, as in production, which also gives COMMIT a real duration
+for faults to land in; InnoDB flush_log_at_trx_commit=2), so a killed server
+(the `crash` fault) loses no acknowledged transaction.
 
 Kinds: sqlite, postgresql, mariadb, postgresql-replica (replica.py), etcd (etcd.py).
 """
@@ -237,9 +237,9 @@ def check_binaries(kind: str) -> None:
 
 PG_SETTINGS = {
     "listen_addresses": "127.0.0.1",
-    "fsync": "off",
-    "synchronous_commit": "on",  # WAL reaches the OS at COMMIT: a killed server loses nothing
-    "full_page_writes": "off",
+    "fsync": "on",
+    "synchronous_commit": "on",  # WAL is flushed at COMMIT: a killed server loses nothing
+    "full_page_writes": "on",
     "max_connections": "100",
     "deadlock_timeout": "200ms",
     "shared_buffers": "64MB",
@@ -273,7 +273,7 @@ def pg_node(name: str, bindir: str, base: str, data: str, wd, settings: dict) ->
 
 def pg_version(bindir: str) -> str:
     out = subprocess.run([f"{bindir}/postgres", "--version"], capture_output=True, text=True)
-    return out.stdout.strip()
+    return out.stdout.strip().replace("postgres (PostgreSQL)", "PostgreSQL")
 
 
 def start_postgres(base: str, wd: procs.Watchdog, **_: object) -> Launched:
@@ -348,6 +348,20 @@ def start_sqlite(base: str, wd: procs.Watchdog, **_: object) -> Launched:
     return Launched("sqlite", f"sqlite:///{path}", f"SQLite {sqlite3.sqlite_version}", base, {})
 
 
+def _parent_dir() -> str:
+    """The temp directory, unless we are root and the server's user could not reach it
+    (a private TMPDIR): then /tmp."""
+    d = tempfile.gettempdir()
+    if os.geteuid() != 0:
+        return d
+    path = os.path.abspath(d)
+    while path != "/":
+        if not os.stat(path).st_mode & 0o001:
+            return "/tmp"
+        path = os.path.dirname(path)
+    return d
+
+
 def _starter(kind: str) -> Callable[..., Launched]:
     if kind == "postgresql-replica":
         from mvcc_check.db.replica import start_postgres_replica
@@ -365,7 +379,7 @@ def launch(kind: str, *, keep: bool = False, **options: object) -> Iterator[Laun
     """Start a throwaway `kind` target; stop it and remove its directory on exit
     (`keep`: leave it running). Options go to the kind's starter (e.g. replica_lag)."""
     check_binaries(kind)
-    base = tempfile.mkdtemp(prefix=f"mvcc-{kind}-")
+    base = tempfile.mkdtemp(prefix=f"mvcc-{kind}-", dir=_parent_dir())
     os.chmod(base, 0o755)
     wd = procs.Watchdog(os.path.join(base, "watchdog.json"))
     wd.track_dir(base)

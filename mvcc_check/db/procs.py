@@ -87,6 +87,11 @@ def kill_tree(root: int, timeout: float = 10.0) -> None:
         time.sleep(0.02)
 
 
+def alive(pid: int) -> bool:
+    """The process exists and is not a zombie."""
+    return start_time(pid) is not None and not _zombie(pid)
+
+
 def _zombie(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
