@@ -260,3 +260,27 @@ def test_pg_launch_runs_and_judges(pg_server, tmp_path):
     finally:
         gen.close()
     assert not os.path.exists(srv.base)
+
+
+# --- postgresql-replica -----------------------------------------------------------------
+
+
+@pytest.mark.db
+def test_replica_reads_on_the_standby_break_realtime_order(pg_server, tmp_path):
+    """Read-only txns on an async hot standby read stale data: strict serializability
+    fails even when the primary runs SERIALIZABLE (README, "Replicas")."""
+    runs = CliRunner().invoke(
+        main,
+        ["test", "--launch", "postgresql-replica", "-i", "serializable", "--txns", "800"]
+        + ["--keys", "10", "--seed", "1", "--seed", "2", "--seed", "3"]
+        + ["-m", "strict-serializable", "-o", "json"],
+        catch_exceptions=False,
+    )
+    assert "read-only txns to the hot standby at repeatable-read" in runs.stderr
+    docs = json.loads(runs.stdout)
+    for doc in docs:
+        assert doc["run"]["read-only-txns"]["isolation"] == "repeatable-read"
+        assert doc["run"]["committed"] > 0
+    found = {t for doc in docs for t in doc["anomaly-types"]}
+    assert any(t.endswith("-realtime") for t in found), found
+    assert runs.exit_code == 1
