@@ -51,3 +51,12 @@ def pg_server():
 @pytest.fixture(scope="session")
 def maria_server():
     yield from launched_target("mariadb")
+
+
+@pytest.fixture(scope="session")
+def etcd_binary():
+    """etcd-server is installed (else skip; under CI=true, fail)."""
+    try:
+        check_binaries("etcd")
+    except LaunchError as exc:
+        _unavailable(str(exc))

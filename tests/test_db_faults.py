@@ -284,3 +284,32 @@ def test_replica_reads_on_the_standby_break_realtime_order(pg_server, tmp_path):
     found = {t for doc in docs for t in doc["anomaly-types"]}
     assert any(t.endswith("-realtime") for t in found), found
     assert runs.exit_code == 1
+
+
+# --- etcd ---------------------------------------------------------------------------------
+
+
+@pytest.mark.db
+def test_etcd_three_members_under_faults(etcd_binary, tmp_path):
+    """Linearizable reads: strict-serializable holds while members (the leader among
+    them, at random) are paused, killed and restarted, and cut off from their peers."""
+    hist = tmp_path / "h.jsonl"
+    code, doc = _json(
+        ["--launch", "etcd", "-i", "linearizable", "--txns", "100000", "--seed", "5"]
+        + ["--nemesis", "pause,crash,partition", "--nemesis-interval", "0.4"]
+        + ["--time-limit", "5", "--save", str(hist)]
+    )
+    assert code == 0 and doc["valid?"] is True and doc["models"] == ["strict-serializable"]
+    per = doc["run"]["nemesis"]["per-fault"]
+    assert all(per[f]["injected"] >= 1 for f in ("pause", "crash", "partition")), per
+    nodes = {op["value"]["node"] for op in _nemesis_ops(hist)}
+    assert nodes <= {"n1", "n2", "n3"} and nodes
+    assert doc["run"]["committed"] > 100
+
+
+@pytest.mark.db
+def test_etcd_serializable_reads_claim_serializable(etcd_binary):
+    code, doc = _json(["--launch", "etcd", "-i", "serializable", "--txns", "400"])
+    assert code == 0 and doc["models"] == ["serializable"] and doc["run"]["committed"] > 0
+    res = CliRunner().invoke(main, ["test", "--launch", "etcd", "-i", "read-committed"])
+    assert res.exit_code == 2 and "offers linearizable, serializable" in res.output

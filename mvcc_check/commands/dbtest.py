@@ -48,7 +48,7 @@ def _level(level: str) -> str:
 
 def _session_kind_check(db, launch, levels):
     """The session class for --db or --launch; every level must be one it offers."""
-    from mvcc_check.db.dialects import SESSIONS
+    from mvcc_check.db.dialects import session_class_of
     from mvcc_check.db.testbed import SESSION_KIND
 
     if bool(db) == bool(launch):
@@ -59,7 +59,7 @@ def _session_kind_check(db, launch, levels):
             raise click.UsageError("use `mvcc-check run` for the built-in engine")
         cls = session_class(target)
     else:
-        cls = SESSIONS[SESSION_KIND[launch]]
+        cls = session_class_of(SESSION_KIND[launch])
     for level in levels:
         if level not in cls.levels:
             raise click.UsageError(

@@ -96,7 +96,7 @@ class Node:
     proc: subprocess.Popen | None = field(default=None, repr=False)
     paused: bool = False
 
-    def start(self, timeout: float = 60.0) -> None:
+    def start(self, timeout: float = 60.0, wait: bool = True) -> None:
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
                 self.argv,
@@ -107,7 +107,8 @@ class Node:
                 **as_user(self.user),
             )
         self.watchdog.track_pid(self.proc.pid)
-        self.wait_ready(timeout)
+        if wait:
+            self.wait_ready(timeout)
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
@@ -180,10 +181,15 @@ class Launched:
     nodes: dict[str, Node]
     read_url: str | None = None  # where read-only transactions go (a standby)
     notes: list[str] = field(default_factory=list)
+    member_proxies: dict = field(default_factory=dict)  # a cluster: name -> [proxy.Proxy]
+    leader: Callable[[], str | None] | None = None  # a cluster: the leader's name now
 
     def close(self) -> None:
         for node in reversed(list(self.nodes.values())):
             node.stop()
+        for proxies in self.member_proxies.values():
+            for p in proxies:
+                p.close()
 
 
 # --- finding binaries ---------------------------------------------------------------------

@@ -53,16 +53,7 @@ class FaultEnv:
     proxy: Any = None  # proxy.Proxy
     killer: Any = None  # killer.Killer
     leader: Callable[[], str | None] | None = None  # for a cluster: the leader's node name
-
-    def offers(self) -> tuple[str, ...]:
-        out = []
-        if self.killer is not None:
-            out.append("kill-connection")
-        if self.nodes:
-            out += PROCESS_FAULTS
-        if self.proxy is not None:
-            out.append("partition")
-        return tuple(out)
+    member_proxies: dict = field(default_factory=dict)  # for a cluster: name -> [Proxy]
 
 
 class Nemesis(threading.Thread):
@@ -138,14 +129,23 @@ class Nemesis(threading.Thread):
         self.record(f, {"phase": "end", "node": name, "down-seconds": held, "restart-seconds": up})
 
     def _partition(self, f: str) -> None:
+        """Cut the clients off from the server; for a cluster, one member off from the
+        other members' traffic to it (etcd.py)."""
         mode = self.rng.choice(("blackhole", "reset", "delay"))
-        self.record(f, {"phase": "start", "mode": mode})
-        self.env.proxy.partition(mode)
+        where: dict = {"mode": mode}
+        proxies = [self.env.proxy]
+        if self.env.member_proxies:
+            where["node"] = self._node()
+            proxies = self.env.member_proxies[where["node"]]
+        self.record(f, {"phase": "start", **where})
+        for p in proxies:
+            p.partition(mode)
         try:
             held = self._hold()
         finally:
-            self.env.proxy.heal()
-        self.record(f, {"phase": "end", "mode": mode, "seconds": held})
+            for p in proxies:
+                p.heal()
+        self.record(f, {"phase": "end", **where, "seconds": held})
 
 
 def summary(ops: list[dict], faults: tuple[str, ...], interval: float) -> dict:

@@ -117,6 +117,8 @@ def run_txn(
     """Run one transaction; return the micro-ops with the values read. Raises what the
     database raised (the caller classifies it); `state["commit-sent"]` tells whether
     COMMIT had been sent when it did."""
+    if hasattr(session, "transact"):  # not SQL (etcd): the session runs it its own way
+        return session.transact(table, level, workload, txn, state)
     append_sql = session.append_sql(table)
     write_sql = session.write_sql(table)
     state["commit-sent"] = False

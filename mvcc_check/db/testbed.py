@@ -85,7 +85,8 @@ def open_bed(
             launched = stack.enter_context(start(launch, keep=keep, **options))
             bed = Bed(parse_db_url(launched.url), parse_db_url(launched.url), launched=launched)
             bed.env.nodes = launched.nodes
-            bed.env.leader = getattr(launched, "leader", None)
+            bed.env.leader = launched.leader
+            bed.env.member_proxies = launched.member_proxies
             bed.notes = list(launched.notes)
             if launched.read_url:
                 bed.read_target, bed.read_level = parse_db_url(launched.read_url), STANDBY_LEVEL
@@ -93,7 +94,7 @@ def open_bed(
             target = parse_db_url(db)
             bed = Bed(target, target)
         bed.faults, bed.interval = faults, interval
-        if "partition" in faults:
+        if "partition" in faults and not bed.env.member_proxies:
             from mvcc_check.db.proxy import Proxy, upstream_of, via_proxy
 
             proxy = Proxy(upstream_of(bed.target))
