@@ -48,25 +48,14 @@ def _level(level: str) -> str:
 
 def _session_kind_check(db, launch, levels):
     """The session class for --db or --launch; every level must be one it offers."""
-    from mvcc_check.db.dialects import session_class_of
-    from mvcc_check.db.testbed import SESSION_KIND
+    from mvcc_check.db.testbed import session_class_for
 
-    if bool(db) == bool(launch):
-        raise click.UsageError("give exactly one of --db URL and --launch KIND")
-    if db:
-        target = _target(db)
-        if target.kind == "engine":
-            raise click.UsageError("use `mvcc-check run` for the built-in engine")
-        cls = session_class(target)
-    else:
-        cls = session_class_of(SESSION_KIND[launch])
-    for level in levels:
-        if level not in cls.levels:
-            raise click.UsageError(
-                f"{cls.kind} does not offer isolation level {level!r} "
-                f"(it offers {', '.join(cls.levels)})"
-            )
-    return cls
+    if db and _target(db).kind == "engine":
+        raise click.UsageError("use `mvcc-check run` for the built-in engine")
+    try:
+        return session_class_for(db, launch, levels)
+    except DbError as e:
+        raise click.UsageError(str(e)) from None
 
 
 @click.command("test")
@@ -210,19 +199,9 @@ def _runs(out, bed, cls, levels, models, output, opts) -> list[int]:
 
 def _announce(out: Console, bed, keep: bool, output: str) -> None:
     """Say what was launched (and how to stop it when kept) and the target's notes."""
-    if bed.launched is None:
-        return
-    lt = bed.launched
-    where = ", ".join(f"{n} pid {node.pid} port {node.port}" for n, node in lt.nodes.items())
-    fate = "left running (--keep)" if keep else "removed at exit"
-    lines = [
-        f"launched {lt.kind} ({lt.version}) in {lt.base}{': ' + where if where else ''}; {fate}"
-    ]
-    if keep and lt.nodes:
-        pids = " ".join(str(node.pid) for node in lt.nodes.values())
-        lines.append(f"  {lt.url}; stop it with: kill {pids}; rm -rf {lt.base}")
-    lines += [f"  note: {n}" for n in bed.notes]
-    for line in lines:
+    from mvcc_check.db.testbed import describe
+
+    for line in describe(bed, keep):
         if output == "text":
             out.print(line)
         else:
@@ -363,12 +342,9 @@ def _print_run(out: Console, run, bed, result) -> None:
         f"{st.committed_per_s:.0f} committed txns/s"
     )
     if run.faults is not None:
-        per = run.faults["per-fault"]
-        parts = [
-            f"{f} x{v['injected']} ({v['fail']} failed, {v['info']} info while it lasted)"
-            for f, v in per.items()
-        ]
-        out.print(f"  faults, one every ~{bed.interval:g} s: " + "; ".join(parts))
+        from mvcc_check.db.nemesis import describe_summary
+
+        out.print("  " + describe_summary(run.faults))
     render_text(result, out)
 
 

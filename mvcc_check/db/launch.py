@@ -95,6 +95,7 @@ class Node:
     ready: Callable[[Node], None] = field(repr=False)
     proc: subprocess.Popen | None = field(default=None, repr=False)
     paused: bool = False
+    stop_signal: int = signal.SIGTERM  # PostgreSQL: SIGINT, its fast shutdown
 
     def start(self, timeout: float = 60.0, wait: bool = True) -> None:
         with open(self.log, "ab") as out:
@@ -156,12 +157,12 @@ class Node:
         self.paused = False
 
     def stop(self) -> None:
-        """A clean shutdown (SIGTERM), SIGKILL of the whole tree if it does not end."""
+        """A clean shutdown (`stop_signal`), SIGKILL of the whole tree if it does not end."""
         if not self.alive():
             return
         if self.paused:
             self.resume()
-        self.proc.terminate()
+        self.proc.send_signal(self.stop_signal)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(30)
         if self.proc.poll() is None:
@@ -274,7 +275,7 @@ def pg_node(name: str, bindir: str, base: str, data: str, wd, settings: dict) ->
     argv = [f"{bindir}/postgres", "-D", data, "-p", str(port), "-k", sock]
     for k, v in {**PG_SETTINGS, **settings}.items():
         argv += ["-c", f"{k}={v}"]
-    return Node(name, argv, port, log, user, wd, pg_ready)
+    return Node(name, argv, port, log, user, wd, pg_ready, stop_signal=signal.SIGINT)
 
 
 def pg_version(bindir: str) -> str:

@@ -176,4 +176,19 @@ def summary(ops: list[dict], faults: tuple[str, ...], interval: float) -> dict:
                 break
     for v in per.values():
         v["seconds"] = round(v["seconds"], 3)
-    return {"faults": list(faults), "interval-seconds": interval, "per-fault": per}
+    infos = sum(1 for op in ops if op["type"] == "info" and op["process"] != "nemesis")
+    return {
+        "faults": list(faults),
+        "interval-seconds": interval,
+        "info-txns": infos,
+        "per-fault": per,
+    }
+
+
+def describe_summary(s: dict) -> str:
+    """One line: each fault, how often, and what it did to the transactions."""
+    parts = [
+        f"{f} x{v['injected']} ({v['fail']} failed, {v['info']} info while it lasted)"
+        for f, v in s["per-fault"].items()
+    ]
+    return f"faults, one every ~{s['interval-seconds']:g} s: " + "; ".join(parts)

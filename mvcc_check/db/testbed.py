@@ -49,6 +49,39 @@ class Bed:
         }
 
 
+def session_class_for(db: str | None, launch: str | None, levels: tuple[str, ...]) -> type:
+    """The session class of --db URL or --launch KIND (exactly one), checking that it
+    offers every level."""
+    from mvcc_check.db.dialects import session_class_of
+
+    if bool(db) == bool(launch):
+        raise DbError("give exactly one of --db URL and --launch KIND")
+    cls = session_class_of(parse_db_url(db).kind if db else SESSION_KIND[launch])
+    for level in levels:
+        if level not in cls.levels:
+            raise DbError(
+                f"{cls.kind} does not offer isolation level {level!r} "
+                f"(it offers {', '.join(cls.levels)})"
+            )
+    return cls
+
+
+def describe(bed: Bed, keep: bool) -> list[str]:
+    """What was launched, where, how to stop it when kept, and the target's notes."""
+    lt = bed.launched
+    if lt is None:
+        return []
+    where = ", ".join(f"{n} pid {node.pid} port {node.port}" for n, node in lt.nodes.items())
+    fate = "left running (--keep)" if keep else "removed at exit"
+    lines = [
+        f"launched {lt.kind} ({lt.version}) in {lt.base}{': ' + where if where else ''}; {fate}"
+    ]
+    if keep and lt.nodes:
+        pids = " ".join(str(node.pid) for node in lt.nodes.values())
+        lines.append(f"  {lt.url}; stop it with: kill {pids}; rm -rf {lt.base}")
+    return lines + [f"  note: {n}" for n in bed.notes]
+
+
 def unavailable_faults(faults: tuple[str, ...], db: str | None, launch: str | None) -> str | None:
     """Why some of `faults` cannot be injected into this target (None: all can)."""
     kind = SESSION_KIND.get(launch or "") or (parse_db_url(db).kind if db else "")
