@@ -23,6 +23,7 @@ from mvcc_check.db import procs
 from mvcc_check.db.launch import (
     Launched,
     LaunchError,
+    chown_tree,
     find_postgres,
     pg_initdb,
     pg_node,
@@ -71,11 +72,6 @@ def start_postgres_replica(
     bindir = find_postgres()
     user = server_user("postgres")
     primary_data, standby_data = os.path.join(base, "primary"), os.path.join(base, "standby")
-    procs_dirs = [base]
-    for d in procs_dirs:
-        os.makedirs(d, exist_ok=True)
-    from mvcc_check.db.launch import chown_tree
-
     chown_tree(base, user)
     pg_initdb(bindir, primary_data, user)
     primary = pg_node("primary", bindir, base, primary_data, wd, _primary_settings(replica_lag))
