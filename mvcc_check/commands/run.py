@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from typing import Any
 
 import click
@@ -23,6 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from mvcc_check.analysis.models import validate_models
+from mvcc_check.commands.options import emit_report, new_report, report_options
 from mvcc_check.engine.bugs import BUG_NAMES, BUGS, bug_applies
 from mvcc_check.engine.lab import (
     MATRIX_CLIENTS,
@@ -116,6 +118,7 @@ def _shrunk_path(path: str) -> str:
 @click.option(
     "--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+@report_options
 def run_command(
     isolation,
     workload,
@@ -135,6 +138,8 @@ def run_command(
     transcript,
     model,
     output,
+    report_dir,
+    junit,
 ) -> None:
     """Run the built-in MVCC engine under an isolation level, record and check the history.
 
@@ -169,6 +174,7 @@ def run_command(
         raise click.UsageError(str(e)) from None
     trial = Trial(level, spec, bug, rollback_rate=rollback_rate, crash_rate=crash_rate)
     bugs = (bug,) if bug else ()
+    started = time.perf_counter()
     if save:
         try:
             rec = HistoryRecorder(save)
@@ -193,6 +199,7 @@ def run_command(
             crash_rate=crash_rate,
             trace=transcript,
         )
+    seconds = time.perf_counter() - started
     source = save or f"<engine: {level}{' +' + bug if bug else ''}, seed {seed}>"
     try:
         result = check_ops(run.ops, model, workload, source=source)
@@ -217,18 +224,24 @@ def run_command(
                 with open(_shrunk_path(save), "wb") as f:
                     f.write(ops_to_jsonl(shrunk.run.ops))
 
+    doc: dict[str, Any] = result_json(result)
+    doc["engine"] = {
+        "isolation": level,
+        "claims": LEVELS[level].claims,
+        "bug": bug,
+        "workload": workload,
+        "seed": seed,
+        "txns": txns,
+        "clients": clients,
+        "keys": keys,
+        "seconds": round(seconds, 3),
+        **run.stats,
+    }
+    report = new_report("run", report_dir, junit)
+    if report is not None:
+        report.add(doc, run.ops)
+        report.summary["engine"] = doc["engine"]
     if output == "json":
-        doc: dict[str, Any] = result_json(result)
-        doc["engine"] = {
-            "isolation": level,
-            "claims": LEVELS[level].claims,
-            "bug": bug,
-            "seed": seed,
-            "txns": txns,
-            "clients": clients,
-            "keys": keys,
-            **run.stats,
-        }
         if shrunk is not None:
             doc["shrunk"] = {
                 "anomaly": shrunk.anomaly,
@@ -266,7 +279,8 @@ def run_command(
             console.print(f"\n{shrink_note}")
         if shrunk is not None:
             print_shrunk(shrunk, console, _shrunk_path(save) if save else None)
-    sys.exit(exit_code_for(result))
+    failed = emit_report(report, report_dir, junit, to_stderr=output == "json")
+    sys.exit(failed or exit_code_for(result))
 
 
 def transcript_table(trace: list[tuple[int, int, str]]) -> Table:

@@ -1,0 +1,59 @@
+"""What the HTML and JUnit renderers are fed: the JSON documents the commands
+already make (result_json and the command's own keys), plus where to find each
+history's ops for the timelines."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mvcc_check.report.invocations import find_invocations
+from mvcc_check.report.per_model import EXAMPLES_PER_TYPE, cycle_records
+
+
+@dataclass
+class HistoryReport:
+    """One judged history (or one that could not be used).
+
+    `doc` is result_json(result), possibly with the command's keys ("engine",
+    "run", "hermitage"), or {"history", "valid?": "unknown", "error"}.
+    `invocations` maps the completion index of each op drawn in a timeline to its
+    invocation (found in the history's ops when the report is made, so the ops
+    need not be kept); a bar with none starts at its completion.
+    `expect_violation` marks a matrix run with a deliberate bug: the claim
+    must be broken (caught), so a violation passes its JUnit testcase.
+    """
+
+    doc: dict[str, Any]
+    invocations: dict[int, dict] = field(default_factory=dict)
+    models: tuple[str, ...] = ()
+    title: str | None = None
+    expect_violation: bool = False
+    in_html: bool = True
+
+    @property
+    def name(self) -> str:
+        return self.title or str(self.doc.get("history") or "history")
+
+
+@dataclass
+class Report:
+    """Everything one command judged. `summary` is the command's own table data:
+    run: {"engine": ...}; test: nothing (each doc has "run"); matrix: {"rows": [...],
+    "params": {...}}; hermitage: the command's JSON document."""
+
+    command: str
+    histories: list[HistoryReport] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, doc: dict[str, Any], ops: Sequence[Any] | None = None, **kw: Any) -> None:
+        """Add a judged history; `ops` (dicts or op objects) give the timelines' invocations."""
+        wanted = [
+            op.get("index")
+            for kind in doc.get("anomaly-types") or []
+            for rec in cycle_records(doc, kind)[:EXAMPLES_PER_TYPE]
+            for op in rec["cycle"]
+        ]
+        invocations = find_invocations(ops, wanted) if wanted else {}
+        self.histories.append(HistoryReport(doc, invocations, **kw))
