@@ -18,6 +18,7 @@ from rich.table import Table
 from mvcc_check.analysis.checker import CheckOptions, check
 from mvcc_check.analysis.models import validate_models
 from mvcc_check.commands.check import model_option, output_option
+from mvcc_check.commands.options import emit_report, new_report, report_options
 from mvcc_check.db.dialects import session_class
 from mvcc_check.db.target import LEVELS, DbError, normalize_level, parse_db_url
 from mvcc_check.errors import MvccCheckError
@@ -80,7 +81,10 @@ def _level(level: str) -> str:
 )
 @model_option(default=None)
 @output_option()
-def test_command(db, levels, workload, txns, clients, keys, seeds, save, models, output) -> None:
+@report_options
+def test_command(
+    db, levels, workload, txns, clients, keys, seeds, save, models, output, report_dir, junit
+) -> None:
     """Run randomized transactions against a database at an isolation level, record the
     history as it happens, and check it against the model the level claims (or --model).
     With several levels or seeds, one run each and a table of findings at the end.
@@ -106,6 +110,7 @@ def test_command(db, levels, workload, txns, clients, keys, seeds, save, models,
     runs = [(lv, sd) for lv in levels for sd in dict.fromkeys(seeds)]
     out = Console(highlight=False, soft_wrap=True)
     codes, docs, rows = [], [], []
+    report = new_report("test", report_dir, junit)
     for i, (level, seed) in enumerate(runs):
         run_models = tuple(models) or (cls.claimed_models[level],)
         save_path = save
@@ -114,9 +119,12 @@ def test_command(db, levels, workload, txns, clients, keys, seeds, save, models,
             save_path = f"{stem}-{level}-{seed}{ext or '.jsonl'}"
         if output == "text" and i:
             out.print()
-        code, doc = _one_test(
+        code, doc, ops = _one_test(
             target, level, workload, txns, clients, keys, seed, save_path, run_models, output, out
         )
+        if report is not None:
+            report.add(doc, ops)
+        del ops
         codes.append(code)
         docs.append(doc)
         rows.append((level, seed, run_models, code, doc))
@@ -125,7 +133,8 @@ def test_command(db, levels, workload, txns, clients, keys, seeds, save, models,
     elif len(runs) > 1:
         out.print()
         _findings_table(out, target, rows)
-    sys.exit(overall_exit_code(codes))
+    codes.append(emit_report(report, report_dir, junit, to_stderr=output == "json"))
+    sys.exit(overall_exit_code(c for c in codes if c is not None))
 
 
 def _findings_table(out: Console, target, rows) -> None:
@@ -259,7 +268,7 @@ def _one_test(target, level, workload, txns, clients, keys, seed, save, models, 
             out.print(f"  history: {path}")
     if not keep:
         os.unlink(path)
-    return code, doc
+    return code, doc, history.ops
 
 
 # --- hermitage ----------------------------------------------------------------------------
@@ -293,7 +302,10 @@ def judge_scenario(res, model: str):
 )
 @click.option("--transcript", is_flag=True, help="Print each scenario's steps as they ran.")
 @output_option()
-def hermitage_command(db, levels, scenarios, save_dir, transcript, output) -> None:
+@report_options
+def hermitage_command(
+    db, levels, scenarios, save_dir, transcript, output, report_dir, junit
+) -> None:
     """Run Hermitage's isolation scenarios (G0, G1a, G1b, G1c, OTV, PMP, P4, G-single,
     G2-item, G2) as exact interleavings over separate connections, and print per level
     which anomalies the database prevents, prevents by aborting, or shows. Each
@@ -343,6 +355,7 @@ def hermitage_command(db, levels, scenarios, save_dir, transcript, output) -> No
     codes: list[int] = []
     docs = []
     version = None
+    report = new_report("hermitage", report_dir, junit)
     for lv in chosen_levels:
         model = claims[lv]
         table = Table(title=None, show_edge=False, pad_edge=False)
@@ -362,6 +375,8 @@ def hermitage_command(db, levels, scenarios, save_dir, transcript, output) -> No
                 sys.exit(UNDECIDED)
             found, result = judge_scenario(res, model)
             agree = checker_agrees(sc, res.verdict, found)
+            if report is not None:
+                _report_scenario(report, res, result, found, agree)
             if result.valid is False:
                 violated.append(sc.name)
             codes.append(exit_code_for(result) if agree else UNDECIDED)
@@ -402,12 +417,28 @@ def hermitage_command(db, levels, scenarios, save_dir, transcript, output) -> No
                 out.print(f"  [red]histories invalid under {model}[/]: {', '.join(violated)}")
             else:
                 out.print(f"  every history is valid under {model}")
+    whole = {"database": target.display, "server-version": version, "levels": docs}
     if output == "json":
-        sys.stdout.write(
-            dumps({"database": target.display, "server-version": version, "levels": docs}) + "\n"
-        )
+        sys.stdout.write(dumps(whole) + "\n")
+    if report is not None:
+        report.summary = whole
     code = overall_exit_code(codes)
-    sys.exit(code if code in (VALID, INVALID, UNDECIDED) else UNDECIDED)
+    failed = emit_report(report, report_dir, junit, to_stderr=output == "json")
+    sys.exit(failed or (code if code in (VALID, INVALID, UNDECIDED) else UNDECIDED))
+
+
+def _report_scenario(report, res, result, found: set[str], agree: bool) -> None:
+    """A scenario's history in the report: in the HTML when it breaks the claim or disagrees."""
+    doc = result_json(result)
+    doc["all-anomaly-types"] = sorted(found)
+    doc["hermitage"] = {
+        "scenario": res.scenario,
+        "isolation": res.level,
+        "result": res.verdict,
+        "agrees": agree,
+    }
+    show = result.valid is not True or not agree
+    report.add(doc, res.ops if show else None, in_html=show)
 
 
 def _server_version(target) -> str:

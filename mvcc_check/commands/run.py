@@ -45,6 +45,7 @@ from mvcc_check.errors import MvccCheckError
 from mvcc_check.history.recorder import HistoryRecorder
 from mvcc_check.report import exit_code_for, render_text
 from mvcc_check.report.json_report import dumps, result_json
+from mvcc_check.report.per_model import anomaly_sort_key
 from mvcc_check.report.verdict import UNDECIDED, UNUSABLE
 from mvcc_check.workload import KEY_DISTS, WORKLOADS, WorkloadSpec
 
@@ -334,7 +335,10 @@ def print_shrunk(sh: Shrunk, console: Console, saved: str | None) -> None:
 @click.option(
     "--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
-def matrix_command(txns, seeds, bugs, clients, keys, workload, model, output) -> None:
+@report_options
+def matrix_command(
+    txns, seeds, bugs, clients, keys, workload, model, output, report_dir, junit
+) -> None:
     """Run every isolation level over several seeds; tabulate anomalies and whether each claim held.
 
     Exit code 0 when every level's claim held (and, with --bugs, every bug
@@ -364,24 +368,17 @@ def matrix_command(txns, seeds, bugs, clients, keys, workload, model, output) ->
         def tick(label: str) -> None:
             progress.update(task, advance=1, description=label)
 
-        rows = run_matrix(trials, progress=tick, model=model)
+        report = new_report("matrix", report_dir, junit)
+        keep = None if report is None else _matrix_keeper(report, model)
+        rows = run_matrix(trials, progress=tick, model=model, on_result=keep)
     ok = all(r.claim_held for r in rows) if model else all(_row_ok(r) for r in rows)
+    doc = [_matrix_row_json(r) for r in rows]
+    if report is not None:
+        report.summary["rows"] = doc
+        report.summary["params"] = dict(
+            workload=workload, seeds=seeds, txns=txns, clients=clients, keys=keys, model=model
+        )
     if output == "json":
-        doc = [
-            {
-                "level": r.level,
-                "bug": r.bug,
-                "claims": r.claims,
-                "runs": r.runs,
-                "violations": r.violations,
-                "undecided": r.undecided,
-                "claim-held": r.claim_held,
-                "anomaly-counts": dict(sorted(r.counts.items())),
-                "committed": r.committed,
-                "aborted": r.aborted,
-            }
-            for r in rows
-        ]
         sys.stdout.write(dumps(doc) + "\n")
     else:
         console = Console(highlight=False)
@@ -399,7 +396,47 @@ def matrix_command(txns, seeds, bugs, clients, keys, workload, model, output) ->
                 "[bold]claim held[/]: every run's history satisfies the level's claimed model; "
                 "a row with a deliberate bug must fail it (caught)."
             )
-    sys.exit(0 if ok else 1)
+    failed = emit_report(report, report_dir, junit, to_stderr=output == "json")
+    sys.exit(failed or (0 if ok else 1))
+
+
+def _matrix_keeper(report, model: str | None):
+    """Add each matrix run to the report; the HTML shows each row's first broken run."""
+    shown: set[str] = set()
+
+    def keep(label: str, trial: Trial, run, result) -> None:
+        doc = result_json(result)
+        show = result.valid is False and label not in shown
+        if show:
+            shown.add(label)
+        else:  # only JUnit reads it: its first example of each type is enough
+            doc["anomalies"] = {
+                k: v[:1] if isinstance(v, list) else v for k, v in doc.get("anomalies", {}).items()
+            }
+        report.add(
+            doc,
+            run.ops if show else None,
+            title=f"{label} seed {trial.spec.seed}",
+            expect_violation=trial.bug is not None and model is None,
+            in_html=show,
+        )
+
+    return keep
+
+
+def _matrix_row_json(r: MatrixRow) -> dict[str, Any]:
+    return {
+        "level": r.level,
+        "bug": r.bug,
+        "claims": r.claims,
+        "runs": r.runs,
+        "violations": r.violations,
+        "undecided": r.undecided,
+        "claim-held": r.claim_held,
+        "anomaly-counts": dict(sorted(r.counts.items())),
+        "committed": r.committed,
+        "aborted": r.aborted,
+    }
 
 
 def _row_ok(r: MatrixRow) -> bool:
@@ -415,7 +452,7 @@ def matrix_table(
     workload: str,
     model: str | None = None,
 ) -> Table:
-    kinds = sorted({k for r in rows for k in r.counts}, key=_anomaly_order)
+    kinds = sorted({k for r in rows for k in r.counts}, key=anomaly_sort_key)
     table = Table(
         title=f"{workload}: {seeds} seeds x {txns} txns, {clients} clients, {keys} keys",
         title_justify="left",
@@ -444,22 +481,3 @@ def matrix_table(
         committed = f"{100 * r.committed / total:.0f}%" if total else "-"
         table.add_row(label, r.claims, *cells, committed, held)
     return table
-
-
-_ORDER = [
-    "G0",
-    "G1a",
-    "G1b",
-    "G1c",
-    "G-single",
-    "G-single-item",
-    "G-nonadjacent",
-    "G-nonadjacent-item",
-    "G2",
-    "G2-item",
-    "lost-update",
-]
-
-
-def _anomaly_order(kind: str) -> tuple[int, str]:
-    return (_ORDER.index(kind) if kind in _ORDER else len(_ORDER), kind)

@@ -33,7 +33,8 @@ h1{font-size:22px;margin:4px 0 2px}h2{font-size:19px;margin:34px 0 6px;padding-t
 table.data{border-collapse:collapse;margin:8px 0;font-size:13px}
 table.data td.num{text-align:right;font-variant-numeric:tabular-nums}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-weight:700;font-size:12px;
- letter-spacing:.02em}
+ letter-spacing:.02em;white-space:nowrap}
+table.data td:nth-child(-n+2){white-space:nowrap}
 .valid{background:#dcfce7;color:#14532d}.invalid{background:#fee2e2;color:#991b1b}
 .undecided{background:#fef3c7;color:#78350f}.error{background:#e5e7eb;color:#111827}
 .kind{color:#86198f}
@@ -50,6 +51,9 @@ svg{max-width:100%;height:auto}
 details>summary{cursor:pointer;color:#374151;margin:6px 0}
 .note{color:#92400e;background:#fffbeb;border:1px solid #fde68a;padding:6px 10px;border-radius:6px}
 .files a{color:#1d4ed8}
+.scroll{overflow-x:auto;max-width:100%}
+table.hermitage td,table.hermitage th{padding:4px 6px;font-size:12px}
+table.hermitage small{color:#4b5563}
 dl.params{display:grid;grid-template-columns:repeat(auto-fill,minmax(210px,1fr));gap:6px 18px;
  margin:8px 0}
 dl.params div{border-bottom:1px solid #e5e7eb;padding:2px 0}
@@ -74,12 +78,19 @@ def render_html(
     ]
     if note:
         parts.append(f'<p class="note">{esc(note)}</p>')
-    parts.append(overview(report))
-    parts.append(summary_html(report))
+    if report.command in ("matrix", "hermitage"):  # their own table is the verdict
+        parts.append(summary_html(report))
+        parts.append(overview(report))
+    else:
+        parts.append(overview(report))
+        parts.append(summary_html(report))
     for i, h in shown:
         parts.append(history_section(h, pictures.get(i, []), dirs[i], i))
     parts.append("</main></body></html>")
     return "\n".join(parts) + "\n"
+
+
+MAX_OPEN_VERDICTS = 20  # more verdict rows than this are folded away (matrix: 65)
 
 
 def verdict_badge(status: str) -> str:
@@ -90,8 +101,10 @@ def verdict_badge(status: str) -> str:
 def overview(report: Report) -> str:
     """The verdict first: one row per history and model."""
     rows = []
+    counts = {"valid": 0, "invalid": 0, "undecided": 0, "error": 0}
     for h in report.histories:
         for v in model_verdicts(h.doc, h.models):
+            counts[v.status] += 1
             detail = ", ".join(v.anomaly_types) if v.anomaly_types else v.reason
             if h.expect_violation:
                 detail = ("caught: " if v.status == "invalid" else "MISSED: ") + (detail or "-")
@@ -99,10 +112,14 @@ def overview(report: Report) -> str:
                 f"<tr><td>{esc(h.name)}</td><td>{esc(v.model)}</td><td>{verdict_badge(v.status)}"
                 f"</td><td>{esc(detail)}</td></tr>"
             )
-    return (
+    table = (
         '<table class="verdicts" id="verdicts"><tr><th>history</th><th>model</th><th>verdict</th>'
         "<th>anomalies the model forbids / reason</th></tr>" + "".join(rows) + "</table>"
     )
+    if len(rows) <= MAX_OPEN_VERDICTS:
+        return table
+    tally = ", ".join(f"{n} {verdict_badge(k)}" for k, n in counts.items() if n)
+    return f"<details><summary>{len(rows)} verdicts: {tally}</summary>{table}</details>"
 
 
 def _overall(doc: dict[str, Any]) -> str:

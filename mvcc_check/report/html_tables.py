@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from mvcc_check.report.bundle import Report
+from mvcc_check.report.per_model import anomaly_sort_key
 from mvcc_check.report.svgdraw import esc
 
 
@@ -19,7 +20,7 @@ def _table(head: list[str], rows: list[list[str]], cls: str = "data") -> str:
     """Cells are HTML already (escape text with esc)."""
     th = "".join(f"<th>{h}</th>" for h in head)
     body = "".join("<tr>" + "".join(rows_cell(c) for c in r) + "</tr>" for r in rows)
-    return f'<table class="{cls}"><tr>{th}</tr>{body}</table>'
+    return f'<div class="scroll"><table class="{cls}"><tr>{th}</tr>{body}</table></div>'
 
 
 def rows_cell(c: str) -> str:
@@ -50,17 +51,15 @@ def _run(report: Report) -> str:
 
 
 def _test(report: Report) -> str:
-    rows = []
+    rows, first = [], None
     for h in report.histories:
         r = h.doc.get("run")
         if not r:
             continue
+        first = first or r
         rows.append(
             [
-                esc(r.get("database")),
-                esc(r.get("server-version")),
                 esc(r.get("isolation")),
-                esc(r.get("workload")),
                 num(r.get("seed")),
                 num(r.get("txns")),
                 num(r.get("clients")),
@@ -73,22 +72,28 @@ def _test(report: Report) -> str:
                 esc(", ".join(h.doc.get("all-anomaly-types") or []) or "-"),
             ]
         )
+    if first is None:
+        return ""
     head = (
-        "database,server,isolation,workload,seed,txns,clients,keys,committed,aborted (fail),"
-        "indeterminate (info),seconds,committed txns/s,anomalies found (allowed or not)"
+        "isolation,seed,txns,clients,keys,committed,aborted (fail),indeterminate (info),"
+        "seconds,committed txns/s,anomalies found (allowed or not)"
     )
     note = (
         '<p class="sub">aborted: the database refused the transaction (a serialization failure, '
         "a deadlock or a lock timeout: the driver's error class, recorded as fail); "
         "indeterminate: the connection broke, so whether it committed is unknown (info)</p>"
     )
-    return "<h2>the runs</h2>" + _table(head.split(","), rows) + note
+    title = (
+        f"the runs: {esc(first.get('database'))} ({esc(first.get('server-version'))}), "
+        f"{esc(first.get('workload'))}"
+    )
+    return f"<h2>{title}</h2>" + _table(head.split(","), rows) + note
 
 
 def _matrix(report: Report) -> str:
     rows_doc = report.summary.get("rows") or []
     p = report.summary.get("params") or {}
-    kinds = sorted({k for r in rows_doc for k in r.get("anomaly-counts", {})})
+    kinds = sorted({k for r in rows_doc for k in r.get("anomaly-counts", {})}, key=anomaly_sort_key)
     rows = []
     for r in rows_doc:
         label = esc(r["level"]) + (
@@ -158,7 +163,7 @@ def _hermitage(report: Report) -> str:
         )
     return (
         f"<h2>Hermitage: {esc(doc.get('database'))} ({esc(doc.get('server-version'))})</h2>"
-        + _table(["isolation level", *map(esc, names)], rows)
+        + _table(["isolation level", *map(esc, names)], rows, "data hermitage")
         + '<p class="sub">prevented: the database kept the anomaly out; prevented by abort: it '
         "refused one of the transactions; anomaly: it happened. checker: every anomaly type the "
         "checker found in the scenario's history, allowed by the level or not.</p>"

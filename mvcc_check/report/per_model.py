@@ -66,3 +66,23 @@ def model_verdicts(doc: dict[str, Any], models: tuple[str, ...] = ()) -> list[Mo
 def undecided_reason(found: list[str]) -> str:
     reasons = [f"{a}: {DESCRIPTIONS.get(a, a)}" for a in found] or ["the checker could not decide"]
     return "; ".join(reasons)
+
+
+_ORDER = [
+    "G0",
+    "G1a",
+    "G1b",
+    "G1c",
+    "G-single",
+    "G-single-item",
+    "G-nonadjacent",
+    "G-nonadjacent-item",
+    "G2",
+    "G2-item",
+    "lost-update",
+]
+
+
+def anomaly_sort_key(kind: str) -> tuple[int, str]:
+    """Adya's order (G0, G1a ... G2-item, lost-update), then the rest by name."""
+    return (_ORDER.index(kind) if kind in _ORDER else len(_ORDER), kind)
