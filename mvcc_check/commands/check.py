@@ -189,6 +189,8 @@ def check_command(
                 display.stage("reading")
                 history = load_history(path, fmt, display.bytes_read)
                 result = check(history, options, display.stage)
+            if report is not None:
+                report.add(result_json(result), history.ops)
             if i + 1 < len(histories):
                 del history
             else:  # left to the process's exit: run_cli skips the teardown of millions of ops
@@ -213,8 +215,6 @@ def check_command(
                 report.add(docs[-1], models=tuple(models))
             continue
         codes.append(exit_code_for(result))
-        if report is not None:
-            report.add(result_json(result), history.ops)
         if output == "json":
             docs.append(result_json(result))
         else:
