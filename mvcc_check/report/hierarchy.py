@@ -18,7 +18,7 @@ from mvcc_check.analysis.models import MODEL_IMPLIES, canonical, friendly
 from mvcc_check.report.svgdraw import esc, svg_open, text_width
 
 NODE_H = 24
-LAYER_GAP = 58
+LAYER_GAP = 46
 NODE_GAP = 14
 MARGIN = 16
 CHAR_W = 6.4

@@ -41,7 +41,8 @@ table.data td:nth-child(-n+2){white-space:nowrap}
 .explain{font:12.5px/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#f8fafc;
  border:1px solid #e5e7eb;border-radius:6px;padding:8px 12px;white-space:pre-wrap;margin:6px 0}
 .example{margin:10px 0 26px;padding-left:12px;border-left:3px solid #e5e7eb}
-.pictures{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}
+.pictures{display:flex;flex-wrap:wrap;gap:8px 28px;align-items:flex-start}
+.pictures>figure{flex:0 1 auto}.pictures svg{max-width:none}
 figure{margin:6px 0;overflow-x:auto;max-width:100%}
 figcaption{color:#6b7280;font-size:12px}
 svg{max-width:100%;height:auto}

@@ -24,7 +24,7 @@ LEFT = 92
 RIGHT = 24
 TOP = 44
 AXIS_H = 34
-WIDTH = 820
+WIDTH = 560
 
 
 @dataclass
@@ -141,11 +141,15 @@ def _deps(g: nx.MultiDiGraph, boxes: dict, prefix: str) -> list[str]:
         c = colour(rel)
         dash = ' stroke-dasharray="6 4"' if rel == "rw" else ""
         lx, ly = (x1 + 2 * cx + x2) / 4, (y1 + 2 * my + y2) / 4 + 4
+        # the label stands outside the bow, away from a pair's other way
+        bow = cx - (x1 + x2) / 2
+        anchor = "middle" if abs(bow) < 1 else ("start" if bow > 0 else "end")
+        lx += 4 if bow > 0 else -4 if bow < 0 else 0
         out.append(
             f'<g class="dep {esc(rel)}"><path d="M{x1:.1f},{y1:.1f} Q{cx:.1f},{my:.1f} '
             f'{x2:.1f},{y2:.1f}" fill="none" stroke="{c}" stroke-width="1.6"{dash} '
             f'marker-end="url(#{marker_id(prefix, rel)})"/>'
-            f'<text x="{lx:.1f}" y="{ly:.1f}" text-anchor="middle" fill="{c}" stroke="white" '
+            f'<text x="{lx:.1f}" y="{ly:.1f}" text-anchor="{anchor}" fill="{c}" stroke="white" '
             f'stroke-width="3" paint-order="stroke">{esc(data["label"])}</text></g>'
         )
     return out
