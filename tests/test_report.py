@@ -306,3 +306,24 @@ def test_dot_text_escapes_quotes_and_backslashes():
     }
     dot = to_dot(cycle_graph(rec))
     assert 'label="ww k\\"\\\\: 1 → 2"' in dot
+
+
+def test_keys_with_markup_are_escaped_everywhere(tmp_path, graphviz_dot):
+    key_a, key_b = '<em>x&"', "y'</svg>"
+    ops = [
+        {"type": "invoke", "process": 0, "value": [["append", key_a, 1], ["r", key_b, None]]},
+        {"type": "invoke", "process": 1, "value": [["append", key_b, 1], ["r", key_a, None]]},
+        {"type": "ok", "process": 0, "value": [["append", key_a, 1], ["r", key_b, []]]},
+        {"type": "ok", "process": 1, "value": [["append", key_b, 1], ["r", key_a, []]]},
+    ]
+    path = tmp_path / "markup.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(op) + b"\n" for op in ops))
+    out = tmp_path / "out"
+    assert cli("check", path, "-m", "serializable", "--report", out).exit_code == 1
+    html = (out / "index.html").read_text()
+    assert "<em>" not in html and "y'</svg>" not in html
+    for s in re.findall(r"<svg\b.*?</svg>", html, flags=re.S):
+        svg_root(s)
+    svg = svg_root((out / "markup" / "G2-item" / "0.svg").read_text())
+    texts = " ".join(t.text or "" for t in svg.iter("{http://www.w3.org/2000/svg}text"))
+    assert key_a in texts and key_b in texts

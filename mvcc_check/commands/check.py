@@ -189,8 +189,10 @@ def check_command(
                 display.stage("reading")
                 history = load_history(path, fmt, display.bytes_read)
                 result = check(history, options, display.stage)
-            if report is not None:
-                report.add(result_json(result), history.ops)
+            if (
+                report is not None
+            ):  # the ops, where the history keeps them, give timelines their starts
+                report.add(result_json(result), getattr(history, "ops", None))
             if i + 1 < len(histories):
                 del history
             else:  # left to the process's exit: run_cli skips the teardown of millions of ops

@@ -96,13 +96,7 @@ def test_command(
     if target.kind == "engine":
         raise click.UsageError("use `mvcc-check run` for the built-in engine")
     cls = session_class(target)
-    levels = tuple(dict.fromkeys(_level(lv) for lv in levels))
-    for level in levels:
-        if level not in cls.levels:
-            raise click.UsageError(
-                f"{target.kind} does not offer isolation level {level!r} "
-                f"(it offers {', '.join(cls.levels)})"
-            )
+    levels = _offered_levels(target, cls, levels)
     try:
         validate_models(models)
     except MvccCheckError as e:
@@ -124,7 +118,6 @@ def test_command(
         )
         if report is not None:
             report.add(doc, ops)
-        del ops
         codes.append(code)
         docs.append(doc)
         rows.append((level, seed, run_models, code, doc))
@@ -135,6 +128,18 @@ def test_command(
         _findings_table(out, target, rows)
     codes.append(emit_report(report, report_dir, junit, to_stderr=output == "json"))
     sys.exit(overall_exit_code(c for c in codes if c is not None))
+
+
+def _offered_levels(target, cls, levels) -> tuple[str, ...]:
+    """The levels asked for, normalised, each one the database offers (else a usage error)."""
+    levels = tuple(dict.fromkeys(_level(lv) for lv in levels))
+    for level in levels:
+        if level not in cls.levels:
+            raise click.UsageError(
+                f"{target.kind} does not offer isolation level {level!r} "
+                f"(it offers {', '.join(cls.levels)})"
+            )
+    return levels
 
 
 def _findings_table(out: Console, target, rows) -> None:
@@ -268,7 +273,7 @@ def _one_test(target, level, workload, txns, clients, keys, seed, save, models, 
             out.print(f"  history: {path}")
     if not keep:
         os.unlink(path)
-    return code, doc, history.ops
+    return code, doc, getattr(history, "ops", None)
 
 
 # --- hermitage ----------------------------------------------------------------------------

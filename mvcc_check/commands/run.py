@@ -242,6 +242,9 @@ def run_command(
     if report is not None:
         report.add(doc, run.ops)
         report.summary["engine"] = doc["engine"]
+        if shrunk is not None:
+            title = f"shrunk to {len(shrunk.txns)} transactions, showing {shrunk.anomaly}"
+            report.add(result_json(shrunk.result), shrunk.run.ops, title=title)
     if output == "json":
         if shrunk is not None:
             doc["shrunk"] = {
