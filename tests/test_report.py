@@ -327,3 +327,31 @@ def test_keys_with_markup_are_escaped_everywhere(tmp_path, graphviz_dot):
     svg = svg_root((out / "markup" / "G2-item" / "0.svg").read_text())
     texts = " ".join(t.text or "" for t in svg.iter("{http://www.w3.org/2000/svg}text"))
     assert key_a in texts and key_b in texts
+
+
+def test_faults_are_drawn_on_the_timeline(tmp_path):
+    """Nemesis ops (which the checker ignores) appear on the timeline's time axis."""
+    h = History().serial(txn("ax1"), txn("ax2"), txn("rx1"), txn("rx12"))
+    lines = h.text().splitlines()
+    nemesis = [
+        {"type": "info", "process": "nemesis", "f": "start-partition", "time": 5},
+        {"type": "info", "process": "nemesis", "f": "start-partition", "value": "n1", "time": 6},
+        {"type": "info", "process": "nemesis", "f": "stop-partition", "time": 45},
+        {"type": "info", "process": "nemesis", "f": "kill", "time": 33},
+        {"type": "info", "process": "nemesis", "f": "pause", "time": 10**9},  # far away
+    ]
+    text = [lines[0], *(orjson.dumps(op).decode() for op in nemesis[:2]), *lines[1:5]]
+    text += [orjson.dumps(nemesis[2]).decode(), *lines[5:], *map(orjson.dumps, nemesis[3:])]
+    path = tmp_path / "faults.jsonl"
+    path.write_text("\n".join(t if isinstance(t, str) else t.decode() for t in text) + "\n")
+    out = tmp_path / "out"
+    r = cli("check", path, "--report", out)
+    assert r.exit_code == 1, r.output
+    html = (out / "index.html").read_text()
+    timeline = re.search(r'<svg[^>]*class="timeline".*?</svg>', html, flags=re.S).group(0)
+    ns = "{http://www.w3.org/2000/svg}"
+    faults = [g for g in svg_root(timeline).iter(f"{ns}g") if g.get("class") == "fault"]
+    labels = sorted(g.find(f"{ns}text").text for g in faults)
+    assert labels == ["kill", "partition"]  # the pause lies outside this example's span
+    span = next(g for g in faults if g.find(f"{ns}text").text == "partition")
+    assert span.find(f"{ns}rect") is not None  # a start and an end: a shaded span

@@ -192,7 +192,7 @@ def check_command(
             if (
                 report is not None
             ):  # the ops, where the history keeps them, give timelines their starts
-                report.add(result_json(result), getattr(history, "ops", None))
+                report.add(result_json(result), getattr(history, "ops", None), path)
             if i + 1 < len(histories):
                 del history
             else:  # left to the process's exit: run_cli skips the teardown of millions of ops

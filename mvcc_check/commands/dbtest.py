@@ -113,11 +113,20 @@ def test_command(
             save_path = f"{stem}-{level}-{seed}{ext or '.jsonl'}"
         if output == "text" and i:
             out.print()
-        code, doc, ops = _one_test(
-            target, level, workload, txns, clients, keys, seed, save_path, run_models, output, out
+        code, doc = _one_test(
+            target,
+            level,
+            workload,
+            txns,
+            clients,
+            keys,
+            seed,
+            save_path,
+            run_models,
+            output,
+            out,
+            report,
         )
-        if report is not None:
-            report.add(doc, ops)
         codes.append(code)
         docs.append(doc)
         rows.append((level, seed, run_models, code, doc))
@@ -179,7 +188,9 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def _one_test(target, level, workload, txns, clients, keys, seed, save, models, output, out):
+def _one_test(
+    target, level, workload, txns, clients, keys, seed, save, models, output, out, report=None
+):
     from mvcc_check.db.runner import run_workload
 
     spec = WorkloadSpec(workload=workload, txns=txns, clients=clients, keys=keys, seed=seed)
@@ -271,9 +282,11 @@ def _one_test(target, level, workload, txns, clients, keys, seed, save, models, 
         render_text(result, out)
         if keep:
             out.print(f"  history: {path}")
+    if report is not None:  # before the file goes: the report reads its faults from it
+        report.add(doc, getattr(history, "ops", None), history_file=path)
     if not keep:
         os.unlink(path)
-    return code, doc, getattr(history, "ops", None)
+    return code, doc
 
 
 # --- hermitage ----------------------------------------------------------------------------

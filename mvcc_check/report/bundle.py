@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from mvcc_check.report.faults import Fault, faults_of, scan_nemesis_ops
 from mvcc_check.report.invocations import find_invocations
 from mvcc_check.report.per_model import EXAMPLES_PER_TYPE, cycle_records
 
@@ -27,6 +28,7 @@ class HistoryReport:
 
     doc: dict[str, Any]
     invocations: dict[int, dict] = field(default_factory=dict)
+    faults: list[Fault] = field(default_factory=list)
     models: tuple[str, ...] = ()
     title: str | None = None
     expect_violation: bool = False
@@ -47,8 +49,15 @@ class Report:
     histories: list[HistoryReport] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
 
-    def add(self, doc: dict[str, Any], ops: Sequence[Any] | None = None, **kw: Any) -> None:
-        """Add a judged history; `ops` (dicts or op objects) give the timelines' invocations."""
+    def add(
+        self,
+        doc: dict[str, Any],
+        ops: Sequence[Any] | None = None,
+        history_file: str | None = None,
+        **kw: Any,
+    ) -> None:
+        """Add a judged history; `ops` (dicts or op objects) give the timelines' invocations,
+        the history file its faults (nemesis ops, which the checker does not keep)."""
         wanted = [
             op.get("index")
             for kind in doc.get("anomaly-types") or []
@@ -56,4 +65,5 @@ class Report:
             for op in rec["cycle"]
         ]
         invocations = find_invocations(ops, wanted) if wanted else {}
-        self.histories.append(HistoryReport(doc, invocations, **kw))
+        faults = faults_of(scan_nemesis_ops(history_file)) if wanted and history_file else []
+        self.histories.append(HistoryReport(doc, invocations, faults, **kw))

@@ -162,11 +162,10 @@ def history_section(h: HistoryReport, pics: list[CyclePicture], d: str, i: int) 
     by_kind: dict[str, list[CyclePicture]] = {}
     for p in pics:
         by_kind.setdefault(p.kind, []).append(p)
-    invocations = h.invocations
     if pics:
         parts.append(_legend())
     for kind in doc.get("anomaly-types") or []:
-        parts.append(anomaly_section(doc, kind, by_kind.get(kind, []), invocations, d, i))
+        parts.append(anomaly_section(h, kind, by_kind.get(kind, []), d, i))
     parts.append("</section>")
     return "".join(parts)
 
@@ -180,9 +179,8 @@ def _legend() -> str:
     return f'<p class="legend">dependencies: {items}</p>'
 
 
-def anomaly_section(
-    doc: dict[str, Any], kind: str, pics: list[CyclePicture], invocations: dict, d: str, i: int
-) -> str:
+def anomaly_section(h: HistoryReport, kind: str, pics: list[CyclePicture], d: str, i: int) -> str:
+    doc = h.doc
     items = anomaly_items(doc, kind)
     desc = DESCRIPTIONS.get(kind, "")
     parts = [
@@ -194,7 +192,7 @@ def anomaly_section(
     cycles = pics
     if cycles:
         for p in cycles:
-            parts.append(_example(p, invocations, d, i))
+            parts.append(_example(p, h, d, i))
         shown = len(cycles)
     else:
         shown = min(len(items), EXAMPLES_PER_TYPE)
@@ -208,12 +206,12 @@ def anomaly_section(
     return "".join(parts)
 
 
-def _example(p: CyclePicture, invocations: dict, d: str, i: int) -> str:
+def _example(p: CyclePicture, h: HistoryReport, d: str, i: int) -> str:
     text = "\n".join(explain_anomaly(p.kind, p.record))
     files = f'<a href="{esc(d)}/{esc(p.kind)}/{p.n}.dot">{p.n}.dot</a>'
     if p.svg_path is not None:
         files += f' · <a href="{esc(d)}/{esc(p.kind)}/{p.n}.svg">{p.n}.svg</a>'
-    timeline = timeline_svg(p.graph, invocations, f"tl{i}-{p.kind}-{p.n}")
+    timeline = timeline_svg(p.graph, h.invocations, f"tl{i}-{p.kind}-{p.n}", h.faults)
     return (
         f'<div class="example"><h4>example {p.n + 1}</h4><div class="explain">{esc(text)}</div>'
         '<div class="pictures">'

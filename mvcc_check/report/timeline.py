@@ -9,12 +9,14 @@ the history (op positions), which orders them just as well.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
 
 from mvcc_check.report.cycle_graph import colour
+from mvcc_check.report.faults import Fault
 from mvcc_check.report.svgdraw import arrow_markers, esc, marker_id, svg_open
 
 BAR_FILL = {"ok": "#4c9a6a", "fail": "#c8352b", "info": "#e0a030"}
@@ -22,7 +24,7 @@ LANE_H = 66
 BAR_H = 20
 LEFT = 92
 RIGHT = 24
-TOP = 44
+TOP = 54
 AXIS_H = 34
 WIDTH = 560
 
@@ -62,8 +64,14 @@ def _num(t: Any) -> float | None:
     return float(t) if isinstance(t, int | float) and not isinstance(t, bool) and t >= 0 else None
 
 
-def timeline_svg(g: nx.MultiDiGraph, invocations: dict[int, dict], prefix: str) -> str:
-    """The SVG timeline of the cycle's transactions and dependencies."""
+def timeline_svg(
+    g: nx.MultiDiGraph,
+    invocations: dict[int, dict],
+    prefix: str,
+    faults: Sequence[Fault] = (),
+) -> str:
+    """The SVG timeline of the cycle's transactions and dependencies, with the faults
+    that overlap it drawn on the same axis."""
     bars, unit = _bars(g, invocations)
     procs = sorted({b.process for b in bars}, key=lambda p: (not isinstance(p, int), str(p)))
     lane = {p: i for i, p in enumerate(procs)}
@@ -84,6 +92,7 @@ def timeline_svg(g: nx.MultiDiGraph, invocations: dict[int, dict], prefix: str) 
         shade = "#f7f8fa" if i % 2 == 0 else "#ffffff"
         parts.append(f'<rect x="0" y="{y}" width="{WIDTH}" height="{LANE_H}" fill="{shade}"/>')
         parts.append(f'<text x="8" y="{y + LANE_H / 2 + 4}" fill="#374151">process {esc(p)}</text>')
+    parts.extend(_faults(faults, unit, lo, hi, x, TOP + LANE_H * len(procs)))
     boxes = {}
     for b in bars:
         y = TOP + lane[b.process] * LANE_H + (LANE_H - BAR_H) / 2
@@ -98,6 +107,44 @@ def timeline_svg(g: nx.MultiDiGraph, invocations: dict[int, dict], prefix: str) 
     parts.append(_legend())
     parts.append("</svg>")
     return "".join(parts)
+
+
+FAULT_COLOUR = "#7c3aed"
+
+
+def _faults(
+    faults: Sequence[Fault], unit: str, lo: float, hi: float, x, bottom: float
+) -> list[str]:
+    """Each fault overlapping [lo, hi]: a shaded span (start to end) or a dashed line (a moment)."""
+    out = []
+    for f in faults:
+        start = f.start_time if unit == "time" else f.start_index
+        end = f.end_time if unit == "time" else f.end_index
+        if start is None:
+            continue
+        if end is None and f.open:
+            end = hi
+        if (end if end is not None else start) < lo or start > hi:
+            continue
+        x1 = x(max(start, lo))
+        title = f"fault {f.label}" + (" (not seen to end)" if f.open else "")
+        out.append(f'<g class="fault"><title>{esc(title)}</title>')
+        if end is None:
+            out.append(
+                f'<line x1="{x1:.1f}" y1="{TOP - 8}" x2="{x1:.1f}" y2="{bottom:.1f}" '
+                f'stroke="{FAULT_COLOUR}" stroke-width="1.5" stroke-dasharray="3 3"/>'
+            )
+        else:
+            x2 = x(min(end, hi))
+            out.append(
+                f'<rect x="{x1:.1f}" y="{TOP - 8}" width="{max(x2 - x1, 2):.1f}" '
+                f'height="{bottom - TOP + 8:.1f}" fill="{FAULT_COLOUR}" fill-opacity="0.10" '
+                f'stroke="{FAULT_COLOUR}" stroke-opacity="0.5"/>'
+            )
+        out.append(
+            f'<text x="{x1 + 3:.1f}" y="{TOP - 11}" fill="{FAULT_COLOUR}">{esc(f.label)}</text></g>'
+        )
+    return out
 
 
 def _bar(b: Bar, x: float, y: float, w: float) -> str:
