@@ -189,11 +189,10 @@ def anomaly_section(h: HistoryReport, kind: str, pics: list[CyclePicture], d: st
     ]
     if desc:
         parts.append(f"<p>{esc(desc)}</p>")
-    cycles = pics
-    if cycles:
-        for p in cycles:
+    if pics:
+        for p in pics:
             parts.append(_example(p, h, d, i))
-        shown = len(cycles)
+        shown = len(pics)
     else:
         shown = min(len(items), EXAMPLES_PER_TYPE)
         for item in items[:shown]:
@@ -201,7 +200,7 @@ def anomaly_section(h: HistoryReport, kind: str, pics: list[CyclePicture], d: st
             parts.append(f'<div class="example"><div class="explain">{esc(text)}</div></div>')
     if len(items) > shown:
         parts.append(
-            f'<p class="sub">{len(items) - shown} more not shown (all are in --output json)</p>'
+            f'<p class="sub">{len(items) - shown} more not shown; the count is complete</p>'
         )
     return "".join(parts)
 

@@ -59,14 +59,21 @@ def cycle_svg(g: nx.MultiDiGraph, prefix: str, title: str = "") -> str:
     names = list(g.nodes)
     boxes = {n: _box(g, n) for n in names}
     n = len(names)
-    radius = 0.0 if n == 1 else max(150.0, 60.0 * n)
-    centre_x = radius + max(w for w, _, _ in boxes.values()) / 2 + 20
-    centre_y = radius + max(h for _, h, _ in boxes.values()) / 2 + 30
+    # neighbours on the circle stand a box and an arrow with its label apart
+    widest = max(w for w, _, _ in boxes.values())
+    radius = 0.0 if n == 1 else max(90.0, (widest + 150) / (2 * math.sin(math.pi / n)))
     pos = {}
     for i, name in enumerate(names):
         angle = math.pi + 2 * math.pi * i / max(n, 1)  # T1 on the left, then clockwise
-        pos[name] = (centre_x + radius * math.cos(angle), centre_y - radius * math.sin(angle))
-    width, height = 2 * centre_x, 2 * centre_y
+        pos[name] = (radius * math.cos(angle), -radius * math.sin(angle))
+    # the picture's box: the boxes, and room for the arrows that bow out between them
+    room = 60.0
+    left = min(x - boxes[m][0] / 2 for m, (x, _) in pos.items()) - 20
+    right = max(x + boxes[m][0] / 2 for m, (x, _) in pos.items()) + 20
+    top = min(y - boxes[m][1] / 2 for m, (_, y) in pos.items()) - room
+    bottom = max(y + boxes[m][1] / 2 for m, (_, y) in pos.items()) + room
+    pos = {m: (x - left, y - top) for m, (x, y) in pos.items()}
+    width, height = right - left, bottom - top
     parts = [svg_open(width, height, title or "cycle", "cycle"), arrow_markers(prefix)]
     pairs: dict[frozenset, int] = {}
     for a, b, data in g.edges(data=True):
