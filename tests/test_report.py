@@ -276,7 +276,12 @@ def test_test_and_hermitage_on_sqlite(tmp_path):
     assert r.exit_code == 0, r.output
     cases = junit_cases(out / "j.xml")
     assert [name for _, name in cases] == ["serializable", "serializable"]
-    assert "the runs: sqlite" in (out / "index.html").read_text()
+    html = (out / "index.html").read_text()
+    assert "the runs: sqlite" in html and "aborted by" in html
+    r = cli("test", "--db", db, *args, "-o", "json")
+    for run in (doc["run"] for doc in json.loads(r.stdout)):
+        assert sum(run["abort-causes"].values()) == run["aborted"]
+        assert all(c.startswith("OperationalError: database is") for c in run["abort-causes"])
     out2 = tmp_path / "out2"
     r = cli(
         "hermitage", "--db", db, "-s", "G0", "-s", "P4", "--report", out2, "--junit", out2 / "j.xml"

@@ -265,6 +265,7 @@ def _one_test(
         "committed": st.committed,
         "aborted": st.aborted,
         "indeterminate": st.indeterminate,
+        "abort-causes": dict(st.abort_causes.most_common()),
         "seconds": round(st.elapsed_s, 3),
         "committed-per-second": round(st.committed_per_s, 1),
         "history-file": path if keep else None,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,7 @@ class RunStats:
     elapsed_s: float = 0.0
     interrupted: bool = False
     errors: list[str] = field(default_factory=list)
+    abort_causes: Counter[str] = field(default_factory=Counter)  # aborted (fail) by error
 
     @property
     def finished(self) -> int:
@@ -92,6 +94,18 @@ class _Shared:
                 st.aborted += 1
             else:
                 st.indeterminate += 1
+
+
+def abort_cause(exc: BaseException) -> str:
+    """Why the database refused a transaction, in a few words: the error's class and
+    its SQLSTATE or error code (`SerializationFailure (40001)`, `OperationalError (1213)`)."""
+    code = getattr(exc, "sqlstate", None)
+    if code is None and exc.args and isinstance(exc.args[0], int):
+        code = exc.args[0]
+    if code is not None:
+        return f"{type(exc).__name__} ({code})"
+    first = str(exc).strip().splitlines()[:1]
+    return f"{type(exc).__name__}: {first[0][:60]}" if first else type(exc).__name__
 
 
 def parse_read(workload: str, raw: Any) -> Any:
@@ -160,6 +174,8 @@ class Client(threading.Thread):
                     kind = self.session.classify(exc)
                     if kind == FAIL:
                         self.session.rollback()
+                        with sh.lock:
+                            sh.stats.abort_causes[abort_cause(exc)] += 1
                         sh.record("fail", self.process, txn)
                         continue
                     # INFO, or an error we do not understand: either way we cannot

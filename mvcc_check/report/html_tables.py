@@ -66,6 +66,7 @@ def _test(report: Report) -> str:
                 num(r.get("keys")),
                 num(r.get("committed")),
                 num(r.get("aborted")),
+                esc(_causes(r.get("abort-causes"))),
                 num(r.get("indeterminate")),
                 num(r.get("seconds")),
                 num(f"{r.get('committed-per-second', 0):,.0f}"),
@@ -75,12 +76,13 @@ def _test(report: Report) -> str:
     if first is None:
         return ""
     head = (
-        "isolation,seed,txns,clients,keys,committed,aborted (fail),indeterminate (info),"
+        "isolation,seed,txns,clients,keys,committed,aborted (fail),aborted by,indeterminate (info),"
         "seconds,committed txns/s,anomalies found (allowed or not)"
     )
     note = (
         '<p class="sub">aborted: the database refused the transaction (a serialization failure, '
-        "a deadlock or a lock timeout: the driver's error class, recorded as fail); "
+        "a deadlock or a lock timeout, recorded as fail; aborted by: the error's class and "
+        "SQLSTATE or code); "
         "indeterminate: the connection broke, so whether it committed is unknown (info)</p>"
     )
     title = (
@@ -88,6 +90,10 @@ def _test(report: Report) -> str:
         f"{esc(first.get('workload'))}"
     )
     return f"<h2>{title}</h2>" + _table(head.split(","), rows) + note
+
+
+def _causes(causes: dict[str, int] | None) -> str:
+    return ", ".join(f"{n} {cause}" for cause, n in (causes or {}).items()) or "-"
 
 
 def _matrix(report: Report) -> str:
