@@ -360,3 +360,15 @@ def test_faults_are_drawn_on_the_timeline(tmp_path):
     assert labels == ["kill", "partition"]  # the pause lies outside this example's span
     span = next(g for g in faults if g.find(f"{ns}text").text == "partition")
     assert span.find(f"{ns}rect") is not None  # a start and an end: a shaded span
+
+
+def test_an_aborted_read_gets_a_timeline_with_the_failed_writer(tmp_path):
+    out = tmp_path / "out"
+    r = cli("run", "--bug", "read-aborted", "-n", "200", "--report", out)
+    assert r.exit_code == 1
+    html = (out / "index.html").read_text()
+    section = html[html.index('<span class="kind">G1a</span>') :]
+    timeline = re.search(r'<svg[^>]*class="timeline".*?</svg>', section, flags=re.S).group(0)
+    root = svg_root(timeline)
+    kinds = [g.get("class") for g in root.iter("{http://www.w3.org/2000/svg}g")]
+    assert "bar fail" in kinds and "bar ok" in kinds and "dep wr" in kinds

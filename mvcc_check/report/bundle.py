@@ -8,9 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from mvcc_check.report.cycle_graph import example_ops
 from mvcc_check.report.faults import Fault, faults_of, scan_nemesis_ops
 from mvcc_check.report.invocations import find_invocations
-from mvcc_check.report.per_model import EXAMPLES_PER_TYPE, cycle_records
+from mvcc_check.report.per_model import EXAMPLES_PER_TYPE, anomaly_items
 
 
 @dataclass
@@ -61,8 +62,10 @@ class Report:
         wanted = [
             op.get("index")
             for kind in doc.get("anomaly-types") or []
-            for rec in cycle_records(doc, kind)[:EXAMPLES_PER_TYPE]
-            for op in rec["cycle"]
+            for rec in anomaly_items(doc, kind)[:EXAMPLES_PER_TYPE]
+            for op in (
+                rec["cycle"] if isinstance(rec, dict) and "cycle" in rec else example_ops(rec)
+            )
         ]
         invocations = find_invocations(ops, wanted) if wanted else {}
         faults = faults_of(scan_nemesis_ops(history_file)) if wanted and history_file else []

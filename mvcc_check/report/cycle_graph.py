@@ -112,3 +112,31 @@ def to_dot(g: nx.MultiDiGraph, title: str = "") -> str:
         )
     out.append("}")
     return "\n".join(out) + "\n"
+
+
+def example_ops(item: Any) -> list[dict[str, Any]]:
+    """The transactions a non-cycle anomaly record quotes (`op`, `writer`, `txns`)."""
+    if not isinstance(item, dict):
+        return []
+    ops = [item.get("op"), item.get("writer"), *(item.get("txns") or [])]
+    return [op for op in ops if isinstance(op, dict) and "index" in op]
+
+
+def anomaly_graph(kind: str, item: Any) -> nx.MultiDiGraph | None:
+    """A non-cycle anomaly's transactions as nodes (as in cycle_graph); for a read of
+    an aborted or intermediate write (G1a, G1b) one wr edge from writer to reader."""
+    ops = example_ops(item)
+    if not ops:
+        return None
+    g = nx.MultiDiGraph(type=kind)
+    names: dict[Any, str] = {}
+    for op in ops:
+        if op["index"] not in names:
+            names[op["index"]] = name = f"T{len(names) + 1}"
+            g.add_node(name, op=op, header=op_header(op), lines=op_lines(op))
+    writer, reader = item.get("writer"), item.get("op")
+    if isinstance(writer, dict) and isinstance(reader, dict) and "element" in item:
+        key = (item.get("mop") or [None, "?"])[1]
+        label = f"wr {short(value_text(key), 24)}: {short(value_text(item['element']), 24)}"
+        g.add_edge(names[writer["index"]], names[reader["index"]], rel="wr", label=label)
+    return g

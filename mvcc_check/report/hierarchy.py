@@ -137,14 +137,14 @@ def _legend() -> str:
     for status, label in items:
         fill, stroke, _ = STYLE[status]
         parts.append(
-            f'<rect x="{x}" y="{MARGIN}" width="22" height="14" rx="3" fill="{fill}" '
+            f'<rect x="{x:.1f}" y="{MARGIN}" width="22" height="14" rx="3" fill="{fill}" '
             f'stroke="{stroke}" stroke-width="{2.6 if status == "boundary" else 1}"/>'
-            f'<text x="{x + 28}" y="{MARGIN + 11}" fill="#374151">{esc(label)}</text>'
+            f'<text x="{x + 28:.1f}" y="{MARGIN + 11}" fill="#374151">{esc(label)}</text>'
         )
         x += 40 + text_width(label)
     parts.append(
-        f'<rect x="{x}" y="{MARGIN - 2}" width="26" height="18" rx="5" fill="none" '
-        f'stroke="#1d4ed8" stroke-width="2.2"/><text x="{x + 32}" y="{MARGIN + 11}" '
+        f'<rect x="{x:.1f}" y="{MARGIN - 2}" width="26" height="18" rx="5" fill="none" '
+        f'stroke="#1d4ed8" stroke-width="2.2"/><text x="{x + 32:.1f}" y="{MARGIN + 11}" '
         'fill="#374151">requested model</text>'
     )
     parts.append(

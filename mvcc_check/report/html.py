@@ -11,7 +11,7 @@ from typing import Any
 
 from mvcc_check.analysis.explain import DESCRIPTIONS
 from mvcc_check.report.bundle import HistoryReport, Report
-from mvcc_check.report.cycle_graph import RELATION_COLOURS
+from mvcc_check.report.cycle_graph import RELATION_COLOURS, anomaly_graph
 from mvcc_check.report.hierarchy import hierarchy_svg
 from mvcc_check.report.html_tables import summary_html
 from mvcc_check.report.per_model import EXAMPLES_PER_TYPE, anomaly_items, model_verdicts
@@ -195,14 +195,27 @@ def anomaly_section(h: HistoryReport, kind: str, pics: list[CyclePicture], d: st
         shown = len(pics)
     else:
         shown = min(len(items), EXAMPLES_PER_TYPE)
-        for item in items[:shown]:
-            text = "\n".join(explain_anomaly(kind, item))
-            parts.append(f'<div class="example"><div class="explain">{esc(text)}</div></div>')
+        for n, item in enumerate(items[:shown]):
+            parts.append(_plain_example(h, kind, item, n, i))
     if len(items) > shown:
         parts.append(
             f'<p class="sub">{len(items) - shown} more not shown; the count is complete</p>'
         )
     return "".join(parts)
+
+
+def _plain_example(h: HistoryReport, kind: str, item: Any, n: int, i: int) -> str:
+    """A non-cycle anomaly: its explanation, and a timeline of the transactions it quotes."""
+    text = esc("\n".join(explain_anomaly(kind, item)))
+    g = anomaly_graph(kind, item)
+    timeline = ""
+    if g is not None:
+        svg = timeline_svg(g, h.invocations, f"tl{i}-{kind}-{n}", h.faults)
+        timeline = (
+            f'<div class="pictures"><figure class="timeline">{svg}<figcaption>the transactions '
+            "in time, one lane per process</figcaption></figure></div>"
+        )
+    return f'<div class="example"><div class="explain">{text}</div>{timeline}</div>'
 
 
 def _example(p: CyclePicture, h: HistoryReport, d: str, i: int) -> str:
