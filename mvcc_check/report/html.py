@@ -28,6 +28,7 @@ h1{font-size:22px;margin:4px 0 2px}h2{font-size:19px;margin:34px 0 6px;padding-t
  border-top:2px solid #e5e7eb}h3{font-size:16px;margin:22px 0 4px}h4{font-size:14px;margin:14px 0 4px}
 .sub{color:#6b7280;margin:0 0 10px}
 .verdicts{border-collapse:collapse;margin:8px 0}
+.verdicts a{color:inherit}
 .verdicts td,.verdicts th,table.data td,table.data th{padding:4px 10px;border-bottom:1px solid #e5e7eb;
  text-align:left;vertical-align:top}
 table.data{border-collapse:collapse;margin:8px 0;font-size:13px}
@@ -91,7 +92,7 @@ def render_html(
     return "\n".join(parts) + "\n"
 
 
-MAX_OPEN_VERDICTS = 20  # more verdict rows than this are folded away (matrix: 65)
+MAX_OPEN_VERDICTS = 20  # matrix and hermitage fold more rows than this under their table
 
 
 def verdict_badge(status: str) -> str:
@@ -103,21 +104,22 @@ def overview(report: Report) -> str:
     """The verdict first: one row per history and model."""
     rows = []
     counts = {"valid": 0, "invalid": 0, "undecided": 0, "error": 0}
-    for h in report.histories:
+    for i, h in enumerate(report.histories):
+        name = f'<a href="#h{i}">{esc(h.name)}</a>' if h.in_html else esc(h.name)
         for v in model_verdicts(h.doc, h.models):
             counts[v.status] += 1
             detail = ", ".join(v.anomaly_types) if v.anomaly_types else v.reason
             if h.expect_violation:
                 detail = ("caught: " if v.status == "invalid" else "MISSED: ") + (detail or "-")
             rows.append(
-                f"<tr><td>{esc(h.name)}</td><td>{esc(v.model)}</td><td>{verdict_badge(v.status)}"
+                f"<tr><td>{name}</td><td>{esc(v.model)}</td><td>{verdict_badge(v.status)}"
                 f"</td><td>{esc(detail)}</td></tr>"
             )
     table = (
         '<table class="verdicts" id="verdicts"><tr><th>history</th><th>model</th><th>verdict</th>'
         "<th>anomalies the model forbids / reason</th></tr>" + "".join(rows) + "</table>"
     )
-    if len(rows) <= MAX_OPEN_VERDICTS:
+    if len(rows) <= MAX_OPEN_VERDICTS or report.command not in ("matrix", "hermitage"):
         return table
     tally = ", ".join(f"{n} {verdict_badge(k)}" for k, n in counts.items() if n)
     return f"<details><summary>{len(rows)} verdicts: {tally}</summary>{table}</details>"
@@ -152,13 +154,12 @@ def history_section(h: HistoryReport, pics: list[CyclePicture], d: str, i: int) 
         if also:
             line += f" (and so the stronger {esc(', '.join(also))})"
         parts.append(f"<p>{line}</p>")
+        parts.append(
+            "<details open><summary>consistency models: ruled out and still possible</summary>"
+            f"<figure>{hierarchy_svg(not_, also, doc.get('models') or [])}</figure></details>"
+        )
     else:
         parts.append("<p>no model is ruled out by what was found</p>")
-    parts.append(
-        f"<details{' open' if not_ else ''}><summary>consistency models: ruled out and "
-        f"still possible</summary><figure>{hierarchy_svg(not_, also, doc.get('models') or [])}"
-        "</figure></details>"
-    )
     by_kind: dict[str, list[CyclePicture]] = {}
     for p in pics:
         by_kind.setdefault(p.kind, []).append(p)
