@@ -372,3 +372,17 @@ def test_an_aborted_read_gets_a_timeline_with_the_failed_writer(tmp_path):
     root = svg_root(timeline)
     kinds = [g.get("class") for g in root.iter("{http://www.w3.org/2000/svg}g")]
     assert "bar fail" in kinds and "bar ok" in kinds and "dep wr" in kinds
+
+
+def test_histories_with_one_name_get_their_own_plot_directories(tmp_path, files):
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / "skew.jsonl").write_text(files["skew.jsonl"].read_text())
+    out = tmp_path / "out"
+    r = cli(
+        "check", files["skew.jsonl"], other / "skew.jsonl", "-m", "serializable", "--report", out
+    )
+    assert r.exit_code == 1
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["skew", "skew-2"]
+    html = (out / "index.html").read_text()
+    assert 'href="skew/G2-item/0.dot"' in html and 'href="skew-2/G2-item/0.dot"' in html

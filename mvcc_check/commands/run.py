@@ -412,10 +412,6 @@ def _matrix_keeper(report, model: str | None):
         show = result.valid is False and label not in shown
         if show:
             shown.add(label)
-        else:  # only JUnit reads it: its first example of each type is enough
-            doc["anomalies"] = {
-                k: v[:1] if isinstance(v, list) else v for k, v in doc.get("anomalies", {}).items()
-            }
         report.add(
             doc,
             run.ops if show else None,

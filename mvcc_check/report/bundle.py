@@ -30,6 +30,7 @@ class HistoryReport:
     doc: dict[str, Any]
     invocations: dict[int, dict] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # anomalies found of each type
     models: tuple[str, ...] = ()
     title: str | None = None
     expect_violation: bool = False
@@ -69,4 +70,16 @@ class Report:
         ]
         invocations = find_invocations(ops, wanted) if wanted else {}
         faults = faults_of(scan_nemesis_ops(history_file)) if wanted and history_file else []
-        self.histories.append(HistoryReport(doc, invocations, faults, **kw))
+        counts = {kind: len(anomaly_items(doc, kind)) for kind in doc.get("anomaly-types") or []}
+        doc = _examples_only(doc)
+        self.histories.append(HistoryReport(doc, invocations, faults, counts, **kw))
+
+
+def _examples_only(doc: dict[str, Any]) -> dict[str, Any]:
+    """The doc with each anomaly list cut to the examples shown, so that a report of many
+    big histories does not keep every cycle of each (the counts are kept apart)."""
+    anomalies = doc.get("anomalies")
+    if not anomalies:
+        return doc
+    cut = {k: v[:EXAMPLES_PER_TYPE] if isinstance(v, list) else v for k, v in anomalies.items()}
+    return {**doc, "anomalies": cut}

@@ -183,10 +183,11 @@ def _legend() -> str:
 def anomaly_section(h: HistoryReport, kind: str, pics: list[CyclePicture], d: str, i: int) -> str:
     doc = h.doc
     items = anomaly_items(doc, kind)
+    count = h.counts.get(kind, len(items))
     desc = DESCRIPTIONS.get(kind, "")
     parts = [
         f'<h3 class="anomaly" id="h{i}-{esc(kind)}"><span class="kind">{esc(kind)}</span> '
-        f"({len(items)} found)</h3>"
+        f"({count} found)</h3>"
     ]
     if desc:
         parts.append(f"<p>{esc(desc)}</p>")
@@ -198,10 +199,8 @@ def anomaly_section(h: HistoryReport, kind: str, pics: list[CyclePicture], d: st
         shown = min(len(items), EXAMPLES_PER_TYPE)
         for n, item in enumerate(items[:shown]):
             parts.append(_plain_example(h, kind, item, n, i))
-    if len(items) > shown:
-        parts.append(
-            f'<p class="sub">{len(items) - shown} more not shown; the count is complete</p>'
-        )
+    if count > shown:
+        parts.append(f'<p class="sub">{count - shown} more not shown; the count is complete</p>')
     return "".join(parts)
 
 
