@@ -295,6 +295,7 @@ def test_test_and_hermitage_on_sqlite(tmp_path):
     }
     html = (out2 / "index.html").read_text()
     assert "Hermitage: sqlite" in html and "prevented by abort" in html
+    assert "so-called isolation level" in html and ">✓</span>" in html  # Hermitage's own row
 
 
 def test_dot_text_escapes_quotes_and_backslashes():

@@ -6,6 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from mvcc_check.db.hermitage_table import (
+    ANOMALY_CELL,
+    COLUMNS,
+    LEGEND,
+    PREVENTED_CELL,
+    SYMBOLS,
+)
 from mvcc_check.report.bundle import Report
 from mvcc_check.report.per_model import anomaly_sort_key
 from mvcc_check.report.svgdraw import esc
@@ -136,41 +143,68 @@ def _matrix(report: Report) -> str:
 
 
 HERMITAGE_COLOURS = {"anomaly": "invalid", "prevented": "valid"}
+CELL_COLOURS = {PREVENTED_CELL: "valid", ANOMALY_CELL: "invalid"}
 
 
 def _hermitage(report: Report) -> str:
     doc = report.summary
     levels = doc.get("levels") or []
-    names = []
-    for lv in levels:
-        for s in lv["scenarios"]:
-            if s["scenario"] not in names:
-                names.append(s["scenario"])
-    rows = []
-    for lv in levels:
-        by = {s["scenario"]: s for s in lv["scenarios"]}
-        cells = []
-        for n in names:
-            s = by.get(n)
-            if s is None:
-                cells.append("<td></td>")
-                continue
-            cls = HERMITAGE_COLOURS.get(s["result"], "undecided")
-            found = ", ".join(s.get("checker-anomaly-types") or []) or "-"
-            agree = (
-                "" if s.get("agrees") else ' <span class="badge invalid">checker disagrees</span>'
-            )
-            cells.append(
-                f'<td><span class="badge {cls}">{esc(s["result"])}</span>{agree}'
-                f"<br><small>checker: {esc(found)}</small></td>"
-            )
-        rows.append(
-            [f"{esc(lv['isolation'])}<br><small>claims {esc(lv['claimed-model'])}</small>", *cells]
-        )
     return (
         f"<h2>Hermitage: {esc(doc.get('database'))} ({esc(doc.get('server-version'))})</h2>"
-        + _table(["isolation level", *map(esc, names)], rows, "data hermitage")
+        + _hermitage_rows(levels)
+        + _hermitage_variants(levels)
+    )
+
+
+def _hermitage_rows(levels: list[dict[str, Any]]) -> str:
+    """Hermitage's own table: a row per level, a cell per column (from every variant that ran)."""
+    rows = []
+    for lv in levels:
+        row = lv.get("hermitage-row") or {}
+        cells = []
+        for col in COLUMNS:
+            if col not in row:
+                cells.append("<td>·</td>")
+                continue
+            cls = CELL_COLOURS.get(row[col], "undecided")
+            cells.append(f'<td><span class="badge {cls}">{esc(SYMBOLS[row[col]])}</span></td>')
+        rows.append([esc(lv["isolation"]), esc(lv["claimed-model"]), *cells])
+    head = ["so-called isolation level", "checked as", *map(esc, COLUMNS)]
+    return _table(head, rows, "data hermitage") + f'<p class="sub">{esc(LEGEND)}</p>'
+
+
+def _hermitage_variants(levels: list[dict[str, Any]]) -> str:
+    """Each scenario variant (a row) at each level (a column): what the database did, and
+    every anomaly type the checker found in its history, allowed by the level or not."""
+    names: list[str] = []
+    for lv in levels:
+        for sc in lv["scenarios"]:
+            if sc["scenario"] not in names:
+                names.append(sc["scenario"])
+    by_level = [{sc["scenario"]: sc for sc in lv["scenarios"]} for lv in levels]
+    rows = []
+    for name in names:
+        cells = []
+        for by in by_level:
+            sc = by.get(name)
+            if sc is None:
+                cells.append("<td></td>")
+                continue
+            cls = HERMITAGE_COLOURS.get(sc["result"], "undecided")
+            found = ", ".join(sc.get("checker-anomaly-types") or []) or "-"
+            agree = (
+                "" if sc.get("agrees") else ' <span class="badge invalid">checker disagrees</span>'
+            )
+            cells.append(
+                f'<td><span class="badge {cls}">{esc(sc["result"])}</span>{agree}'
+                f"<br><small>checker: {esc(found)}</small></td>"
+            )
+        rows.append([esc(name), *cells])
+    head = ["variant", *(esc(lv["isolation"]) for lv in levels)]
+    return (
+        "<h3>each variant</h3>"
+        + _table(head, rows, "data hermitage")
         + '<p class="sub">prevented: the database kept the anomaly out; prevented by abort: it '
         "refused one of the transactions; anomaly: it happened. checker: every anomaly type the "
-        "checker found in the scenario's history, allowed by the level or not.</p>"
+        "checker found in the variant's history, allowed by the level or not.</p>"
     )
