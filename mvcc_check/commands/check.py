@@ -13,6 +13,7 @@ import click
 from mvcc_check.analysis.checker import WORKLOADS, CheckOptions, Result, check
 from mvcc_check.analysis.models import validate_anomalies, validate_models
 from mvcc_check.commands.failure import DEBUG_ENV, report_internal_error
+from mvcc_check.commands.options import emit_report, new_report, report_options
 from mvcc_check.errors import MvccCheckError
 from mvcc_check.history.readers import FORMATS, display_name, load_history
 from mvcc_check.report.json_report import dumps, result_json
@@ -161,6 +162,7 @@ def output_option():
     is_flag=True,
     help="On an internal error, print the traceback (or MVCC_CHECK_DEBUG=1).",
 )
+@report_options
 def check_command(histories, models, workload, fmt, output, anomalies, examples, **flags) -> None:
     """Check HISTORY files (Jepsen EDN, elle-cli JSON, or JSON Lines; `-` reads
     standard input) for isolation anomalies.
@@ -190,21 +192,23 @@ def check_command(histories, models, workload, fmt, output, anomalies, examples,
     gc.disable()
     out = _Output(output, examples, flags["verbose"])
     codes = []
+    report = new_report("check", flags["report_dir"], flags["junit"])
     for i, path in enumerate(histories):
         last = i + 1 == len(histories)
-        code, result = _check_one(path, fmt, options, flags, keep=last)
+        code, result = _check_one(path, fmt, options, flags, report, keep=last)
         codes.append(code)
         out.result(result)
     out.finish()
-    sys.exit(overall_exit_code(codes))
+    codes.append(emit_report(report, flags["report_dir"], flags["junit"], to_stderr=out.json))
+    sys.exit(overall_exit_code(c for c in codes if c is not None))
 
 
 def _check_one(
-    path: str, fmt: str | None, options: CheckOptions, flags: dict, keep: bool
+    path: str, fmt: str | None, options: CheckOptions, flags: dict, report, keep: bool
 ) -> tuple[int, Result | dict]:
-    """(exit code, result or error document) for one history; errors are said on stderr.
-    With `keep`, the history is left to the process's exit (freeing millions of ops
-    one by one would only delay it)."""
+    """(exit code, result or error document) for one history; errors are said on stderr
+    (and go to the report, when one is asked for). With `keep`, the history is left to
+    the process's exit (freeing millions of ops one by one would only delay it)."""
     try:
         with stage_display(path, flags["quiet"]) as display:
             display.stage("reading")
@@ -212,20 +216,26 @@ def _check_one(
                 path, fmt, display.bytes_read, drop_torn_tail=flags["drop_torn_tail"]
             )
             result = check(history, options, display.stage)
+        if report is not None:  # the ops, where the history keeps them, give timelines their starts
+            report.add(result_json(result), getattr(history, "ops", None), path)
         if keep:
             _LEFT_FOR_EXIT.append((history, result))
         del history
     except MvccCheckError as e:
         click.echo(f"mvcc-check: {e}", err=True)
-        return UNUSABLE, _error_doc(path, str(e))
+        return UNUSABLE, _error_doc(path, str(e), options, report)
     except Exception as e:  # a bug in mvcc-check: say so in one line, never pretend to a verdict
         report_internal_error(e, f"checking {display_name(path)}")
-        return INTERNAL, _error_doc(path, f"internal error: {type(e).__name__}")
+        why = f"internal error: {type(e).__name__}"
+        return INTERNAL, _error_doc(path, why, options, report)
     return exit_code_for(result), result
 
 
-def _error_doc(path: str, why: str) -> dict:
-    return {"history": display_name(path), "valid?": "unknown", "error": why}
+def _error_doc(path: str, why: str, options: CheckOptions, report) -> dict:
+    doc = {"history": display_name(path), "valid?": "unknown", "error": why}
+    if report is not None:
+        report.add(doc, models=options.models)
+    return doc
 
 
 class _Output:
