@@ -12,9 +12,12 @@ import click
 
 from mvcc_check.analysis.checker import WORKLOADS, CheckOptions, check
 from mvcc_check.analysis.models import validate_models
+from mvcc_check.commands.timing import StageClock, stats_line
 from mvcc_check.errors import MvccCheckError
 from mvcc_check.history.readers import FORMATS, load_history
+from mvcc_check.history.store import resolve_history
 from mvcc_check.report.json_report import dumps, result_json
+from mvcc_check.report.stamp import stamped
 from mvcc_check.report.verdict import UNDECIDED, UNUSABLE, exit_code_for, overall_exit_code
 
 # Where the bar stands when each stage of check() begins (percent): rough shares
@@ -116,7 +119,7 @@ def output_option():
 
 
 @click.command("check")
-@click.argument("histories", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("histories", nargs=-1, required=True, type=click.Path())
 @model_option()
 @click.option(
     "--workload", "-w", type=click.Choice(WORKLOADS), help="Default: detected from the micro-ops."
@@ -141,6 +144,7 @@ def output_option():
     "--examples", default=1, show_default=True, help="Explained examples per anomaly type (text)."
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress display on stderr.")
+@click.option("--stats", "show_stats", is_flag=True, help="Add timings and peak memory.")
 def check_command(
     histories,
     models,
@@ -153,8 +157,12 @@ def check_command(
     linearizable_keys,
     examples,
     quiet,
+    show_stats,
 ) -> None:
     """Check HISTORY files (Jepsen EDN, elle-cli JSON, or JSON Lines) for isolation anomalies.
+
+    A HISTORY that is a Jepsen store directory (store/<test>/<time>/, or a
+    `latest` link) is read from its history.edn.
 
     Exit codes: 0 valid under every model, 1 a model is violated,
     2 unusable input or usage, 3 undecided.
@@ -180,10 +188,14 @@ def check_command(
     docs = []
     for i, path in enumerate(histories):
         try:
+            path = _resolved(path)
             with stage_display(path, quiet) as display:
-                display.stage("reading")
+                clock = StageClock(display.stage)
+                clock.stage("reading")
                 history = load_history(path, fmt, display.bytes_read)
-                result = check(history, options, display.stage)
+                result = check(history, options, clock.stage)
+            if show_stats:
+                result.stats.update(clock.stats())
             if i + 1 < len(histories):
                 del history
             else:  # left to the process's exit: run_cli skips the teardown of millions of ops
@@ -191,7 +203,7 @@ def check_command(
         except MvccCheckError as e:
             click.echo(f"mvcc-check: {e}", err=True)
             codes.append(UNUSABLE)
-            docs.append({"history": path, "valid?": "unknown", "error": str(e)})
+            docs.append(stamped({"history": path, "valid?": "unknown", "error": str(e)}, "check"))
             continue
         except (
             Exception
@@ -201,11 +213,12 @@ def check_command(
                 err=True,
             )
             codes.append(UNDECIDED)
-            docs.append({"history": path, "valid?": "unknown", "error": f"internal error: {e}"})
+            error = f"internal error: {e}"
+            docs.append(stamped({"history": path, "valid?": "unknown", "error": error}, "check"))
             continue
         codes.append(exit_code_for(result))
         if output == "json":
-            docs.append(result_json(result))
+            docs.append(stamped(result_json(result), "check"))
         else:
             if console is None:
                 from rich.console import Console
@@ -216,6 +229,16 @@ def check_command(
             if i:
                 console.print()
             render_text(result, console, examples=examples)
+            if show_stats:
+                console.print(stats_line(result.stats))
     if output == "json":
         sys.stdout.write(dumps(docs[0] if len(docs) == 1 else docs) + "\n")
     sys.exit(overall_exit_code(codes))
+
+
+def _resolved(path: str) -> str:
+    """The history file to read: a Jepsen store directory's history.edn, said on stderr."""
+    path, note = resolve_history(path)
+    if note:
+        click.echo(f"mvcc-check: {note}", err=True)
+    return path
