@@ -24,6 +24,7 @@ from mvcc_check.errors import MvccCheckError
 from mvcc_check.history.readers import parse_history_text
 from mvcc_check.report import exit_code_for, overall_exit_code, render_text
 from mvcc_check.report.json_report import dumps, result_json
+from mvcc_check.report.stamp import stamped
 from mvcc_check.report.verdict import INVALID, UNDECIDED, UNUSABLE, VALID
 from mvcc_check.workload import WORKLOADS, WorkloadSpec
 
@@ -226,7 +227,7 @@ def _one_test(target, level, workload, txns, clients, keys, seed, save, models, 
     if st.errors and code == VALID:
         code = UNDECIDED
     keep = bool(save) or code != VALID
-    doc = result_json(result)
+    doc = stamped(result_json(result), "test")
     doc["all-anomaly-types"] = sorted(set(result.all_anomaly_types or result.anomaly_types))
     doc["run"] = {
         "database": run.target_display,
@@ -403,9 +404,8 @@ def hermitage_command(db, levels, scenarios, save_dir, transcript, output) -> No
             else:
                 out.print(f"  every history is valid under {model}")
     if output == "json":
-        sys.stdout.write(
-            dumps({"database": target.display, "server-version": version, "levels": docs}) + "\n"
-        )
+        doc = {"database": target.display, "server-version": version, "levels": docs}
+        sys.stdout.write(dumps(stamped(doc, "hermitage")) + "\n")
     code = overall_exit_code(codes)
     sys.exit(code if code in (VALID, INVALID, UNDECIDED) else UNDECIDED)
 

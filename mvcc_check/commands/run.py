@@ -43,6 +43,7 @@ from mvcc_check.errors import MvccCheckError
 from mvcc_check.history.recorder import HistoryRecorder
 from mvcc_check.report import exit_code_for, render_text
 from mvcc_check.report.json_report import dumps, result_json
+from mvcc_check.report.stamp import stamped
 from mvcc_check.report.verdict import UNDECIDED, UNUSABLE
 from mvcc_check.workload import KEY_DISTS, WORKLOADS, WorkloadSpec
 
@@ -244,7 +245,7 @@ def run_command(
             }
         elif shrink_note:
             doc["shrunk"] = None
-        sys.stdout.write(dumps(doc) + "\n")
+        sys.stdout.write(dumps(stamped(doc, "run")) + "\n")
     else:
         s = run.stats
         claim = LEVELS[level].claims
@@ -368,7 +369,7 @@ def matrix_command(txns, seeds, bugs, clients, keys, workload, model, output) ->
             }
             for r in rows
         ]
-        sys.stdout.write(dumps(doc) + "\n")
+        sys.stdout.write(dumps(stamped({"rows": doc}, "matrix")) + "\n")
     else:
         console = Console(highlight=False)
         if not console.is_terminal:  # files and pipes: do not squeeze the table into 80 columns
