@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "matrix": ("mvcc_check.commands.run", "matrix_command"),
     "test": ("mvcc_check.commands.dbtest", "test_command"),
     "hermitage": ("mvcc_check.commands.dbtest", "hermitage_command"),
+    "shrink": ("mvcc_check.commands.shrink", "shrink_command"),
 }
 
 
