@@ -84,6 +84,17 @@ def test_elle_cli():
     assert docs[0]["mvcc-check"]["command"] == "elle-cli"
 
 
+def test_shrink(tmp_path):
+    run = tmp_path / "run.jsonl"
+    CliRunner().invoke(
+        main, ["run", "--bug", "skip-first-updater", "-n", "300", "--save", str(run)]
+    )
+    (doc,) = _valid("shrink", run, "-m", "serializable", "--stats", "-o", "json")
+    assert doc["shrunk"]["txns"] >= 2 and doc["shrunk"]["seconds"] >= 0
+    (doc,) = _valid("shrink", HIST / "serial.jsonl", "-o", "json")
+    assert doc["shrunk"] is None and doc["valid?"] is True
+
+
 def test_run_with_shrink():
     (doc,) = _valid("run", "--bug", "skip-first-updater", "-n", "200", "--shrink", "-o", "json")
     assert doc["shrunk"]["anomaly"]

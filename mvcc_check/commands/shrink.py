@@ -93,7 +93,9 @@ def _nothing_to_shrink(original, anomaly: str | None, output: str) -> None:
         why = "the history is undecided (no anomaly the model forbids was found)"
     click.echo(f"mvcc-check: nothing to shrink: {why}", err=True)
     if output == "json":
-        sys.stdout.write(dumps(stamped(result_json(original), "shrink")) + "\n")
+        doc = result_json(original)
+        doc["shrunk"] = None
+        sys.stdout.write(dumps(stamped(doc, "shrink")) + "\n")
     sys.exit(code)
 
 
