@@ -16,6 +16,7 @@ from mvcc_check.commands.timing import StageClock, stats_line
 from mvcc_check.errors import MvccCheckError
 from mvcc_check.history.readers import FORMATS, load_history
 from mvcc_check.history.store import resolve_history
+from mvcc_check.lab.limits import Limits, Stopped, parse_size, run_limited
 from mvcc_check.report.json_report import dumps, result_json
 from mvcc_check.report.stamp import stamped
 from mvcc_check.report.verdict import UNDECIDED, UNUSABLE, exit_code_for, overall_exit_code
@@ -145,6 +146,12 @@ def output_option():
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress display on stderr.")
 @click.option("--stats", "show_stats", is_flag=True, help="Add timings and peak memory.")
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Stop after SECONDS with exit 3, saying what was decided.",
+)
+@click.option("--max-memory", help="Stop at SIZE (e.g. 2G) of memory with exit 3.")
 def check_command(
     histories,
     models,
@@ -158,6 +165,8 @@ def check_command(
     examples,
     quiet,
     show_stats,
+    time_limit,
+    max_memory,
 ) -> None:
     """Check HISTORY files (Jepsen EDN, elle-cli JSON, or JSON Lines) for isolation anomalies.
 
@@ -169,6 +178,7 @@ def check_command(
     """
     try:
         validate_models(models)
+        limits = Limits(time_limit, parse_size(max_memory) if max_memory else None)
     except MvccCheckError as e:
         raise click.UsageError(str(e)) from None
     options = CheckOptions(
@@ -191,9 +201,16 @@ def check_command(
             path = _resolved(path)
             with stage_display(path, quiet) as display:
                 clock = StageClock(display.stage)
-                clock.stage("reading")
-                history = load_history(path, fmt, display.bytes_read)
-                result = check(history, options, clock.stage)
+                if limits.active:  # in a child process, so that a limit stops only the child
+                    history, result = None, run_limited(path, fmt, options, limits, clock.stage)
+                else:
+                    clock.stage("reading")
+                    history = load_history(path, fmt, display.bytes_read)
+                    result = check(history, options, clock.stage)
+            if isinstance(result, Stopped):
+                codes.append(UNDECIDED)
+                console = _show_stopped(path, options.models, result, output, docs, console)
+                continue
             if show_stats:
                 result.stats.update(clock.stats())
             if i + 1 < len(histories):
@@ -234,6 +251,21 @@ def check_command(
     if output == "json":
         sys.stdout.write(dumps(docs[0] if len(docs) == 1 else docs) + "\n")
     sys.exit(overall_exit_code(codes))
+
+
+def _show_stopped(path, models, stopped, output, docs, console):
+    """A check stopped by a limit: its document, or its text at once."""
+    from mvcc_check.report.limits import render_stopped, stopped_json
+
+    if output == "json":
+        docs.append(stamped(stopped_json(path, models, stopped), "check"))
+        return console
+    if console is None:
+        from rich.console import Console
+
+        console = Console(highlight=False, soft_wrap=True)
+    render_stopped(path, models, stopped, console)
+    return console
 
 
 def _resolved(path: str) -> str:
