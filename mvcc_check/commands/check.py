@@ -199,20 +199,11 @@ def check_command(
     for i, path in enumerate(histories):
         try:
             path = _resolved(path)
-            with stage_display(path, quiet) as display:
-                clock = StageClock(display.stage)
-                if limits.active:  # in a child process, so that a limit stops only the child
-                    history, result = None, run_limited(path, fmt, options, limits, clock.stage)
-                else:
-                    clock.stage("reading")
-                    history = load_history(path, fmt, display.bytes_read)
-                    result = check(history, options, clock.stage)
+            history, result = _judge(path, fmt, options, limits, quiet, show_stats)
             if isinstance(result, Stopped):
                 codes.append(UNDECIDED)
                 console = _show_stopped(path, options.models, result, output, docs, console)
                 continue
-            if show_stats:
-                result.stats.update(clock.stats())
             if i + 1 < len(histories):
                 del history
             else:  # left to the process's exit: run_cli skips the teardown of millions of ops
@@ -251,6 +242,22 @@ def check_command(
     if output == "json":
         sys.stdout.write(dumps(docs[0] if len(docs) == 1 else docs) + "\n")
     sys.exit(overall_exit_code(codes))
+
+
+def _judge(path, fmt, options, limits, quiet, show_stats):
+    """Read and check one history (in a child process under limits, so that reaching
+    one stops only the child): (the history or None, its Result or Stopped)."""
+    with stage_display(path, quiet) as display:
+        clock = StageClock(display.stage)
+        if limits.active:
+            history, result = None, run_limited(path, fmt, options, limits, clock.stage)
+        else:
+            clock.stage("reading")
+            history = load_history(path, fmt, display.bytes_read)
+            result = check(history, options, clock.stage)
+    if show_stats and not isinstance(result, Stopped):
+        result.stats.update(clock.stats())
+    return history, result
 
 
 def _show_stopped(path, models, stopped, output, docs, console):

@@ -200,7 +200,9 @@ class _Watch:
             return _stopped("max-memory", limit, self.stage, self.ops_read)
         if kind == "error":
             raise MvccCheckError(payload)
-        return _stopped("worker-died", None, self.stage, self.ops_read, f"internal error: {payload}")
+        return _stopped(
+            "worker-died", None, self.stage, self.ops_read, f"internal error: {payload}"
+        )
 
     def _over_limit(self, proc) -> Stopped | None:
         seconds, memory = self.limits.seconds, self.limits.memory_bytes

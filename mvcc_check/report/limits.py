@@ -27,9 +27,7 @@ def stopped_json(path: str, models: tuple[str, ...], stopped: Stopped) -> dict[s
     }
 
 
-def render_stopped(
-    path: str, models: tuple[str, ...], stopped: Stopped, console: Console
-) -> None:
+def render_stopped(path: str, models: tuple[str, ...], stopped: Stopped, console: Console) -> None:
     why = _WHY[stopped.reason].format(limit=stopped.limit, detail=stopped.detail)
     where = f" while {stopped.stage}" if stopped.stage else ""
     console.print(
