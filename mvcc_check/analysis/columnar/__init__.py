@@ -1,0 +1,1 @@
+"""Inference over the columnar history (history/columns.py): one module per workload."""

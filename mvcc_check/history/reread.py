@@ -1,0 +1,55 @@
+"""Re-read one op of a history file by its byte offset, for explanations.
+
+The columns keep no op as an object; the few ops an explanation quotes are
+read again from the file, from the offset the scanner recorded, with the
+exact reader (so they are shown exactly as written)."""
+
+from __future__ import annotations
+
+import mmap
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from mvcc_check.errors import HistoryError
+from mvcc_check.history.ops import Op, normalize_op
+
+if TYPE_CHECKING:
+    from mvcc_check.history.columns import Columns
+
+
+class LineReader:
+    """Lines of one file by byte offset, through a memory map opened on first use
+    (explanations of a big history quote tens of thousands of ops)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._map: mmap.mmap | None = None
+
+    def line_at(self, offset: int) -> bytes:
+        if self._map is None:
+            with open(self.path, "rb") as f:
+                self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        end = self._map.find(b"\n", offset)
+        return self._map[offset : end if end >= 0 else len(self._map)]
+
+
+def reread_op(cols: Columns, row: int) -> Op:
+    """The op at `row` of a JSON Lines file, read again from its line."""
+    offset = int(cols.op_offset[row])
+    if cols.path is None or offset < 0:
+        raise ValueError(f"op at row {row} of {cols.source} cannot be re-read (no offset)")
+    reader = cols.__dict__.get("_lines")
+    if reader is None:
+        reader = cols.__dict__["_lines"] = LineReader(cols.path)
+    line = reader.line_at(offset)
+    where = cols.where(row)
+    try:
+        raw = msgspec.json.decode(line)
+    except msgspec.DecodeError as e:
+        raise HistoryError(cols.source, where, f"changed while being checked: {e}") from None
+    op = normalize_op(raw, row, cols.source, where, int(cols.op_line[row]))
+    if op is None:
+        raise HistoryError(cols.source, where, "changed while being checked: no longer a client op")
+    op.index = cols.index_of(row)
+    return op
