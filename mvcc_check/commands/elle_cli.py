@@ -69,15 +69,34 @@ class ElleCliCommand(click.Command):
 )
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
 @click.option("-m", "--model", help="(General) list-append or rw-register.")
-@click.option("-f", "--format", "fmt", type=click.Choice(["edn", "json"]), help="(General)")
-@click.option("-v", "--output", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["edn", "json"]),
+    help="(General) Default: from the file.",
+)
+@click.option(
+    "-v", "--output", type=click.Choice(["text", "json"]), default="text", help="(General)"
+)
 @click.option("--verbose", is_flag=True, help="(General) The analysis as JSON.")
 @click.option("--version", "show_version", is_flag=True, help="Print version and exit.")
-@click.option("-c", "--consistency-models", "consistency", default="strict-serializable")
-@click.option("-a", "--anomalies", default="G0")
+@click.option(
+    "-c",
+    "--consistency-models",
+    "consistency",
+    default="strict-serializable",
+    help="(Elle) Comma-separated models that must hold.",
+)
+@click.option("-a", "--anomalies", default="G0", help="(Elle) Comma-separated anomalies to forbid.")
 @click.option("-s", "--cycle-search-timeout", type=int, default=1000, help="Accepted, unused.")
-@click.option("-d", "--directory", type=click.Path(file_okay=False), help="Where plots go.")
-@click.option("-p", "--plot-format", default="svg")
+@click.option(
+    "-d",
+    "--directory",
+    type=click.Path(file_okay=False),
+    help="(Elle) Created; plots are not written yet.",
+)
+@click.option("-p", "--plot-format", default="svg", help="(Elle) Accepted, unused.")
 @click.option("-t", "--plot-timeout", type=int, default=5000, help="Accepted, unused.")
 @click.option("-b", "--max-plot-bytes", type=int, default=65536, help="Accepted, unused.")
 @click.option("-g", "--group-size", type=int, default=0, help="(long-fork) Accepted, unused.")
