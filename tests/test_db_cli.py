@@ -128,11 +128,16 @@ def test_ctrl_c_leaves_a_readable_history(tmp_path, sig):
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 30
-    while (not hist.exists() or hist.stat().st_size < 20000) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    proc.send_signal(sig)
-    out, err = proc.communicate(timeout=60)
+    try:
+        deadline = time.monotonic() + 30
+        while (not hist.exists() or hist.stat().st_size < 20000) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=60)
+    finally:  # never leave the run going (it would go on for hours, growing)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
     assert proc.returncode == 130, err
     assert "interrupted" in err and str(hist) in err
     res = CliRunner().invoke(main, ["check", str(hist), "-m", "serializable"])
@@ -308,13 +313,23 @@ def test_hermitage_command_sqlite(tmp_path):
     for name in ("G0", "G1a", "G1b", "G1c", "OTV", "PMP", "P4", "G-single", "G2-item", "G2"):
         assert name in res.output
     assert "every history is valid under serializable" in res.output
-    assert len(os.listdir(tmp_path / "h")) == 10
+    assert len(os.listdir(tmp_path / "h")) == 15  # every variant of every column
+    # Hermitage's layout: one row per level, a cell per column
+    header = next(line for line in res.output.splitlines() if line.startswith("DBMS"))
+    assert header.split("┃")[3:] and [c.strip() for c in header.split("┃")[3:]] == [
+        "G0", "G1a", "G1b", "G1c", "OTV", "PMP", "P4", "G-single", "G2-item", "G2"
+    ]  # fmt: skip
+    row = next(line for line in res.output.splitlines() if '"serializable"' in line)
+    assert [c.strip() for c in row.split("│")[3:]] == ["✓"] * 10
     res = CliRunner().invoke(
         main, ["hermitage", "--db", f"sqlite:///{tmp_path}/h.db", "-o", "json"]
     )
     (level,) = json.loads(res.output)["levels"]
     assert {s["result"] for s in level["scenarios"]} <= {"prevented", "prevented by abort"}
     assert all(s["agrees"] for s in level["scenarios"])
+    assert level["hermitage-row"] == dict.fromkeys(
+        ("G0", "G1a", "G1b", "G1c", "OTV", "PMP", "P4", "G-single", "G2-item", "G2"), "prevented"
+    )
 
 
 @pytest.mark.db
@@ -330,6 +345,8 @@ def test_hermitage_command_json_pg(pg_server):
     results = {s["scenario"]: s["result"] for s in level["scenarios"]}
     assert results["G2-item"] == "anomaly" and results["P4"] == "prevented by abort"
     assert all(s["agrees"] for s in level["scenarios"])
+    row = level["hermitage-row"]
+    assert row["G2-item"] == row["G2"] == "anomaly" and row["G-single"] == "prevented"
 
 
 def test_several_levels_and_seeds_give_a_findings_table(tmp_path):

@@ -92,3 +92,15 @@ def test_text_report_says_when_a_cycle_is_only_a_witness():
     assert not any("witness" in line for line in explain_cycle(record))
     record["shortest?"] = False
     assert "witness" in explain_cycle(record)[-1]
+
+
+def test_scc_labels_survive_repeated_edges() -> None:
+    """csgraph loops forever on a CSR with repeated entries; scc_labels must not hand it one."""
+    import numpy as np
+
+    from mvcc_check.analysis.graph import scc_labels
+
+    labels = scc_labels(3, np.array([0, 1, 1, 2]), np.array([1, 2, 2, 2]))
+    assert len(set(labels.tolist())) == 3
+    labels = scc_labels(3, np.array([0, 1, 2]), np.array([1, 2, 0]))
+    assert len(set(labels.tolist())) == 1

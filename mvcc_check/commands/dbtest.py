@@ -295,15 +295,23 @@ def judge_scenario(res, model: str):
 @click.option("--transcript", is_flag=True, help="Print each scenario's steps as they ran.")
 @output_option()
 def hermitage_command(db, levels, scenarios, save_dir, transcript, output) -> None:
-    """Run Hermitage's isolation scenarios (G0, G1a, G1b, G1c, OTV, PMP, P4, G-single,
-    G2-item, G2) as exact interleavings over separate connections, and print per level
-    which anomalies the database prevents, prevents by aborting, or shows. Each
+    """Run Hermitage's isolation scenarios, every variant of its columns (G0, G1a, G1b,
+    G1c, OTV, PMP, P4, G-single, G2-item, G2), as exact interleavings over separate
+    connections, and print per level which anomalies the database prevents, prevents by
+    aborting, or shows, then each level's row in Hermitage's layout. Each
     scenario's history is also judged by the checker, against the model the level claims.
 
     Exit codes: 0 every history is valid under the level's claimed model and the
     checker agrees with every scenario, 1 a claimed model is violated, 3 disagreement.
     """
-    from mvcc_check.db.hermitage import SCENARIOS, checker_agrees, default_levels, run_scenario
+    from mvcc_check.db.hermitage import (
+        checker_agrees,
+        default_levels,
+        run_scenario,
+        scenarios_for,
+    )
+    from mvcc_check.db.hermitage_table import hermitage_row
+    from mvcc_check.report.hermitage import print_hermitage_table
 
     target = _target(db)
     if target.kind == "engine":
@@ -329,20 +337,21 @@ def hermitage_command(db, levels, scenarios, save_dir, transcript, output) -> No
             raise click.UsageError(
                 f"{target.kind} does not offer isolation level {lv!r} (it offers {', '.join(offered)})"
             )
-    names = {s.name.lower(): s for s in SCENARIOS}
+    names = {s.name.lower(): s for s in scenarios_for(target.kind)}
     chosen = []
     for name in scenarios:
         if name.lower() not in names:
             raise click.UsageError(
-                f"unknown scenario {name!r} (known: {', '.join(s.name for s in SCENARIOS)})"
+                f"unknown scenario {name!r} (known here: {', '.join(s.name for s in names.values())})"
             )
         chosen.append(names[name.lower()])
-    chosen = chosen or list(SCENARIOS)
+    chosen = chosen or list(scenarios_for(target.kind))
     if save_dir:
         Path(save_dir).mkdir(parents=True, exist_ok=True)
     out = Console(highlight=False, soft_wrap=True)
     codes: list[int] = []
     docs = []
+    rows = []
     version = None
     for lv in chosen_levels:
         model = claims[lv]
@@ -391,6 +400,9 @@ def hermitage_command(db, levels, scenarios, save_dir, transcript, output) -> No
                 for line in res.observation.transcript:
                     out.print("   " + line)
         level_doc["violates-claimed-model"] = violated
+        verdicts = {d["scenario"]: d["result"] for d in level_doc["scenarios"]}
+        level_doc["hermitage-row"] = hermitage_row(verdicts)
+        rows.append((lv, model, level_doc["hermitage-row"]))
         docs.append(level_doc)
         if version is None:
             version = _server_version(target)
@@ -403,6 +415,8 @@ def hermitage_command(db, levels, scenarios, save_dir, transcript, output) -> No
                 out.print(f"  [red]histories invalid under {model}[/]: {', '.join(violated)}")
             else:
                 out.print(f"  every history is valid under {model}")
+    if output == "text":
+        print_hermitage_table(out, version or target.kind, rows)
     if output == "json":
         doc = {"database": target.display, "server-version": version, "levels": docs}
         sys.stdout.write(dumps(stamped(doc, "hermitage")) + "\n")
