@@ -1,4 +1,5 @@
-"""Database fixtures: throwaway PostgreSQL and MariaDB servers (tests/dbservers.py).
+"""Database fixtures: throwaway PostgreSQL and MariaDB servers, started by the same
+launcher as `mvcc-check test --launch` (mvcc_check/db/launch.py).
 
 Without the server binaries the tests that need them skip with the reason;
 under CI (CI=true) a missing server is a failure, not a skip.
@@ -11,9 +12,10 @@ from __future__ import annotations
 
 import os
 
-import dbservers
 import pytest
 from hypothesis import settings
+
+from mvcc_check.db.launch import LaunchError, check_binaries, launch
 
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
@@ -26,24 +28,35 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _server(factory, find):
-    found, reason = find()
-    if found is None:
-        _unavailable(reason)
+def launched_target(kind: str, **options):
+    """Yield a launched `kind` target; skip (fail under CI) when it cannot run here."""
+    try:
+        check_binaries(kind)
+    except LaunchError as exc:
+        _unavailable(str(exc))
     try:
         import psycopg  # noqa: F401
         import pymysql  # noqa: F401
     except ImportError as exc:
         _unavailable(f"database driver missing: {exc}")
-    with factory() as srv:
-        yield srv
+    with launch(kind, **options) as target:
+        yield target
 
 
 @pytest.fixture(scope="session")
 def pg_server():
-    yield from _server(dbservers.postgres_server, dbservers.find_postgres)
+    yield from launched_target("postgresql")
 
 
 @pytest.fixture(scope="session")
 def maria_server():
-    yield from _server(dbservers.mariadb_server, dbservers.find_mariadb)
+    yield from launched_target("mariadb")
+
+
+@pytest.fixture(scope="session")
+def etcd_binary():
+    """etcd-server is installed (else skip; under CI=true, fail)."""
+    try:
+        check_binaries("etcd")
+    except LaunchError as exc:
+        _unavailable(str(exc))

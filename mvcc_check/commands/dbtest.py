@@ -20,6 +20,7 @@ from mvcc_check.analysis.models import validate_models
 from mvcc_check.commands.check import model_option, output_option
 from mvcc_check.db.dialects import session_class
 from mvcc_check.db.target import LEVELS, DbError, normalize_level, parse_db_url
+from mvcc_check.db.testbed import run_doc
 from mvcc_check.errors import MvccCheckError
 from mvcc_check.history.readers import parse_history_text
 from mvcc_check.report import exit_code_for, overall_exit_code, render_text
@@ -28,6 +29,7 @@ from mvcc_check.report.stamp import stamped
 from mvcc_check.report.verdict import INVALID, UNDECIDED, UNUSABLE, VALID
 from mvcc_check.workload import WORKLOADS, WorkloadSpec
 
+REPLICA_LAGS = ("async", "remote-apply")
 LEVEL_HELP = "Isolation level: " + ", ".join(LEVELS) + " (underscores and spaces accepted)."
 
 
@@ -45,12 +47,29 @@ def _level(level: str) -> str:
         raise click.UsageError(str(e)) from None
 
 
+def _session_kind_check(db, launch, levels):
+    """The session class for --db or --launch; every level must be one it offers."""
+    from mvcc_check.db.testbed import session_class_for
+
+    if db and _target(db).kind == "engine":
+        raise click.UsageError("use `mvcc-check run` for the built-in engine")
+    try:
+        return session_class_for(db, launch, levels)
+    except DbError as e:
+        raise click.UsageError(str(e)) from None
+
+
 @click.command("test")
 @click.option(
-    "--db",
-    required=True,
-    help="sqlite:///file.db, postgresql://user@host:port/db, mysql://user@host:port/db",
+    "--db", help="sqlite:///file.db, postgresql://user@host:port/db, mysql://user@host:port/db"
 )
+@click.option(
+    "--launch",
+    type=click.Choice(("sqlite", "postgresql", "mariadb", "postgresql-replica", "etcd")),
+    help="Instead of --db: start a throwaway target for the run (temp dir, loopback), "
+    "removed afterwards.",
+)
+@click.option("--keep", is_flag=True, help="With --launch: leave the target running afterwards.")
 @click.option(
     "--isolation",
     "-i",
@@ -79,9 +98,37 @@ def _level(level: str) -> str:
     type=click.Path(dir_okay=False),
     help="Keep the history (JSON Lines) in this file (with several runs: FILE-LEVEL-SEED.jsonl).",
 )
+@click.option(
+    "--nemesis",
+    "nemesis",
+    help="Faults to inject, taking turns: kill-connection,pause,crash,partition "
+    "(pause and crash need --launch).",
+)
+@click.option(
+    "--nemesis-interval",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(min=0.05),
+    help="Mean seconds between the starts of two faults.",
+)
+@click.option(
+    "--time-limit",
+    default=600.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds after which a run stops (and is judged) even if transactions remain.",
+)
+@click.option(
+    "--replica-lag",
+    type=click.Choice(REPLICA_LAGS),
+    default="async",
+    show_default=True,
+    help="postgresql-replica: async streaming, or remote-apply (synchronous_commit = "
+    "remote_apply: a commit returns once the standby has applied it).",
+)
 @model_option(default=None)
 @output_option()
-def test_command(db, levels, workload, txns, clients, keys, seeds, save, models, output) -> None:
+def test_command(db, launch, keep, levels, models, output, **opts) -> None:
     """Run randomized transactions against a database at an isolation level, record the
     history as it happens, and check it against the model the level claims (or --model).
     With several levels or seeds, one run each and a table of findings at the end.
@@ -89,23 +136,40 @@ def test_command(db, levels, workload, txns, clients, keys, seeds, save, models,
     Exit codes: 0 valid, 1 the model is violated, 2 unusable input or usage, 3 undecided.
     Credentials come from the URL or PGPASSWORD / MYSQL_PWD and are never printed.
     """
-    target = _target(db)
-    if target.kind == "engine":
-        raise click.UsageError("use `mvcc-check run` for the built-in engine")
-    cls = session_class(target)
+    from mvcc_check.db.nemesis import parse_faults
+    from mvcc_check.db.testbed import open_bed, unavailable_faults
+
     levels = tuple(dict.fromkeys(_level(lv) for lv in levels))
-    for level in levels:
-        if level not in cls.levels:
-            raise click.UsageError(
-                f"{target.kind} does not offer isolation level {level!r} "
-                f"(it offers {', '.join(cls.levels)})"
-            )
+    cls = _session_kind_check(db, launch, levels)
     try:
         validate_models(models)
+        faults = parse_faults(opts["nemesis"]) if opts["nemesis"] else ()
+        why = unavailable_faults(faults, db, launch)
     except MvccCheckError as e:
         raise click.UsageError(str(e)) from None
-    runs = [(lv, sd) for lv in levels for sd in dict.fromkeys(seeds)]
+    if why:
+        raise click.UsageError(why)
+    lag = {"replica_lag": opts["replica_lag"]} if launch == "postgresql-replica" else {}
     out = Console(highlight=False, soft_wrap=True)
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # as Ctrl-C: clean up, keep the history
+    try:
+        with open_bed(
+            db, launch, keep=keep, faults=faults, interval=opts["nemesis_interval"], **lag
+        ) as bed:
+            _announce(out, bed, keep, output)
+            codes = _runs(out, bed, cls, levels, models, output, opts)
+    except MvccCheckError as e:
+        click.echo(f"mvcc-check: {e}", err=True)
+        sys.exit(UNUSABLE)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    sys.exit(overall_exit_code(codes))
+
+
+def _runs(out, bed, cls, levels, models, output, opts) -> list[int]:
+    """One run per level and seed; the findings table (or the JSON) at the end."""
+    save = opts["save"]
+    runs = [(lv, sd) for lv in levels for sd in dict.fromkeys(opts["seeds"])]
     codes, docs, rows = [], [], []
     for i, (level, seed) in enumerate(runs):
         run_models = tuple(models) or (cls.claimed_models[level],)
@@ -115,9 +179,14 @@ def test_command(db, levels, workload, txns, clients, keys, seeds, save, models,
             save_path = f"{stem}-{level}-{seed}{ext or '.jsonl'}"
         if output == "text" and i:
             out.print()
-        code, doc = _one_test(
-            target, level, workload, txns, clients, keys, seed, save_path, run_models, output, out
+        spec = WorkloadSpec(
+            workload=opts["workload"],
+            txns=opts["txns"],
+            clients=opts["clients"],
+            keys=opts["keys"],
+            seed=seed,
         )
+        code, doc = _one_test(bed, level, spec, save_path, run_models, output, out, opts)
         codes.append(code)
         docs.append(doc)
         rows.append((level, seed, run_models, code, doc))
@@ -125,8 +194,19 @@ def test_command(db, levels, workload, txns, clients, keys, seeds, save, models,
         sys.stdout.write(dumps(docs[0] if len(docs) == 1 else docs) + "\n")
     elif len(runs) > 1:
         out.print()
-        _findings_table(out, target, rows)
-    sys.exit(overall_exit_code(codes))
+        _findings_table(out, bed.target, rows)
+    return codes
+
+
+def _announce(out: Console, bed, keep: bool, output: str) -> None:
+    """Say what was launched (and how to stop it when kept) and the target's notes."""
+    from mvcc_check.db.testbed import describe
+
+    for line in describe(bed, keep):
+        if output == "text":
+            out.print(line)
+        else:
+            click.echo(line, err=True)
 
 
 def _findings_table(out: Console, target, rows) -> None:
@@ -166,18 +246,45 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def _one_test(target, level, workload, txns, clients, keys, seed, save, models, output, out):
-    from mvcc_check.db.runner import run_workload
-
-    spec = WorkloadSpec(workload=workload, txns=txns, clients=clients, keys=keys, seed=seed)
+def _one_test(bed, level, spec, save, models, output, out, opts):
     if save:
         path = save
     else:
         fd, path = tempfile.mkstemp(prefix="mvcc-test-", suffix=".jsonl")
         os.close(fd)
+    run = _record(bed, level, spec, path, save, output, opts["time_limit"])
+    try:
+        # named after the file when it is kept, else after the run (the temp file goes)
+        label = path if save else f"{run.target_display} {level} seed {spec.seed}"
+        with open(path, "rb") as f:
+            history = parse_history_text(f.read(), source=label, format="jsonl")
+        result = check(history, CheckOptions(models=models, workload=spec.workload))
+    except MvccCheckError as e:
+        click.echo(f"mvcc-check: {e}", err=True)
+        sys.exit(UNUSABLE)
+    code = exit_code_for(result)
+    if run.stats.errors and code == VALID:
+        code = UNDECIDED
+    keep = bool(save) or code != VALID
+    doc = stamped(result_json(result), "test")
+    doc["all-anomaly-types"] = sorted(set(result.all_anomaly_types or result.anomaly_types))
+    doc["run"] = run_doc(run, bed, path if keep else None)
+    if output == "text":
+        _print_run(out, run, bed, result)
+        if keep:
+            out.print(f"  history: {path}")
+    if not keep:
+        os.unlink(path)
+    return code, doc
+
+
+def _record(bed, level, spec, path, save, output, time_limit):
+    """Run the workload with a progress bar; exit 2 when unusable, 130 when interrupted."""
+    from mvcc_check.db.runner import run_workload
+
     err = Console(stderr=True, highlight=False)
     progress = Progress(
-        TextColumn(f"[bold]{target.kind}[/] {level} seed {seed}"),
+        TextColumn(f"[bold]{bed.target.kind}[/] {level} seed {spec.seed}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -185,82 +292,61 @@ def _one_test(target, level, workload, txns, clients, keys, seed, save, models, 
         transient=True,
         disable=not err.is_terminal or output == "json",
     )
-    task = progress.add_task("txns", total=txns)
-    previous = signal.getsignal(signal.SIGTERM)
-    signal.signal(signal.SIGTERM, _interrupt)  # stop as on Ctrl-C: drop the table, keep the history
+    task = progress.add_task("txns", total=spec.txns)
     try:
         with progress:
             run = run_workload(
-                target,
+                bed.target,
                 level,
                 spec,
                 path,
                 on_progress=lambda done, total: progress.update(task, completed=done),
+                time_limit_s=time_limit,
+                **bed.run_kwargs(spec.seed),
             )
     except MvccCheckError as e:
-        signal.signal(signal.SIGTERM, previous)
         click.echo(f"mvcc-check: {e}", err=True)
         if not save and os.path.exists(path):
             os.unlink(path)  # nothing was recorded
         sys.exit(UNUSABLE)
-    signal.signal(signal.SIGTERM, previous)
     st = run.stats
     for e in st.errors:
         click.echo(f"mvcc-check: {e}", err=True)
     if st.interrupted:
         click.echo(
-            f"mvcc-check: interrupted after {st.finished} of {txns} transactions; the history "
-            f"so far is in {path} (`mvcc-check check {path}` reads it)",
+            f"mvcc-check: interrupted after {st.finished} of {spec.txns} transactions; the "
+            f"history so far is in {path} (`mvcc-check check {path}` reads it)",
             err=True,
         )
         sys.exit(130)
-    try:
-        # named after the file when it is kept, else after the run (the temp file goes)
-        label = path if save else f"{run.target_display} {level} seed {seed}"
-        with open(path, "rb") as f:
-            history = parse_history_text(f.read(), source=label, format="jsonl")
-        result = check(history, CheckOptions(models=models, workload=workload))
-    except MvccCheckError as e:
-        click.echo(f"mvcc-check: {e}", err=True)
-        sys.exit(UNUSABLE)
-    code = exit_code_for(result)
-    if st.errors and code == VALID:
-        code = UNDECIDED
-    keep = bool(save) or code != VALID
-    doc = stamped(result_json(result), "test")
-    doc["all-anomaly-types"] = sorted(set(result.all_anomaly_types or result.anomaly_types))
-    doc["run"] = {
-        "database": run.target_display,
-        "server-version": run.server_version,
-        "isolation": level,
-        "workload": workload,
-        "txns": txns,
-        "clients": clients,
-        "keys": keys,
-        "seed": seed,
-        "committed": st.committed,
-        "aborted": st.aborted,
-        "indeterminate": st.indeterminate,
-        "seconds": round(st.elapsed_s, 3),
-        "committed-per-second": round(st.committed_per_s, 1),
-        "history-file": path if keep else None,
-    }
-    if output == "text":
-        out.print(
-            f"[bold]{run.target_display}[/] ({run.server_version}), isolation [bold]{level}[/], "
-            f"{workload}, {txns} txns by {clients} clients over {keys} keys, seed {seed}"
+    if st.timed_out:
+        click.echo(
+            f"mvcc-check: stopped at the time limit ({time_limit:g} s) after {st.finished} "
+            f"of {spec.txns} transactions; judging those",
+            err=True,
         )
-        out.print(
-            f"  {st.committed} committed, {st.aborted} aborted by the database, "
-            f"{st.indeterminate} indeterminate; {st.elapsed_s:.2f} s, "
-            f"{st.committed_per_s:.0f} committed txns/s"
-        )
-        render_text(result, out)
-        if keep:
-            out.print(f"  history: {path}")
-    if not keep:
-        os.unlink(path)
-    return code, doc
+    return run
+
+
+def _print_run(out: Console, run, bed, result) -> None:
+    st, spec = run.stats, run.spec
+    out.print(
+        f"[bold]{run.target_display}[/] ({run.server_version}), isolation [bold]{run.level}[/], "
+        f"{spec.workload}, {spec.txns} txns by {spec.clients} clients over {spec.keys} keys, "
+        f"seed {spec.seed}"
+    )
+    if bed.read_target is not None:
+        out.print(f"  read-only txns on the standby {bed.read_target.display} at {bed.read_level}")
+    out.print(
+        f"  {st.committed} committed, {st.aborted} aborted by the database, "
+        f"{st.indeterminate} indeterminate (info); {st.elapsed_s:.2f} s, "
+        f"{st.committed_per_s:.0f} committed txns/s"
+    )
+    if run.faults is not None:
+        from mvcc_check.db.nemesis import describe_summary
+
+        out.print("  " + describe_summary(run.faults))
+    render_text(result, out)
 
 
 # --- hermitage ----------------------------------------------------------------------------

@@ -363,16 +363,20 @@ SESSIONS: dict[str, type[Session]] = {
 }
 
 
-def open_session(target: DbTarget, **kw: Any) -> Session:
+def session_class_of(kind: str) -> type[Session]:
+    if kind == "etcd":
+        from mvcc_check.db.etcd import EtcdSession
+
+        return EtcdSession
     try:
-        cls = SESSIONS[target.kind]
+        return SESSIONS[kind]
     except KeyError:
-        raise DbError(f"{target.kind} is not a database this runner can connect to") from None
-    return cls(target, **kw)
+        raise DbError(f"{kind} is not a database this runner can connect to") from None
+
+
+def open_session(target: DbTarget, **kw: Any) -> Session:
+    return session_class_of(target.kind)(target, **kw)
 
 
 def session_class(target: DbTarget) -> type[Session]:
-    try:
-        return SESSIONS[target.kind]
-    except KeyError:
-        raise DbError(f"{target.kind} is not a database this runner can connect to") from None
+    return session_class_of(target.kind)
