@@ -1,8 +1,9 @@
-"""Database fixtures: throwaway PostgreSQL and MariaDB servers, started by the same
-launcher as `mvcc-check test --launch` (mvcc_check/db/launch.py).
+"""Fixtures for real components: throwaway PostgreSQL, MariaDB and etcd servers,
+started by the same launcher as `mvcc-check test --launch` (mvcc_check/db/launch.py),
+Chromium and Graphviz.
 
-Without the server binaries the tests that need them skip with the reason;
-under CI (CI=true) a missing server is a failure, not a skip.
+Without them the tests that need them skip with the reason; under CI (CI=true)
+a missing one is a failure, not a skip.
 
 Under CI, hypothesis draws the same examples on every run (derandomize), so a
 red build always means a change broke something; locally it keeps exploring
@@ -11,6 +12,7 @@ new examples and remembers failures in .hypothesis/."""
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 from hypothesis import settings
@@ -60,3 +62,23 @@ def etcd_binary():
         check_binaries("etcd")
     except LaunchError as exc:
         _unavailable(str(exc))
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's headless Chromium, for the tests that look at a report as a person would."""
+    path = shutil.which("chromium") or (
+        "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
+    )
+    if path is None:
+        _unavailable("chromium is not installed (Debian package chromium)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def graphviz_dot() -> str:
+    """Graphviz `dot`, which renders the cycle plots' SVG."""
+    path = shutil.which("dot")
+    if path is None:
+        _unavailable("Graphviz dot is not installed (Debian package graphviz)")
+    return path

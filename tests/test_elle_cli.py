@@ -140,12 +140,17 @@ def test_missing_file_is_one_line_and_the_others_are_judged():
     assert r.exit_code == 2
 
 
-def test_plot_directory_is_created(tmp_path):
+def test_plot_directory_gets_the_report(tmp_path):
+    """-d DIR writes what `check --report DIR` writes; stdout keeps elle-cli's lines."""
     _require_data()
     out = tmp_path / "plots"
     path = str(ELLE_CLI / "paper-example.json")
     r = _elle_cli("-m", "list-append", "-d", str(out), "-p", "png", path)
-    assert r.exit_code == 1 and out.is_dir()
+    assert r.exit_code == 1 and r.stdout == f"{path} \t false\n"
+    assert (out / "index.html").is_file()
+    svgs = list(out.rglob("*.svg"))
+    assert svgs and all(p.read_text().lstrip().startswith(("<svg", "<?xml")) for p in svgs)
+    assert "G-single-item" in (out / "index.html").read_text()
 
 
 def test_ignored_elle_cli_options_are_accepted():

@@ -12,12 +12,14 @@ import click
 
 from mvcc_check.analysis.checker import WORKLOADS, CheckOptions, check
 from mvcc_check.analysis.models import validate_models
+from mvcc_check.commands.options import emit_report, new_report, report_options
 from mvcc_check.commands.timing import StageClock, stats_line
 from mvcc_check.errors import MvccCheckError
 from mvcc_check.history.readers import FORMATS, load_history
 from mvcc_check.history.store import resolve_history
 from mvcc_check.lab.limits import Limits, Stopped, parse_size, run_limited
 from mvcc_check.report.json_report import dumps, result_json
+from mvcc_check.report.limits import render_stopped, stopped_json
 from mvcc_check.report.stamp import stamped
 from mvcc_check.report.verdict import UNDECIDED, UNUSABLE, exit_code_for, overall_exit_code
 
@@ -152,6 +154,7 @@ def output_option():
     help="Stop after SECONDS with exit 3, saying what was decided.",
 )
 @click.option("--max-memory", help="Stop at SIZE (e.g. 2G) of memory with exit 3.")
+@report_options
 def check_command(
     histories,
     models,
@@ -167,6 +170,8 @@ def check_command(
     show_stats,
     time_limit,
     max_memory,
+    report_dir,
+    junit,
 ) -> None:
     """Check HISTORY files (Jepsen EDN, elle-cli JSON, or JSON Lines) for isolation anomalies.
 
@@ -196,6 +201,7 @@ def check_command(
     console = None  # rich loads only for text output
     codes = []
     docs = []
+    report = new_report("check", report_dir, junit)
     for i, path in enumerate(histories):
         try:
             path = _resolved(path)
@@ -203,7 +209,13 @@ def check_command(
             if isinstance(result, Stopped):
                 codes.append(UNDECIDED)
                 console = _show_stopped(path, options.models, result, output, docs, console)
+                if report is not None:
+                    report.add(stopped_json(path, options.models, result), models=tuple(models))
                 continue
+            if (
+                report is not None
+            ):  # the ops, where the history keeps them, give timelines their starts
+                report.add(result_json(result), getattr(history, "ops", None), path)
             if i + 1 < len(histories):
                 del history
             else:  # left to the process's exit: run_cli skips the teardown of millions of ops
@@ -212,6 +224,8 @@ def check_command(
             click.echo(f"mvcc-check: {e}", err=True)
             codes.append(UNUSABLE)
             docs.append(stamped({"history": path, "valid?": "unknown", "error": str(e)}, "check"))
+            if report is not None:
+                report.add(docs[-1], models=tuple(models))
             continue
         except (
             Exception
@@ -223,6 +237,8 @@ def check_command(
             codes.append(UNDECIDED)
             error = f"internal error: {e}"
             docs.append(stamped({"history": path, "valid?": "unknown", "error": error}, "check"))
+            if report is not None:
+                report.add(docs[-1], models=tuple(models))
             continue
         codes.append(exit_code_for(result))
         if output == "json":
@@ -241,7 +257,8 @@ def check_command(
                 console.print(stats_line(result.stats))
     if output == "json":
         sys.stdout.write(dumps(docs[0] if len(docs) == 1 else docs) + "\n")
-    sys.exit(overall_exit_code(codes))
+    codes.append(emit_report(report, report_dir, junit, to_stderr=output == "json"))
+    sys.exit(overall_exit_code(c for c in codes if c is not None))
 
 
 def _judge(path, fmt, options, limits, quiet, show_stats):
@@ -262,8 +279,6 @@ def _judge(path, fmt, options, limits, quiet, show_stats):
 
 def _show_stopped(path, models, stopped, output, docs, console):
     """A check stopped by a limit: its document, or its text at once."""
-    from mvcc_check.report.limits import render_stopped, stopped_json
-
     if output == "json":
         docs.append(stamped(stopped_json(path, models, stopped), "check"))
         return console

@@ -18,6 +18,7 @@ from rich.table import Table
 from mvcc_check.analysis.checker import CheckOptions, check
 from mvcc_check.analysis.models import validate_models
 from mvcc_check.commands.check import model_option, output_option
+from mvcc_check.commands.options import emit_report, new_report, report_options
 from mvcc_check.db.dialects import session_class
 from mvcc_check.db.target import LEVELS, DbError, normalize_level, parse_db_url
 from mvcc_check.db.testbed import run_doc
@@ -128,6 +129,7 @@ def _session_kind_check(db, launch, levels):
 )
 @model_option(default=None)
 @output_option()
+@report_options
 def test_command(db, launch, keep, levels, models, output, **opts) -> None:
     """Run randomized transactions against a database at an isolation level, record the
     history as it happens, and check it against the model the level claims (or --model).
@@ -171,6 +173,7 @@ def _runs(out, bed, cls, levels, models, output, opts) -> list[int]:
     save = opts["save"]
     runs = [(lv, sd) for lv in levels for sd in dict.fromkeys(opts["seeds"])]
     codes, docs, rows = [], [], []
+    report = new_report("test", opts["report_dir"], opts["junit"])
     for i, (level, seed) in enumerate(runs):
         run_models = tuple(models) or (cls.claimed_models[level],)
         save_path = save
@@ -186,7 +189,7 @@ def _runs(out, bed, cls, levels, models, output, opts) -> list[int]:
             keys=opts["keys"],
             seed=seed,
         )
-        code, doc = _one_test(bed, level, spec, save_path, run_models, output, out, opts)
+        code, doc = _one_test(bed, level, spec, save_path, run_models, output, out, opts, report)
         codes.append(code)
         docs.append(doc)
         rows.append((level, seed, run_models, code, doc))
@@ -195,7 +198,8 @@ def _runs(out, bed, cls, levels, models, output, opts) -> list[int]:
     elif len(runs) > 1:
         out.print()
         _findings_table(out, bed.target, rows)
-    return codes
+    codes.append(emit_report(report, opts["report_dir"], opts["junit"], to_stderr=output == "json"))
+    return [c for c in codes if c is not None]
 
 
 def _announce(out: Console, bed, keep: bool, output: str) -> None:
@@ -246,7 +250,7 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def _one_test(bed, level, spec, save, models, output, out, opts):
+def _one_test(bed, level, spec, save, models, output, out, opts, report=None):
     if save:
         path = save
     else:
@@ -273,6 +277,8 @@ def _one_test(bed, level, spec, save, models, output, out, opts):
         _print_run(out, run, bed, result)
         if keep:
             out.print(f"  history: {path}")
+    if report is not None:  # before the file goes: the report reads its faults from it
+        report.add(doc, getattr(history, "ops", None), history_file=path)
     if not keep:
         os.unlink(path)
     return code, doc
@@ -380,7 +386,10 @@ def judge_scenario(res, model: str):
 )
 @click.option("--transcript", is_flag=True, help="Print each scenario's steps as they ran.")
 @output_option()
-def hermitage_command(db, levels, scenarios, save_dir, transcript, output) -> None:
+@report_options
+def hermitage_command(
+    db, levels, scenarios, save_dir, transcript, output, report_dir, junit
+) -> None:
     """Run Hermitage's isolation scenarios, every variant of its columns (G0, G1a, G1b,
     G1c, OTV, PMP, P4, G-single, G2-item, G2), as exact interleavings over separate
     connections, and print per level which anomalies the database prevents, prevents by
@@ -439,6 +448,7 @@ def hermitage_command(db, levels, scenarios, save_dir, transcript, output) -> No
     docs = []
     rows = []
     version = None
+    report = new_report("hermitage", report_dir, junit)
     for lv in chosen_levels:
         model = claims[lv]
         table = Table(title=None, show_edge=False, pad_edge=False)
@@ -458,6 +468,8 @@ def hermitage_command(db, levels, scenarios, save_dir, transcript, output) -> No
                 sys.exit(UNDECIDED)
             found, result = judge_scenario(res, model)
             agree = checker_agrees(sc, res.verdict, found)
+            if report is not None:
+                _report_scenario(report, res, result, found, agree)
             if result.valid is False:
                 violated.append(sc.name)
             codes.append(exit_code_for(result) if agree else UNDECIDED)
@@ -501,13 +513,30 @@ def hermitage_command(db, levels, scenarios, save_dir, transcript, output) -> No
                 out.print(f"  [red]histories invalid under {model}[/]: {', '.join(violated)}")
             else:
                 out.print(f"  every history is valid under {model}")
+    whole = {"database": target.display, "server-version": version, "levels": docs}
     if output == "text":
         print_hermitage_table(out, version or target.kind, rows)
     if output == "json":
-        doc = {"database": target.display, "server-version": version, "levels": docs}
-        sys.stdout.write(dumps(stamped(doc, "hermitage")) + "\n")
+        sys.stdout.write(dumps(stamped(whole, "hermitage")) + "\n")
+    if report is not None:
+        report.summary = whole
     code = overall_exit_code(codes)
-    sys.exit(code if code in (VALID, INVALID, UNDECIDED) else UNDECIDED)
+    failed = emit_report(report, report_dir, junit, to_stderr=output == "json")
+    sys.exit(failed or (code if code in (VALID, INVALID, UNDECIDED) else UNDECIDED))
+
+
+def _report_scenario(report, res, result, found: set[str], agree: bool) -> None:
+    """A scenario's history in the report: in the HTML when it breaks the claim or disagrees."""
+    doc = result_json(result)
+    doc["all-anomaly-types"] = sorted(found)
+    doc["hermitage"] = {
+        "scenario": res.scenario,
+        "isolation": res.level,
+        "result": res.verdict,
+        "agrees": agree,
+    }
+    show = result.valid is not True or not agree
+    report.add(doc, res.ops if show else None, in_html=show)
 
 
 def _server_version(target) -> str:

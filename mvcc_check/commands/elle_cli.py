@@ -20,6 +20,7 @@ import click
 
 from mvcc_check.analysis.checker import CheckOptions, check
 from mvcc_check.analysis.models import validate_models
+from mvcc_check.commands.options import emit_report, new_report
 from mvcc_check.errors import MvccCheckError
 from mvcc_check.history.readers import load_history
 from mvcc_check.report.json_report import dumps, result_json
@@ -94,9 +95,9 @@ class ElleCliCommand(click.Command):
     "-d",
     "--directory",
     type=click.Path(file_okay=False),
-    help="(Elle) Created; plots are not written yet.",
+    help="(Elle) Write the report here (index.html, cycle plots as DOT and SVG).",
 )
-@click.option("-p", "--plot-format", default="svg", help="(Elle) Accepted, unused.")
+@click.option("-p", "--plot-format", default="svg", help="(Elle) Plots are SVG.")
 @click.option("-t", "--plot-timeout", type=int, default=5000, help="Accepted, unused.")
 @click.option("-b", "--max-plot-bytes", type=int, default=65536, help="Accepted, unused.")
 @click.option("-g", "--group-size", type=int, default=0, help="(long-fork) Accepted, unused.")
@@ -119,8 +120,7 @@ def elle_cli_command(files, model, fmt, output, verbose, show_version, consisten
         click.echo(f"mvcc-check {tool_version()} (elle-cli compatible)")
         return
     options = _check_options(model, consistency, rest)
-    if rest["directory"]:
-        _plots(rest["directory"])
+    report = _plots(rest["directory"], rest["plot_format"]) if rest["directory"] else None
     as_json = verbose or output == "json"
     ran_with = options_of(click.get_current_context())
     ran_with.update(
@@ -132,7 +132,9 @@ def elle_cli_command(files, model, fmt, output, verbose, show_version, consisten
     )
     codes = []
     for path in files:
-        codes.append(_one_file(path, fmt, options, ran_with if as_json else None))
+        codes.append(_one_file(path, fmt, options, ran_with if as_json else None, report))
+    if report is not None:  # said on stderr: stdout keeps elle-cli's lines
+        codes.append(emit_report(report, rest["directory"], None, to_stderr=True))
     if UNUSABLE in codes:
         sys.exit(UNUSABLE)
     sys.exit(INVALID if INVALID in codes else VALID)
@@ -168,14 +170,15 @@ def _check_options(model: str | None, consistency: str, rest: dict) -> CheckOpti
     )
 
 
-def _plots(directory: str) -> None:
+def _plots(directory: str, plot_format: str):
+    """-d DIR: the report of `check --report DIR` (index.html, cycle plots as DOT and SVG)."""
     try:
         os.makedirs(directory, exist_ok=True)
     except OSError as e:
         _usage_error(f"cannot create {directory}: {e.strerror}")
-    click.echo(
-        f"mvcc-check: -d {directory}: plots are not written yet (directory created)", err=True
-    )
+    if plot_format != "svg":
+        click.echo(f"mvcc-check: -p {plot_format}: plots are written as SVG (and DOT)", err=True)
+    return new_report("elle-cli", directory, None)
 
 
 def _format_of(path: str, fmt: str | None) -> str | None:
@@ -190,7 +193,9 @@ def _format_of(path: str, fmt: str | None) -> str | None:
     return "jsonl" if head.lstrip().startswith(b"{") else "json"
 
 
-def _one_file(path: str, fmt: str | None, options: CheckOptions, ran_with: dict | None) -> int:
+def _one_file(
+    path: str, fmt: str | None, options: CheckOptions, ran_with: dict | None, report=None
+) -> int:
     """Judge one file and print its line (or, given the options to stamp it with, its JSON)."""
     try:
         history = load_history(path, _format_of(path, fmt))
@@ -198,6 +203,8 @@ def _one_file(path: str, fmt: str | None, options: CheckOptions, ran_with: dict 
     except MvccCheckError as e:
         click.echo(f"mvcc-check: {e}", err=True)
         return UNUSABLE
+    if report is not None:
+        report.add(result_json(result), getattr(history, "ops", None), path)
     if ran_with is not None:
         doc = stamped(result_json(result), "elle-cli", options=ran_with)
         sys.stdout.write(dumps(doc) + "\n")

@@ -17,6 +17,7 @@ import contextlib
 import secrets
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,7 @@ class RunStats:
     interrupted: bool = False
     timed_out: bool = False
     errors: list[str] = field(default_factory=list)
+    abort_causes: Counter[str] = field(default_factory=Counter)  # aborted (fail) by error
 
     @property
     def finished(self) -> int:
@@ -101,6 +103,18 @@ class _Shared:
                 st.aborted += 1
             else:
                 st.indeterminate += 1
+
+
+def abort_cause(exc: BaseException) -> str:
+    """Why the database refused a transaction, in a few words: the error's class and
+    its SQLSTATE or error code (`SerializationFailure (40001)`, `OperationalError (1213)`)."""
+    code = getattr(exc, "sqlstate", None)
+    if code is None and exc.args and isinstance(exc.args[0], int):
+        code = exc.args[0]
+    if code is not None:
+        return f"{type(exc).__name__} ({code})"
+    first = str(exc).strip().splitlines()[:1]
+    return f"{type(exc).__name__}: {first[0][:60]}" if first else type(exc).__name__
 
 
 def parse_read(workload: str, raw: Any) -> Any:
@@ -206,6 +220,8 @@ class Client(threading.Thread):
             kind = session.classify(exc) if session is not None else INFO
             if kind == FAIL:
                 session.rollback()
+                with sh.lock:
+                    sh.stats.abort_causes[abort_cause(exc)] += 1
                 sh.record("fail", self.process, txn)
                 return
             if kind == INFO and not state.get("commit-sent"):

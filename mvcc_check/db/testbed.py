@@ -158,6 +158,7 @@ def run_doc(run: Any, bed: Bed, history_file: str | None) -> dict:
         "committed": st.committed,
         "aborted": st.aborted,
         "indeterminate": st.indeterminate,
+        "abort-causes": dict(st.abort_causes.most_common()),
         "seconds": round(st.elapsed_s, 3),
         "committed-per-second": round(st.committed_per_s, 1),
         "timed-out": st.timed_out,
