@@ -27,10 +27,12 @@ EXIT_CODES = {
 # that `check` does not pay for the engine's and the database drivers' imports.
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("mvcc_check.commands.check", "check_command"),
+    "elle-cli": ("mvcc_check.commands.elle_cli", "elle_cli_command"),
     "run": ("mvcc_check.commands.run", "run_command"),
     "matrix": ("mvcc_check.commands.run", "matrix_command"),
     "test": ("mvcc_check.commands.dbtest", "test_command"),
     "hermitage": ("mvcc_check.commands.dbtest", "hermitage_command"),
+    "shrink": ("mvcc_check.commands.shrink", "shrink_command"),
 }
 
 

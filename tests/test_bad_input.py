@@ -408,7 +408,8 @@ def test_directories_and_unopenable_files_are_one_line_each_and_the_rest_is_chec
     assert r.exit_code == 2
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 3, r.stderr
-    assert "is a directory" in lines[0] and "no such file" in lines[1] and "cannot open" in lines[2]
+    assert "a directory, not a history file" in lines[0]
+    assert "no such file" in lines[1] and "cannot open" in lines[2]
     assert "serial.jsonl: VALID" in r.stdout  # the good one was still checked
     assert "Usage" not in r.stderr
 

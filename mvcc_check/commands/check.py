@@ -14,10 +14,21 @@ from mvcc_check.analysis.checker import WORKLOADS, CheckOptions, Result, check
 from mvcc_check.analysis.models import validate_anomalies, validate_models
 from mvcc_check.commands.failure import DEBUG_ENV, report_internal_error
 from mvcc_check.commands.options import emit_report, new_report, report_options
+from mvcc_check.commands.timing import StageClock, stats_line
 from mvcc_check.errors import MvccCheckError
 from mvcc_check.history.readers import FORMATS, display_name, load_history
+from mvcc_check.history.store import resolve_history
+from mvcc_check.lab.limits import Limits, Stopped, parse_size, run_limited
 from mvcc_check.report.json_report import dumps, result_json
-from mvcc_check.report.verdict import INTERNAL, UNUSABLE, exit_code_for, overall_exit_code
+from mvcc_check.report.limits import render_stopped, stopped_json
+from mvcc_check.report.stamp import stamped
+from mvcc_check.report.verdict import (
+    INTERNAL,
+    UNDECIDED,
+    UNUSABLE,
+    exit_code_for,
+    overall_exit_code,
+)
 
 # Where the bar stands when each stage of check() begins (percent): rough shares
 # of the time a million-transaction check spends, measured (BENCHMARKS.md);
@@ -157,6 +168,13 @@ def output_option():
 )
 @click.option("--verbose", "-v", is_flag=True, help="Every model ruled out, not only the weakest.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display on stderr.")
+@click.option("--stats", "show_stats", is_flag=True, help="Add timings and peak memory.")
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Stop after SECONDS with exit 3, saying what was decided.",
+)
+@click.option("--max-memory", help="Stop at SIZE (e.g. 2G) of memory with exit 3.")
 @click.option(
     "--debug",
     is_flag=True,
@@ -167,6 +185,9 @@ def check_command(histories, models, workload, fmt, output, anomalies, examples,
     """Check HISTORY files (Jepsen EDN, elle-cli JSON, or JSON Lines; `-` reads
     standard input) for isolation anomalies.
 
+    A HISTORY that is a Jepsen store directory (store/<test>/<time>/, or a
+    `latest` link) is read from its history.edn.
+
     Exit codes: 0 valid under every model, 1 a model is violated,
     2 unusable input or usage, 3 undecided, 4 internal error (a bug in
     mvcc-check: please report it).
@@ -176,6 +197,8 @@ def check_command(histories, models, workload, fmt, output, anomalies, examples,
     try:
         validate_models(models)
         validate_anomalies(anomalies)
+        max_memory = flags["max_memory"]
+        limits = Limits(flags["time_limit"], parse_size(max_memory) if max_memory else None)
     except MvccCheckError as e:
         raise click.UsageError(str(e)) from None
     options = CheckOptions(
@@ -190,32 +213,42 @@ def check_command(histories, models, workload, fmt, output, anomalies, examples,
     # GC would only rescan them (seconds at a million transactions), and
     # nothing here makes reference cycles worth collecting.
     gc.disable()
-    out = _Output(output, examples, flags["verbose"])
+    out = _Output(output, examples, flags["verbose"], flags["show_stats"], options.models)
     codes = []
     report = new_report("check", flags["report_dir"], flags["junit"])
     for i, path in enumerate(histories):
         last = i + 1 == len(histories)
-        code, result = _check_one(path, fmt, options, flags, report, keep=last)
+        code, result, read = _check_one(path, fmt, options, limits, flags, report, keep=last)
         codes.append(code)
-        out.result(result)
+        out.result(result, read)
     out.finish()
     codes.append(emit_report(report, flags["report_dir"], flags["junit"], to_stderr=out.json))
     sys.exit(overall_exit_code(c for c in codes if c is not None))
 
 
+Outcome = Result | Stopped | dict
+"""What one history came to: a verdict, a check stopped by a limit, or an error document."""
+
+
 def _check_one(
-    path: str, fmt: str | None, options: CheckOptions, flags: dict, report, keep: bool
-) -> tuple[int, Result | dict]:
-    """(exit code, result or error document) for one history; errors are said on stderr
-    (and go to the report, when one is asked for). With `keep`, the history is left to
-    the process's exit (freeing millions of ops one by one would only delay it)."""
+    path: str,
+    fmt: str | None,
+    options: CheckOptions,
+    limits: Limits,
+    flags: dict,
+    report,
+    keep: bool,
+) -> tuple[int, Outcome, str]:
+    """(exit code, outcome, the file read) for one history; errors are said on stderr (and go to the
+    report, when one is asked for). With `keep`, the history is left to the process's
+    exit (freeing millions of ops one by one would only delay it)."""
     try:
-        with stage_display(path, flags["quiet"]) as display:
-            display.stage("reading")
-            history = load_history(
-                path, fmt, display.bytes_read, drop_torn_tail=flags["drop_torn_tail"]
-            )
-            result = check(history, options, display.stage)
+        path = _resolved(path)
+        history, result = _judge(path, fmt, options, limits, flags)
+        if isinstance(result, Stopped):
+            if report is not None:
+                report.add(stopped_json(path, options.models, result), models=options.models)
+            return UNDECIDED, result, path
         if report is not None:  # the ops, where the history keeps them, give timelines their starts
             report.add(result_json(result), getattr(history, "ops", None), path)
         if keep:
@@ -223,16 +256,42 @@ def _check_one(
         del history
     except MvccCheckError as e:
         click.echo(f"mvcc-check: {e}", err=True)
-        return UNUSABLE, _error_doc(path, str(e), options, report)
+        return UNUSABLE, _error_doc(path, str(e), options, report), path
     except Exception as e:  # a bug in mvcc-check: say so in one line, never pretend to a verdict
         report_internal_error(e, f"checking {display_name(path)}")
         why = f"internal error: {type(e).__name__}"
-        return INTERNAL, _error_doc(path, why, options, report)
-    return exit_code_for(result), result
+        return INTERNAL, _error_doc(path, why, options, report), path
+    return exit_code_for(result), result, path
+
+
+def _judge(path: str, fmt: str | None, options: CheckOptions, limits: Limits, flags: dict):
+    """Read and check one history (in a child process under limits, so that reaching
+    one stops only the child): (the history or None, its Result or Stopped)."""
+    with stage_display(path, flags["quiet"]) as display:
+        clock = StageClock(display.stage)
+        if limits.active:
+            history, result = None, run_limited(path, fmt, options, limits, clock.stage)
+        else:
+            clock.stage("reading")
+            history = load_history(
+                path, fmt, display.bytes_read, drop_torn_tail=flags["drop_torn_tail"]
+            )
+            result = check(history, options, clock.stage)
+    if flags["show_stats"] and not isinstance(result, Stopped):
+        result.stats.update(clock.stats())
+    return history, result
+
+
+def _resolved(path: str) -> str:
+    """The history file to read: a Jepsen store directory's history.edn, said on stderr."""
+    path, note = resolve_history(path)
+    if note:
+        click.echo(f"mvcc-check: {note}", err=True)
+    return path
 
 
 def _error_doc(path: str, why: str, options: CheckOptions, report) -> dict:
-    doc = {"history": display_name(path), "valid?": "unknown", "error": why}
+    doc = stamped({"history": display_name(path), "valid?": "unknown", "error": why}, "check")
     if report is not None:
         report.add(doc, models=options.models)
     return doc
@@ -241,16 +300,18 @@ def _error_doc(path: str, why: str, options: CheckOptions, report) -> dict:
 class _Output:
     """Text results as they come; JSON documents all at the end (one, or a list)."""
 
-    def __init__(self, output: str, examples: int, verbose: bool) -> None:
+    def __init__(
+        self, output: str, examples: int, verbose: bool, stats: bool, models: tuple[str, ...]
+    ) -> None:
         self.json = output == "json"
-        self.examples, self.verbose = examples, verbose
+        self.examples, self.verbose, self.stats, self.models = examples, verbose, stats, models
         self.docs: list[dict] = []
         self.console = None  # rich loads only for text output
         self.shown = 0
 
-    def result(self, result: Result | dict) -> None:
+    def result(self, result: Outcome, path: str) -> None:
         if self.json:
-            self.docs.append(result if isinstance(result, dict) else result_json(result))
+            self.docs.append(self._doc(result, path))
             return
         if isinstance(result, dict):
             return  # an error: said on stderr
@@ -258,12 +319,24 @@ class _Output:
             from rich.console import Console
 
             self.console = Console(highlight=False, soft_wrap=True)
-        from mvcc_check.report.text import render_text
-
         if self.shown:
             self.console.print()
         self.shown += 1
+        if isinstance(result, Stopped):
+            render_stopped(path, self.models, result, self.console)
+            return
+        from mvcc_check.report.text import render_text
+
         render_text(result, self.console, examples=self.examples, verbose=self.verbose)
+        if self.stats:
+            self.console.print(stats_line(result.stats))
+
+    def _doc(self, result: Outcome, path: str) -> dict:
+        if isinstance(result, dict):
+            return result
+        if isinstance(result, Stopped):
+            return stamped(stopped_json(path, self.models, result), "check")
+        return stamped(result_json(result), "check")
 
     def finish(self) -> None:
         if self.json:

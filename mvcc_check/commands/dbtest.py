@@ -26,6 +26,7 @@ from mvcc_check.errors import MvccCheckError
 from mvcc_check.history.readers import parse_history_text
 from mvcc_check.report import exit_code_for, overall_exit_code, render_text
 from mvcc_check.report.json_report import dumps, result_json
+from mvcc_check.report.stamp import stamped
 from mvcc_check.report.tables import table_console
 from mvcc_check.report.verdict import INVALID, UNDECIDED, UNUSABLE, VALID
 from mvcc_check.workload import WORKLOADS, WorkloadSpec
@@ -272,7 +273,7 @@ def _one_test(bed, level, spec, save, models, output, out, opts, report=None):
     if run.stats.errors and code == VALID:
         code = UNDECIDED
     keep = bool(save) or code != VALID
-    doc = result_json(result)
+    doc = stamped(result_json(result), "test")
     doc["all-anomaly-types"] = sorted(set(result.all_anomaly_types or result.anomaly_types))
     doc["run"] = run_doc(run, bed, path if keep else None)
     if output == "text":
@@ -521,7 +522,7 @@ def hermitage_command(
     if output == "text":
         print_hermitage_table(out, version or target.kind, rows)
     if output == "json":
-        sys.stdout.write(dumps(whole) + "\n")
+        sys.stdout.write(dumps(stamped(whole, "hermitage")) + "\n")
     if report is not None:
         report.summary = whole
     code = overall_exit_code(codes)

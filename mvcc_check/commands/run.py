@@ -50,6 +50,7 @@ from mvcc_check.history.recorder import HistoryRecorder
 from mvcc_check.report import exit_code_for, render_text
 from mvcc_check.report.json_report import dumps, result_json
 from mvcc_check.report.per_model import anomaly_sort_key
+from mvcc_check.report.stamp import stamped
 from mvcc_check.report.tables import table_console
 from mvcc_check.report.verdict import INTERNAL
 from mvcc_check.workload import KEY_DISTS, WORKLOADS, WorkloadSpec
@@ -246,7 +247,7 @@ def run_command(
             }
         elif shrink_note:
             doc["shrunk"] = None
-        sys.stdout.write(dumps(doc) + "\n")
+        sys.stdout.write(dumps(stamped(doc, "run")) + "\n")
     else:
         s = run.stats
         claim = LEVELS[level].claims
@@ -410,7 +411,7 @@ def matrix_command(
             workload=workload, seeds=seeds, txns=txns, clients=clients, keys=keys, model=model
         )
     if output == "json":
-        sys.stdout.write(dumps(doc) + "\n")
+        sys.stdout.write(dumps(stamped({"rows": doc}, "matrix")) + "\n")
     else:
         console = table_console()
         console.print(matrix_table(rows, txns, seeds, clients, keys, workload, model))
