@@ -121,7 +121,9 @@ def _future(
     known = np.flatnonzero(o.f_app >= 0)
     np.minimum.at(fpos, o.f_app[known], o.f_j[known])
     big = np.int64(1) << 32
-    vals = np.where(is_read, big - 1, np.minimum(fpos[np.where(is_read, 0, ids)], big - 1))
+    vals = np.full(s, big - 1, np.int64)
+    apps = np.flatnonzero(~is_read)
+    vals[apps] = np.minimum(fpos[ids[apps]], big - 1)
     rev = (vals + gid * big)[::-1]
     suffix = (np.minimum.accumulate(rev) - gid[::-1] * big)[::-1]  # min over self and later
     after = np.full(s, big - 1, np.int64)
@@ -147,7 +149,8 @@ def _internal(
     prev = np.full(s, -1, np.int64)  # the group's previous read, -1 if none
     prev[1:] = last_read[:-1]
     prev[prev < gstart] = -1
-    nlen = np.where(is_read, rd.n[np.where(is_read, ids, 0)], 0)
+    nlen = np.zeros(s, np.int64)
+    nlen[is_read] = rd.n[ids[is_read]]
     napp = np.where(prev >= 0, idx - prev - 1, idx - gstart)  # appends since the last read
     base = np.where(prev >= 0, nlen[np.maximum(prev, 0)], nlen - napp)  # where they must be
     reads = np.flatnonzero(is_read & clean & ((prev >= 0) | (napp > 0)))
