@@ -83,14 +83,12 @@ def histories(draw: Any, broken: bool = False) -> list[Op]:
     counter: dict[Any, int] = {}
     raw: list[tuple[str, int, list]] = []
     open_: list[tuple[int, str, list]] = []
-    proc = 0
-    for _ in range(draw(st.integers(0, 9))):
+    for proc in range(draw(st.integers(0, 9))):
         while open_ and draw(st.booleans()):
             _complete(raw, open_.pop(draw(st.integers(0, len(open_) - 1))), state)
         status, mops = draw(_txn(state, counter, broken))
         raw.append(("invoke", proc, [[f, k, None if f == "r" else v] for f, k, v in mops]))
         open_.append((proc, status, mops))
-        proc += 1
     while open_:
         _complete(raw, open_.pop(0), state)
     return [
