@@ -43,12 +43,14 @@ class Mops:
     a_key: np.ndarray
     a_tag: np.ndarray
     a_val: np.ndarray
+    a_multi: np.ndarray  # another micro-op of the txn (may) touch the same key
     r_g: np.ndarray
     r_txn: np.ndarray
     r_pos: np.ndarray
     r_key: np.ndarray
     r_tag: np.ndarray
     r_val: np.ndarray
+    r_multi: np.ndarray
 
     @property
     def cols(self) -> Columns:
@@ -58,31 +60,50 @@ class Mops:
 def split_mops(tc: TxnColumns) -> Mops:
     """The transactions' micro-ops, appends and reads apart (writes only located)."""
     cols = tc.cols
-    rows, txn = tc.mop_txn()
+    om = cols.op_mop
+    lo = om[tc.mop_row]
+    counts = om[tc.mop_row + 1] - lo
+    starts = np.cumsum(counts) - counts  # g of each txn's first micro-op
+    total = int(counts.sum()) if len(counts) else 0
+    txn = np.repeat(np.arange(tc.n, dtype=np.int32), counts)
+    rows = np.repeat(lo - starts, counts)
+    rows += np.arange(total, dtype=np.int64)
     kind = cols.mop_kind[rows]
+    key = cols.mop_key[rows]
+    multi = _shares_key(txn, key, counts)
     writes = np.flatnonzero(kind == WRITE)
-    lo = cols.op_mop[tc.mop_row]
     parts = []
     for code in (APPEND, READ):
         g = np.flatnonzero(kind == code)
         r = rows[g]
-        t = txn[g].astype(np.int32)
+        t = txn[g]
         parts.append(
-            (
-                g,
-                t,
-                (r - lo[t]).astype(np.int32),
-                cols.mop_key[r],
-                cols.mop_tag[r],
-                cols.mop_value[r],
-            )
-        )
-    del rows, txn, kind
-    (ag, at, ap, ak, atg, av), (rg, rt, rp, rk, rtg, rv) = parts
+            (g, t, (g - starts[t]).astype(np.int32), key[g], cols.mop_tag[r], cols.mop_value[r],
+             multi[g])
+        )  # fmt: skip
+    del rows, txn, kind, key, multi
+    (ag, at, ap, ak, atg, av, am), (rg, rt, rp, rk, rtg, rv, rm) = parts
     return Mops(
-        tc, len(ag) + len(rg) + len(writes), int(writes[0]) if len(writes) else -1,
-        ag, at, ap, ak, atg, av, rg, rt, rp, rk, rtg, rv,
+        tc, total, int(writes[0]) if len(writes) else -1,
+        ag, at, ap, ak, atg, av, am, rg, rt, rp, rk, rtg, rv, rm,
     )  # fmt: skip
+
+
+_SHIFTS = 8  # txns up to this many micro-ops + 1 are compared by shifts; longer ones all kept
+
+
+def _shares_key(txn: np.ndarray, key: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Per micro-op: whether another micro-op of its txn may touch the same key
+    (exact for txns of up to _SHIFTS + 1 micro-ops, every micro-op of longer ones)."""
+    multi = np.zeros(len(key), bool)
+    most = int(counts.max()) if len(counts) else 0
+    for d in range(1, min(most, _SHIFTS + 1)):
+        eq = (key[d:] == key[:-d]) & (txn[d:] == txn[:-d])
+        multi[d:] |= eq
+        multi[:-d] |= eq
+    if most > _SHIFTS + 1:
+        multi |= (counts > _SHIFTS + 1)[txn]
+    return multi
 
 
 def unhashable_atoms(cols: Columns) -> np.ndarray | None:

@@ -40,10 +40,12 @@ def _groups(m: Mops, rd: Reads) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The micro-ops (appends of every txn and committed reads) that share their
     (txn, key) with another, sorted by (txn, key, pos): (ids, is_read, group start flags).
     An id is an append index, or a read id for reads."""
-    txn = np.concatenate([m.a_txn, rd.txn]).astype(np.int64)
-    key = np.concatenate([m.a_key, rd.key]).astype(np.int64)
-    pos = np.concatenate([m.a_pos, rd.pos]).astype(np.int64)
-    na = len(m.a_txn)
+    a_sel = np.flatnonzero(m.a_multi)
+    r_sel = np.flatnonzero(m.r_multi[rd.src])
+    txn = np.concatenate([m.a_txn[a_sel], rd.txn[r_sel]]).astype(np.int64)
+    key = np.concatenate([m.a_key[a_sel], rd.key[r_sel]]).astype(np.int64)
+    pos = np.concatenate([m.a_pos[a_sel], rd.pos[r_sel]]).astype(np.int64)
+    na = len(a_sel)
     nkeys = max(len(m.cols.keys), 1)
     pbits = max(int(pos.max()).bit_length(), 1) if len(pos) else 1
     ibits = max(len(txn).bit_length(), 1)
@@ -63,8 +65,10 @@ def _groups(m: Mops, rd: Reads) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     start[1:] = ~same[sel[1:] - 1]
     ids = order[sel]
     is_read = ids >= na
-    ids = np.where(is_read, ids - na, ids)
-    return ids, is_read, start
+    out = np.empty(len(ids), np.int64)
+    out[is_read] = r_sel[ids[is_read] - na]
+    out[~is_read] = a_sel[ids[~is_read]]
+    return out, is_read, start
 
 
 def within_txn(m: Mops, rd: Reads, o: Orders) -> Within:
