@@ -202,3 +202,37 @@ def test_explanations_from_file_backed_columns_match(tmp_path):
 
     tc = pair_columns(cols)
     assert _summary(list_append.infer(tc), tc.n) == old
+
+
+@pytest.mark.parametrize(
+    "settings_",
+    [
+        {"SPREAD": 0},  # integers coded by rank
+        {"TABLE_SLACK": -(1 << 40)},  # the sorted registry instead of the table
+        {"_SHIFTS": 1, "PACK_BITS": 0, "_CHUNK": 3},  # long txns, lexsort, small chunks
+    ],
+    ids=["rank-codes", "sorted-registry", "long-txns-lexsort-chunks"],
+)
+def test_same_on_every_internal_path(settings_):
+    """The paths that only large or unusual histories take give the same results."""
+    from unittest import mock
+
+    from mvcc_check.analysis.columnar import la_mops, la_reads, la_within
+
+    patches = []
+    for name, value in settings_.items():
+        module = next(m for m in (la_mops, la_reads, la_within) if hasattr(m, name))
+        patches.append(mock.patch.object(module, name, value))
+
+    @settings(max_examples=150, deadline=None, database=None)
+    @given(st.one_of(histories(), histories(broken=True)))
+    def prop(ops):
+        assert_same(ops)
+
+    for p in patches:
+        p.start()
+    try:
+        prop()
+    finally:
+        for p in patches:
+            p.stop()

@@ -121,6 +121,10 @@ def unhashable_atoms(cols: Columns) -> np.ndarray | None:
     return flags if flags.any() else None
 
 
+SPREAD = 1 << 40  # (keys x integer span) from which integers are coded by rank
+TABLE_SLACK = 1 << 16  # a direct table up to 8 entries per append plus this many
+
+
 class Registry:
     """Appended values by (key, value): which append (an index into Mops.a_*)
     wrote a value, found with numpy for whole arrays of queries.
@@ -141,7 +145,7 @@ class Registry:
         self.dense: np.ndarray | None = None
         self.vmin = int(ints.min()) if len(ints) else 0
         span = int(ints.max()) - self.vmin + 1 if len(ints) else 0
-        if span * self.nkeys >= 1 << 40:
+        if span * self.nkeys >= SPREAD:
             self.dense = np.unique(ints)
             span = len(self.dense)
         self.span = span
@@ -152,7 +156,7 @@ class Registry:
         packed = self.packed_of[idx]
         size = self.nkeys * self.width
         self.table: np.ndarray | None = None
-        if size <= 8 * len(idx) + (1 << 16):
+        if size <= 8 * len(idx) + TABLE_SLACK:
             self.table = np.full(size, -1, np.int32)
             self.table[packed] = idx.astype(np.int32)  # (with repeats the input is rejected)
             self.repeats = len(idx) - int(np.count_nonzero(self.table >= 0))
@@ -168,8 +172,11 @@ class Registry:
 
     def codes(self, tags: np.ndarray, vals: np.ndarray) -> np.ndarray:
         """The code of each (tag, value); -1 where no appended value can be equal."""
-        out = np.full(len(tags), -1, np.int64)
         is_int = tags == INT
+        if self.dense is None and is_int.all():  # the common case: integers only
+            c = vals - self.vmin
+            return np.where((c >= 0) & (c < self.span), c, -1)
+        out = np.full(len(tags), -1, np.int64)
         v = vals[is_int]
         if self.dense is not None:
             c = np.searchsorted(self.dense, v)

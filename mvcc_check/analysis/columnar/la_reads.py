@@ -112,7 +112,10 @@ def _not_prefix(m: Mops, rd: Reads, lstart: np.ndarray) -> np.ndarray:
     if not n_lists or not is_list.any():
         return bad
     lst = m.r_val[rd.src[is_list]]
-    delta = np.zeros(n_lists, np.int64)  # where each list's counterpart starts, relative
+    itype = (
+        np.int32 if len(cols.el_value) < (1 << 31) else np.int64
+    )  # smaller indexes gather faster
+    delta = np.zeros(n_lists, itype)  # where each list's counterpart starts, relative
     delta[lst] = lstart[rd.key[is_list]] - rd.start[is_list]
     list_bad = np.zeros(n_lists, bool)
     tags = (cols.el_tag != INT).any()
@@ -124,7 +127,7 @@ def _not_prefix(m: Mops, rd: Reads, lstart: np.ndarray) -> np.ndarray:
         e0, e1 = int(bounds[j0]), int(bounds[j1])
         if e1 > e0:
             other = np.repeat(delta[j0:j1], np.diff(bounds[j0 : j1 + 1]))
-            other += np.arange(e0, e1, dtype=np.int64)
+            other += np.arange(e0, e1, dtype=itype)
             diff = cols.el_value[other] != cols.el_value[e0:e1]
             if tags:
                 diff |= cols.el_tag[other] != cols.el_tag[e0:e1]

@@ -19,7 +19,8 @@ import numpy as np
 from mvcc_check.analysis.columnar.la_mops import NEVER, Mops
 from mvcc_check.analysis.columnar.la_reads import Orders, Reads
 
-FUTURE, INTERNAL = 1, 2  # ranks of a read's anomalies (see list_append._DUP etc.)
+FUTURE, INTERNAL = 1, 2
+PACK_BITS = 63  # (txn, key, pos, id) packed in one int64 to sort when they fit  # ranks of a read's anomalies (see list_append._DUP etc.)
 
 
 @dataclass
@@ -49,7 +50,7 @@ def _groups(m: Mops, rd: Reads) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     nkeys = max(len(m.cols.keys), 1)
     pbits = max(int(pos.max()).bit_length(), 1) if len(pos) else 1
     ibits = max(len(txn).bit_length(), 1)
-    if (max(m.tc.n, 1) * nkeys).bit_length() + pbits + ibits <= 63:
+    if (max(m.tc.n, 1) * nkeys).bit_length() + pbits + ibits <= PACK_BITS:
         s = np.sort((((txn * nkeys + key) << pbits | pos) << ibits) | np.arange(len(txn)))
         order = s & ((1 << ibits) - 1)
         tk = s >> (pbits + ibits)

@@ -82,9 +82,9 @@ def _add(edges: EdgeBuilder, src: np.ndarray, dst: np.ndarray, rel: int) -> None
     keep = src != dst
     src, dst = src[keep], dst[keep]
     if len(src):
-        edges.src.frombytes(np.ascontiguousarray(src, np.int64).tobytes())
-        edges.dst.frombytes(np.ascontiguousarray(dst, np.int64).tobytes())
-        edges.rel.frombytes(np.full(len(src), rel, np.int8).tobytes())
+        edges.src.frombytes(memoryview(np.ascontiguousarray(src, np.int64)).cast("B"))
+        edges.dst.frombytes(memoryview(np.ascontiguousarray(dst, np.int64)).cast("B"))
+        edges.rel.frombytes(memoryview(np.full(len(src), rel, np.int8)).cast("B"))
 
 
 def _edges_from_orders(o: Orders, late: Late, edges: EdgeBuilder) -> None:
