@@ -36,7 +36,7 @@ def _txn(draw: Any, state: dict, counter: dict, broken: bool) -> tuple[str, list
     status = draw(st.sampled_from(["ok", "ok", "ok", "fail", "info", "open"]))
     own: dict[Any, list] = {}
     mops: list[list[Any]] = []
-    for _ in range(draw(st.integers(1, 5))):
+    for _ in range(draw(st.integers(0, 5))):
         k = draw(st.sampled_from(KEYS[:3] if draw(st.booleans()) else KEYS))
         f = draw(st.sampled_from(["append", "append", "r", "r", "rmw"] + (["w"] if broken else [])))
         if f in ("r", "rmw"):

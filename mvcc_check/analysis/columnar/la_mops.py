@@ -37,14 +37,13 @@ class Mops:
     tc: TxnColumns
     n_mops: int
     first_write: int  # g of the first write (w) micro-op, or -1
-    a_g: np.ndarray
+    starts: np.ndarray  # per txn: the g of its first micro-op
     a_txn: np.ndarray
     a_pos: np.ndarray
     a_key: np.ndarray
     a_tag: np.ndarray
     a_val: np.ndarray
     a_multi: np.ndarray  # another micro-op of the txn (may) touch the same key
-    r_g: np.ndarray
     r_txn: np.ndarray
     r_pos: np.ndarray
     r_key: np.ndarray
@@ -55,6 +54,10 @@ class Mops:
     @property
     def cols(self) -> Columns:
         return self.tc.cols
+
+    def a_g(self, a: int) -> int:
+        """The history position of append a."""
+        return int(self.starts[self.a_txn[a]]) + int(self.a_pos[a])
 
 
 def split_mops(tc: TxnColumns) -> Mops:
@@ -78,14 +81,15 @@ def split_mops(tc: TxnColumns) -> Mops:
         r = rows[g]
         t = txn[g]
         parts.append(
-            (g, t, (g - starts[t]).astype(np.int32), key[g], cols.mop_tag[r], cols.mop_value[r],
+            (t, (g - starts[t]).astype(np.int32), key[g], cols.mop_tag[r], cols.mop_value[r],
              multi[g])
         )  # fmt: skip
+        del g, r
     del rows, txn, kind, key, multi
-    (ag, at, ap, ak, atg, av, am), (rg, rt, rp, rk, rtg, rv, rm) = parts
+    (at, ap, ak, atg, av, am), (rt, rp, rk, rtg, rv, rm) = parts
     return Mops(
-        tc, total, int(writes[0]) if len(writes) else -1,
-        ag, at, ap, ak, atg, av, am, rg, rt, rp, rk, rtg, rv, rm,
+        tc, total, int(writes[0]) if len(writes) else -1, starts,
+        at, ap, ak, atg, av, am, rt, rp, rk, rtg, rv, rm,
     )  # fmt: skip
 
 
@@ -245,9 +249,9 @@ def input_error(m: Mops) -> tuple[HistoryError | None, Registry | None]:
     cands = [(m.first_write, "w", -1)] if m.first_write >= 0 else []
     hits = np.flatnonzero(unh)
     if len(hits):
-        cands.append((int(m.a_g[hits[0]]), "unhashable", int(hits[0])))
+        cands.append((m.a_g(int(hits[0])), "unhashable", int(hits[0])))
     if rep is not None:
-        cands.append((int(m.a_g[rep[0]]), "repeat", rep[0]))
+        cands.append((m.a_g(rep[0]), "repeat", rep[0]))
     if cands:
         return _pass1_error(m, rep, *min(cands)), None
     err = _read_error(m, bad_atom)
@@ -256,11 +260,8 @@ def input_error(m: Mops) -> tuple[HistoryError | None, Registry | None]:
 
 def _txn_mop(m: Mops, g: int) -> tuple[int, int]:
     """(txn, index within it) of the micro-op at history position g."""
-    tc = m.tc
-    sizes = np.diff(m.cols.op_mop)[tc.mop_row]
-    ends = np.cumsum(sizes)
-    t = int(np.searchsorted(ends, g, "right"))
-    return t, g - int(ends[t] - sizes[t])
+    t = int(np.searchsorted(m.starts, g, "right")) - 1  # the last txn starting at or before g
+    return t, g - int(m.starts[t])
 
 
 def exact_mop(tc: TxnColumns, t: int, i: int) -> list[Any]:

@@ -197,7 +197,7 @@ def dirty_updates(m: Mops, rd: Reads, o: Orders, ex: Exact) -> list[Anomaly]:
     # The per-txn pass went through `writers.keys() & longest.keys()`: a set, whose
     # order is reproduced by building the same two dicts.
     first_app = np.full(len(o.off), NEVER, np.int64)
-    np.minimum.at(first_app, m.a_key, m.a_g)
+    np.minimum.at(first_app, m.a_key, np.arange(len(m.a_key)))  # appends are in history order
     failed = np.zeros(len(o.off), bool)
     failed[m.a_key[status[m.a_txn] == FAIL]] = True
     with_failed = np.flatnonzero(failed & (first_app < NEVER))
