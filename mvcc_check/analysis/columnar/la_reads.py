@@ -16,7 +16,7 @@ import numpy as np
 from mvcc_check.analysis.columnar.la_mops import NEVER, Mops, Registry
 from mvcc_check.history.columns import FAIL, INT, LIST, OK
 
-_CHUNK = 1 << 22  # elements compared at once
+_CHUNK = 1 << 18  # elements compared at once (cache-sized)
 
 
 @dataclass

@@ -61,10 +61,11 @@ def infer(tc: TxnColumns) -> Inference:
         if records:
             anomalies.setdefault(kind, []).extend(records)
     late = unread(m, o)
-    edges = EdgeBuilder()
+    edges = _Edges()
     _edges_from_orders(o, late, edges)
     _edges_from_reads(m, rd, o, w, reg, late, edges)
-    return Inference(edges, anomalies, ListAppendExplainer(tc, m, rd, o, reg, late))
+    explainer = ListAppendExplainer(tc, m, rd, o, reg, late)
+    return Inference(edges.builder(), anomalies, explainer)
 
 
 def unread(m: Mops, o: Orders) -> Late:
@@ -77,47 +78,61 @@ def unread(m: Mops, o: Orders) -> Late:
     return Late(m.a_key[late], m.a_txn[late].astype(np.int64), seen)
 
 
-def _add(edges: EdgeBuilder, src: np.ndarray, dst: np.ndarray, rel: int) -> None:
-    """Add edges src[i] -> dst[i] (self-edges dropped, as EdgeBuilder.add does)."""
-    keep = src != dst
-    src, dst = src[keep], dst[keep]
-    if len(src):
-        edges.src.frombytes(memoryview(np.ascontiguousarray(src, np.int64)).cast("B"))
-        edges.dst.frombytes(memoryview(np.ascontiguousarray(dst, np.int64)).cast("B"))
-        edges.rel.frombytes(memoryview(np.full(len(src), rel, np.int8)).cast("B"))
+class _Edges:
+    """Edge arrays collected in parts, handed to an EdgeBuilder in one copy."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[np.ndarray, np.ndarray, int]] = []
+
+    def add(self, src: np.ndarray, dst: np.ndarray, rel: int) -> None:
+        """Edges src[i] -> dst[i] (self-edges dropped, as EdgeBuilder.add does)."""
+        keep = src != dst
+        self.parts.append((src[keep].astype(np.int64), dst[keep].astype(np.int64), rel))
+
+    def builder(self) -> EdgeBuilder:
+        edges = EdgeBuilder()
+        if self.parts:
+            for target, column in ((edges.src, 0), (edges.dst, 1)):
+                whole = np.concatenate([p[column] for p in self.parts])
+                target.frombytes(memoryview(whole).cast("B"))
+            rel = np.repeat(
+                np.array([p[2] for p in self.parts], np.int8), [len(p[0]) for p in self.parts]
+            )
+            edges.rel.frombytes(memoryview(rel).cast("B"))
+        return edges
 
 
-def _edges_from_orders(o: Orders, late: Late, edges: EdgeBuilder) -> None:
+def _edges_from_orders(o: Orders, late: Late, edges: _Edges) -> None:
     """ww: each element's writer precedes the next one's; the last one's precedes unread appends."""
     node = o.f_node
     if len(node) > 1:
         a, b = node[:-1], node[1:]
         keep = (o.f_j[1:] > 0) & (a >= 0) & (b >= 0)
-        _add(edges, a[keep], b[keep], WW)
+        edges.add(a[keep], b[keep], WW)
     k = late.key
     has = o.length[k] > 0
     last = np.full(len(k), -1, np.int64)
     last[has] = node[o.off[k[has]] + o.length[k[has]] - 1]
     keep = last >= 0
-    _add(edges, last[keep], late.txn[keep], WW)
+    edges.add(last[keep], late.txn[keep], WW)
 
 
 def _edges_from_reads(
-    m: Mops, rd: Reads, o: Orders, w: Within, reg: Registry, late: Late, edges: EdgeBuilder
+    m: Mops, rd: Reads, o: Orders, w: Within, reg: Registry, late: Late, edges: _Edges
 ) -> None:
     """wr and rw edges of the external reads (reads of committed state)."""
     mask = w.ext & ~rd.bad
-    t, k, n = rd.txn[mask].astype(np.int64), rd.key[mask], rd.n[mask]
-    base = o.off[k]
-    has = n > 0
-    writer = o.f_node[(base + n - 1)[has]]
-    ok = writer >= 0
-    _add(edges, writer[ok], t[has][ok], WR)
-    short = n < o.length[k]
-    nxt = o.f_node[(base + n)[short]]
-    ok = nxt >= 0
-    _add(edges, t[short][ok], nxt[ok], RW)
-    full = np.flatnonzero(n == o.length[k])
+    t, k, n = rd.txn, rd.key, rd.n
+    base = o.off[k] + n
+    length = o.length[k]
+    if len(o.f_node):
+        writer = o.f_node[np.maximum(base - 1, 0)]
+        keep = mask & (n > 0) & (writer >= 0)
+        edges.add(writer[keep], t[keep], WR)
+        nxt = o.f_node[np.minimum(base, len(o.f_node) - 1)]
+        keep = mask & (n < length) & (nxt >= 0)
+        edges.add(t[keep], nxt[keep], RW)
+    full = np.flatnonzero(mask & (n == length))
     if len(late.key) and len(full):
         lo, hi = late.span(k[full])
         counts = hi - lo
@@ -125,7 +140,7 @@ def _edges_from_reads(
         at = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(
             np.cumsum(counts) - counts - lo, counts
         )
-        _add(edges, src, late.txn[at], RW)
+        edges.add(src, late.txn[at], RW)
     # Reads that are no prefix of the longest: the writer of their last element.
     odd = np.flatnonzero(w.ext & rd.bad & (rd.n > 0))
     if len(odd):
@@ -135,4 +150,4 @@ def _edges_from_reads(
         src = m.a_txn[app[hit]].astype(np.int64)
         dst = rd.txn[odd[hit]].astype(np.int64)
         keep = m.tc.status[src] != FAIL
-        _add(edges, src[keep], dst[keep], WR)
+        edges.add(src[keep], dst[keep], WR)
