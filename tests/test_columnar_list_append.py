@@ -236,3 +236,32 @@ def test_same_on_every_internal_path(settings_):
     finally:
         for p in patches:
             p.stop()
+
+
+def _engine_runs() -> list[tuple[str, str | None]]:
+    from mvcc_check.engine.bugs import BUGS
+    from mvcc_check.engine.levels import LEVEL_NAMES
+
+    return [(lvl, None) for lvl in LEVEL_NAMES] + [(b.level, b.name) for b in BUGS.values()]
+
+
+@pytest.mark.parametrize("level,bug", _engine_runs(), ids=lambda x: str(x))
+def test_same_on_engine_histories(level, bug):
+    """Every isolation level and bug of the built-in engine, with crashes (info
+    txns) and rollbacks: histories rich in real anomalies."""
+    import orjson
+
+    from mvcc_check import parse_history_text
+    from mvcc_check.engine.scheduler import run_engine
+    from mvcc_check.history.recorder import HistoryRecorder
+    from mvcc_check.workload import WorkloadSpec
+
+    spec = WorkloadSpec(
+        workload="list-append", txns=400, clients=6, keys=6, mops_per_txn=5,
+        max_writes_per_key=20, seed=11,
+    )  # fmt: skip
+    rec = HistoryRecorder(None, keep=True)
+    run_engine(level, spec, recorder=rec, bugs=(bug,) if bug else (), crash_rate=0.02)
+    text = b"".join(orjson.dumps(op) + b"\n" for op in rec.ops)
+    ops = parse_history_text(text, source="e.jsonl", format="jsonl").ops
+    assert_same(ops, "e.jsonl")

@@ -81,8 +81,7 @@ def read_events(m: Mops, rd: Reads, o: Orders, w: Within, reg: Registry, ex: Exa
     for r, j in zip(w.future.tolist(), w.future_pos.tolist(), strict=True):
         e = ex.read(int(rd.txn[r]), int(rd.pos[r]))[j]
         events.append(_event(rd, r, FUTURE, "future-read", _read_record(rd, r, ex, element=e)))
-    for r in np.flatnonzero(rd.bad).tolist():
-        _bad_read(m, rd, r, reg, w, ex, events)
+    _bad_reads(m, rd, np.flatnonzero(rd.bad), reg, w, ex, events)
     for apps, reads in w.odd_groups:
         _odd_group(m, rd, apps, reads, ex, events)
     events.sort(key=lambda e: e[:4])
@@ -117,26 +116,49 @@ def _g1b(m: Mops, rd: Reads, r: int, app: int, ex: Exact, events: list[Event]) -
         events.append(_event(rd, r, G1B, "G1b", _g1a(rd, r, e, w, ex)))
 
 
-def _bad_read(
-    m: Mops, rd: Reads, r: int, reg: Registry, w: Within, ex: Exact, events: list[Event]
+def _bad_reads(
+    m: Mops, rd: Reads, bad: np.ndarray, reg: Registry, w: Within, ex: Exact, events: list[Event]
 ) -> None:
-    """A read that is no prefix of its key's longest read, judged on its own."""
-    t, i = int(rd.txn[r]), int(rd.pos[r])
-    v = ex.read(t, i)
-    if len(set(v)) != len(v):
-        events.append(_event(rd, r, DUP, "duplicate-elements", _duplicates(rd, r, ex)))
-    if not v:
+    """Reads that are no prefix of their key's longest read, element by element
+    (all of them at once): duplicates, aborted reads, intermediate reads."""
+    n = rd.n[bad]
+    total = int(n.sum()) if len(n) else 0
+    if not total:
         return
     cols = m.cols
-    lo = int(rd.start[r])
-    el = np.arange(lo, lo + len(v))
-    apps = reg.lookup(np.full(len(v), rd.key[r]), cols.el_tag[el], cols.el_value[el])
-    for j in np.flatnonzero(apps >= 0).tolist():
-        wr = int(m.a_txn[apps[j]])
-        if m.tc.status[wr] == FAIL:
-            events.append(_event(rd, r, G1A, "G1a", _g1a(rd, r, v[j], wr, ex)))
-    if apps[-1] >= 0 and w.intermediate[apps[-1]]:
-        _g1b(m, rd, r, int(apps[-1]), ex, events)
+    ends = np.cumsum(n)
+    owner = np.repeat(np.arange(len(bad)), n)
+    el = np.repeat(rd.start[bad] - (ends - n), n) + np.arange(total)
+    tags, vals = cols.el_tag[el], cols.el_value[el]
+    apps = reg.lookup(rd.key[bad][owner], tags, vals)
+    order = np.lexsort((vals, tags, owner))
+    same = (owner[order][1:] == owner[order][:-1]) & (tags[order][1:] == tags[order][:-1])
+    same &= vals[order][1:] == vals[order][:-1]
+    dup = np.zeros(len(bad), bool)
+    dup[owner[order][1:][same]] = True
+    known = apps >= 0
+    writer = np.full(total, -1, np.int64)
+    writer[known] = m.a_txn[apps[known]]
+    failed = known & (m.tc.status[np.maximum(writer, 0)] == FAIL)
+    last = ends - 1
+    g1b = np.zeros(len(bad), bool)
+    nonempty = np.flatnonzero(n > 0)
+    last_app = apps[last[nonempty]]
+    g1b[nonempty[(last_app >= 0) & w.intermediate[np.maximum(last_app, 0)]]] = True
+    for j in np.flatnonzero(
+        dup | g1b | np.bincount(owner[failed], minlength=len(bad)).astype(bool)
+    ).tolist():
+        r = int(bad[j])
+        if dup[j]:
+            events.append(_event(rd, r, DUP, "duplicate-elements", _duplicates(rd, r, ex)))
+        lo = int(ends[j] - n[j])
+        hits = np.flatnonzero(failed[lo : int(ends[j])]).tolist()
+        if hits:
+            v = ex.read(int(rd.txn[r]), int(rd.pos[r]))
+            for e in hits:
+                events.append(_event(rd, r, G1A, "G1a", _g1a(rd, r, v[e], int(writer[lo + e]), ex)))
+        if g1b[j]:
+            _g1b(m, rd, r, int(apps[last[j]]), ex, events)
 
 
 def _odd_group(
@@ -237,11 +259,12 @@ def lost_updates(m: Mops, rd: Reads, o: Orders, w: Within, ex: Exact) -> list[An
     group = rd.key[cand].astype(np.int64) * width + rd.n[cand]
     bad = np.flatnonzero(rd.bad[cand])
     if len(bad):  # reads that are no prefix: grouped by value, after every length
-        ids: dict[tuple[int, tuple], int] = {}
+        ids: dict[tuple[int, tuple[bytes, bytes]], int] = {}
         base = int(len(o.off)) * width
         for j in bad.tolist():
             r = int(cand[j])
-            v = tuple(ex.read(int(rd.txn[r]), int(rd.pos[r])))
+            lo, hi = int(rd.start[r]), int(rd.start[r] + rd.n[r])
+            v = (m.cols.el_tag[lo:hi].tobytes(), m.cols.el_value[lo:hi].tobytes())
             group[j] = base + ids.setdefault((int(rd.key[r]), v), len(ids))
     order = np.argsort(group, kind="stable")
     s = group[order]
