@@ -182,23 +182,40 @@ def incompatible_orders(m: Mops, rd: Reads, o: Orders, ex: Exact) -> list[Anomal
     if not len(bad_keys):
         return out
     on_key = np.flatnonzero(o.inconsistent[rd.key])
-    # Distinct values in first-occurrence order: prefixes by length, the others by value.
-    k_, n_, bad_ = rd.key[on_key], rd.n[on_key], rd.bad[on_key]
+    on_key = on_key[np.argsort(rd.key[on_key], kind="stable")]  # by key, in history order
+    sorted_keys = rd.key[on_key]
     for kid in bad_keys.tolist():
-        mine = on_key[k_ == kid]
-        mine_bad = bad_[k_ == kid]
-        lens = n_[k_ == kid]
-        firsts = set(np.unique(np.where(mine_bad, -1, lens), return_index=True)[1].tolist())
-        reads: set[tuple] = set()
-        for j, r in enumerate(mine.tolist()):
-            if mine_bad[j] or j in firsts:
-                reads.add(tuple(ex.read(int(rd.txn[r]), int(rd.pos[r]))))
+        lo, hi = np.searchsorted(sorted_keys, [kid, kid + 1])
+        mine = on_key[lo:hi]
         L = int(o.longest[kid])
         order = ex.read(int(rd.txn[L]), int(rd.pos[L]))
+        # The distinct values in first-occurrence order (a set's order depends on
+        # its insertions): prefixes by length, the others by their elements.
+        reads: set[tuple] = set()
+        for r in _distinct_reads(m, rd, mine):
+            if rd.bad[r]:
+                reads.add(tuple(ex.read(int(rd.txn[r]), int(rd.pos[r]))))
+            else:  # a prefix: equal to (so hashed as) the longest read's first n values
+                reads.add(tuple(order[: int(rd.n[r])]))
         for val in sorted(reads, key=len):
             if tuple(order[: len(val)]) != val:
                 out.append({"key": keys[kid], "values": [list(val), list(order)]})
     return out
+
+
+def _distinct_reads(m: Mops, rd: Reads, mine: np.ndarray) -> list[int]:
+    """The first read of each distinct value among reads `mine` (history order)."""
+    good = mine[~rd.bad[mine]]
+    firsts = set(good[np.unique(rd.n[good], return_index=True)[1]].tolist())
+    seen: set[tuple[bytes, bytes]] = set()
+    tag, val = m.cols.el_tag, m.cols.el_value
+    for r in mine[rd.bad[mine]].tolist():
+        lo, hi = int(rd.start[r]), int(rd.start[r] + rd.n[r])
+        code = (tag[lo:hi].tobytes(), val[lo:hi].tobytes())
+        if code not in seen:
+            seen.add(code)
+            firsts.add(r)
+    return sorted(firsts)
 
 
 def dirty_updates(m: Mops, rd: Reads, o: Orders, ex: Exact) -> list[Anomaly]:
