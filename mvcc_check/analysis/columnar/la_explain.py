@@ -29,6 +29,7 @@ class Late:
     seen: np.ndarray  # per append: its value is in its key's longest read
 
     def span(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        keys = keys.astype(self.key.dtype, copy=False)  # else searchsorted casts the whole array
         return np.searchsorted(self.key, keys, "left"), np.searchsorted(self.key, keys, "right")
 
     def has(self, kid: int, t: int) -> bool:
@@ -37,7 +38,11 @@ class Late:
 
 
 class ListAppendExplainer:
-    """Recovers, for an edge, the key and values that justify it."""
+    """Recovers, for an edge, the key and values that justify it.
+
+    The micro-ops of the txns asked about and the writers of each key's longest
+    read are decoded once and cached (explanations come in cycles, which share
+    txns and keys)."""
 
     def __init__(
         self, tc: TxnColumns, m: Mops, rd: Reads, o: Orders, reg: Registry, late: Late
@@ -50,21 +55,36 @@ class ListAppendExplainer:
         self.reg = reg
         self.late = late
         self._orders: dict[int, list] = {}
+        self._txns: dict[int, tuple[int, list[int], list[int], list[int], list[int]]] = {}
+        self._ws: dict[int, list[int]] = {}
+        self._late: dict[int, set[int]] = {}
+        self._ext: dict[int, list[tuple[int, int]]] = {}
 
     # -- values ---------------------------------------------------------------
 
-    def _mops(self, t: int) -> tuple[int, list[int], list[int]]:
-        """(first row, kinds, key ids) of txn t's micro-ops."""
-        lo, hi = self.tc.mop_range(t)
-        c = self.cols
-        return lo, c.mop_kind[lo:hi].tolist(), c.mop_key[lo:hi].tolist()
+    def _view(self, t: int) -> tuple[int, list[int], list[int], list[int], list[int]]:
+        """(first row, kinds, key ids, tags, values) of txn t's micro-ops."""
+        view = self._txns.get(t)
+        if view is None:
+            c = self.cols
+            r = int(self.tc.mop_row[t])
+            lo, hi = int(c.op_mop[r]), int(c.op_mop[r + 1])
+            view = (
+                lo,
+                c.mop_kind[lo:hi].tolist(),
+                c.mop_key[lo:hi].tolist(),
+                c.mop_tag[lo:hi].tolist(),
+                c.mop_value[lo:hi].tolist(),
+            )
+            self._txns[t] = view
+        return view
 
     def _mop(self, t: int, i: int) -> list[Any]:
         """Micro-op i of txn t: as written when the ops are in memory."""
         c = self.cols
         if c.ops is not None:
             return c.ops[int(self.tc.mop_row[t])].value[i]
-        return c.mop(self.tc.mop_range(t)[0] + i)
+        return c.mop(self._view(t)[0] + i)
 
     def _read(self, t: int, i: int) -> list:
         v = self._mop(t, i)[2]
@@ -79,9 +99,21 @@ class ListAppendExplainer:
             self._orders[kid] = order
         return order
 
-    def _writers(self, kid: int) -> np.ndarray:
-        lo = int(self.o.off[kid])
-        return self.o.f_writer[lo : lo + int(self.o.length[kid])]
+    def _writers(self, kid: int) -> list[int]:
+        """The writer of each position of kid's longest read (-1: nobody)."""
+        ws = self._ws.get(kid)
+        if ws is None:
+            lo = int(self.o.off[kid])
+            ws = self._ws[kid] = self.o.f_writer[lo : lo + int(self.o.length[kid])].tolist()
+        return ws
+
+    def _is_late(self, kid: int, t: int) -> bool:
+        """Whether t made a committed append to kid that no read shows."""
+        late = self._late.get(kid)
+        if late is None:
+            lo, hi = self.late.span(np.array([kid]))
+            late = self._late[kid] = set(self.late.txn[int(lo[0]) : int(hi[0])].tolist())
+        return t in late
 
     def _app_pos(self, kid: int, j: int) -> int:
         """Index, within its txn, of the append that wrote position j of kid's longest read."""
@@ -89,20 +121,26 @@ class ListAppendExplainer:
 
     def _unread_mop(self, t: int, kid: int) -> int:
         """Index of the first append to kid by txn t that no read shows."""
-        lo = int(np.searchsorted(self.a_txn, t, "left"))
-        hi = int(np.searchsorted(self.a_txn, t, "right"))
-        first_row = self.tc.mop_range(t)[0]
+        at = self.a_txn.dtype.type(t)  # the array's own type: no cast of the whole array
+        lo, hi = int(self.a_txn.searchsorted(at, "left")), int(self.a_txn.searchsorted(at, "right"))
+        kids = self._view(t)[2]
         for a in range(lo, hi):
-            if self.cols.mop_key[first_row + int(self.a_pos[a])] == kid and not self.late.seen[a]:
+            if kids[int(self.a_pos[a])] == kid and not self.late.seen[a]:
                 return int(self.a_pos[a])
         raise AssertionError(f"txn {t} has no unread append to key id {kid}")
 
     def _external_reads(self, t: int) -> list[tuple[int, int]]:
         """A committed txn's reads of committed state (not after its own append
         to the key), as (key id, mop index), grouped by key in first-read order."""
+        ext = self._ext.get(t)
+        if ext is None:
+            ext = self._ext[t] = self._find_external_reads(t)
+        return ext
+
+    def _find_external_reads(self, t: int) -> list[tuple[int, int]]:
         if self.tc.status[t] != OK:
             return []
-        _, kinds, kids = self._mops(t)
+        _, kinds, kids, _, _ = self._view(t)
         appended: dict[int, int] = {}
         for i, (f, k) in enumerate(zip(kinds, kids, strict=True)):
             if f == APPEND and k not in appended:
@@ -115,15 +153,16 @@ class ListAppendExplainer:
 
     def _read_span(self, t: int, i: int) -> tuple[int, int]:
         """(first element row, length) of read i of txn t."""
-        j = self.tc.mop_range(t)[0] + i
-        c = self.cols
-        if c.mop_tag[j] != LIST:
+        _, _, _, tags, vals = self._view(t)
+        if tags[i] != LIST:
             return 0, 0
-        lst = int(c.mop_value[j])
-        lo = int(c.el_start[lst])
-        return lo, int(c.el_start[lst + 1]) - lo
+        lo, hi = self.cols.el_start[vals[i] : vals[i] + 2].tolist()
+        return lo, hi - lo
 
     def _is_prefix(self, kid: int, lo: int, n: int) -> bool:
+        """Whether the read at element rows lo:lo+n is a prefix of kid's longest."""
+        if not self.o.inconsistent[kid]:
+            return True  # every read of the key is
         c = self.cols
         L = int(self.o.start[kid])
         return bool(
@@ -138,7 +177,7 @@ class ListAppendExplainer:
             e = lo + n - 1
             app = self.reg.lookup(np.array([kid]), c.el_tag[e : e + 1], c.el_value[e : e + 1])[0]
             return int(self.a_txn[app]) if app >= 0 else -1
-        return int(self._writers(kid)[n - 1])
+        return self._writers(kid)[n - 1]
 
     # -- explanations ---------------------------------------------------------
 
@@ -152,32 +191,30 @@ class ListAppendExplainer:
         return None
 
     def _ww(self, a: int, b: int) -> dict[str, Any] | None:
-        _, kinds, kids = self._mops(b)
+        _, kinds, kids, _, _ = self._view(b)
         firsts: dict[int, int] = {}
         for i, (f, k) in enumerate(zip(kinds, kids, strict=True)):
             if f == APPEND and k not in firsts:
                 firsts[k] = i
         for kid, i in firsts.items():
             ws = self._writers(kid)
-            key = self._mop(b, i)[1]
-            hits = np.flatnonzero((ws[:-1] == a) & (ws[1:] == b))
-            if len(hits):
-                pos = int(hits[0]) + 1
+            pos = next((p for p in range(1, len(ws)) if ws[p] == b and ws[p - 1] == a), 0)
+            if pos:
                 order = self._order(kid)
                 return {
                     "type": "ww",
-                    "key": key,
+                    "key": self._mop(b, i)[1],
                     "value": order[pos - 1],
                     "value'": order[pos],
                     "a-mop-index": self._app_pos(kid, pos - 1),
                     "b-mop-index": self._app_pos(kid, pos),
                 }
-            if len(ws) and ws[-1] == a and self.late.has(kid, b):
+            if ws and ws[-1] == a and self._is_late(kid, b):
                 order = self._order(kid)
                 j = self._unread_mop(b, kid)
                 return {
                     "type": "ww",
-                    "key": key,
+                    "key": self._mop(b, i)[1],
                     "value": order[-1],
                     "value'": self._mop(b, j)[2],
                     "a-mop-index": self._app_pos(kid, len(ws) - 1),
@@ -195,14 +232,17 @@ class ListAppendExplainer:
                     "type": "wr",
                     "key": mop[1],
                     "value": mop[2][-1],
-                    "a-mop-index": self._append_of(a, kid, lo + n - 1),
+                    "a-mop-index": self._append_of(a, kid, lo, n),
                     "b-mop-index": i,
                 }
         return None
 
-    def _append_of(self, t: int, kid: int, el: int) -> int:
-        """Index of txn t's append of element row el's value to kid."""
+    def _append_of(self, t: int, kid: int, lo: int, n: int) -> int:
+        """Index of txn t's append of the last value of the read at rows lo:lo+n of kid."""
+        if not self.o.inconsistent[kid]:
+            return self._app_pos(kid, n - 1)  # the read is a prefix of the longest
         c = self.cols
+        el = lo + n - 1
         app = int(
             self.reg.lookup(np.array([kid]), c.el_tag[el : el + 1], c.el_value[el : el + 1])[0]
         )
@@ -215,7 +255,7 @@ class ListAppendExplainer:
             lo, n = self._read_span(a, i)
             length = int(self.o.length[kid]) if self.o.longest[kid] >= 0 else 0
             if n < length and self._is_prefix(kid, lo, n):
-                if int(self._writers(kid)[n]) == b:
+                if self._writers(kid)[n] == b:
                     mop = self._mop(a, i)
                     return {
                         "type": "rw",
@@ -225,7 +265,7 @@ class ListAppendExplainer:
                         "a-mop-index": i,
                         "b-mop-index": self._app_pos(kid, n),
                     }
-            elif n == length and self._is_prefix(kid, lo, n) and self.late.has(kid, b):
+            elif n == length and self._is_prefix(kid, lo, n) and self._is_late(kid, b):
                 mop = self._mop(a, i)
                 j = self._unread_mop(b, kid)
                 return {

@@ -185,7 +185,7 @@ def incompatible_orders(m: Mops, rd: Reads, o: Orders, ex: Exact) -> list[Anomal
     on_key = on_key[np.argsort(rd.key[on_key], kind="stable")]  # by key, in history order
     sorted_keys = rd.key[on_key]
     for kid in bad_keys.tolist():
-        lo, hi = np.searchsorted(sorted_keys, [kid, kid + 1])
+        lo, hi = np.searchsorted(sorted_keys, np.array([kid, kid + 1], sorted_keys.dtype))
         mine = on_key[lo:hi]
         L = int(o.longest[kid])
         order = ex.read(int(rd.txn[L]), int(rd.pos[L]))
