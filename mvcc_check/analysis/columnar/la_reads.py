@@ -17,6 +17,7 @@ from mvcc_check.analysis.columnar.la_mops import NEVER, Mops, Registry
 from mvcc_check.history.columns import FAIL, INT, LIST, OK
 
 _CHUNK = 1 << 18  # elements compared at once (cache-sized)
+DUP_PACK_BITS = 63  # (append, position) packed in one int64 to sort when they fit
 
 
 @dataclass
@@ -150,9 +151,15 @@ def dup_positions(o: Orders, m: Mops) -> np.ndarray:
     flat = np.arange(F, dtype=np.int64)
     known = np.flatnonzero(o.f_app >= 0)
     if len(known):
-        s = np.sort((o.f_app[known].astype(np.int64) << 40) | flat[known])
-        app = s >> 40
-        rep = (s[1:] & ((1 << 40) - 1))[app[1:] == app[:-1]]
+        shift = F.bit_length()
+        app = o.f_app[known].astype(np.int64)
+        if int(app.max()).bit_length() + shift <= DUP_PACK_BITS:  # (append, position) in one int64
+            s = np.sort((app << shift) | flat[known])
+            app, at = s >> shift, s & ((1 << shift) - 1)
+        else:
+            order = np.lexsort((flat[known], app))
+            app, at = app[order], flat[known][order]
+        rep = at[1:][app[1:] == app[:-1]]
         np.minimum.at(out, o.f_key[rep], o.f_j[rep])
     unknown = np.flatnonzero(o.f_app < 0)
     if len(unknown):
