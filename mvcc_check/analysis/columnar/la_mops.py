@@ -60,37 +60,55 @@ class Mops:
         return int(self.starts[self.a_txn[a]]) + int(self.a_pos[a])
 
 
+SPLIT_CHUNK = 1 << 22  # micro-ops decoded at once (bounds the temporaries at 10M txns)
+
+
 def split_mops(tc: TxnColumns) -> Mops:
-    """The transactions' micro-ops, appends and reads apart (writes only located)."""
+    """The transactions' micro-ops, appends and reads apart (writes only located),
+    decoded a chunk of whole transactions at a time."""
     cols = tc.cols
     om = cols.op_mop
     lo = om[tc.mop_row]
     counts = om[tc.mop_row + 1] - lo
     starts = np.cumsum(counts) - counts  # g of each txn's first micro-op
     total = int(counts.sum()) if len(counts) else 0
-    txn = np.repeat(np.arange(tc.n, dtype=np.int32), counts)
-    rows = np.repeat(lo - starts, counts)
+    bounds = np.searchsorted(starts, np.arange(0, total, SPLIT_CHUNK), "left").tolist()
+    bounds = sorted(set(bounds + [0, tc.n]))
+    chunks = [
+        _split_chunk(cols, lo, counts, starts, a, b)
+        for a, b in zip(bounds, bounds[1:], strict=False)
+    ]
+    writes = [c[0] for c in chunks if c[0] >= 0]
+    cat = [np.concatenate([c[1][j] for c in chunks]) for j in range(12)] if chunks else None
+    if cat is None:
+        z = np.zeros(0, np.int32)
+        cat = [z, z, z, z.astype(np.int8), z.astype(np.int64), z.astype(bool)] * 2
+    return Mops(tc, total, writes[0] if writes else -1, starts, *cat)
+
+
+def _split_chunk(
+    cols: Columns, lo: np.ndarray, counts: np.ndarray, starts: np.ndarray, a: int, b: int
+) -> tuple[int, list[np.ndarray]]:
+    """Txns a:b: (g of the first write or -1, the append and read arrays)."""
+    c, s = counts[a:b], starts[a:b]
+    base = int(starts[a])
+    total = int(c.sum())
+    txn = np.repeat(np.arange(b - a, dtype=np.int32), c)  # within the chunk
+    rows = np.repeat(lo[a:b] - (s - base), c)
     rows += np.arange(total, dtype=np.int64)
     kind = cols.mop_kind[rows]
     key = cols.mop_key[rows]
-    multi = _shares_key(txn, key, counts)
+    multi = _shares_key(txn, key, c)
     writes = np.flatnonzero(kind == WRITE)
-    parts = []
+    out: list[np.ndarray] = []
     for code in (APPEND, READ):
         g = np.flatnonzero(kind == code)
         r = rows[g]
         t = txn[g]
-        parts.append(
-            (t, (g - starts[t]).astype(np.int32), key[g], cols.mop_tag[r], cols.mop_value[r],
-             multi[g])
-        )  # fmt: skip
-        del g, r
-    del rows, txn, kind, key, multi
-    (at, ap, ak, atg, av, am), (rt, rp, rk, rtg, rv, rm) = parts
-    return Mops(
-        tc, total, int(writes[0]) if len(writes) else -1, starts,
-        at, ap, ak, atg, av, am, rt, rp, rk, rtg, rv, rm,
-    )  # fmt: skip
+        t += a
+        out += [t, (g + base - starts[t]).astype(np.int32), key[g], cols.mop_tag[r],
+                cols.mop_value[r], multi[g]]  # fmt: skip
+    return (int(writes[0]) + base if len(writes) else -1), out
 
 
 _SHIFTS = 8  # txns up to this many micro-ops + 1 are compared by shifts; longer ones all kept
@@ -100,7 +118,7 @@ def _shares_key(txn: np.ndarray, key: np.ndarray, counts: np.ndarray) -> np.ndar
     """Per micro-op: whether another micro-op of its txn may touch the same key
     (exact for txns of up to _SHIFTS + 1 micro-ops, every micro-op of longer ones)."""
     multi = np.zeros(len(key), bool)
-    most = int(counts.max()) if len(counts) else 0
+    most = int(counts.max()) if len(counts) else 0  # (counts: the txns in order)
     for d in range(1, min(most, _SHIFTS + 1)):
         eq = (key[d:] == key[:-d]) & (txn[d:] == txn[:-d])
         multi[d:] |= eq
