@@ -60,7 +60,7 @@ class Mops:
         return int(self.starts[self.a_txn[a]]) + int(self.a_pos[a])
 
 
-SPLIT_CHUNK = 1 << 22  # micro-ops decoded at once (bounds the temporaries at 10M txns)
+SPLIT_CHUNK = 1 << 20  # micro-ops decoded at once: temporaries of a few MB, reused by malloc
 
 
 def split_mops(tc: TxnColumns) -> Mops:
