@@ -1,0 +1,338 @@
+"""List-append over columns, part 1: the transactions' micro-ops split by kind,
+the registry of appended values, and the input checks.
+
+Everything here is numpy over the micro-op columns. "History order" is the
+order of `TxnColumns.mop_txn()`: transaction by transaction (by id), micro-op
+by micro-op; `g` is a micro-op's position in that order.
+
+Value identity follows Python equality as the dict-based inference did: the
+columns intern values so that equal scalars get equal (tag, value) pairs, with
+one wrinkle: an appended `null` is tagged NIL while a null inside a read list
+is an atom of its own; both are mapped to one code here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from mvcc_check.errors import HistoryError
+from mvcc_check.history.columns import APPEND, ATOM, INT, LIST, NIL, OK, READ, WRITE, Columns
+from mvcc_check.history.ops import _short
+from mvcc_check.history.pairing import TxnColumns
+
+NEVER = np.int64(1) << 62  # "no such position"
+_PLAIN = frozenset({str, int, float, bool, type(None), bytes})  # always hashable types
+
+
+@dataclass
+class Mops:
+    """Appends (a_*) and reads (r_*) of every transaction, in history order.
+
+    g: position in history order; row: the micro-op's row in the columns;
+    txn: the transaction id; pos: index among the transaction's micro-ops."""
+
+    tc: TxnColumns
+    n_mops: int
+    first_write: int  # g of the first write (w) micro-op, or -1
+    starts: np.ndarray  # per txn: the g of its first micro-op
+    a_txn: np.ndarray
+    a_pos: np.ndarray
+    a_key: np.ndarray
+    a_tag: np.ndarray
+    a_val: np.ndarray
+    a_multi: np.ndarray  # another micro-op of the txn (may) touch the same key
+    r_txn: np.ndarray
+    r_pos: np.ndarray
+    r_key: np.ndarray
+    r_tag: np.ndarray
+    r_val: np.ndarray
+    r_multi: np.ndarray
+
+    @property
+    def cols(self) -> Columns:
+        return self.tc.cols
+
+    def a_g(self, a: int) -> int:
+        """The history position of append a."""
+        return int(self.starts[self.a_txn[a]]) + int(self.a_pos[a])
+
+
+SPLIT_CHUNK = 1 << 20  # micro-ops decoded at once: temporaries of a few MB, reused by malloc
+
+
+def split_mops(tc: TxnColumns) -> Mops:
+    """The transactions' micro-ops, appends and reads apart (writes only located),
+    decoded a chunk of whole transactions at a time."""
+    cols = tc.cols
+    om = cols.op_mop
+    lo = om[tc.mop_row]
+    counts = om[tc.mop_row + 1] - lo
+    starts = np.cumsum(counts) - counts  # g of each txn's first micro-op
+    total = int(counts.sum()) if len(counts) else 0
+    bounds = np.searchsorted(starts, np.arange(0, total, SPLIT_CHUNK), "left").tolist()
+    bounds = sorted(set(bounds + [0, tc.n]))
+    chunks = [
+        _split_chunk(cols, lo, counts, starts, a, b)
+        for a, b in zip(bounds, bounds[1:], strict=False)
+    ]
+    writes = [c[0] for c in chunks if c[0] >= 0]
+    cat = [np.concatenate([c[1][j] for c in chunks]) for j in range(12)] if chunks else None
+    if cat is None:
+        z = np.zeros(0, np.int32)
+        cat = [z, z, z, z.astype(np.int8), z.astype(np.int64), z.astype(bool)] * 2
+    return Mops(tc, total, writes[0] if writes else -1, starts, *cat)
+
+
+def _split_chunk(
+    cols: Columns, lo: np.ndarray, counts: np.ndarray, starts: np.ndarray, a: int, b: int
+) -> tuple[int, list[np.ndarray]]:
+    """Txns a:b: (g of the first write or -1, the append and read arrays)."""
+    c, s = counts[a:b], starts[a:b]
+    base = int(starts[a])
+    total = int(c.sum())
+    txn = np.repeat(np.arange(b - a, dtype=np.int32), c)  # within the chunk
+    rows = np.repeat(lo[a:b] - (s - base), c)
+    rows += np.arange(total, dtype=np.int64)
+    kind = cols.mop_kind[rows]
+    key = cols.mop_key[rows]
+    multi = _shares_key(txn, key, c)
+    writes = np.flatnonzero(kind == WRITE)
+    out: list[np.ndarray] = []
+    for code in (APPEND, READ):
+        g = np.flatnonzero(kind == code)
+        r = rows[g]
+        t = txn[g]
+        t += a
+        out += [t, (g + base - starts[t]).astype(np.int32), key[g], cols.mop_tag[r],
+                cols.mop_value[r], multi[g]]  # fmt: skip
+    return (int(writes[0]) + base if len(writes) else -1), out
+
+
+_SHIFTS = 8  # txns up to this many micro-ops + 1 are compared by shifts; longer ones all kept
+
+
+def _shares_key(txn: np.ndarray, key: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Per micro-op: whether another micro-op of its txn may touch the same key
+    (exact for txns of up to _SHIFTS + 1 micro-ops, every micro-op of longer ones)."""
+    multi = np.zeros(len(key), bool)
+    most = int(counts.max()) if len(counts) else 0  # (counts: the txns in order)
+    for d in range(1, min(most, _SHIFTS + 1)):
+        eq = (key[d:] == key[:-d]) & (txn[d:] == txn[:-d])
+        multi[d:] |= eq
+        multi[:-d] |= eq
+    if most > _SHIFTS + 1:
+        multi |= (counts > _SHIFTS + 1)[txn]
+    return multi
+
+
+def unhashable_atoms(cols: Columns) -> np.ndarray | None:
+    """A flag per atom: not hashable (a map or list value); None if there is none."""
+    atoms = cols.atoms
+    if not atoms or set(map(type, atoms)) <= _PLAIN:
+        return None
+    flags = np.zeros(len(atoms), bool)
+    for i, a in enumerate(atoms):
+        if type(a) not in _PLAIN:
+            try:
+                hash(a)
+            except TypeError:
+                flags[i] = True
+    return flags if flags.any() else None
+
+
+SPREAD = 1 << 40  # (keys x integer span) from which integers are coded by rank
+TABLE_SLACK = 1 << 16  # a direct table up to 8 entries per append plus this many
+
+
+class Registry:
+    """Appended values by (key, value): which append (an index into Mops.a_*)
+    wrote a value, found with numpy for whole arrays of queries.
+
+    A value is coded as an integer: INT values by their offset from the least
+    appended integer (or, when the integers are too spread out, by their rank
+    among the appended ones), atoms after them. (key, code) is one int64; the
+    lookup is a direct table when that is small, else a sorted array."""
+
+    def __init__(self, cols: Columns, m: Mops, ok: np.ndarray) -> None:
+        """`ok`: the appends to register (all but unhashable ones)."""
+        self.nkeys = len(cols.keys)
+        n_atoms = len(cols.atoms)
+        self.nil_atom = n_atoms  # the code of null, as appended and as a list element
+        if (m.a_tag == NIL).any():
+            self.nil_atom = next((i for i, a in enumerate(cols.atoms) if a is None), n_atoms)
+        ints = m.a_val[ok & (m.a_tag == INT)]
+        self.dense: np.ndarray | None = None
+        self.vmin = int(ints.min()) if len(ints) else 0
+        span = int(ints.max()) - self.vmin + 1 if len(ints) else 0
+        if span * self.nkeys >= SPREAD:
+            self.dense = np.unique(ints)
+            span = len(self.dense)
+        self.span = span
+        self.width = span + n_atoms + 1
+        idx = np.flatnonzero(ok)
+        self.packed_of = np.full(len(m.a_tag), -1, np.int64)  # (key, code) of each append
+        self.packed_of[idx] = self.pack(m.a_key[idx], m.a_tag[idx], m.a_val[idx])
+        packed = self.packed_of[idx]
+        size = self.nkeys * self.width
+        self.table: np.ndarray | None = None
+        if size <= 8 * len(idx) + TABLE_SLACK:
+            self.table = np.full(size, -1, np.int32)
+            self.table[packed] = idx.astype(np.int32)  # (with repeats the input is rejected)
+            self.repeats = len(idx) - int(np.count_nonzero(self.table >= 0))
+        else:
+            order = np.argsort(packed, kind="stable")
+            self.sorted = packed[order]
+            self.sorted_idx = idx[order].astype(np.int32)
+            same = self.sorted[1:] == self.sorted[:-1]
+            self.repeats = int(np.count_nonzero(same))
+            if self.repeats:
+                keep = np.r_[True, ~same]
+                self.sorted, self.sorted_idx = self.sorted[keep], self.sorted_idx[keep]
+
+    def codes(self, tags: np.ndarray, vals: np.ndarray) -> np.ndarray:
+        """The code of each (tag, value); -1 where no appended value can be equal."""
+        is_int = tags == INT
+        if self.dense is None and is_int.all():  # the common case: integers only
+            c = vals - self.vmin
+            return np.where((c >= 0) & (c < self.span), c, -1)
+        out = np.full(len(tags), -1, np.int64)
+        v = vals[is_int]
+        if self.dense is not None:
+            c = np.searchsorted(self.dense, v)
+            hit = c < len(self.dense)
+            hit[hit] = self.dense[c[hit]] == v[hit]
+            out[np.flatnonzero(is_int)[hit]] = c[hit]
+        else:
+            c = v - self.vmin
+            hit = (c >= 0) & (c < self.span)
+            out[np.flatnonzero(is_int)[hit]] = c[hit]
+        is_atom = tags == ATOM
+        out[is_atom] = self.span + vals[is_atom]
+        out[tags == NIL] = self.span + self.nil_atom
+        return out
+
+    def pack(self, keys: np.ndarray, tags: np.ndarray, vals: np.ndarray) -> np.ndarray:
+        """(key, code) as one int64; -1 where no appended value can be equal."""
+        c = self.codes(tags, vals)
+        return np.where(c >= 0, keys.astype(np.int64) * self.width + c, -1)
+
+    def find(self, packed: np.ndarray) -> np.ndarray:
+        """The append (index into Mops.a_*) of each packed (key, code), -1 if none."""
+        out = np.full(len(packed), -1, np.int32)
+        hit = packed >= 0
+        if self.table is not None:
+            out[hit] = self.table[packed[hit]]
+            return out
+        q = packed[hit]
+        pos = np.searchsorted(self.sorted, q)
+        pos[pos == len(self.sorted)] = 0
+        found = self.sorted[pos] == q if len(self.sorted) else np.zeros(len(q), bool)
+        out[np.flatnonzero(hit)[found]] = self.sorted_idx[pos[found]]
+        return out
+
+    def lookup(self, keys: np.ndarray, tags: np.ndarray, vals: np.ndarray) -> np.ndarray:
+        return self.find(self.pack(keys, tags, vals))
+
+
+def first_repeat(reg: Registry, m: Mops, ok: np.ndarray) -> tuple[int, int] | None:
+    """(second, first) appends of the first value appended twice to a key, in
+    history order; None if every value is appended once."""
+    if not reg.repeats:
+        return None
+    idx = np.flatnonzero(ok)
+    packed = reg.packed_of[idx]
+    order = np.argsort(packed, kind="stable")
+    s = packed[order]
+    same = np.flatnonzero(s[1:] == s[:-1]) + 1
+    second = idx[order[same]]
+    j = int(np.argmin(second))
+    grp = s[same[j]]
+    first = idx[order[np.searchsorted(s, grp)]]
+    return int(second[j]), int(first)
+
+
+def input_error(m: Mops) -> tuple[HistoryError | None, Registry | None]:
+    """The first input problem in the order the per-op check met them (appends
+    and writes over the whole history, then reads), and the registry if none."""
+    cols = m.cols
+    bad_atom = unhashable_atoms(cols)
+    unh = m.a_tag == LIST
+    if bad_atom is not None:
+        unh |= (m.a_tag == ATOM) & bad_atom[np.where(m.a_tag == ATOM, m.a_val, 0)]
+    reg = Registry(cols, m, ~unh)
+    rep = first_repeat(reg, m, ~unh)
+    cands = [(m.first_write, "w", -1)] if m.first_write >= 0 else []
+    hits = np.flatnonzero(unh)
+    if len(hits):
+        cands.append((m.a_g(int(hits[0])), "unhashable", int(hits[0])))
+    if rep is not None:
+        cands.append((m.a_g(rep[0]), "repeat", rep[0]))
+    if cands:
+        return _pass1_error(m, rep, *min(cands)), None
+    err = _read_error(m, bad_atom)
+    return err, (reg if err is None else None)
+
+
+def _txn_mop(m: Mops, g: int) -> tuple[int, int]:
+    """(txn, index within it) of the micro-op at history position g."""
+    t = int(np.searchsorted(m.starts, g, "right")) - 1  # the last txn starting at or before g
+    return t, g - int(m.starts[t])
+
+
+def exact_mop(tc: TxnColumns, t: int, i: int) -> list[Any]:
+    """Micro-op i of txn t exactly as written (from the op itself)."""
+    return list(tc.cols.op(int(tc.mop_row[t])).value[i])
+
+
+def _where(tc: TxnColumns, t: int) -> str:
+    return tc.cols.where(tc.op_row(t))
+
+
+def _pass1_error(m: Mops, rep: tuple[int, int] | None, g: int, what: str, a: int) -> HistoryError:
+    tc = m.tc
+    src = m.cols.source
+    t, i = _txn_mop(m, g)
+    if what == "w":
+        return HistoryError(
+            src, _where(tc, t), "a write (w) in a list-append history: mixed workloads"
+        )
+    _, k, v = exact_mop(tc, t, i)
+    if what == "unhashable":
+        return HistoryError(src, _where(tc, t), f"appended value {v!r} is not a scalar")
+    assert rep is not None
+    prev = int(m.a_txn[rep[1]])
+    return HistoryError(
+        src,
+        _where(tc, t),
+        f"value {v!r} is appended to key {k!r} twice (also by the op at {_where(tc, prev)}); "
+        "list-append needs unique values per key",
+    )
+
+
+def _read_error(m: Mops, bad_atom: np.ndarray | None) -> HistoryError | None:
+    """The first read that returns no list, or (committed) a list with an unhashable element."""
+    cols = m.cols
+    tc = m.tc
+    shape = (m.r_tag == INT) | (m.r_tag == ATOM)
+    if bad_atom is not None:
+        ok_list = np.flatnonzero((m.r_tag == LIST) & (tc.status[m.r_txn] == OK))
+        lists = m.r_val[ok_list]
+        el = np.flatnonzero(
+            (cols.el_tag == ATOM) & bad_atom[np.where(cols.el_tag == ATOM, cols.el_value, 0)]
+        )
+        owner = np.searchsorted(cols.el_start, el, "right") - 1
+        shape[ok_list[np.isin(lists, owner)]] = True
+    hits = np.flatnonzero(shape)
+    if not len(hits):
+        return None
+    r = int(hits[0])
+    t, i = int(m.r_txn[r]), int(m.r_pos[r])
+    _, k, v = exact_mop(tc, t, i)
+    if m.r_tag[r] == LIST:
+        why = f"read of key {k!r} returned {_short(v)}: list elements must be scalars"
+    else:
+        why = f"read of key {k!r} returned {v!r}: a list-append read must return a list"
+    return HistoryError(cols.source, _where(tc, t), why)

@@ -1,0 +1,185 @@
+"""List-append over columns, part 2: committed reads and each key's longest read.
+
+Every read must be a prefix of its key's version order, and the longest read
+(the first of the greatest length) gives that order. Each read is checked
+against it element by element in numpy; a read that is a prefix is then fully
+described by its length, so everything downstream works on lengths and on
+one flat table of the longest reads' positions (`Orders`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from mvcc_check.analysis.columnar.la_mops import NEVER, Mops, Registry
+from mvcc_check.history.columns import FAIL, INT, LIST, OK
+
+_CHUNK = 1 << 18  # elements compared at once (cache-sized)
+DUP_PACK_BITS = 63  # (append, position) packed in one int64 to sort when they fit
+
+
+@dataclass
+class Reads:
+    """The committed transactions' reads, in history order (index: read id)."""
+
+    src: np.ndarray  # index into Mops.r_*
+    txn: np.ndarray
+    pos: np.ndarray
+    key: np.ndarray
+    n: np.ndarray  # length (a null read is empty)
+    start: np.ndarray  # row of the first element in the element columns
+    bad: np.ndarray  # not a prefix of the key's longest read
+
+
+@dataclass
+class Orders:
+    """Per key (by key id) its longest read; per position of those reads
+    (flat, key by key: position j of key k is off[k] + j) the append that wrote it."""
+
+    longest: np.ndarray  # read id of the key's longest read, -1 if no committed read
+    length: np.ndarray  # its length (0 if none)
+    start: np.ndarray  # its first element's row
+    off: np.ndarray
+    f_key: np.ndarray
+    f_j: np.ndarray
+    f_app: np.ndarray  # the append (index into Mops.a_*) that wrote it, -1: nobody
+    f_writer: np.ndarray  # the txn that wrote it, -1: nobody
+    f_node: np.ndarray  # the writer unless it failed (a graph node), else -1
+    read_order: np.ndarray  # keys in the order of their first committed read
+    inconsistent: np.ndarray  # per key: some read is no prefix of the longest
+
+
+def committed_reads(m: Mops) -> Reads:
+    cols = m.cols
+    src = np.flatnonzero(m.tc.status[m.r_txn] == OK)
+    lst = np.where(m.r_tag[src] == LIST, m.r_val[src], -1)
+    is_list = lst >= 0
+    start = np.zeros(len(src), np.int64)
+    n = np.zeros(len(src), np.int64)
+    start[is_list] = cols.el_start[lst[is_list]]
+    n[is_list] = cols.el_start[lst[is_list] + 1] - start[is_list]
+    return Reads(src, m.r_txn[src], m.r_pos[src], m.r_key[src], n, start, np.zeros(len(src), bool))
+
+
+def version_orders(m: Mops, rd: Reads, reg: Registry) -> Orders:
+    """Each key's longest read, the prefix check of every read against it, and
+    the writer of every position of the longest reads."""
+    nkeys = len(m.cols.keys)
+    ids = np.arange(len(rd.n), dtype=np.int64)
+    maxlen = np.full(nkeys, -1, np.int64)
+    np.maximum.at(maxlen, rd.key, rd.n)
+    longest = np.full(nkeys, NEVER, np.int64)
+    cand = rd.n == maxlen[rd.key]
+    np.minimum.at(longest, rd.key[cand], ids[cand])
+    first = np.full(nkeys, NEVER, np.int64)
+    np.minimum.at(first, rd.key, ids)
+    has = first < NEVER
+    read_order = np.flatnonzero(has)[np.argsort(first[has], kind="stable")]
+    longest[~has] = -1
+    length = np.maximum(maxlen, 0)
+    lstart = np.zeros(nkeys, np.int64)
+    lstart[has] = rd.start[longest[has]]
+    rd.bad[:] = _not_prefix(m, rd, lstart)
+    inconsistent = np.zeros(nkeys, bool)
+    inconsistent[rd.key[rd.bad]] = True
+    off = np.zeros(nkeys, np.int64)
+    off[1:] = np.cumsum(length)[:-1]
+    f_key = np.repeat(np.arange(nkeys, dtype=np.int32), length)
+    f_j = np.arange(len(f_key), dtype=np.int64) - off[f_key]
+    el = lstart[f_key] + f_j
+    f_app = reg.lookup(f_key, m.cols.el_tag[el], m.cols.el_value[el])
+    known = f_app >= 0
+    f_writer = np.full(len(f_app), -1, np.int64)
+    f_writer[known] = m.a_txn[f_app[known]]
+    f_node = f_writer.copy()
+    f_node[known] = np.where(m.tc.status[f_writer[known]] == FAIL, -1, f_writer[known])
+    return Orders(
+        longest, length, lstart, off, f_key, f_j, f_app, f_writer, f_node, read_order,
+        inconsistent,
+    )  # fmt: skip
+
+
+def _not_prefix(m: Mops, rd: Reads, lstart: np.ndarray) -> np.ndarray:
+    """Per read: whether it differs from its key's longest read somewhere in its length.
+
+    Lists are contiguous in the element columns, so the reads' side is a slice
+    and only the longest reads' side is gathered."""
+    cols = m.cols
+    n_lists = len(cols.el_start) - 1
+    bad = np.zeros(len(rd.n), bool)
+    is_list = m.r_tag[rd.src] == LIST
+    if not n_lists or not is_list.any():
+        return bad
+    lst = m.r_val[rd.src[is_list]]
+    itype = (
+        np.int32 if len(cols.el_value) < (1 << 31) else np.int64
+    )  # smaller indexes gather faster
+    delta = np.zeros(n_lists, itype)  # where each list's counterpart starts, relative
+    delta[lst] = lstart[rd.key[is_list]] - rd.start[is_list]
+    list_bad = np.zeros(n_lists, bool)
+    tags = (cols.el_tag != INT).any()
+    bounds = cols.el_start
+    j0 = 0
+    while j0 < n_lists:
+        j1 = int(np.searchsorted(bounds, bounds[j0] + _CHUNK, "right")) - 1
+        j1 = min(max(j1, j0 + 1), n_lists)
+        e0, e1 = int(bounds[j0]), int(bounds[j1])
+        if e1 > e0:
+            other = np.repeat(delta[j0:j1], np.diff(bounds[j0 : j1 + 1]))
+            other += np.arange(e0, e1, dtype=itype)
+            diff = cols.el_value[other] != cols.el_value[e0:e1]
+            if tags:
+                diff |= cols.el_tag[other] != cols.el_tag[e0:e1]
+            hits = np.flatnonzero(diff)
+            if len(hits):
+                list_bad[np.searchsorted(bounds, hits + e0, "right") - 1] = True
+        j0 = j1
+    bad[is_list] = list_bad[lst]
+    return bad
+
+
+def dup_positions(o: Orders, m: Mops) -> np.ndarray:
+    """Per key, the first position of its longest read that repeats an earlier
+    element (NEVER if none)."""
+    nkeys = len(o.off)
+    out = np.full(nkeys, NEVER, np.int64)
+    F = len(o.f_app)
+    if not F:
+        return out
+    flat = np.arange(F, dtype=np.int64)
+    known = np.flatnonzero(o.f_app >= 0)
+    if len(known):
+        shift = F.bit_length()
+        app = o.f_app[known].astype(np.int64)
+        if int(app.max()).bit_length() + shift <= DUP_PACK_BITS:  # (append, position) in one int64
+            s = np.sort((app << shift) | flat[known])
+            app, at = s >> shift, s & ((1 << shift) - 1)
+        else:
+            order = np.lexsort((flat[known], app))
+            app, at = app[order], flat[known][order]
+        rep = at[1:][app[1:] == app[:-1]]
+        np.minimum.at(out, o.f_key[rep], o.f_j[rep])
+    unknown = np.flatnonzero(o.f_app < 0)
+    if len(unknown):
+        el = o.start[o.f_key[unknown]] + o.f_j[unknown]
+        tag, val = m.cols.el_tag[el], m.cols.el_value[el]
+        order = np.lexsort((unknown, val, tag, o.f_key[unknown]))
+        same = (
+            (o.f_key[unknown][order][1:] == o.f_key[unknown][order][:-1])
+            & (tag[order][1:] == tag[order][:-1])
+            & (val[order][1:] == val[order][:-1])
+        )
+        rep = unknown[order][1:][same]
+        np.minimum.at(out, o.f_key[rep], o.f_j[rep])
+    return out
+
+
+def first_failed(o: Orders, status: np.ndarray) -> np.ndarray:
+    """Per key, the first position of its longest read appended by a failed txn."""
+    out = np.full(len(o.off), NEVER, np.int64)
+    known = o.f_writer >= 0
+    failed = np.flatnonzero(known)[status[o.f_writer[known]] == FAIL]
+    np.minimum.at(out, o.f_key[failed], o.f_j[failed])
+    return out

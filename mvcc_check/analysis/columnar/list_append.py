@@ -1,0 +1,153 @@
+"""Inference for list-append histories over columns (Kingsbury & Alvaro 2020, section 4).
+
+The same rules, records, edges and explanations as analysis/list_append.py,
+computed with numpy over the columns of history/columns.py instead of one
+Python object per micro-op. Each key holds a list; transactions append
+unique values and read whole lists. Every read is a prefix of the key's
+version order, so the longest read gives the order of the values it contains:
+
+- ww: the writer of each element precedes the writer of the next;
+- wr: the writer of a read's last element precedes the reader;
+- rw: a reader precedes the writer of the element after what it saw.
+
+The work is split in parts: la_mops (micro-ops by kind, the registry of
+appended values, input checks), la_reads (longest reads and the prefix check),
+la_within (rules inside one transaction), la_records (anomaly records),
+la_explain (the explainer). Python runs only for anomalous items and for
+reads that are no prefix of their key's longest read.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mvcc_check.analysis.columnar.la_explain import Late, ListAppendExplainer
+from mvcc_check.analysis.columnar.la_mops import Mops, Registry, input_error, split_mops
+from mvcc_check.analysis.columnar.la_reads import Orders, Reads, committed_reads, version_orders
+from mvcc_check.analysis.columnar.la_records import (
+    Exact,
+    dirty_updates,
+    incompatible_orders,
+    lost_updates,
+    read_events,
+)
+from mvcc_check.analysis.columnar.la_within import Within, within_txn
+from mvcc_check.analysis.graph import RW, WR, WW, EdgeBuilder
+from mvcc_check.analysis.inference import Anomaly, Inference
+from mvcc_check.history.columns import FAIL, OK
+from mvcc_check.history.pairing import TxnColumns
+
+
+def infer(tc: TxnColumns) -> Inference:
+    """Edges, non-cycle anomalies and an explainer for a list-append history;
+    HistoryError (the first problem, in the per-op pass's order) on malformed input."""
+    m = split_mops(tc)
+    err, reg = input_error(m)
+    if err is not None:
+        raise err
+    assert reg is not None
+    rd = committed_reads(m)
+    o = version_orders(m, rd, reg)
+    w = within_txn(m, rd, o)
+    ex = Exact(tc)
+    anomalies: dict[str, list[Anomaly]] = {}
+    for _, _, _, _, kind, record in read_events(m, rd, o, w, reg, ex):
+        anomalies.setdefault(kind, []).append(record)
+    for kind, records in (
+        ("incompatible-order", incompatible_orders(m, rd, o, ex)),
+        ("dirty-update", dirty_updates(m, rd, o, ex)),
+        ("lost-update", lost_updates(m, rd, o, w, ex)),
+    ):
+        if records:
+            anomalies.setdefault(kind, []).extend(records)
+    late = unread(m, o)
+    edges = _Edges()
+    _edges_from_orders(o, late, edges)
+    _edges_from_reads(m, rd, o, w, reg, late, edges)
+    explainer = ListAppendExplainer(tc, m, rd, o, reg, late)
+    return Inference(edges.builder(), anomalies, explainer)
+
+
+def unread(m: Mops, o: Orders) -> Late:
+    """Committed appends that no longest read shows, by key (in append order).
+    Lists only grow, so they come after every value read."""
+    seen = np.zeros(len(m.a_txn), bool)
+    seen[o.f_app[o.f_app >= 0]] = True
+    late = np.flatnonzero((m.tc.status[m.a_txn] == OK) & ~seen)
+    late = late[np.argsort(m.a_key[late], kind="stable")]
+    return Late(m.a_key[late], m.a_txn[late].astype(np.int64), seen)
+
+
+class _Edges:
+    """Edge arrays collected in parts, handed to an EdgeBuilder in one copy."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[np.ndarray, np.ndarray, int]] = []
+
+    def add(self, src: np.ndarray, dst: np.ndarray, rel: int) -> None:
+        """Edges src[i] -> dst[i] (self-edges dropped, as EdgeBuilder.add does)."""
+        keep = src != dst
+        self.parts.append((src[keep].astype(np.int64), dst[keep].astype(np.int64), rel))
+
+    def builder(self) -> EdgeBuilder:
+        edges = EdgeBuilder()
+        if self.parts:
+            for target, column in ((edges.src, 0), (edges.dst, 1)):
+                whole = np.concatenate([p[column] for p in self.parts])
+                target.frombytes(memoryview(whole).cast("B"))
+            rel = np.repeat(
+                np.array([p[2] for p in self.parts], np.int8), [len(p[0]) for p in self.parts]
+            )
+            edges.rel.frombytes(memoryview(rel).cast("B"))
+        return edges
+
+
+def _edges_from_orders(o: Orders, late: Late, edges: _Edges) -> None:
+    """ww: each element's writer precedes the next one's; the last one's precedes unread appends."""
+    node = o.f_node
+    if len(node) > 1:
+        a, b = node[:-1], node[1:]
+        keep = (o.f_j[1:] > 0) & (a >= 0) & (b >= 0)
+        edges.add(a[keep], b[keep], WW)
+    k = late.key
+    has = o.length[k] > 0
+    last = np.full(len(k), -1, np.int64)
+    last[has] = node[o.off[k[has]] + o.length[k[has]] - 1]
+    keep = last >= 0
+    edges.add(last[keep], late.txn[keep], WW)
+
+
+def _edges_from_reads(
+    m: Mops, rd: Reads, o: Orders, w: Within, reg: Registry, late: Late, edges: _Edges
+) -> None:
+    """wr and rw edges of the external reads (reads of committed state)."""
+    mask = w.ext & ~rd.bad
+    t, k, n = rd.txn, rd.key, rd.n
+    base = o.off[k] + n
+    length = o.length[k]
+    if len(o.f_node):
+        writer = o.f_node[np.maximum(base - 1, 0)]
+        keep = mask & (n > 0) & (writer >= 0)
+        edges.add(writer[keep], t[keep], WR)
+        nxt = o.f_node[np.minimum(base, len(o.f_node) - 1)]
+        keep = mask & (n < length) & (nxt >= 0)
+        edges.add(t[keep], nxt[keep], RW)
+    full = np.flatnonzero(mask & (n == length))
+    if len(late.key) and len(full):
+        lo, hi = late.span(k[full])
+        counts = hi - lo
+        src = np.repeat(t[full], counts)
+        at = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(
+            np.cumsum(counts) - counts - lo, counts
+        )
+        edges.add(src, late.txn[at], RW)
+    # Reads that are no prefix of the longest: the writer of their last element.
+    odd = np.flatnonzero(w.ext & rd.bad & (rd.n > 0))
+    if len(odd):
+        el = rd.start[odd] + rd.n[odd] - 1
+        app = reg.lookup(rd.key[odd], m.cols.el_tag[el], m.cols.el_value[el])
+        hit = app >= 0
+        src = m.a_txn[app[hit]].astype(np.int64)
+        dst = rd.txn[odd[hit]].astype(np.int64)
+        keep = m.tc.status[src] != FAIL
+        edges.add(src[keep], dst[keep], WR)
