@@ -269,10 +269,12 @@ def test_version_ids_are_equal_exactly_for_equal_key_and_value(pairs: list) -> N
     key = np.array([k for k, _ in pairs], np.int32)
     tag = np.array([t for t, _ in tagged], np.int8)
     val = np.array([v for _, v in tagged], np.int64)
-    vid, nil, n = version_ids(key, tag, val, 4)
+    vid, coder = version_ids(key, tag, val, 4)
+    nil = coder.nil_vid
     assert len(set(nil.tolist())) == 4
     for (i, (ki, vi)), (j, (kj, vj)) in itertools.product(enumerate(pairs), repeat=2):
         assert (vid[i] == vid[j]) == (ki == kj and vi == vj)
     for i, (k, v) in enumerate(pairs):
         assert (vid[i] == nil[k]) == (v is None)
-        assert 0 <= vid[i] < n
+        assert 0 <= vid[i] < coder.n_vids
+        assert coder.vid(k, int(tag[i]), int(val[i])) == vid[i]  # (what explanations use)

@@ -16,7 +16,7 @@ import numpy as np
 
 from mvcc_check.analysis.columnar.rw_table import MopTable
 from mvcc_check.errors import HistoryError
-from mvcc_check.history.columns import APPEND, ATOM, LIST, NIL, READ, WRITE
+from mvcc_check.history.columns import APPEND, ATOM, LIST, NIL, READ
 from mvcc_check.history.pairing import TxnColumns
 
 
@@ -38,7 +38,8 @@ def check_input(tc: TxnColumns, table: MopTable) -> None:
     cols = tc.cols
     container = container_atoms(cols.atoms, table, cols.mop_value[table.row])
     tag = table.tag
-    is_w = table.kind == WRITE
+    is_w = np.zeros(len(table), bool)
+    is_w[table.writes] = True
     bad_write = is_w & ((tag == NIL) | (tag == LIST) | container)
     first_of: dict[str, int] = {}
     for name, mask in (("append", table.kind == APPEND), ("write", bad_write)):

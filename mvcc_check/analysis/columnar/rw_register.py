@@ -31,7 +31,7 @@ from mvcc_check.analysis.columnar.rw_table import MopTable, build_table, writer_
 from mvcc_check.analysis.columnar.rw_txnkeys import TxnKeys, analyse
 from mvcc_check.analysis.graph import RW, WR, WW, EdgeBuilder
 from mvcc_check.analysis.inference import Anomaly, Inference
-from mvcc_check.history.columns import FAIL, INFO, OK, WRITE
+from mvcc_check.history.columns import FAIL, INFO, OK
 from mvcc_check.history.pairing import TxnColumns
 
 __all__ = ["VersionSources", "infer"]
@@ -79,7 +79,9 @@ def infer(tc: TxnColumns, sources: VersionSources = NO_SOURCES) -> Inference:
     _initial_edges(edges, table, keys, r_txn, r_vid, live, order.fact_key)
     if order.usable is not None:
         _fact_edges(edges, tc, order, writer, live, r_txn, r_vid)
-    explainer = RegisterExplainer(tc, table, (r_txn, keys.ext, r_w), order.fact_key, order.usable)
+    reads = (r_txn, (keys.ext - table.start[r_txn]).astype(np.int32), r_w)
+    usable_key = order.fact_key & ~order.cyclic_key
+    explainer = RegisterExplainer(tc, table.coder, reads, order.fact_key, order.usable, usable_key)
     return Inference(edges, anomalies, explainer)
 
 
@@ -87,10 +89,10 @@ def _add(edges: EdgeBuilder, src: np.ndarray, dst: np.ndarray, rel: int) -> None
     """Add edges src[i] -> dst[i] (self-edges dropped, as EdgeBuilder.add does)."""
     keep = src != dst
     src, dst = src[keep], dst[keep]
-    if len(src):
-        edges.src.frombytes(np.ascontiguousarray(src, np.int64).tobytes())
-        edges.dst.frombytes(np.ascontiguousarray(dst, np.int64).tobytes())
-        edges.rel.frombytes(np.full(len(src), rel, np.int8).tobytes())
+    if len(src):  # (array.frombytes reads the numpy buffer: no intermediate bytes)
+        edges.src.frombytes(np.ascontiguousarray(src, np.int64).view(np.uint8))
+        edges.dst.frombytes(np.ascontiguousarray(dst, np.int64).view(np.uint8))
+        edges.rel.frombytes(np.full(len(src), rel, np.int8).view(np.uint8))
 
 
 def _lost_updates(quote: Quoter, table: MopTable, keys: TxnKeys) -> list[Anomaly]:
@@ -141,8 +143,10 @@ class _Order:
         key = np.concatenate([f.key for f in facts])
         earlier = np.concatenate([f.earlier for f in facts])
         later = np.concatenate([f.later for f in facts])
+        if not len(key):
+            return
         self.fact_key[key] = True
-        writes = np.flatnonzero((table.kind == WRITE) & self.fact_key[table.key])
+        writes = table.writes[self.fact_key[table.key[table.writes]]]
         self.cyclic = self._cyclic(earlier, later, writes)
         if len(self.cyclic):
             self.cyclic_key[table.key_of_vid(self.cyclic)] = True
@@ -156,7 +160,8 @@ class _Order:
         packed = np.concatenate(
             [earlier * n + later, table.nil_vid[table.key[first]] * n + table.vid[first]]
         )
-        self.usable = np.unique(packed)
+        packed.sort()  # (np.unique hashes: many times slower on millions)
+        self.usable = packed[np.r_[True, packed[1:] != packed[:-1]]] if len(packed) else packed
 
     def _cyclic(self, earlier: np.ndarray, later: np.ndarray, writes: np.ndarray) -> np.ndarray:
         """The vids on a cycle of the facts plus nil preceding every write of a fact key."""
@@ -232,7 +237,8 @@ def _initial_edges(
         return
     wanted = np.zeros(len(fact_key), bool)
     wanted[r_key[nil]] = True
-    w = np.flatnonzero((table.kind == WRITE) & wanted[table.key])
+    w = table.writes
+    w = w[wanted[table.key[w]]]
     w = w[live[table.txn[w]]]
     if not len(w):
         return
