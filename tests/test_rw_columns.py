@@ -25,6 +25,8 @@ from mvcc_check.analysis import rw_register as old
 from mvcc_check.analysis.columnar import rw_register as new
 from mvcc_check.analysis.columnar.rw_table import version_ids
 from mvcc_check.analysis.graph import RW, WR, WW
+from mvcc_check.engine.lab import history_of, matrix_trials
+from mvcc_check.engine.scheduler import run_engine
 from mvcc_check.errors import HistoryError
 from mvcc_check.history.columns import columns_from_ops
 from mvcc_check.history.ops import Op
@@ -278,3 +280,24 @@ def test_version_ids_are_equal_exactly_for_equal_key_and_value(pairs: list) -> N
         assert (vid[i] == nil[k]) == (v is None)
         assert 0 <= vid[i] < coder.n_vids
         assert coder.vid(k, int(tag[i]), int(val[i])) == vid[i]  # (what explanations use)
+
+
+# ---------------------------------------------------------------- engine histories
+
+ENGINE_TRIALS = matrix_trials(txns=200, seeds=1, bugs=True, workload="rw-register", keys=4)
+
+
+@pytest.mark.parametrize("trial", [t for _, t in ENGINE_TRIALS], ids=[n for n, _ in ENGINE_TRIALS])
+def test_engine_histories_match(trial) -> None:
+    """Every level and bug of the built-in engine, with crashes (info txns) and
+    rollbacks; explanations compared on the graph's edges."""
+    run = run_engine(
+        trial.level,
+        trial.spec,
+        bugs=(trial.bug,) if trial.bug else (),
+        rollback_rate=0.1,
+        crash_rate=0.05,
+    )
+    ops = history_of(run.ops).ops
+    for sources in (ALL_SOURCES[0], ALL_SOURCES[-1]):
+        assert_same(ops, sources, all_pairs=False)
