@@ -1,0 +1,9 @@
+"""The C extensions; everything else is in pyproject.toml."""
+
+from setuptools import Extension, setup
+
+setup(
+    ext_modules=[
+        Extension("mvcc_check.analysis._cycles", ["mvcc_check/analysis/_cycles.c"], extra_compile_args=["-O2"]),
+    ]
+)
