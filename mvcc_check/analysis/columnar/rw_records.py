@@ -1,7 +1,7 @@
 """Anomaly records of rw-register reads, quoting the ops as the history wrote them.
 
-Records are built only for the anomalies found; each quoted op is read once
-(from memory, or again from the file by its offset) and its micro-ops are
+Records are built only for the anomalies found; each quoted op comes from
+memory or is read again from the file by its offset, and its micro-ops are
 taken from it, so keys and values appear exactly as written.
 """
 
@@ -22,18 +22,14 @@ _FUTURE, _INTERNAL, _READ = range(3)  # the order of one read's anomalies
 
 
 class Quoter:
-    """The ops, micro-ops and values that records quote, each op read once."""
+    """The ops, micro-ops and values that records quote (Columns.op reads each once)."""
 
     def __init__(self, tc: TxnColumns, table: MopTable) -> None:
         self.tc = tc
         self.table = table
-        self._ops: dict[int, Op] = {}
 
     def _op(self, row: int) -> Op:
-        op = self._ops.get(row)
-        if op is None:
-            op = self._ops[row] = self.tc.cols.op(row)
-        return op
+        return self.tc.cols.op(row)
 
     def op_json(self, t: int) -> dict[str, Any]:
         """Txn t's op as JSON: its completion, else its invocation."""
