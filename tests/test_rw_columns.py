@@ -301,3 +301,18 @@ def test_engine_histories_match(trial) -> None:
     ops = history_of(run.ops).ops
     for sources in (ALL_SOURCES[0], ALL_SOURCES[-1]):
         assert_same(ops, sources, all_pairs=False)
+
+
+def test_cyclic_versions_of_keys_first_met_in_one_txn_keep_the_per_op_order() -> None:
+    """Under linearizable_keys alone, the per-op inference met the keys of one
+    txn in the iteration order of a set of them; the records follow it."""
+    keys = ["k3", "a", 7, "zz", "0", 0, "m"]
+    t1 = [["w", k, 1] for k in keys]
+    t2 = [["r", k, None] for k in reversed(keys)]  # after t1 completed: reads the initial nil
+    raw = [("invoke", t1, 0), ("ok", t1, 0), ("invoke", _invocation(t2), 1), ("ok", t2, 1)]
+    ops = [Op(type=t, value=v, process=p, index=i, line=i + 1) for i, (t, v, p) in enumerate(raw)]
+    sources = new.VersionSources(linearizable_keys=True)
+    assert_same(ops, sources)
+    records = _run_new(_copy(ops), sources)[1].anomalies["cyclic-versions"]
+    assert sorted(map(repr, (r["key"] for r in records))) == sorted(map(repr, keys))
+    assert all(r["scc"] == [1, None] for r in records)

@@ -63,7 +63,11 @@ def analyse(table: MopTable, status: np.ndarray, n_keys: int, groups: bool) -> T
     through the running maxima: a lone micro-op on a key is an external read
     or a plain write, and nothing more."""
     m = len(table)
-    g = table.txn.astype(np.int64) * max(n_keys, 1) + table.key
+    n_keys = max(n_keys, 1)
+    if (len(table.start) - 1) * n_keys < 2**31:  # (half the bytes to sort and move)
+        g = table.txn.astype(np.int32) * np.int32(n_keys) + table.key.astype(np.int32)
+    else:
+        g = table.txn.astype(np.int64) * n_keys + table.key
     order = np.argsort(g, kind="stable")
     g = g[order]
     first = np.empty(m, bool)
