@@ -13,7 +13,7 @@ from mvcc_check.analysis.graph import RW, WR, WW
 from mvcc_check.history.columns import OK, READ, WRITE
 from mvcc_check.history.pairing import TxnColumns
 
-_Mop = tuple[int, int, int, int]  # (kind, key id, vid, column row)
+_Mop = tuple[int, int, int]  # (kind, key id, vid)
 
 
 class RegisterExplainer:
@@ -45,21 +45,19 @@ class RegisterExplainer:
         self.usable_key = usable_key
 
     def _mops(self, t: int) -> list[_Mop]:
-        """Txn t's micro-ops, as (kind, key id, vid, column row)."""
+        """Txn t's micro-ops, as (kind, key id, vid)."""
         cols = self.tc.cols
         r = int(self.tc.mop_row[t])
         lo, hi = int(cols.op_mop[r]), int(cols.op_mop[r + 1])
         vid = self.coder.vid
         return [
-            (f, k, vid(k, g, v), lo + i)
-            for i, (f, k, g, v) in enumerate(
-                zip(
-                    cols.mop_kind[lo:hi].tolist(),
-                    cols.mop_key[lo:hi].tolist(),
-                    cols.mop_tag[lo:hi].tolist(),
-                    cols.mop_value[lo:hi].tolist(),
-                    strict=True,
-                )
+            (f, k, vid(k, g, v))
+            for f, k, g, v in zip(
+                cols.mop_kind[lo:hi].tolist(),
+                cols.mop_key[lo:hi].tolist(),
+                cols.mop_tag[lo:hi].tolist(),
+                cols.mop_value[lo:hi].tolist(),
+                strict=True,
             )
         ]
 
@@ -73,9 +71,10 @@ class RegisterExplainer:
             return False
         return v1 == int(self.coder.nil_vid[kid])
 
-    def _value(self, row: int) -> Any:
-        cols = self.tc.cols
-        return cols.value(int(cols.mop_tag[row]), int(cols.mop_value[row]))
+    def _mop(self, t: int, i: int) -> list[Any]:
+        """Txn t's micro-op i as the history wrote it (true, 1 and 1.0 are one
+        value in the columns, but each is shown as written)."""
+        return self.tc.cols.op(int(self.tc.mop_row[t])).value[i]
 
     def explain(self, a: int, b: int, rel: int) -> dict[str, Any] | None:
         if rel == WR:
@@ -83,36 +82,35 @@ class RegisterExplainer:
         mb = self._mops(b)
         ma = self._mops(a)
         # b's writes: each value is unique, so b is its registered writer.
-        for j, (f, kid, v2, _) in enumerate(mb):
+        for j, (f, kid, v2) in enumerate(mb):
             if f != WRITE:
                 continue
             if rel == WW:
-                for i, (fa, ka, v1, _) in enumerate(ma):
+                for i, (fa, ka, v1) in enumerate(ma):
                     if fa == WRITE and ka == kid and self._before(kid, v1, v2):
-                        return self._record("ww", kid, ma, i, mb, j)
+                        return self._record("ww", a, i, b, j)
             elif rel == RW:
                 i = self._external_read(a, ma, kid)
                 if i is not None and self._before(kid, ma[i][2], v2):
-                    return self._record("rw", kid, ma, i, mb, j)
+                    return self._record("rw", a, i, b, j)
         return None
 
     def _external_read(self, t: int, mops: list[_Mop], kid: int) -> int | None:
         """The index of committed txn t's external read of kid, if it has one."""
         if self.tc.status[t] != OK:
             return None
-        for i, (f, k, _, _) in enumerate(mops):
+        for i, (f, k, _) in enumerate(mops):
             if k == kid:
                 return i if f == READ else None
         return None
 
-    def _record(
-        self, typ: str, kid: int, ma: list[_Mop], i: int, mb: list[_Mop], j: int
-    ) -> dict[str, Any]:
+    def _record(self, typ: str, a: int, i: int, b: int, j: int) -> dict[str, Any]:
+        _, k, v2 = self._mop(b, j)
         return {
             "type": typ,
-            "key": self.tc.cols.keys[kid],
-            "value": self._value(ma[i][3]),
-            "value'": self._value(mb[j][3]),
+            "key": k,
+            "value": self._mop(a, i)[2],
+            "value'": v2,
             "a-mop-index": i,
             "b-mop-index": j,
         }
@@ -123,14 +121,9 @@ class RegisterExplainer:
         lo, hi = np.searchsorted(tids, key, "left"), np.searchsorted(tids, key, "right")
         for r in range(int(lo), int(hi)):
             if writers[r] == a:
-                mb = self._mops(b)
-                f, kid, vid, row = mb[int(pos[r])]
-                w = next(i for i, m in enumerate(self._mops(a)) if m[0] == WRITE and m[2] == vid)
-                return {
-                    "type": "wr",
-                    "key": self.tc.cols.keys[kid],
-                    "value": self._value(row),
-                    "a-mop-index": w,
-                    "b-mop-index": int(pos[r]),
-                }
+                i = int(pos[r])
+                vid = self._mops(b)[i][2]
+                w = next(j for j, m in enumerate(self._mops(a)) if m[0] == WRITE and m[2] == vid)
+                _, k, v = self._mop(b, i)
+                return {"type": "wr", "key": k, "value": v, "a-mop-index": w, "b-mop-index": i}
         return None
