@@ -128,11 +128,16 @@ def test_ctrl_c_leaves_a_readable_history(tmp_path, sig):
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 30
-    while (not hist.exists() or hist.stat().st_size < 20000) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    proc.send_signal(sig)
-    out, err = proc.communicate(timeout=60)
+    try:
+        deadline = time.monotonic() + 30
+        while (not hist.exists() or hist.stat().st_size < 20000) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=60)
+    finally:  # never leave the run going (it would go on for hours, growing)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
     assert proc.returncode == 130, err
     assert "interrupted" in err and str(hist) in err
     res = CliRunner().invoke(main, ["check", str(hist), "-m", "serializable"])
