@@ -4,9 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench lint faults clean fuzz fuzz-input
 
-$(STAMP): pyproject.toml setup.py $(wildcard mvcc_check/*/*.c)
+$(STAMP): pyproject.toml setup.py $(wildcard mvcc_check/*/*.c mvcc_check/*/*/*.c)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
@@ -21,8 +21,26 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# Every fuzzer, each a target of its own (FUZZ_CASES, FUZZ_SEED to vary them).
+fuzz: fuzz-input
+
+FUZZ_CASES ?= 20000
+FUZZ_SEED  ?= 1
+fuzz-input: $(STAMP)
+	$(BIN)/python tests/fuzz_inputs.py --cases $(FUZZ_CASES) --seed $(FUZZ_SEED)
+
 bench: $(STAMP)
 	$(BIN)/python -m mvcc_check.bench
+
+# Long fault runs on launched targets (not unit tests): each prints its verdict; the
+# replica runs are expected to find realtime anomalies (exit 1), see README "Faults".
+faults: $(STAMP)
+	$(BIN)/mvcc-check test --launch postgresql --isolation serializable --nemesis kill-connection,pause,crash --txns 3000
+	$(BIN)/mvcc-check test --launch postgresql -i repeatable-read -i serializable --seed 1 --seed 2 --nemesis kill-connection,pause,crash,partition --txns 5000
+	$(BIN)/mvcc-check test --launch mariadb -i serializable --seed 1 --seed 2 --nemesis kill-connection,pause,crash,partition --txns 5000
+	$(BIN)/mvcc-check test --launch etcd -i linearizable -i serializable --seed 1 --seed 2 --nemesis pause,crash,partition --txns 3000
+	-$(BIN)/mvcc-check test --launch postgresql-replica -i repeatable-read -i serializable --seed 1 --seed 2 --seed 3 --txns 1500 --keys 10 -m snapshot-isolation -m serializable -m strict-serializable
+	-$(BIN)/mvcc-check test --launch postgresql-replica --replica-lag remote-apply -i repeatable-read -i serializable --seed 1 --seed 2 --seed 3 --txns 1500 --keys 10 -m snapshot-isolation -m serializable -m strict-serializable
 
 lint: $(STAMP)
 	$(BIN)/ruff check mvcc_check tests
