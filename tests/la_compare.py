@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from mvcc_check.analysis import list_append as old_la
+from reference import list_append as old_la
+from reference.txns import build_txns
+
 from mvcc_check.analysis.columnar import list_append as new_la
 from mvcc_check.analysis.graph import RW, WR, WW
 from mvcc_check.analysis.inference import Inference
@@ -14,7 +16,6 @@ from mvcc_check.history.columns import columns_from_ops
 from mvcc_check.history.ops import Op
 from mvcc_check.history.pairing import pair_columns
 from mvcc_check.history.readers import History
-from mvcc_check.history.txns import build_txns
 
 
 def _summary(inf: Inference, n: int) -> dict[str, Any]:

@@ -13,11 +13,11 @@ import random
 
 from hypothesis import given
 from hypothesis import strategies as st
+from reference.order import process_edges, realtime_edges
+from reference.txns import Txn, build_txns
 from test_txns_fast import FAST, histories, ops
 
 from mvcc_check.analysis.graph import PROCESS, REALTIME, EdgeBuilder
-from mvcc_check.analysis.order import process_edges, realtime_edges
-from mvcc_check.history import Txn, build_txns
 
 
 def reference_realtime(txns: list[Txn]) -> set[tuple[int, int]]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference.txns import build_txns, unread
 
 from mvcc_check.errors import HistoryError
 from mvcc_check.history.columns import OP_TYPE_NAMES, columns_from_ops
 from mvcc_check.history.ops import Op
 from mvcc_check.history.pairing import pair_columns
 from mvcc_check.history.readers import History
-from mvcc_check.history.txns import build_txns, unread
 
 _mop = st.tuples(
     st.sampled_from(["append", "r", "w"]), st.sampled_from(["x", "y", 0, 1]), st.integers(0, 3)

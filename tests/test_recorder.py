@@ -5,8 +5,9 @@ import sys
 import textwrap
 
 import orjson
+from reference.txns import build_txns
 
-from mvcc_check.history import build_txns, load_history
+from mvcc_check.history import load_history
 from mvcc_check.history.recorder import HistoryRecorder
 
 

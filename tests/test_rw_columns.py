@@ -19,9 +19,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from reference import rw_register as old
+from reference.txns import build_txns
 
 from mvcc_check import load_history
-from mvcc_check.analysis import rw_register as old
 from mvcc_check.analysis.columnar import rw_register as new
 from mvcc_check.analysis.columnar.rw_table import version_ids
 from mvcc_check.analysis.graph import RW, WR, WW
@@ -32,7 +33,6 @@ from mvcc_check.history.columns import columns_from_ops
 from mvcc_check.history.ops import Op
 from mvcc_check.history.pairing import pair_columns
 from mvcc_check.history.readers import History
-from mvcc_check.history.txns import build_txns
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFORMANCE = Path(os.environ.get("MVCC_CHECK_CONFORMANCE", ROOT.parent / "shared" / "conformance"))

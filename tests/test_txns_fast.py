@@ -17,10 +17,11 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reference.txns import Txn, TxnHistory, build_txns
 
 from mvcc_check import parse_history_text
 from mvcc_check.errors import HistoryError
-from mvcc_check.history import History, Op, Txn, TxnHistory, build_txns
+from mvcc_check.history import History, Op
 
 FAST = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 PROCESSES = (0, 1, 2, 3, None)

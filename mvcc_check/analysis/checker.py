@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from mvcc_check.analysis import list_append, models, rw_register
+from mvcc_check.analysis import models
+from mvcc_check.analysis.columnar import list_append, rw_register
 from mvcc_check.analysis.graph import PROCESS, REALTIME
 from mvcc_check.analysis.inference import Inference
 from mvcc_check.analysis.order import process_edges_columns, realtime_edges_columns
@@ -29,7 +30,6 @@ from mvcc_check.history.columns import (
 )
 from mvcc_check.history.pairing import TxnColumns, pair_columns
 from mvcc_check.history.readers import History, gc_paused
-from mvcc_check.history.txns import Txn, TxnHistory, unread
 
 WORKLOADS = ("list-append", "rw-register")
 
@@ -247,38 +247,30 @@ def columns_of(history: History) -> Columns:
     return columns_from_ops(history.ops, history.source, history.format, history.ignored)
 
 
-def _bridge(tc: TxnColumns) -> TxnHistory:
-    """Transactions as objects for the per-op inference (until the column inference lands)."""
-    ops = tc.cols.ops
-    assert ops is not None
-    txns = []
-    completed = tc.completed_at
-    for t in range(tc.n):
-        c = int(tc.complete_row[t])
-        st = ("invoke", "ok", "fail", "info")[tc.status[t]]
-        txns.append(
-            Txn(
-                t,
-                st,
-                ops[tc.invoke_row[t]].process,
-                ops[tc.invoke_row[t]],
-                ops[c] if c >= 0 else None,
-                ops[tc.mop_row[t]].value if st == "ok" else unread(ops[tc.mop_row[t]].value),
-                int(tc.invoke_row[t]),
-                None if completed[t] < 0 else int(completed[t]),
-            )
-        )
-    return TxnHistory(source=tc.cols.source, txns=txns)
+def _evidence_only(tc: TxnColumns) -> TxnColumns:
+    """The transactions with what failed and indeterminate ones read dropped (read as
+    nil): they did not commit, or may not have, so what they read is no evidence and
+    can neither make nor break a verdict. The caller's columns are not changed."""
+    rows, txn = tc.mop_txn()
+    cols = tc.cols
+    drop = rows[
+        (tc.status[txn] != OK) & (cols.mop_kind[rows] == READ) & (cols.mop_tag[rows] != NIL)
+    ]
+    if not len(drop):
+        return tc
+    tag, value = cols.mop_tag.copy(), cols.mop_value.copy()
+    tag[drop], value[drop] = NIL, 0
+    return replace(tc, cols=replace(cols, mop_tag=tag, mop_value=value))
 
 
 def _infer(tc: TxnColumns, workload: str, options: CheckOptions) -> Inference:
-    th = _bridge(tc)
+    tc = _evidence_only(tc)
     if workload == "list-append":
-        return list_append.infer(th)
+        return list_append.infer(tc)
     sources = rw_register.VersionSources(
         options.wfr_keys, options.sequential_keys, options.linearizable_keys
     )
-    return rw_register.infer(th, sources)
+    return rw_register.infer(tc, sources)
 
 
 def _extra_relation(reportable: frozenset[str] | set[str]) -> int:

@@ -5,7 +5,7 @@ unusual lines) and every in-memory producer ends here, so inference is written
 once, over numpy arrays, with no Python object per op, micro-op or read element.
 
 Rows are the history's client ops in file order (a row is the op's position,
-as `build_txns` counts it). Keys and non-integer values are interned; the
+as the pairing counts it). Keys and non-integer values are interned; the
 originals are kept in small tables for explanations, and the ops an
 explanation quotes are re-read from the file by byte offset (or taken from the
 ops held in memory).

@@ -165,6 +165,3 @@ def shorten(x: Any, limit: int = 60) -> str:
         return cut(repr(x), limit)
     except RecursionError:
         return "a deeply nested value"
-
-
-_short = shorten  # the name analysis/list_append.py imports

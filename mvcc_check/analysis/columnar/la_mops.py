@@ -20,7 +20,7 @@ import numpy as np
 
 from mvcc_check.errors import HistoryError
 from mvcc_check.history.columns import APPEND, ATOM, INT, LIST, NIL, OK, READ, WRITE, Columns
-from mvcc_check.history.ops import _short
+from mvcc_check.history.ops import shorten as _short
 from mvcc_check.history.pairing import TxnColumns
 
 NEVER = np.int64(1) << 62  # "no such position"

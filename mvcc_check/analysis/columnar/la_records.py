@@ -144,7 +144,10 @@ def _bad_reads(
     g1b = np.zeros(len(bad), bool)
     nonempty = np.flatnonzero(n > 0)
     last_app = apps[last[nonempty]]
-    g1b[nonempty[(last_app >= 0) & w.intermediate[np.maximum(last_app, 0)]]] = True
+    has_app = last_app >= 0  # (with no append at all, w.intermediate is empty)
+    inter = np.zeros(len(last_app), bool)
+    inter[has_app] = w.intermediate[last_app[has_app]]
+    g1b[nonempty[inter]] = True
     for j in np.flatnonzero(
         dup | g1b | np.bincount(owner[failed], minlength=len(bad)).astype(bool)
     ).tolist():

@@ -1,6 +1,7 @@
 """Inference for list-append histories over columns (Kingsbury & Alvaro 2020, section 4).
 
-The same rules, records, edges and explanations as analysis/list_append.py,
+The same rules, records, edges and explanations as the per-op inference it
+replaced (tests/reference/list_append.py, the tests' oracle),
 computed with numpy over the columns of history/columns.py instead of one
 Python object per micro-op. Each key holds a list; transactions append
 unique values and read whole lists. Every read is a prefix of the key's

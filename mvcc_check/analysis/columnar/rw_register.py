@@ -1,6 +1,6 @@
 """Inference for read-write register histories over columns (Kingsbury & Alvaro 2020, section 5).
 
-The same rules as the per-op inference (analysis/rw_register.py), vectorised
+The same rules as the per-op inference it replaced (tests/reference/rw_register.py, the tests' oracle), vectorised
 over the micro-op table: writes are unique per key, so every read names its
 writer (wr edges, G1a, G1b); within each txn, internal and future reads and
 lost-update candidates (rw_txnkeys); the version order is partly known from

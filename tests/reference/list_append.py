@@ -34,7 +34,9 @@ from typing import Any
 import numpy as np
 
 from mvcc_check.analysis.graph import RW, WR, WW, EdgeBuilder
-from mvcc_check.analysis.inference import (
+from mvcc_check.errors import HistoryError
+from mvcc_check.history.ops import shorten as _short
+from reference.keyed_pass import (
     Anomaly,
     Inference,
     KeyedPass,
@@ -42,9 +44,7 @@ from mvcc_check.analysis.inference import (
     as_array,
     op_json,
 )
-from mvcc_check.errors import HistoryError
-from mvcc_check.history.ops import _short
-from mvcc_check.history.txns import Txn, TxnHistory
+from reference.txns import Txn, TxnHistory
 
 OK, INFO, FAIL = 0, 1, 2
 _STATUS = {"ok": OK, "info": INFO, "fail": FAIL}

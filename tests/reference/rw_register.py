@@ -32,7 +32,8 @@ from typing import Any
 import numpy as np
 
 from mvcc_check.analysis.graph import RW, WR, WW, DependencyGraph, EdgeBuilder
-from mvcc_check.analysis.inference import (
+from mvcc_check.errors import HistoryError
+from reference.keyed_pass import (
     Anomaly,
     Inference,
     KeyedPass,
@@ -40,8 +41,7 @@ from mvcc_check.analysis.inference import (
     as_array,
     op_json,
 )
-from mvcc_check.errors import HistoryError
-from mvcc_check.history.txns import Txn, TxnHistory
+from reference.txns import Txn, TxnHistory
 
 INITIAL = None  # the initial version of every key
 
