@@ -1,0 +1,396 @@
+"""JSON Lines into columns with the C scanner, and the exact reader for what it leaves.
+
+The scanner (`_scan`, built from `_scan.c`) reads the usual op shape with the
+GIL released. A line it cannot read exactly is read here, by the same code
+`load_history` uses line by line (`_jsonl_raws` and `normalize_op`), and added
+through the scanner's own intern tables, so key, atom and process ids are
+assigned in first-appearance order whoever read the line: the result is the
+`columns_from_ops` of `load_history`'s ops, array for array.
+
+Two quirks of `load_history` are reproduced on purpose. It reads each chunk of
+`CHUNK_BYTES` either with a typed decoder (every line an op, no blank lines)
+or line by line; a float `time` stays a float (column -1) in the first case
+and becomes an int in the second. So the file is cut into the same chunks, and
+the time of such ops is set once their chunk's case is known.
+
+Big files are scanned in two parts on two threads; the later part's scanner is
+appended to the earlier one's (its ids mapped, its lines and positions shifted).
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import threading
+from array import array
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+import numpy as np
+
+from mvcc_check.history import _scan
+from mvcc_check.history import readers as _readers
+from mvcc_check.history.columns import (
+    ATOM,
+    INT,
+    INT64_MAX,
+    INT64_MIN,
+    LIST,
+    MOP_KIND_CODES,
+    NIL,
+    OP_TYPE_CODES,
+    Columns,
+)
+from mvcc_check.history.ops import normalize_op
+
+KEYS, ATOMS, PROCS = 0, 1, 2
+COLUMNS = (
+    ("op_type", np.int8),
+    ("op_process", np.int32),
+    ("op_index", np.int64),
+    ("op_time", np.int64),
+    ("op_line", np.int64),
+    ("op_offset", np.int64),
+    ("op_mop", np.int64),
+    ("mop_kind", np.int8),
+    ("mop_key", np.int32),
+    ("mop_tag", np.int8),
+    ("mop_value", np.int64),
+    ("el_start", np.int64),
+    ("el_tag", np.int8),
+    ("el_value", np.int64),
+)
+PARALLEL_BYTES = 8 << 20  # below this one thread is faster than starting a second
+_NIL_ELEMENT = b"n"
+
+
+def canon(v: Any) -> bytes | None:
+    """The bytes that identify v under Python equality (None: equal to nothing).
+
+    Ints (bools and integral floats too) are 'i' + int64 or 'b' + decimal, strings
+    's' + UTF-8: the same bytes the C scanner interns, so the tables agree."""
+    t = type(v)
+    if t is int or t is bool or (t is float and v.is_integer()):
+        i = int(v)
+        if INT64_MIN <= i <= INT64_MAX:
+            return b"i" + i.to_bytes(8, "little", signed=True)
+        return b"b" + str(i).encode()
+    if t is str:
+        return b"s" + v.encode("utf-8", "surrogatepass")
+    if v is None:
+        return b"N"
+    if t is float:
+        return None if v != v else b"f" + struct.pack("<d", v)
+    if t is tuple:
+        parts = [b"t"]
+        for e in v:
+            c = canon(e)
+            if c is None:
+                return None
+            parts.append(len(c).to_bytes(8, "little") + c)
+        return b"".join(parts)
+    return None  # lists, maps: unhashable, never equal to another value
+
+
+def _tagged(s: Any, v: Any) -> tuple[int, int]:
+    """(tag, value) of a scalar, as `ColumnBuilder.tagged` makes it."""
+    t = type(v)
+    if t is int or t is bool or (t is float and v.is_integer()):
+        i = int(v)
+        if INT64_MIN <= i <= INT64_MAX:
+            return INT, i
+        v = i
+    if v is None:
+        return NIL, 0
+    return ATOM, s.intern(ATOMS, canon(v), v)
+
+
+@dataclass
+class _Part:
+    """One thread's share of the file and what its exact reads found."""
+
+    pieces: list[tuple[int, int, int]]  # (start, end, chunk) byte ranges
+    scanner: Any = field(default_factory=_scan.Scanner)
+    ignored: int = 0
+    big_index: dict[int, int] = field(default_factory=dict)
+    defaulted: list[tuple[int, int]] = field(default_factory=list)  # (row, position)
+    float_time: dict[int, list[int]] = field(default_factory=dict)  # chunk -> rows
+    untyped: set[int] = field(default_factory=set)  # chunks load_history reads line by line
+    done: int = 0  # bytes scanned
+    error: BaseException | None = None
+    failed_line: tuple[bytes, int, int, int] | None = None  # line, line no., position, chunk
+
+
+def _add_exact(part: _Part, op: Any, offset: int) -> int:
+    """Append an op the exact reader made; the row it got."""
+    s = part.scanner
+    kinds, tags, etags = array("b"), array("b"), array("b")
+    keys, values, lens, evals = array("q"), array("q"), array("q"), array("q")
+    for kind, k, v in op.value:
+        kinds.append(MOP_KIND_CODES[kind])
+        keys.append(s.intern(KEYS, canon(k), k))
+        if type(v) is list:
+            tags.append(LIST)
+            values.append(0)
+            lens.append(len(v))
+            for e in v:
+                tag, x = _tagged(s, e)
+                if tag == NIL:  # a nil element: an atom of its own kind
+                    tag, x = ATOM, s.intern(ATOMS, _NIL_ELEMENT, None)
+                etags.append(tag)
+                evals.append(x)
+        else:
+            tag, x = _tagged(s, v)
+            tags.append(tag)
+            values.append(x)
+            lens.append(-1)
+    pid = s.intern(PROCS, canon(op.process), op.process)
+    idx, t = op.index, op.time
+    big = not INT64_MIN <= idx <= INT64_MAX
+    time = t if type(t) is int and INT64_MIN <= t <= INT64_MAX else -1
+    row = s.add_op(
+        OP_TYPE_CODES[op.type], pid, 0 if big else idx, time, op.line, offset,
+        kinds, keys, tags, values, lens, etags, evals,
+    )  # fmt: skip
+    if big:
+        part.big_index[row] = idx
+    return row
+
+
+def _read_exact(part: _Part, line: bytes, offset: int, chunk: int, source: str) -> None:
+    """Read one line the scanner left, as load_history reads it line by line."""
+    s = part.scanner
+    lineno, position = s.line, s.position
+    for where, ln, raw in _readers._jsonl_raws((line,), source, lineno):
+        op = normalize_op(raw, position, source, where, ln)
+        s.position = position + 1
+        if chunk not in part.untyped:
+            try:
+                _readers._LINES_DECODER.decode(line)
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                part.untyped.add(chunk)
+        if op is None:
+            part.ignored += 1
+            continue
+        row = _add_exact(part, op, offset)
+        if type(raw.get("time")) is float:
+            part.float_time.setdefault(chunk, []).append(row)
+        if raw.get("index") is None:
+            part.defaulted.append((row, position))
+    s.line = lineno + 1
+
+
+def _scan_part(part: _Part, path: str, source: str, stop: threading.Event | None = None) -> None:
+    """Scan a part's pieces in order; a malformed line or any failure ends it
+    (part.error), to be raised in file order by the thread that merges."""
+    try:
+        _scan_pieces(part, path, source, stop)
+    except BaseException as e:  # noqa: BLE001 - handed over to the merging thread
+        part.error = e
+
+
+def _scan_pieces(part: _Part, path: str, source: str, stop: threading.Event | None) -> None:
+    s = part.scanner
+    size = max((end - start for start, end, _ in part.pieces), default=0)
+    buf = bytearray(size)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        for start, end, chunk in part.pieces:
+            if stop is not None and stop.is_set():
+                return
+            n = _pread_into(fd, buf, end - start, start)
+            data = memoryview(buf)[:n]
+            blanks = s.blanks
+            pos = 0
+            while True:
+                pos = s.scan(data, pos, n, start)
+                if pos >= n:
+                    break
+                nl = buf.find(b"\n", pos, n)
+                stop_at = n if nl < 0 else nl + 1
+                line = bytes(data[pos:stop_at])
+                try:
+                    _read_exact(part, line, start + pos, chunk, source)
+                except Exception as e:
+                    part.error = e
+                    part.failed_line = (line, s.line, s.position, chunk)
+                    return
+                pos = stop_at
+            if s.blanks != blanks:
+                part.untyped.add(chunk)
+            part.done += n
+    finally:
+        os.close(fd)
+
+
+def _pread_into(fd: int, buf: bytearray, n: int, offset: int) -> int:
+    view = memoryview(buf)
+    got = 0
+    while got < n:
+        k = os.preadv(fd, [view[got:n]], offset + got)
+        if k <= 0:  # the file shrank while being read
+            break
+        got += k
+    return got
+
+
+def chunk_bounds(f: Any, size: int, chunk: int) -> list[tuple[int, int]]:
+    """The byte ranges `load_history` reads as chunks: `chunk` bytes cut after
+    their last newline (a line longer than a chunk is taken whole)."""
+    out = []
+    start = 0
+    while start < size:
+        if size - start < chunk:
+            out.append((start, size))
+            break
+        end = _last_newline(f, start, start + chunk)
+        if end < 0:
+            f.seek(start + chunk)
+            end = start + chunk + len(f.readline())
+        out.append((start, end))
+        start = end
+    return out
+
+
+def _last_newline(f: Any, lo: int, hi: int, window: int = 1 << 16) -> int:
+    """One past the last newline in bytes [lo, hi) of f, or -1."""
+    while hi > lo:
+        at = max(lo, hi - window)
+        f.seek(at)
+        i = f.read(hi - at).rfind(b"\n")
+        if i >= 0:
+            return at + i + 1
+        hi = at
+    return -1
+
+
+def _split(f: Any, chunks: list[tuple[int, int]], size: int, parts: int) -> list[_Part]:
+    """Cut the chunks into `parts` runs of whole lines of about equal size."""
+    cuts = [0]
+    for k in range(1, parts):
+        f.seek(size * k // parts)
+        f.readline()
+        cuts.append(max(cuts[-1], min(f.tell(), size)))
+    cuts.append(size)
+    out = []
+    for lo, hi in zip(cuts, cuts[1:], strict=False):
+        pieces = [
+            (max(a, lo), min(b, hi), c) for c, (a, b) in enumerate(chunks) if a < hi and b > lo
+        ]
+        out.append(_Part(pieces))
+    return out
+
+
+def scan_jsonl(
+    path: str,
+    source: str | None = None,
+    progress: _readers.ReadProgress | None = None,
+    threads: int | None = None,
+) -> Columns:
+    """The columns of a JSON Lines file (seekable: spool a pipe first);
+    HistoryError for its first malformed line, as load_history reports it."""
+    source = path if source is None else source
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        chunks = chunk_bounds(f, size, _readers.CHUNK_BYTES)
+        if threads is None:
+            threads = 2 if size >= PARALLEL_BYTES and len(os.sched_getaffinity(0)) > 1 else 1
+        parts = _split(f, chunks, size, max(1, threads))
+    workers = []
+    stop = threading.Event()
+    for part in parts[1:]:
+        w = threading.Thread(target=_scan_part, args=(part, path, source, stop), daemon=True)
+        w.start()
+        workers.append(w)
+    try:
+        _scan_first(parts, path, source, progress)
+        for w in workers:
+            w.join()
+    finally:
+        stop.set()
+    cols = _merge(parts, source, path)
+    if progress is not None:
+        progress(size)
+    return cols
+
+
+def _scan_first(parts: list[_Part], path: str, source: str, progress: Any) -> None:
+    """Scan the first part here, telling progress after each piece."""
+    first = parts[0]
+    if progress is None:
+        _scan_part(first, path, source)
+    else:
+        for piece in first.pieces:
+            one = _Part([piece], scanner=first.scanner)
+            _scan_part(one, path, source)
+            _absorb(first, one)
+            progress(sum(p.done for p in parts))
+            if first.error is not None:
+                break
+    if first.error is not None:
+        raise first.error
+
+
+def _absorb(into: _Part, one: _Part) -> None:
+    """Fold one piece's findings (same scanner, same rows) into its part."""
+    into.ignored += one.ignored
+    into.big_index.update(one.big_index)
+    into.defaulted += one.defaulted
+    for c, rows in one.float_time.items():
+        into.float_time.setdefault(c, []).extend(rows)
+    into.untyped |= one.untyped
+    into.done += one.done
+    into.error, into.failed_line = one.error, one.failed_line
+
+
+def _merge(parts: list[_Part], source: str, path: str) -> Columns:
+    """Append every later part to the first; raise the first error in file order."""
+    first = parts[0]
+    s = first.scanner
+    for part in parts[1:]:
+        line_base, pos_base = s.line - 1, s.position
+        if part.error is not None:
+            _reraise_at(part, line_base, pos_base, source)
+        rows_base = s.counts()[0]
+        t = part.scanner
+        s.extend(t, line_base)
+        s.line, s.position = line_base + t.line, pos_base + t.position
+        first.ignored += part.ignored
+        first.big_index.update({r + rows_base: i for r, i in part.big_index.items()})
+        first.defaulted += [(r + rows_base, p + pos_base) for r, p in part.defaulted]
+        for c, rows in part.float_time.items():
+            first.float_time.setdefault(c, []).extend(r + rows_base for r in rows)
+        first.untyped |= part.untyped
+    arrays = {name: np.frombuffer(s.take(i), dtype) for i, (name, dtype) in enumerate(COLUMNS)}
+    for row, position in first.defaulted:
+        if position <= INT64_MAX:
+            arrays["op_index"][row] = position
+        else:
+            first.big_index[row] = position
+    for c, rows in first.float_time.items():
+        if c not in first.untyped:  # load_history's typed decoder keeps the float: no int time
+            arrays["op_time"][rows] = -1
+    return Columns(
+        source=source,
+        format="jsonl",
+        **arrays,
+        processes=s.values(PROCS),
+        keys=s.values(KEYS),
+        atoms=s.values(ATOMS),
+        big_index=first.big_index,
+        ignored=first.ignored,
+        path=path,
+    )
+
+
+def _reraise_at(part: _Part, line_base: int, pos_base: int, source: str) -> None:
+    """A later part's error, read again with its line's real number."""
+    assert part.error is not None
+    if part.failed_line is None or not isinstance(part.error, Exception):
+        raise part.error
+    line, lineno, position, chunk = part.failed_line
+    again = _Part([], scanner=_scan.Scanner())
+    again.scanner.line, again.scanner.position = lineno + line_base, position + pos_base
+    _read_exact(again, line, -1, chunk, source)
+    raise part.error  # not raised again: should not happen, but never pass it by
