@@ -209,7 +209,9 @@ def _scan_pieces(part: _Part, path: str, source: str, stop: threading.Event | No
                     break
                 nl = buf.find(b"\n", pos, n)
                 stop_at = n if nl < 0 else nl + 1
-                line = bytes(data[pos:stop_at])
+                line = bytes(data[pos : stop_at - 1 if nl >= 0 else n])
+                if line.endswith(b"\r"):  # as splitlines leaves it
+                    line = line[:-1]
                 try:
                     _read_exact(part, line, start + pos, chunk, source)
                 except Exception as e:

@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* Tags (columns.py). */
 enum { TAG_NIL = 0, TAG_INT = 1, TAG_ATOM = 2, TAG_LIST = 3, TAG_STR = 4 /* temp only */ };
@@ -49,6 +50,13 @@ static int col_reserve(col_t *c, size_t extra) {
     if (!p) return -1;
     c->p = p;
     c->cap = cap;
+#ifdef MADV_HUGEPAGE
+    if (cap * c->size >= (8u << 20)) { /* fewer page faults while the column fills */
+        uintptr_t lo = ((uintptr_t)p + 0x1fffff) & ~(uintptr_t)0x1fffff;
+        uintptr_t hi = ((uintptr_t)p + cap * c->size) & ~(uintptr_t)0x1fffff;
+        if (hi > lo) madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+    }
+#endif
     return 0;
 }
 
@@ -66,7 +74,10 @@ typedef struct {
     size_t n, cap;
     int64_t *slots; /* id + 1, 0 empty; size mask + 1, a power of two */
     size_t mask;
+    int64_t *small; /* id + 1 of the ints 0 .. SMALL_INTS-1 (a cache of the slots) */
 } table_t;
+
+#define SMALL_INTS 65536
 
 static uint64_t scan_seed = 0x9E3779B97F4A7C15ULL;
 
@@ -156,6 +167,14 @@ static int64_t tab_add(table_t *t, char tag, const char *p, size_t n, uint64_t h
     t->hash[id] = fresh ? 0 : (h ? h : 1);
     t->orig[id] = orig;
     if (fresh) return (int64_t)id;
+    if (tag == CANON_INT && n == 8) {
+        int64_t v;
+        memcpy(&v, p, 8);
+        if (v >= 0 && v < SMALL_INTS) {
+            if (!t->small && !(t->small = calloc(SMALL_INTS, sizeof *t->small))) return -2;
+            t->small[v] = (int64_t)id + 1;
+        }
+    }
     if (!t->slots || t->n * 2 > t->mask + 1) {
         if (tab_rehash(t) < 0) return -2;
         return (int64_t)id;
@@ -177,6 +196,7 @@ static int64_t tab_intern(table_t *t, char tag, const char *p, size_t n, void *o
 }
 
 static int64_t tab_int(table_t *t, int64_t v) {
+    if (v >= 0 && v < SMALL_INTS && t->small && t->small[v]) return t->small[v] - 1;
     char b[8];
     memcpy(b, &v, 8);
     return tab_intern(t, CANON_INT, b, 8, NULL, NULL);
@@ -188,6 +208,7 @@ static void tab_free(table_t *t) {
     free(t->hash);
     free(t->orig);
     free(t->slots);
+    free(t->small);
     memset(t, 0, sizeof *t);
 }
 
@@ -483,8 +504,9 @@ static int p_field(scan_t *s, const char **pp, const char *e, tline_t *L, int *s
     return 1;
 }
 
-/* Parse one line [p, e) (without its \n); 1 if it is an op we read exactly. */
-static int parse_line(scan_t *s, const char *p, const char *e, tline_t *L) {
+/* Parse one line from p (e: the buffer's end); 1 if it is an op we read
+ * exactly, with *le at its end (its newline, or e). */
+static int parse_line(scan_t *s, const char *p, const char *e, tline_t *L, const char **le) {
     int seen = 0;
     memset(L, 0, sizeof *L);
     L->time = -1;
@@ -505,8 +527,9 @@ static int parse_line(scan_t *s, const char *p, const char *e, tline_t *L) {
     }
     p++;
     SKIP_WS(p, e);
-    if (p < e && *p == '\r' && p + 1 == e) p++;
-    if (p != e) return 0;
+    if (p < e && *p == '\r' && p + 1 < e && p[1] == '\n') p++;
+    if (p < e && *p != '\n') return 0;
+    *le = p;
     int need = F_TYPE | F_PROCESS | F_INDEX | F_VALUE;
     return (seen & need) == need;
 }
@@ -594,17 +617,19 @@ static size_t scan_lines(scan_t *s, const char *buf, size_t pos, size_t end, int
     tline_t L;
     *oom = 0;
     while (pos < end) {
-        const char *ls = buf + pos;
-        const char *nl = memchr(ls, '\n', end - pos);
-        const char *le = nl ? nl : buf + end;
-        size_t next = (size_t)(le - buf) + (nl ? 1 : 0);
-        if (is_blank(ls, le)) {
+        const char *ls = buf + pos, *le;
+        /* No token of ours contains a newline: parse up to the buffer's end,
+         * and look for the line's end only for a line we leave. */
+        if (!parse_line(s, ls, buf + end, &L, &le)) {
+            const char *nl = memchr(ls, '\n', end - pos);
+            le = nl ? nl : buf + end;
+            if (!is_blank(ls, le)) return pos;
             s->line++;
             s->blanks++;
-            pos = next;
+            pos = (size_t)(le - buf) + (nl ? 1 : 0);
             continue;
         }
-        if (!parse_line(s, ls, le, &L)) return pos;
+        size_t next = (size_t)(le - buf) + (le < buf + end);
         if (commit_line(s, &L, file_offset + (int64_t)pos) < 0) {
             *oom = 1;
             return pos;

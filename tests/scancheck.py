@@ -1,0 +1,90 @@
+"""Compare the C scanner's columns with the exact path's (`columns_from_ops` of
+`load_history`), for the scanner's tests and the sanitizer run."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import msgspec
+import numpy as np
+
+from mvcc_check.errors import HistoryError
+from mvcc_check.history import readers
+from mvcc_check.history.columns import Columns, columns_from_ops
+from mvcc_check.history.readers import load_history
+from mvcc_check.history.scan import COLUMNS, chunk_bounds, scan_jsonl
+
+
+def exact(path: str) -> Columns | str:
+    """The exact path's columns, or its error message."""
+    try:
+        h = load_history(path, "jsonl")
+    except HistoryError as e:
+        return str(e)
+    return columns_from_ops(h.ops, source=path, format="jsonl", ignored=h.ignored)
+
+
+def scanned(path: str, threads: int) -> Columns | str:
+    try:
+        return scan_jsonl(path, threads=threads)
+    except HistoryError as e:
+        return str(e)
+
+
+def _typed(values: list[Any]) -> list[tuple[type, Any]]:
+    return [(type(v), v) for v in values]
+
+
+def differences(a: Columns | str, b: Columns | str) -> list[str]:
+    """What differs between two results (every array and table; not the offsets,
+    which only the scanner records)."""
+    if isinstance(a, str) or isinstance(b, str):
+        return [] if a == b else [f"{a!r} != {b!r}"]
+    out = []
+    for name, dtype in COLUMNS:
+        if name == "op_offset":
+            continue
+        x, y = getattr(a, name), getattr(b, name)
+        if x.dtype != dtype or y.dtype != dtype or not np.array_equal(x, y):
+            out.append(f"{name}: {x.tolist()[:20]} != {y.tolist()[:20]}")
+    for name in ("processes", "keys", "atoms"):
+        if _typed(getattr(a, name)) != _typed(getattr(b, name)):
+            out.append(f"{name}: {getattr(a, name)[:20]} != {getattr(b, name)[:20]}")
+    if a.big_index != b.big_index or a.ignored != b.ignored:
+        out.append(f"big_index/ignored: {a.big_index, a.ignored} != {b.big_index, b.ignored}")
+    return out
+
+
+def offsets_ok(cols: Columns, data: bytes) -> bool:
+    """Every op's offset is the start of its line."""
+    for row in range(cols.n_ops):
+        off = int(cols.op_offset[row])
+        if not (off == 0 or data[off - 1 : off] == b"\n"):
+            return False
+        if data.count(b"\n", 0, off) + 1 != int(cols.op_line[row]):
+            return False
+    return True
+
+
+def typed_decoder_quirk(data: bytes) -> bool:
+    """Whether load_history's typed decoder takes a chunk that line by line is
+    malformed: it reads whitespace-separated values, not lines, so a line of two
+    ops next to an op split over two lines passes its count check. The scanner
+    reads lines, as load_history's own line-by-line path does."""
+    for start, end in chunk_bounds(io.BytesIO(data), len(data), readers.CHUNK_BYTES):
+        block = data[start:end]
+        nlines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+        try:
+            typed = len(readers._LINES_DECODER.decode_lines(block)) == nlines
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            typed = False
+        if not typed:
+            continue
+        for line in block.split(b"\n"):
+            try:
+                if line.strip():
+                    readers._LINES_DECODER.decode(line)
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                return True
+    return False

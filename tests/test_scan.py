@@ -1,0 +1,292 @@
+"""The C scanner for JSON Lines gives the exact path's columns, array for array
+and table for table, or the same one-line error (issue 9, items 2, 5 and 7)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scancheck import differences, exact, offsets_ok, scanned, typed_decoder_quirk
+
+from mvcc_check.errors import HistoryError
+from mvcc_check.history import readers
+from mvcc_check.history.columns import ATOM, INT, LIST, NIL, columns_from_ops
+from mvcc_check.history.load import load_columns
+from mvcc_check.history.reread import reread_op
+from mvcc_check.history.scan import scan_jsonl
+
+HISTORIES = Path(__file__).parent.parent / "histories"
+
+
+@contextmanager
+def chunk_bytes(n: int):
+    """Both readers cut the file into chunks of n bytes (load_history's constant)."""
+    old = readers.CHUNK_BYTES
+    readers.CHUNK_BYTES = n
+    try:
+        yield
+    finally:
+        readers.CHUNK_BYTES = old
+
+
+def write(tmp: Path, text: str | bytes, name: str = "h.jsonl") -> str:
+    p = tmp / name
+    p.write_bytes(text.encode() if isinstance(text, str) else text)
+    return str(p)
+
+
+def agree(path: str) -> None:
+    ref = exact(path)
+    data = Path(path).read_bytes()
+    for threads in (1, 2):
+        got = scanned(path, threads)
+        assert differences(got, ref) == [], threads
+        if not isinstance(got, str):
+            assert offsets_ok(got, data)
+
+
+def op(type_="ok", process=0, value=(("append", "x", 1),), index=None, **more) -> str:
+    mops = None if value is None else [list(m) for m in value]
+    d = {"type": type_, "process": process, "f": "txn", "value": mops}
+    if index is not None:
+        d["index"] = index
+    d.update(more)
+    return json.dumps(d)
+
+
+def lines(*ops: str) -> str:
+    return "".join(o + "\n" for o in ops)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in HISTORIES.glob("*.jsonl")))
+def test_shipped_histories(name):
+    agree(str(HISTORIES / name))
+
+
+def test_identity_follows_python_equality(tmp_path):
+    # "0" and 0 are two keys; 1, 1.0 and true one (the float and bool lines go to
+    # the exact reader, which must find the scanner's key 1); first spelling kept.
+    text = lines(
+        op(index=0, value=[["r", "0", [1, "a"]], ["append", 0, "a"]]),
+        op(index=1, value=[["append", 1, 2]]),
+        op(index=2, value=[["append", 1.0, 3], ["w", True, 1.0]]),
+        op(index=3, value=[["append", "\u00e9", "a"], ["r", "\\u00e9", None]]),
+        op(index=4, value=[["append", "é", "\u0061"], ["r", "x", [None, "a", 2**70, 1.5]]]),
+    )
+    path = write(tmp_path, text)
+    agree(path)
+    cols = scan_jsonl(path)
+    assert cols.keys == ["0", 0, 1, "é", "\\u00e9", "x"]
+    assert cols.atoms == ["a", None, 2**70, 1.5]
+    assert cols.mop_tag.tolist() == [LIST, ATOM, INT, INT, INT, ATOM, NIL, ATOM, LIST]
+    assert cols.mop_key.tolist() == [0, 1, 2, 2, 2, 3, 4, 3, 5]
+
+
+def test_lines_left_to_the_exact_reader(tmp_path):
+    text = lines(
+        op(index=0),
+        op(index=1, time=1.5),  # a float time
+        op(process="nemesis", value=[], f="start"),  # not a client op
+        json.dumps({"type": "info", "process": "nemesis", "value": {"a": 1}}),
+        op(index=2 << 64),  # an index beyond 64 bits
+        op(),  # no index: its position
+        "   ",
+        op(index=7, extra=1),
+        op(index=8, value=[["r", [1, 2], [1]]]),  # a list key
+        op(index=9, value=[["r", "x", [[1], {"a": 2}]]]),
+    ).replace("\n", "\r\n", 3)
+    path = write(tmp_path, text)
+    agree(path)
+    cols = scan_jsonl(path)
+    assert cols.ignored == 2
+    assert cols.big_index == {2: 2 << 64}
+    assert cols.op_index.tolist()[3] == 5
+    assert cols.op_line.tolist() == [1, 2, 5, 6, 8, 9, 10]
+
+
+@pytest.mark.parametrize("chunk", [readers.CHUNK_BYTES, 40, 400])
+def test_float_time_as_load_history_chunks_it(tmp_path, chunk):
+    # load_history keeps a float time (column -1) in a chunk its typed decoder
+    # takes, and makes it an int in a chunk it reads line by line.
+    body = [op(index=i, time=i + 0.5) for i in range(6)]
+    body.insert(3, op(process="nemesis", value=None))
+    with chunk_bytes(chunk):
+        agree(write(tmp_path, lines(*body)))
+        agree(write(tmp_path, lines(*body[:3]) + "\n" + lines(*body[4:]), "b.jsonl"))
+
+
+def test_first_error_in_either_part(tmp_path):
+    good = [op(index=i) for i in range(40)]
+    for bad_at in (3, 30):
+        body = list(good)
+        body[bad_at] = '{"type": "ok", "process": 1, "value": [["r", "x"'
+        path = write(tmp_path, lines(*body))
+        for threads in (1, 2):
+            with pytest.raises(HistoryError) as e:
+                scan_jsonl(path, threads=threads)
+            assert f"line {bad_at + 1}" in str(e.value)
+        agree(path)
+    body = list(good)
+    body[5] = '{"type": "nope", "process": 1, "value": []}'
+    body[30] = "{"
+    agree(write(tmp_path, lines(*body)))
+
+
+def test_parts_shift_lines_and_positions(tmp_path):
+    # Ops without an index take their position, counted over both parts.
+    body = [op() if i % 7 == 0 else op(index=i) for i in range(50)]
+    for i in (11, 33):
+        body[i] = ""  # blank lines: counted as lines, not positions
+    with chunk_bytes(256):
+        agree(write(tmp_path, lines(*body)))
+
+
+def test_offsets_reread(tmp_path):
+    text = lines(*[op(index=i, value=[["r", "k", [i, "v"]]]) for i in range(20)])
+    path = write(tmp_path, "\n" + text)
+    cols = scan_jsonl(path, threads=2)
+    h = readers.load_history(path)
+    for row in (0, 7, 19):
+        assert reread_op(cols, row) == h.ops[row]
+        assert cols.op(row).to_json() == h.ops[row].to_json()
+
+
+def test_other_formats_and_stdin(tmp_path):
+    for p in sorted(HISTORIES.glob("*.e*")) + sorted(HISTORIES.glob("*.json")):
+        h = readers.load_history(str(p))
+        ref = columns_from_ops(h.ops, source=str(p), format=h.format, ignored=h.ignored)
+        got = load_columns(str(p))
+        assert differences(got, ref) == [] and got.ops == h.ops
+    src = HISTORIES / "lost-update.jsonl"
+    code = (
+        "import sys; from mvcc_check.history.load import load_columns\n"
+        "c = load_columns('-'); print(c.source, c.n_ops, c.op_json(3)['index'])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], stdin=src.open("rb"), capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["-", str(len(readers.load_history(str(src)).ops)), "3"]
+
+
+def test_malformed_message_matches_load_history(tmp_path):
+    path = write(tmp_path, lines(op(index=0), '{"type": "ok", "process": 0, "value": [1]}'))
+    with pytest.raises(HistoryError) as a:
+        load_columns(path)
+    with pytest.raises(HistoryError) as b:
+        readers.load_history(path)
+    assert str(a.value) == str(b.value) and "line 2" in str(a.value)
+
+
+# ---- the property: generated and mutated histories ----
+
+_scalar = st.one_of(
+    st.integers(-3, 3),
+    st.integers(-(2**63), 2**63 - 1),
+    st.just(2**64),
+    st.sampled_from(["x", "y", "0", "", 'q"t', "é", "\\", "\t", "\u2028"]),
+    st.none(),
+    st.sampled_from([True, False, 1.0, 2.5]),
+)
+_key = st.one_of(
+    st.integers(-2, 4), st.sampled_from(["x", "y", "0", "é", 'a"', 1.0, True, None, 2**70])
+)
+_value = st.one_of(_scalar, st.lists(_scalar, max_size=4), st.just([[1]]))
+_mop = st.tuples(st.sampled_from(["append", "r", "w", "r", "cas"]), _key, _value).map(list)
+_field = {
+    "type": st.sampled_from(["invoke", "ok", "ok", "fail", "info", "nemesis"]),
+    "process": st.one_of(st.integers(0, 3), st.sampled_from(["nemesis", None, True, 2**65])),
+    "f": st.sampled_from(["txn", None, 3, {"a": 1}]),
+    "value": st.one_of(st.lists(_mop, max_size=3), st.sampled_from([None, {"a": 1}, "x"])),
+    "index": st.one_of(st.integers(0, 40), st.sampled_from([None, 2**64, -1, 1.5])),
+    "time": st.one_of(st.integers(0, 10**12), st.sampled_from([None, 2.5, 3.0, "t"])),
+    "extra": st.just(1),
+}
+_op = st.dictionaries(
+    st.sampled_from(list(_field)), st.none(), min_size=3, max_size=7
+).flatmap(lambda d: st.fixed_dictionaries({k: _field[k] for k in d}))
+_core = st.fixed_dictionaries(
+    {
+        "type": st.sampled_from(["invoke", "ok", "info"]),
+        "process": st.integers(0, 3),
+        "value": st.lists(_mop, max_size=3),
+        "index": st.integers(0, 10**6),
+    }
+)
+
+
+@st.composite
+def jsonl(draw) -> bytes:
+    ops = draw(st.lists(st.one_of(_core, _core, _op), max_size=14))
+    out = []
+    for o in ops:
+        text = json.dumps(
+            o,
+            ensure_ascii=draw(st.booleans()),
+            separators=draw(st.sampled_from([(",", ":"), (", ", ": "), (" ,", " :\t")])),
+        )
+        out.append(text)
+        if draw(st.integers(0, 9)) == 0:
+            out.append(draw(st.sampled_from(["", " ", "\t", "\x0c"])))
+    end = draw(st.sampled_from(["\n", "\r\n"]))
+    data = end.join(out) + draw(st.sampled_from([end, ""]))
+    data = data.encode("utf-8", "surrogatepass")
+    for _ in range(draw(st.integers(0, 3))):  # mutations (no bare \r: see below)
+        if not data:
+            break
+        at = draw(st.integers(0, len(data) - 1))
+        how = draw(st.sampled_from(["del", "ins", "set", "cut"]))
+        byte = draw(st.sampled_from(b'{}[],:"\\n01-.e \nxa\xc3\xff\x00'))
+        if how == "del":
+            data = data[:at] + data[at + 1 :]
+        elif how == "ins":
+            data = data[:at] + bytes([byte]) + data[at:]
+        elif how == "set":
+            data = data[:at] + bytes([byte]) + data[at + 1 :]
+        else:
+            data = data[:at]
+    return re.sub(rb"\r(?!\n)", b"", data)  # a mutation may leave a bare \r: see below
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=jsonl(), chunk=st.sampled_from([readers.CHUNK_BYTES, 64, 300]))
+def test_scanner_matches_exact_reader(data, chunk):
+    with tempfile.TemporaryDirectory() as d, chunk_bytes(chunk):
+        path = os.path.join(d, "h.jsonl")
+        Path(path).write_bytes(data)
+        ref = exact(path)
+        for threads in (1, 2):
+            got = scanned(path, threads)
+            if typed_decoder_quirk(data):
+                assert isinstance(got, str)  # malformed line by line: the scanner says so
+                continue
+            assert differences(got, ref) == [], (threads, data)
+            if not isinstance(got, str):
+                assert offsets_ok(got, data)
+
+
+def test_bare_carriage_return_is_whitespace_in_a_line(tmp_path):
+    # Left out of the property on purpose: load_history's line-by-line path
+    # splits lines at a bare \r (bytes.splitlines), the scanner does not (JSON
+    # Lines separates lines by \n; \r is JSON whitespace). One op per line here.
+    path = write(tmp_path, '{"type":"ok",\r"process":0,"value":[],"index":0}\n')
+    cols = scan_jsonl(path)
+    assert cols.n_ops == 1 and cols.op_line.tolist() == [1]
+
+
+def test_columns_dtypes_and_writable(tmp_path):
+    cols = scan_jsonl(str(HISTORIES / "serial.jsonl"))
+    assert cols.op_mop[0] == 0 and cols.op_mop[-1] == len(cols.mop_kind)
+    assert cols.el_start[-1] == len(cols.el_tag)
+    cols.op_time[0] = 5  # arrays are the caller's to use
+    assert isinstance(cols.op_time, np.ndarray) and cols.op_time.flags.writeable
