@@ -4,9 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench lint clean fuzz fuzz-scan
 
-$(STAMP): pyproject.toml
+# The C scanner (mvcc_check/history/_scan.c) is built by pip install -e (setup.py).
+$(STAMP): pyproject.toml setup.py mvcc_check/history/_scan.c mvcc_check/history/scan_core.h
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
@@ -24,9 +25,22 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m mvcc_check.bench
 
+# Fuzzing: every target below runs for FUZZ_SECONDS; `make fuzz` runs them all.
+FUZZ_SECONDS ?= 60
+fuzz: fuzz-scan
+
+# The JSON Lines scanner's C core under libFuzzer with ASan and UBSan (clang).
+fuzz-scan:
+	mkdir -p build/fuzz/scan-corpus
+	cp histories/*.jsonl build/fuzz/scan-corpus/
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	  fuzz/scan_fuzz.c -o build/fuzz/scan_fuzz
+	build/fuzz/scan_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -dict=fuzz/scan.dict \
+	  -artifact_prefix=build/fuzz/ build/fuzz/scan-corpus
+
 lint: $(STAMP)
 	$(BIN)/ruff check mvcc_check tests
 	$(BIN)/ruff format --check mvcc_check tests
 
 clean:
-	rm -rf $(VENV) .bench-cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .bench-cache .pytest_cache .hypothesis build mvcc_check/history/*.so

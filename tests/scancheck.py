@@ -88,3 +88,41 @@ def typed_decoder_quirk(data: bytes) -> bool:
             except (msgspec.DecodeError, msgspec.ValidationError):
                 return True
     return False
+
+
+_BASE = [
+    b'{"type":"invoke","process":0,"f":"txn","value":[["append","x",1],["r","y",null]],"index":0,"time":1}',
+    b'{"type":"ok","process":0,"f":"txn","value":[["append","x",1],["r","y",[1,2,"a",null]]],"index":1}',
+    b'{"index": 2, "value": [["w", 7, "v"], ["r", -3, 4]], "process": 12, "type": "info", "time": -9}',
+    b'{"type":"fail","process":3,"value":[],"index":9223372036854775807,"f":null}',
+    b'{"type":"ok","process":1,"value":[["r","\\u00e9",[1.5]]],"index":4,"time":2.5}',
+    b'{"type":"info","process":"nemesis","f":"start","value":{"a":[1]}}',
+    b'{"type":"ok","process":2,"value":[["append",true,1],["r",[1,2],[[3]]]],"index":6}',
+    b"",
+]
+_BYTES = b'{}[],:"\\\n\r01-.e xa\xc3\xff\x00'
+
+
+def mutants(seed: int, n: int) -> list[bytes]:
+    """n JSON Lines inputs: random lines of the usual shape and odd ones, then
+    random byte edits (the sanitizer runs' corpus)."""
+    import random
+
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        data = b"\n".join(rng.choice(_BASE) for _ in range(rng.randint(0, 12)))
+        for _ in range(rng.randint(0, 4)):
+            if not data:
+                break
+            at = rng.randrange(len(data))
+            how = rng.randrange(4)
+            b = bytes([rng.choice(_BYTES)])
+            data = (
+                data[:at] + data[at + 1 :] if how == 0
+                else data[:at] + b + data[at:] if how == 1
+                else data[:at] + b + data[at + 1 :] if how == 2
+                else data[:at]
+            )  # fmt: skip
+        out.append(data)
+    return out
