@@ -212,9 +212,9 @@ _field = {
     "time": st.one_of(st.integers(0, 10**12), st.sampled_from([None, 2.5, 3.0, "t"])),
     "extra": st.just(1),
 }
-_op = st.dictionaries(
-    st.sampled_from(list(_field)), st.none(), min_size=3, max_size=7
-).flatmap(lambda d: st.fixed_dictionaries({k: _field[k] for k in d}))
+_op = st.dictionaries(st.sampled_from(list(_field)), st.none(), min_size=3, max_size=7).flatmap(
+    lambda d: st.fixed_dictionaries({k: _field[k] for k in d})
+)
 _core = st.fixed_dictionaries(
     {
         "type": st.sampled_from(["invoke", "ok", "info"]),

@@ -101,7 +101,9 @@ def test_extension_under_asan(tmp_path):
     cmd = [cc, *SAN, "-shared", "-fPIC", f"-I{inc}", str(CORE / "_scan.c"), "-o", str(so)]
     subprocess.run(cmd, check=True)
     libs = [
-        subprocess.run([cc, f"-print-file-name={lib}"], capture_output=True, text=True).stdout.strip()
+        subprocess.run(
+            [cc, f"-print-file-name={lib}"], capture_output=True, text=True
+        ).stdout.strip()
         for lib in ("libasan.so", "libubsan.so")
     ]
     files = []
