@@ -6,6 +6,7 @@
  * exact reader would take them), and again in two parts at a line boundary
  * that are then merged: the columns and tables must be identical, and every
  * id in range. Any failed check aborts. */
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <time.h>
 

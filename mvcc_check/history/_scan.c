@@ -18,12 +18,13 @@
 typedef struct {
     PyObject_HEAD char *p;
     Py_ssize_t nbytes;
+    size_t mapped; /* see col_t */
 } BufferObject;
 
 static char empty_buffer[8];
 
 static void buffer_dealloc(BufferObject *self) {
-    free(self->p);
+    col_release(self->p, self->mapped);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -272,12 +273,13 @@ static PyObject *scanner_take(ScannerObject *self, PyObject *args) {
     col_t *c = &self->s.col[i];
     b->nbytes = (Py_ssize_t)(c->len * c->size);
     b->p = c->p;
-    if (b->p && b->nbytes) {
+    b->mapped = c->mapped;
+    if (b->p && b->nbytes && !b->mapped) {
         char *q = realloc(b->p, (size_t)b->nbytes); /* give back the unused capacity */
         if (q) b->p = q;
     }
     c->p = NULL;
-    c->len = c->cap = 0;
+    c->len = c->cap = c->mapped = 0;
     return (PyObject *)b;
 }
 

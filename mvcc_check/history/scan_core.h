@@ -18,6 +18,9 @@
 #ifndef MVCC_SCAN_CORE_H
 #define MVCC_SCAN_CORE_H
 
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* mremap */
+#endif
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -37,7 +40,33 @@ enum { TAG_NIL = 0, TAG_INT = 1, TAG_ATOM = 2, TAG_LIST = 3, TAG_STR = 4 /* temp
 typedef struct {
     char *p;
     size_t len, cap, size; /* elements, element size in bytes */
+    size_t mapped;         /* bytes mapped with mmap (big columns), 0 when malloc'd */
 } col_t;
+
+#define MAP_FROM ((size_t)4 << 20)
+#define MAP_STEP ((size_t)2 << 20)
+
+/* Big columns live in their own mappings, grown by mremap: no copy as they
+ * double. (Huge pages were tried: compaction cost more than the faults saved.) */
+static char *map_grow(char *old, size_t old_mapped, size_t used, size_t bytes) {
+    bytes = (bytes + MAP_STEP - 1) & ~(MAP_STEP - 1);
+    char *p;
+    if (old_mapped) {
+        p = mremap(old, old_mapped, bytes, MREMAP_MAYMOVE);
+        if (p == MAP_FAILED) return NULL;
+    } else {
+        p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) return NULL;
+        if (used) memcpy(p, old, used);
+        free(old);
+    }
+    return p;
+}
+
+static void col_release(char *p, size_t mapped) {
+    if (mapped) munmap(p, mapped);
+    else free(p);
+}
 
 static int col_reserve(col_t *c, size_t extra) {
     if (c->len + extra <= c->cap) return 0;
@@ -46,17 +75,19 @@ static int col_reserve(col_t *c, size_t extra) {
         if (cap > ((size_t)1 << 60) / c->size) return -1;
         cap *= 2;
     }
-    char *p = realloc(c->p, cap * c->size);
+    size_t bytes = cap * c->size;
+    if (bytes >= MAP_FROM) {
+        char *p = map_grow(c->p, c->mapped, c->len * c->size, bytes);
+        if (!p) return -1;
+        c->p = p;
+        c->mapped = (bytes + MAP_STEP - 1) & ~(MAP_STEP - 1);
+        c->cap = c->mapped / c->size;
+        return 0;
+    }
+    char *p = realloc(c->p, bytes);
     if (!p) return -1;
     c->p = p;
     c->cap = cap;
-#ifdef MADV_HUGEPAGE
-    if (cap * c->size >= (8u << 20)) { /* fewer page faults while the column fills */
-        uintptr_t lo = ((uintptr_t)p + 0x1fffff) & ~(uintptr_t)0x1fffff;
-        uintptr_t hi = ((uintptr_t)p + cap * c->size) & ~(uintptr_t)0x1fffff;
-        if (hi > lo) madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
-    }
-#endif
     return 0;
 }
 
@@ -256,7 +287,7 @@ static int scan_init(scan_t *s) {
 }
 
 static void scan_free(scan_t *s) {
-    for (int i = 0; i < N_COLS; i++) free(s->col[i].p);
+    for (int i = 0; i < N_COLS; i++) col_release(s->col[i].p, s->col[i].mapped);
     for (int i = 0; i < N_TABLES; i++) tab_free(&s->tab[i]);
     free(s->tm);
     free(s->te);
