@@ -7,7 +7,7 @@ setup(
         Extension(
             "mvcc_check.history._scan",
             sources=["mvcc_check/history/_scan.c"],
-            depends=["mvcc_check/history/scan_core.h"],
+            depends=["mvcc_check/history/scan_core.h", "mvcc_check/history/scan_table.h"],
             extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
         )
     ]
