@@ -69,9 +69,10 @@ def offsets_ok(cols: Columns, data: bytes) -> bool:
 
 def typed_decoder_quirk(data: bytes) -> bool:
     """Whether load_history's typed decoder takes a chunk that line by line is
-    malformed: it reads whitespace-separated values, not lines, so a line of two
-    ops next to an op split over two lines passes its count check. The scanner
-    reads lines, as load_history's own line-by-line path does."""
+    malformed. It reads whitespace-separated values, not lines (a line of two
+    ops next to an op split over two lines passes its count check), and skips
+    unknown fields unread (invalid UTF-8 in one passes). The scanner reads
+    lines, and each as load_history's own line-by-line path does."""
     for start, end in chunk_bounds(io.BytesIO(data), len(data), readers.CHUNK_BYTES):
         block = data[start:end]
         nlines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
@@ -84,7 +85,7 @@ def typed_decoder_quirk(data: bytes) -> bool:
         for line in block.split(b"\n"):
             try:
                 if line.strip():
-                    readers._LINES_DECODER.decode(line)
+                    msgspec.json.decode(line)
             except (msgspec.DecodeError, msgspec.ValidationError):
                 return True
     return False

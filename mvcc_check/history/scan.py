@@ -308,7 +308,10 @@ def scan_jsonl(
     try:
         _scan_first(parts, path, source, progress)
         for w in workers:
-            w.join()
+            while w.is_alive():
+                w.join(0.1)
+                if progress is not None:
+                    progress(sum(p.done for p in parts))
     finally:
         stop.set()
     cols = _merge(parts, source, path)
