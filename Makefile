@@ -6,8 +6,8 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test bench lint clean fuzz fuzz-scan
 
-# The C scanner (mvcc_check/history/_scan.c) is built by pip install -e (setup.py).
-$(STAMP): pyproject.toml setup.py mvcc_check/history/_scan.c mvcc_check/history/scan_core.h mvcc_check/history/scan_table.h
+# The C extensions (mvcc_check/*/*.c and their headers) are built by pip install -e (setup.py).
+$(STAMP): pyproject.toml setup.py $(wildcard mvcc_check/*/*.c mvcc_check/*/*.h)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

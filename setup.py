@@ -1,14 +1,16 @@
-"""Build the C scanner for JSON Lines (mvcc_check/history/_scan.c); the rest is in pyproject.toml."""
+"""The C extensions; everything else is in pyproject.toml."""
 
 from setuptools import Extension, setup
 
 setup(
     ext_modules=[
+        Extension("mvcc_check.analysis._cycles", ["mvcc_check/analysis/_cycles.c"], extra_compile_args=["-O2"]),
+        # The JSON Lines scanner: plain C in the headers, the Python glue in _scan.c.
         Extension(
             "mvcc_check.history._scan",
             sources=["mvcc_check/history/_scan.c"],
             depends=["mvcc_check/history/scan_core.h", "mvcc_check/history/scan_table.h"],
             extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
-        )
+        ),
     ]
 )

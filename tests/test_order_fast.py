@@ -144,3 +144,16 @@ def test_process_order_skips_info_and_fail():
 def test_no_txns_no_edges():
     assert edges_of(realtime_edges, [], REALTIME) == set()
     assert edges_of(process_edges, [], PROCESS) == set()
+
+
+@FAST
+@given(history=histories(broken=False))
+def test_column_edges_match_the_event_sweep(history):
+    from mvcc_check.analysis.checker import columns_of
+    from mvcc_check.analysis.order import process_edges_columns, realtime_edges_columns
+    from mvcc_check.history.pairing import pair_columns
+
+    txns = build_txns(history).txns
+    tc = pair_columns(columns_of(history))
+    assert edges_of(realtime_edges_columns, tc, REALTIME) == reference_realtime(txns)
+    assert edges_of(process_edges_columns, tc, PROCESS) == reference_process(txns)

@@ -655,13 +655,13 @@ def test_guessing_the_workload_changes_nothing(txns):
     """check() guesses the workload from the first telling micro-op and falls back to
     the whole-history rule when that inference fails: same verdict or error as
     deciding from the whole history first."""
-    from mvcc_check.analysis.checker import detect_workload
-    from mvcc_check.history import build_txns
+    from mvcc_check.analysis.checker import columns_of, detect_workload
+    from mvcc_check.history.pairing import pair_columns
 
     data = b"\n".join(dumps(op) for op in _well_formed_ops(txns))
     try:
         history = parse_history_text(data, source="guess.jsonl", format="jsonl")
-        decided = detect_workload(build_txns(history))
+        decided = detect_workload(pair_columns(columns_of(history)))
     except MvccCheckError as e:
         with pytest.raises(MvccCheckError) as raised:
             check(parse_history_text(data, source="guess.jsonl", format="jsonl"))

@@ -15,11 +15,24 @@ from mvcc_check.analysis import list_append, models, rw_register
 from mvcc_check.analysis.cycles import Component, CycleFinder, cycle_specs
 from mvcc_check.analysis.graph import DATA, PROCESS, REALTIME, RW, WR, WW, DependencyGraph
 from mvcc_check.analysis.inference import Inference
-from mvcc_check.analysis.order import process_edges, realtime_edges
+from mvcc_check.analysis.order import process_edges_columns, realtime_edges_columns
 from mvcc_check.analysis.reach import Closure
 from mvcc_check.errors import HistoryError, OptionError
+from mvcc_check.history.columns import (
+    APPEND,
+    FAIL,
+    INFO,
+    LIST,
+    NIL,
+    OK,
+    READ,
+    WRITE,
+    Columns,
+    columns_from_ops,
+)
+from mvcc_check.history.pairing import TxnColumns, pair_columns
 from mvcc_check.history.readers import History, gc_paused
-from mvcc_check.history.txns import Txn, TxnHistory, build_txns
+from mvcc_check.history.txns import Txn, TxnHistory
 
 WORKLOADS = ("list-append", "rw-register")
 
@@ -61,42 +74,37 @@ class Result:
         return out
 
 
-def likely_workload(th: TxnHistory) -> str:
+def likely_workload(tc: TxnColumns) -> str:
     """The workload the first telling micro-op shows (an append or list read: list-append;
     a write or scalar read: rw-register). Each workload's inference rejects the other's
     micro-ops, so a wrong guess only costs a second try (see `_infer`)."""
-    for t in th.txns:
-        for f, _, v in t.mops:
-            if f == "append" or type(v) is list:
-                return "list-append"
-            if f == "w" or v is not None:
-                return "rw-register"
-    return "list-append"
+    rows, _ = tc.mop_txn()
+    kind, tag = tc.cols.mop_kind[rows], tc.cols.mop_tag[rows]
+    telling = np.flatnonzero((kind != READ) | (tag != NIL))
+    if not len(telling):
+        return "list-append"
+    j = telling[0]
+    return "list-append" if kind[j] == APPEND or tag[j] == LIST else "rw-register"
 
 
-def detect_workload(th: TxnHistory) -> str:
+def detect_workload(tc: TxnColumns) -> str:
     """list-append if anything appends or reads a list, rw-register if anything writes;
     HistoryError if both appends and writes occur."""
-    appends = writes = list_reads = scalar_reads = None
-    for t in th.txns:
-        for f, _, v in t.mops:
-            if f == "append":
-                appends = appends or t
-            elif f == "w":
-                writes = writes or t
-            elif isinstance(v, list):
-                list_reads = list_reads or t
-            elif v is not None:
-                scalar_reads = scalar_reads or t
-    if appends and writes:
+    rows, txn = tc.mop_txn()
+    kind, tag = tc.cols.mop_kind[rows], tc.cols.mop_tag[rows]
+    appends, writes = np.flatnonzero(kind == APPEND), np.flatnonzero(kind == WRITE)
+    if len(appends) and len(writes):
+        cols = tc.cols
+        w, a = tc.op_row(int(txn[writes[0]])), tc.op_row(int(txn[appends[0]]))
         raise HistoryError(
-            th.source,
-            f"op index {writes.op.index}",
-            f"mixed workloads: writes (w) here and appends at op index {appends.op.index}",
+            cols.source,
+            f"op index {cols.index_of(w)}",
+            f"mixed workloads: writes (w) here and appends at op index {cols.index_of(a)}",
         )
-    if appends or list_reads:
+    reads = kind == READ
+    if len(appends) or (reads & (tag == LIST)).any():
         return "list-append"
-    if writes or scalar_reads:
+    if len(writes) or (reads & (tag != NIL)).any():
         return "rw-register"
     return "list-append"
 
@@ -106,21 +114,24 @@ Progress = Callable[[str], None]
 
 
 def check(
-    history: History, options: CheckOptions = CheckOptions(), progress: Progress | None = None
+    history: History | Columns,
+    options: CheckOptions = CheckOptions(),
+    progress: Progress | None = None,
 ) -> Result:
-    """Judge one history against the requested consistency models."""
+    """Judge one history (its columns, or ops read whole) against the requested models."""
     with gc_paused():  # millions of small long-lived objects: the cyclic GC only slows the passes
         return _check(history, options, progress or (lambda stage: None))
 
 
-def _check(history: History, options: CheckOptions, progress: Progress) -> Result:
+def _check(history: History | Columns, options: CheckOptions, progress: Progress) -> Result:
     models.validate_models(options.models)
     if options.workload is not None and options.workload not in WORKLOADS:
         raise OptionError(
             f"unknown workload {options.workload!r} (expected {' or '.join(WORKLOADS)})"
         )
+    cols = history if isinstance(history, Columns) else columns_of(history)
     progress("pairing operations into transactions")
-    th = build_txns(history)
+    th = pair_columns(cols)
     workload = options.workload or likely_workload(th)
     progress(f"inferring {workload} dependencies")
     try:
@@ -141,16 +152,16 @@ def _check(history: History, options: CheckOptions, progress: Progress) -> Resul
     extra = _extra_relation(reportable)
     progress("building the dependency graph")
     if extra == REALTIME:
-        realtime_edges(th.txns, inf.edges)
+        realtime_edges_columns(th, inf.edges)
     elif extra == PROCESS:
-        process_edges(th.txns, inf.edges)
-    graph = inf.edges.build(len(th.txns))
+        process_edges_columns(th, inf.edges)
+    graph = inf.edges.build(th.n)
 
     found: dict[str, Any] = dict(inf.anomalies)
     if graph.edge_count == 0:
         found["empty-transaction-graph"] = True
     progress("searching cycles")
-    findings = find_cycles(graph, th.txns, inf, extra, frozenset(found))
+    findings = find_cycles(graph, th, inf, extra, frozenset(found))
     for name, items in findings.cycles.items():
         found.setdefault(name, []).extend(items)
     for name, record in cycle_exists(findings.cyclic_models, found, extra).items():
@@ -166,11 +177,11 @@ def _check(history: History, options: CheckOptions, progress: Progress) -> Resul
     else:
         valid = "unknown"
     stats = {
-        "ops": len(history.ops),
-        "txns": len(th.txns),
-        "ok": sum(1 for t in th.txns if t.status == "ok"),
-        "info": sum(1 for t in th.txns if t.status == "info"),
-        "fail": sum(1 for t in th.txns if t.status == "fail"),
+        "ops": cols.n_ops,
+        "txns": th.n,
+        "ok": int((th.status == OK).sum()),
+        "info": int((th.status == INFO).sum()),
+        "fail": int((th.status == FAIL).sum()),
         "edges": graph.edge_count,
         "sccs": findings.components,
     }
@@ -180,7 +191,7 @@ def _check(history: History, options: CheckOptions, progress: Progress) -> Resul
         anomalies={k: shown[k] for k in sorted(shown)},
         not_=not_ if shown else [],
         also_not=also_not if shown else [],
-        source=history.source,
+        source=cols.source,
         workload=workload,
         models=tuple(options.models),
         stats=stats,
@@ -188,7 +199,37 @@ def _check(history: History, options: CheckOptions, progress: Progress) -> Resul
     )
 
 
-def _infer(th: TxnHistory, workload: str, options: CheckOptions) -> Inference:
+def columns_of(history: History) -> Columns:
+    """The columns of a history read whole (the ops are kept for explanations)."""
+    return columns_from_ops(history.ops, history.source, history.format, history.ignored)
+
+
+def _bridge(tc: TxnColumns) -> TxnHistory:
+    """Transactions as objects for the per-op inference (until the column inference lands)."""
+    ops = tc.cols.ops
+    assert ops is not None
+    txns = []
+    completed = tc.completed_at
+    for t in range(tc.n):
+        c = int(tc.complete_row[t])
+        st = ("invoke", "ok", "fail", "info")[tc.status[t]]
+        txns.append(
+            Txn(
+                t,
+                st,
+                ops[tc.invoke_row[t]].process,
+                ops[tc.invoke_row[t]],
+                ops[c] if c >= 0 else None,
+                ops[tc.mop_row[t]].value,
+                int(tc.invoke_row[t]),
+                None if completed[t] < 0 else int(completed[t]),
+            )
+        )
+    return TxnHistory(source=tc.cols.source, txns=txns)
+
+
+def _infer(tc: TxnColumns, workload: str, options: CheckOptions) -> Inference:
+    th = _bridge(tc)
     if workload == "list-append":
         return list_append.infer(th)
     sources = rw_register.VersionSources(
@@ -218,7 +259,7 @@ class CycleFindings:
 
 def find_cycles(
     graph: DependencyGraph,
-    txns: list[Txn],
+    tc: TxnColumns,
     inf: Inference,
     extra: int,
     known: frozenset[str] = frozenset(),
@@ -278,8 +319,8 @@ def find_cycles(
             component = Component(
                 nodes, all_src[lo:hi], all_dst[lo:hi], all_rel[lo:hi], unions[j], rw_counts[j]
             )
-            for name, glob, proven in _component_cycles(component, i, specs, presence, local, txns):
-                record = explain_cycle(name, glob, txns, inf)
+            for name, glob, proven in _component_cycles(component, i, specs, presence, local, tc):
+                record = explain_cycle(name, glob, tc, inf)
                 if not proven:
                     record["shortest?"] = False
                 out.append(("cycle", i, name, record))
@@ -307,7 +348,7 @@ def _component_cycles(
     specs,
     presence: dict[str, Anchors],
     local: np.ndarray,
-    txns: list[Txn],
+    tc: TxnColumns,
 ) -> list[tuple[str, list[tuple[int, int, int]], bool]]:
     """(type, shortest cycle in transaction ids, whether it is proven the shortest) for
     each type component i holds that no type found before in it implies; anchors come
@@ -333,7 +374,7 @@ def _component_cycles(
         implied |= models.implied_anomalies([spec.name])
         glob = [(nodes[a], nodes[b], rel) for a, b, rel in steps]
         if spec.extra == REALTIME:
-            glob = shortcut_realtime(glob, spec, txns)
+            glob = shortcut_realtime(glob, spec, tc)
         found.append(
             (spec.name, glob, finder.at_least == 0 or len(glob) <= max(2, finder.at_least))
         )
@@ -574,7 +615,7 @@ def _nonadjacent_presence(
 
 
 def shortcut_realtime(
-    steps: list[tuple[int, int, int]], spec, txns: list[Txn]
+    steps: list[tuple[int, int, int]], spec, tc: TxnColumns
 ) -> list[tuple[int, int, int]]:
     """Shorten a cycle by replacing runs of steps with one realtime step where the
     run's first transaction completed before its last began.
@@ -586,8 +627,7 @@ def shortcut_realtime(
     """
 
     def before(a: int, b: int) -> bool:
-        ta, tb = txns[a], txns[b]
-        return ta.status == "ok" and ta.completed_at is not None and ta.completed_at < tb.invoked_at
+        return tc.status[a] == OK and tc.complete_row[a] < tc.invoke_row[b]
 
     def accepted(rels: list[int]) -> bool:
         q = spec.start_state()
@@ -618,28 +658,30 @@ def shortcut_realtime(
 
 
 def explain_cycle(
-    name: str, steps: list[tuple[int, int, int]], txns: list[Txn], inf: Inference
+    name: str, steps: list[tuple[int, int, int]], tc: TxnColumns, inf: Inference
 ) -> dict[str, Any]:
     """Elle's cycle record: the ops around the cycle and one typed step per edge."""
-    ops = [txns[a].op.to_json() for a, _, _ in steps]
+    ops = [tc.cols.op_json(tc.op_row(a)) for a, _, _ in steps]
     ops.append(ops[0])
     return {
         "cycle": ops,
-        "steps": [explain_step(a, b, rel, txns, inf) for a, b, rel in steps],
+        "steps": [explain_step(a, b, rel, tc, inf) for a, b, rel in steps],
         "type": name,
     }
 
 
-def explain_step(a: int, b: int, rel: int, txns: list[Txn], inf: Inference) -> dict[str, Any]:
-    ta, tb = txns[a], txns[b]
-    if rel == REALTIME:
-        return {"type": "realtime", "a'": ta.op.to_json(), "b": tb.invoke.to_json()}
-    if rel == PROCESS:
+def explain_step(a: int, b: int, rel: int, tc: TxnColumns, inf: Inference) -> dict[str, Any]:
+    if rel in (REALTIME, PROCESS):
+        cols = tc.cols
+        a_op = cols.op_json(tc.op_row(a))
+        b_invoke = cols.op_json(int(tc.invoke_row[b]))
+        if rel == REALTIME:
+            return {"type": "realtime", "a'": a_op, "b": b_invoke}
         return {
             "type": "process",
-            "process": ta.process,
-            "a'": ta.op.to_json(),
-            "b": tb.invoke.to_json(),
+            "process": cols.processes[tc.process[a]],
+            "a'": a_op,
+            "b": b_invoke,
         }
     step = inf.explainer.explain(a, b, rel)
     if step is None:

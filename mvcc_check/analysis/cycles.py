@@ -39,6 +39,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
+from mvcc_check.analysis._cycles import bfs as _c_bfs
 from mvcc_check.analysis.graph import PROCESS, REALTIME, RW, WR, WW
 
 # Components of at most this many transactions are searched exhaustively.
@@ -182,12 +185,6 @@ class Component:
 Step = tuple[int, int, int]  # (from local, to local, relation bit)
 
 
-_BITS: tuple[tuple[int, ...], ...] = tuple(
-    tuple(1 << i for i in range(5) if r & (1 << i)) for r in range(32)
-)
-"""The single relations of each relation set (indexable by the set's bits)."""
-
-
 class CycleFinder:
     """Finds the shortest cycle of each type in one component."""
 
@@ -196,7 +193,10 @@ class CycleFinder:
         self.budget = budget if budget is not None else max(200_000, 40 * (len(comp.src) + comp.n))
         self.work = 0
         self.at_least = 0
-        self._adj_cache: dict[int, list] = {}
+        self._adj_cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._scratch: tuple[np.ndarray, ...] | None = None
+        self._gen = 0
 
     # -- existence (G-single in components too large for the whole-graph closures) --
     def _single_anchors(self, spec: CycleSpec) -> list[tuple[int, int]]:
@@ -226,58 +226,75 @@ class CycleFinder:
         return []
 
     # -- witnesses --------------------------------------------------------
-    def _adjacency(self, spec: CycleSpec) -> list[list[tuple[int, tuple[int, ...]]]]:
-        """Out-edges cut to the relations the spec allows (cached per spec)."""
-        adj = self._adj_cache.get(spec.allowed)
-        if adj is None:
-            allowed = spec.allowed
+    def _csr(self, spec: CycleSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Out-edges cut to the relations the spec allows, as CSR (cached per spec):
+        indptr, targets, relation bits; in the component's edge order."""
+        csr = self._adj_cache.get(spec.allowed)
+        if csr is None:
             c = self.c
-            adj = [[] for _ in range(c.n)]
-            for a, b, r in zip(c.src, c.dst, c.rel, strict=True):
-                if r & allowed:
-                    adj[a].append((b, _BITS[r & allowed]))
-            self._adj_cache[allowed] = adj
-        return adj
+            if self._arrays is None:
+                self._arrays = (
+                    np.array(c.src, np.int64),
+                    np.array(c.dst, np.int64),
+                    np.array(c.rel, np.uint8),
+                )
+            src, dst, rel = self._arrays
+            bits = rel & spec.allowed
+            keep = bits != 0
+            src, dst, bits = src[keep], dst[keep], bits[keep]
+            if len(src) and (np.any(src[1:] < src[:-1]) or dst.min() < 0 or dst.max() >= c.n):
+                raise AssertionError("component edges out of order or range; a bug in mvcc-check")
+            indptr = np.zeros(c.n + 1, np.int64)
+            np.cumsum(np.bincount(src, minlength=c.n), out=indptr[1:])
+            csr = self._adj_cache[spec.allowed] = (indptr, dst, np.ascontiguousarray(bits))
+        return csr
 
     def _bfs(
         self, spec: CycleSpec, u: int, v: int, limit: int | None, order=None
     ) -> list[Step] | None:
-        """Shortest path of steps from v back to u accepted by spec (after the anchor u -> v).
-
-        A search state is node * 16 + automaton state.
-        """
-        adj = self._adjacency(spec)
-        table = spec.table  # type: ignore[attr-defined]
-        accepting = spec.accepting  # type: ignore[attr-defined]
-        start = v * 16 + spec.start_state()
-        parent: dict[int, tuple[int, int]] = {start: (-1, 0)}
-        frontier = [start]
-        depth = 0
-        floor = order[u] if order is not None else None
-        while frontier:
-            depth += 1
-            if limit is not None and depth > limit:
-                return None
-            self.work += len(frontier)
-            nxt = []
-            for key in frontier:
-                base = (key & 15) * 32
-                for b, bits in adj[key >> 4]:
-                    if floor is not None and order[b] < floor:
-                        continue
-                    for bit in bits:
-                        q2 = table[base + bit]
-                        if q2 < 0:
-                            continue
-                        k2 = b * 16 + q2
-                        if k2 in parent:
-                            continue
-                        parent[k2] = (key, bit)
-                        if b == u and accepting[q2]:
-                            return _unwind(parent, k2)
-                        nxt.append(k2)
-            frontier = nxt
-        return None
+        """Shortest path of steps from v back to u accepted by spec (after the anchor u -> v),
+        breadth first over (node, automaton state) pairs; in C (`_cycles.bfs`). With
+        `order` (Tarjan positions), nodes below u's position are not entered."""
+        indptr, dst, bits = self._csr(spec)
+        if self._scratch is None:
+            m = self.c.n * 16
+            self._scratch = (
+                np.zeros(m, np.int32),
+                np.zeros(m, np.int64),
+                np.zeros(m, np.uint8),
+                np.zeros(2 * m, np.int64),
+            )
+        stamp, parent, pbit, queue = self._scratch
+        self._gen += 1
+        if self._gen >= 2**31 - 1:
+            stamp[:] = 0
+            self._gen = 1
+        table, accepting = _automaton(spec)
+        order_arr = None
+        floor = 0
+        if order is not None:
+            order_arr = np.asarray(order, np.int64)
+            floor = order[u]
+        steps, work = _c_bfs(
+            indptr,
+            dst,
+            bits,
+            table,
+            accepting,
+            spec.start_state(),
+            u,
+            v,
+            -1 if limit is None else limit,
+            order_arr,
+            floor,
+            stamp,
+            parent,
+            pbit,
+            queue,
+            self._gen,
+        )
+        self.work += work
+        return steps
 
     def shortest(
         self, spec: CycleSpec, anchors: list[tuple[int, int]] | None = None
@@ -346,16 +363,17 @@ class CycleFinder:
         return best
 
 
-def _unwind(parent: dict[int, tuple[int, int]], key: int) -> list[Step]:
-    steps: list[Step] = []
-    while True:
-        prev, bit = parent[key]
-        if prev < 0:
-            break
-        steps.append((prev >> 4, key >> 4, bit))
-        key = prev
-    steps.reverse()
-    return steps
+_AUTOMATA: dict[CycleSpec, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _automaton(spec: CycleSpec) -> tuple[np.ndarray, np.ndarray]:
+    """The spec's transition table and accepting states as the C search takes them."""
+    got = _AUTOMATA.get(spec)
+    if got is None:
+        table = np.array(spec.table, np.int8)  # type: ignore[attr-defined]
+        accepting = np.array(spec.accepting, np.uint8)  # type: ignore[attr-defined]
+        got = _AUTOMATA[spec] = (table, accepting)
+    return got
 
 
 def _lowest_reachable(order: list[int], succ: list[list[int]]) -> list[int]:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from mvcc_check.analysis.graph import PROCESS, REALTIME, EdgeBuilder
+from mvcc_check.history.columns import FAIL, OK
+from mvcc_check.history.pairing import TxnColumns
 from mvcc_check.history.txns import Txn
 
 
@@ -108,3 +110,58 @@ def _append(edges: EdgeBuilder, src: np.ndarray, dst: np.ndarray, rel: int) -> N
     edges.src.frombytes(np.ascontiguousarray(src, np.int64).view(np.uint8))
     edges.dst.frombytes(np.ascontiguousarray(dst, np.int64).view(np.uint8))
     edges.rel.frombytes(np.full(len(src), rel, np.int8).view(np.uint8))
+
+
+def process_edges_columns(tc: TxnColumns, edges: EdgeBuilder) -> None:
+    """`process_edges` over transaction columns: T1 -> T2 when T2 is the next
+    transaction of T1's process after T1, T1 committed (an indeterminate one is
+    a target, never a source; a failed one is neither; ops without a process
+    have no session order)."""
+    none = [i for i, p in enumerate(tc.cols.processes) if p is None]
+    keep = tc.status != FAIL
+    if none:
+        keep &= ~np.isin(tc.process, none)
+    ids = np.flatnonzero(keep)
+    if len(ids) < 2:
+        return
+    order = ids[np.argsort(tc.process[ids], kind="stable")]  # by process, invocation order within
+    proc = tc.process[order]
+    is_ok = tc.status[order] == OK
+    pos = np.arange(len(order))
+    last_ok = np.maximum.accumulate(np.where(is_ok, pos, -1))  # the latest ok at or before each
+    prev_ok = np.r_[-1, last_ok[:-1]]
+    has = prev_ok >= 0
+    has[has] = proc[prev_ok[has]] == proc[has]
+    _append(edges, order[prev_ok[has]], order[has], PROCESS)
+
+
+def realtime_edges_columns(tc: TxnColumns, edges: EdgeBuilder) -> None:
+    """`realtime_edges` over transaction columns (the same frontier of Elle's
+    transitive reduction: see there)."""
+    kept = np.flatnonzero(tc.status != FAIL)
+    done = np.flatnonzero(tc.status == OK)
+    if not len(done):
+        return
+    inv = tc.invoke_row
+    k_ids, k_inv = _sorted_by(kept, inv[kept])
+    d_ids, d_inv = _sorted_by(done, inv[done])
+    d_at = tc.complete_row[d_ids]
+    first_after = np.r_[np.minimum.accumulate(d_at[::-1])[::-1], np.iinfo(np.int64).max]
+    until = first_after[np.searchsorted(d_inv, d_at, side="right")]
+    lo = np.searchsorted(k_inv, d_at, side="right")
+    hi = np.searchsorted(k_inv, until, side="right")
+    counts = hi - lo
+    total = int(counts.sum())
+    if total == 0:
+        return
+    ends = np.cumsum(counts)
+    targets = np.arange(total) - np.repeat(ends - counts - lo, counts)
+    _append(edges, np.repeat(d_ids, counts), k_ids[targets], REALTIME)
+
+
+def _sorted_by(ids: np.ndarray, invoked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """ids and invocation positions in invocation order (txn ids already are)."""
+    if len(invoked) > 1 and not (invoked[1:] > invoked[:-1]).all():
+        order = np.argsort(invoked, kind="stable")
+        return ids[order], invoked[order]
+    return ids, invoked

@@ -125,12 +125,17 @@ class Columns:
         ]
 
     def op(self, row: int) -> Op:
-        """The op at `row`, exactly as read: from memory, or re-read from the file."""
+        """The op at `row`, exactly as read: from memory, or re-read from the file
+        (once: a cycle's explanation quotes its ops several times)."""
         if self.ops is not None:
             return self.ops[row]
-        from mvcc_check.history.reread import reread_op  # only explanations need it
+        cache = self.__dict__.setdefault("_reread", {})
+        op = cache.get(row)
+        if op is None:
+            from mvcc_check.history.reread import reread_op  # only explanations need it
 
-        return reread_op(self, row)
+            op = cache[row] = reread_op(self, row)
+        return op
 
     def op_json(self, row: int) -> dict[str, Any]:
         """The op at `row` as an elle-cli style JSON object."""

@@ -6,6 +6,7 @@ exact reader (so they are shown exactly as written)."""
 
 from __future__ import annotations
 
+import mmap
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -17,14 +18,31 @@ if TYPE_CHECKING:
     from mvcc_check.history.columns import Columns
 
 
+class LineReader:
+    """Lines of one file by byte offset, through a memory map opened on first use
+    (explanations of a big history quote tens of thousands of ops)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._map: mmap.mmap | None = None
+
+    def line_at(self, offset: int) -> bytes:
+        if self._map is None:
+            with open(self.path, "rb") as f:
+                self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        end = self._map.find(b"\n", offset)
+        return self._map[offset : end if end >= 0 else len(self._map)]
+
+
 def reread_op(cols: Columns, row: int) -> Op:
     """The op at `row` of a JSON Lines file, read again from its line."""
     offset = int(cols.op_offset[row])
     if cols.path is None or offset < 0:
         raise ValueError(f"op at row {row} of {cols.source} cannot be re-read (no offset)")
-    with open(cols.path, "rb") as f:
-        f.seek(offset)
-        line = f.readline()
+    reader = cols.__dict__.get("_lines")
+    if reader is None:
+        reader = cols.__dict__["_lines"] = LineReader(cols.path)
+    line = reader.line_at(offset)
     where = cols.where(row)
     try:
         raw = msgspec.json.decode(line)
