@@ -486,44 +486,55 @@ static int merge_table(table_t *a, const table_t *b, int64_t *remap, size_t *fir
 }
 
 /* Append b's columns to a's, with b's ids mapped (remaps from merge_table) and
- * b's line numbers shifted by line_base. */
-static int append_columns(scan_t *a, const scan_t *b, int64_t *const remap[N_TABLES],
+ * b's line numbers shifted by line_base; each of b's columns is freed once
+ * copied, so the peak is a's columns and one of b's. */
+static int append_columns(scan_t *a, scan_t *b, int64_t *const remap[N_TABLES],
                           int64_t line_base) {
-    const col_t *bc = b->col;
-    col_t *ac = a->col;
-    size_t n = bc[C_OP_TYPE].len, m = bc[C_MOP_KIND].len, ne = bc[C_EL_TAG].len;
-    size_t nl = bc[C_EL_START].len - 1;
-    int64_t mop_base = (int64_t)ac[C_MOP_KIND].len, el_base = (int64_t)ac[C_EL_TAG].len;
-    int64_t list_base = (int64_t)ac[C_EL_START].len - 1;
+    col_t *bc = b->col, *ac = a->col;
+    int64_t base[N_COLS]; /* what b's references into a column are shifted by */
+    base[C_OP_MOP] = (int64_t)ac[C_MOP_KIND].len;
+    base[C_EL_START] = (int64_t)ac[C_EL_TAG].len;
+    base[C_MOP_VALUE] = (int64_t)ac[C_EL_START].len - 1; /* list ids */
+    base[C_OP_LINE] = line_base;
     for (int i = 0; i < N_COLS; i++) {
-        size_t extra = i <= C_OP_MOP ? n : i <= C_MOP_VALUE ? m : i == C_EL_START ? nl : ne;
-        if (col_reserve(&ac[i], extra) < 0) return -1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        PUSH(ac[C_OP_TYPE], int8_t, COL(bc[C_OP_TYPE], int8_t)[i]);
-        PUSH(ac[C_OP_PROCESS], int32_t, remap[T_PROCS][COL(bc[C_OP_PROCESS], int32_t)[i]]);
-        PUSH(ac[C_OP_INDEX], int64_t, COL(bc[C_OP_INDEX], int64_t)[i]);
-        PUSH(ac[C_OP_TIME], int64_t, COL(bc[C_OP_TIME], int64_t)[i]);
-        PUSH(ac[C_OP_LINE], int64_t, COL(bc[C_OP_LINE], int64_t)[i] + line_base);
-        PUSH(ac[C_OP_OFFSET], int64_t, COL(bc[C_OP_OFFSET], int64_t)[i]);
-        PUSH(ac[C_OP_MOP], int64_t, COL(bc[C_OP_MOP], int64_t)[i + 1] + mop_base);
-    }
-    for (size_t j = 0; j < m; j++) {
-        int8_t tag = COL(bc[C_MOP_TAG], int8_t)[j];
-        int64_t v = COL(bc[C_MOP_VALUE], int64_t)[j];
-        v = tag == TAG_ATOM ? remap[T_ATOMS][v] : tag == TAG_LIST ? v + list_base : v;
-        PUSH(ac[C_MOP_KIND], int8_t, COL(bc[C_MOP_KIND], int8_t)[j]);
-        PUSH(ac[C_MOP_KEY], int32_t, remap[T_KEYS][COL(bc[C_MOP_KEY], int32_t)[j]]);
-        PUSH(ac[C_MOP_TAG], int8_t, tag);
-        PUSH(ac[C_MOP_VALUE], int64_t, v);
-    }
-    for (size_t k = 0; k < nl; k++)
-        PUSH(ac[C_EL_START], int64_t, COL(bc[C_EL_START], int64_t)[k + 1] + el_base);
-    for (size_t k = 0; k < ne; k++) {
-        int8_t tag = COL(bc[C_EL_TAG], int8_t)[k];
-        int64_t v = COL(bc[C_EL_VALUE], int64_t)[k];
-        PUSH(ac[C_EL_TAG], int8_t, tag);
-        PUSH(ac[C_EL_VALUE], int64_t, tag == TAG_ATOM ? remap[T_ATOMS][v] : v);
+        int skip_first = i == C_OP_MOP || i == C_EL_START; /* both start with a 0 of their own */
+        size_t n = bc[i].len - (size_t)skip_first;
+        if (col_reserve(&ac[i], n) < 0) return -1;
+        if (n == 0) continue;
+        const char *src = bc[i].p + (size_t)skip_first * bc[i].size;
+        char *dst = ac[i].p + ac[i].len * ac[i].size;
+        switch (i) {
+        case C_OP_PROCESS:
+        case C_MOP_KEY: {
+            const int64_t *m = remap[i == C_OP_PROCESS ? T_PROCS : T_KEYS];
+            for (size_t k = 0; k < n; k++) ((int32_t *)dst)[k] = (int32_t)m[((const int32_t *)src)[k]];
+            break;
+        }
+        case C_OP_MOP:
+        case C_EL_START:
+        case C_OP_LINE:
+            for (size_t k = 0; k < n; k++) ((int64_t *)dst)[k] = ((const int64_t *)src)[k] + base[i];
+            break;
+        case C_MOP_VALUE:
+        case C_EL_VALUE: {
+            const int8_t *tag = COL(i == C_MOP_VALUE ? bc[C_MOP_TAG] : bc[C_EL_TAG], int8_t);
+            for (size_t k = 0; k < n; k++) {
+                int64_t v = ((const int64_t *)src)[k];
+                ((int64_t *)dst)[k] = tag[k] == TAG_ATOM   ? remap[T_ATOMS][v]
+                                      : tag[k] == TAG_LIST ? v + base[C_MOP_VALUE]
+                                                           : v;
+            }
+            break;
+        }
+        default:
+            if (n) memcpy(dst, src, n * bc[i].size);
+        }
+        ac[i].len += n;
+        if (i != C_MOP_TAG && i != C_EL_TAG) { /* the tags are read by the values, later */
+            col_release(bc[i].p, bc[i].mapped);
+            bc[i].p = NULL;
+            bc[i].len = bc[i].cap = bc[i].mapped = 0;
+        }
     }
     return 0;
 }
