@@ -290,3 +290,19 @@ def test_columns_dtypes_and_writable(tmp_path):
     assert cols.el_start[-1] == len(cols.el_tag)
     cols.op_time[0] = 5  # arrays are the caller's to use
     assert isinstance(cols.op_time, np.ndarray) and cols.op_time.flags.writeable
+
+
+def test_named_pipe_is_spooled(tmp_path):
+    import threading
+
+    fifo = tmp_path / "h.jsonl"
+    os.mkfifo(fifo)
+    text = (HISTORIES / "serial.jsonl").read_bytes()
+    writer = threading.Thread(target=lambda: fifo.write_bytes(text))
+    writer.start()
+    cols = load_columns(str(fifo))
+    writer.join()
+    assert cols.source == str(fifo) and cols.path != str(fifo)
+    ref = exact(str(HISTORIES / "serial.jsonl"))
+    assert differences(cols, ref) == []
+    assert cols.op_json(5) == readers.load_history(str(HISTORIES / "serial.jsonl")).ops[5].to_json()
