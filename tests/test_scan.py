@@ -306,3 +306,14 @@ def test_named_pipe_is_spooled(tmp_path):
     ref = exact(str(HISTORIES / "serial.jsonl"))
     assert differences(cols, ref) == []
     assert cols.op_json(5) == readers.load_history(str(HISTORIES / "serial.jsonl")).ops[5].to_json()
+
+
+def test_progress_counts_bytes_up_to_the_size(tmp_path):
+    text = lines(*[op(index=i, value=[["r", "k", list(range(i % 9))]]) for i in range(400)])
+    path = write(tmp_path, text)
+    seen: list[int] = []
+    with chunk_bytes(2000):
+        load_columns(path, progress=seen.append)
+    assert len(seen) > 3 and seen == sorted(seen) and seen[-1] == len(text)
+    with pytest.raises(HistoryError, match="cannot open"):
+        scan_jsonl(str(tmp_path / "missing.jsonl"))

@@ -23,12 +23,14 @@ import os
 import struct
 import threading
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
 import numpy as np
 
+from mvcc_check.errors import HistoryError
 from mvcc_check.history import _scan
 from mvcc_check.history import readers as _readers
 from mvcc_check.history.columns import (
@@ -181,16 +183,28 @@ def _read_exact(part: _Part, line: bytes, offset: int, chunk: int, source: str) 
     s.line = lineno + 1
 
 
-def _scan_part(part: _Part, path: str, source: str, stop: threading.Event | None = None) -> None:
+def _scan_part(
+    part: _Part,
+    path: str,
+    source: str,
+    stop: threading.Event | None = None,
+    after_piece: Callable[[], None] | None = None,
+) -> None:
     """Scan a part's pieces in order; a malformed line or any failure ends it
     (part.error), to be raised in file order by the thread that merges."""
     try:
-        _scan_pieces(part, path, source, stop)
+        _scan_pieces(part, path, source, stop, after_piece)
     except BaseException as e:  # noqa: BLE001 - handed over to the merging thread
         part.error = e
 
 
-def _scan_pieces(part: _Part, path: str, source: str, stop: threading.Event | None) -> None:
+def _scan_pieces(
+    part: _Part,
+    path: str,
+    source: str,
+    stop: threading.Event | None,
+    after_piece: Callable[[], None] | None,
+) -> None:
     s = part.scanner
     size = max((end - start for start, end, _ in part.pieces), default=0)
     buf = bytearray(size)
@@ -222,6 +236,8 @@ def _scan_pieces(part: _Part, path: str, source: str, stop: threading.Event | No
             if s.blanks != blanks:
                 part.untyped.add(chunk)
             part.done += n
+            if after_piece is not None:
+                after_piece()
     finally:
         os.close(fd)
 
@@ -293,7 +309,11 @@ def scan_jsonl(
     """The columns of a JSON Lines file (seekable: spool a pipe first);
     HistoryError for its first malformed line, as load_history reports it."""
     source = path if source is None else source
-    with open(path, "rb") as f:
+    try:
+        f = open(path, "rb")  # noqa: SIM115 - closed just below
+    except OSError as e:
+        raise HistoryError(source, None, f"cannot open: {e.strerror}") from None
+    with f:
         size = os.fstat(f.fileno()).st_size
         chunks = chunk_bounds(f, size, _readers.CHUNK_BYTES)
         if threads is None:
@@ -322,31 +342,10 @@ def scan_jsonl(
 
 def _scan_first(parts: list[_Part], path: str, source: str, progress: Any) -> None:
     """Scan the first part here, telling progress after each piece."""
-    first = parts[0]
-    if progress is None:
-        _scan_part(first, path, source)
-    else:
-        for piece in first.pieces:
-            one = _Part([piece], scanner=first.scanner)
-            _scan_part(one, path, source)
-            _absorb(first, one)
-            progress(sum(p.done for p in parts))
-            if first.error is not None:
-                break
-    if first.error is not None:
-        raise first.error
-
-
-def _absorb(into: _Part, one: _Part) -> None:
-    """Fold one piece's findings (same scanner, same rows) into its part."""
-    into.ignored += one.ignored
-    into.big_index.update(one.big_index)
-    into.defaulted += one.defaulted
-    for c, rows in one.float_time.items():
-        into.float_time.setdefault(c, []).extend(rows)
-    into.untyped |= one.untyped
-    into.done += one.done
-    into.error, into.failed_line = one.error, one.failed_line
+    tell = None if progress is None else (lambda: progress(sum(p.done for p in parts)))
+    _scan_part(parts[0], path, source, after_piece=tell)
+    if parts[0].error is not None:
+        raise parts[0].error
 
 
 def _merge(parts: list[_Part], source: str, path: str) -> Columns:
