@@ -48,7 +48,7 @@ def write(tmp: Path, text: str | bytes, name: str = "h.jsonl") -> str:
 def agree(path: str) -> None:
     ref = exact(path)
     data = Path(path).read_bytes()
-    for threads in (1, 2):
+    for threads in (1, 2, 3):
         got = scanned(path, threads)
         assert differences(got, ref) == [], threads
         if not isinstance(got, str):

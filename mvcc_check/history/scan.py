@@ -358,8 +358,9 @@ def _merge(parts: list[_Part], source: str, path: str) -> Columns:
             _reraise_at(part, line_base, pos_base, source)
         rows_base = s.counts()[0]
         t = part.scanner
+        t_line, t_position = t.line, t.position  # extend() empties t
         s.extend(t, line_base)
-        s.line, s.position = line_base + t.line, pos_base + t.position
+        s.line, s.position = line_base + t_line, pos_base + t_position
         first.ignored += part.ignored
         first.big_index.update({r + rows_base: i for r, i in part.big_index.items()})
         first.defaulted += [(r + rows_base, p + pos_base) for r, p in part.defaulted]
