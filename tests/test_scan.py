@@ -265,7 +265,7 @@ def test_scanner_matches_exact_reader(data, chunk):
         path = os.path.join(d, "h.jsonl")
         Path(path).write_bytes(data)
         ref = exact(path)
-        for threads in (1, 2):
+        for threads in (1, 2, 3):
             got = scanned(path, threads)
             if typed_decoder_quirk(data):
                 assert isinstance(got, str)  # malformed line by line: the scanner says so
