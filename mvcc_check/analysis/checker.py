@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from mvcc_check.analysis import list_append, models, rw_register
-from mvcc_check.analysis.cycles import Component, CycleFinder, cycle_specs
+from mvcc_check.analysis.cycles import Component, CycleFinder, SearchSpace, cycle_specs
 from mvcc_check.analysis.graph import DATA, PROCESS, REALTIME, RW, WR, WW, DependencyGraph
 from mvcc_check.analysis.inference import Inference
 from mvcc_check.analysis.order import process_edges_columns, realtime_edges_columns
@@ -281,7 +281,8 @@ def find_cycles(
     compact = np.full(graph.n, -1, np.int64)
     compact[members] = np.arange(len(members))
     labels = np.repeat(np.arange(len(comps)), sizes)  # compact id -> component
-    local = np.arange(len(members)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    first = np.cumsum(sizes) - sizes  # component -> its first compact id
+    local = np.arange(len(members)) - np.repeat(first, sizes)
     comp_of_txn = np.full(graph.n, -1, np.int64)
     comp_of_txn[members] = labels
     ls, ld = comp_of_txn[graph.src], comp_of_txn[graph.dst]
@@ -303,6 +304,7 @@ def find_cycles(
         sub = DependencyGraph(inside.n, inside.src[mine], inside.dst[mine], inside.rel[mine])
         cache: LabelCache = {}
         presence = scc_decidable_presence(sub, labels, local, sizes, specs, cache)
+        space = SearchSpace(inside.n, sub.src, sub.dst, sub.rel, largest=int(sizes[indices].max()))
         all_src = local[sub.src].tolist()
         all_dst = local[sub.dst].tolist()
         all_rel = sub.rel.tolist()
@@ -319,7 +321,10 @@ def find_cycles(
             component = Component(
                 nodes, all_src[lo:hi], all_dst[lo:hi], all_rel[lo:hi], unions[j], rw_counts[j]
             )
-            for name, glob, proven in _component_cycles(component, i, specs, presence, local, tc):
+            found = _component_cycles(
+                component, i, specs, presence, local, tc, space, int(first[i])
+            )
+            for name, glob, proven in found:
                 record = explain_cycle(name, glob, tc, inf)
                 if not proven:
                     record["shortest?"] = False
@@ -349,13 +354,16 @@ def _component_cycles(
     presence: dict[str, Anchors],
     local: np.ndarray,
     tc: TxnColumns,
+    space: SearchSpace,
+    offset: int,
 ) -> list[tuple[str, list[tuple[int, int, int]], bool]]:
     """(type, shortest cycle in transaction ids, whether it is proven the shortest) for
     each type component i holds that no type found before in it implies; anchors come
     from the whole-graph passes where they decided the component. A cycle is proven
     the shortest unless the search's work budget ran out before it was found and
-    it is longer than the length the search had ruled out."""
-    finder = CycleFinder(component)
+    it is longer than the length the search had ruled out. The component's edges are
+    in `space` from node `offset` on."""
+    finder = CycleFinder(component, space=space, offset=offset)
     nodes = component.nodes
     implied: set[str] = set()
     found = []

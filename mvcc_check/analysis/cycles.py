@@ -185,18 +185,80 @@ class Component:
 Step = tuple[int, int, int]  # (from local, to local, relation bit)
 
 
+class SearchSpace:
+    """The edges of many components in one numbering (each component a contiguous range
+    of node ids, edges sorted by source), as CSR per relation mask, with the scratch
+    space of the C search: built once and shared by every CycleFinder of a process."""
+
+    def __init__(
+        self, n: int, src: np.ndarray, dst: np.ndarray, rel: np.ndarray, largest: int | None = None
+    ) -> None:
+        """n nodes; `largest`: the size of the largest component (default n)."""
+        if len(src) and (
+            np.any(src[1:] < src[:-1])
+            or min(src.min(), dst.min()) < 0
+            or max(src.max(), dst.max()) >= n
+        ):
+            raise AssertionError("search space edges out of order or range; a bug in mvcc-check")
+        self.n = n
+        self.src = np.ascontiguousarray(src, np.int64)
+        self.dst = np.ascontiguousarray(dst, np.int64)
+        self.rel = np.ascontiguousarray(rel, np.uint8)
+        self._csr: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        m = (n if largest is None else largest) * 16
+        self.stamp = np.zeros(m, np.int32)
+        self.parent = np.zeros(m, np.int64)
+        self.pbit = np.zeros(m, np.uint8)
+        self.queue = np.zeros(2 * m, np.int64)
+        self._gen = 0
+
+    @classmethod
+    def of_component(cls, comp: Component) -> SearchSpace:
+        return cls(
+            comp.n,
+            np.array(comp.src, np.int64),
+            np.array(comp.dst, np.int64),
+            np.array(comp.rel, np.uint8),
+        )
+
+    def csr(self, mask: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """indptr, targets and relation bits of the edges cut to mask (cached per mask)."""
+        got = self._csr.get(mask)
+        if got is None:
+            bits = self.rel & mask
+            keep = bits != 0
+            indptr = np.zeros(self.n + 1, np.int64)
+            np.cumsum(np.bincount(self.src[keep], minlength=self.n), out=indptr[1:])
+            got = self._csr[mask] = (indptr, self.dst[keep], np.ascontiguousarray(bits[keep]))
+        return got
+
+    def generation(self) -> int:
+        """A fresh stamp for one search (the stamps are reset when they run out)."""
+        self._gen += 1
+        if self._gen >= 2**31 - 1:
+            self.stamp[:] = 0
+            self._gen = 1
+        return self._gen
+
+
 class CycleFinder:
     """Finds the shortest cycle of each type in one component."""
 
-    def __init__(self, comp: Component, budget: int | None = None) -> None:
+    def __init__(
+        self,
+        comp: Component,
+        budget: int | None = None,
+        space: SearchSpace | None = None,
+        offset: int = 0,
+    ) -> None:
+        """`space` holds the component's edges from node `offset` on (a space of its
+        own when not given)."""
         self.c = comp
         self.budget = budget if budget is not None else max(200_000, 40 * (len(comp.src) + comp.n))
         self.work = 0
         self.at_least = 0
-        self._adj_cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-        self._arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        self._scratch: tuple[np.ndarray, ...] | None = None
-        self._gen = 0
+        self.space = space if space is not None else SearchSpace.of_component(comp)
+        self.offset = offset
 
     # -- existence (G-single in components too large for the whole-graph closures) --
     def _single_anchors(self, spec: CycleSpec) -> list[tuple[int, int]]:
@@ -226,55 +288,16 @@ class CycleFinder:
         return []
 
     # -- witnesses --------------------------------------------------------
-    def _csr(self, spec: CycleSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Out-edges cut to the relations the spec allows, as CSR (cached per spec):
-        indptr, targets, relation bits; in the component's edge order."""
-        csr = self._adj_cache.get(spec.allowed)
-        if csr is None:
-            c = self.c
-            if self._arrays is None:
-                self._arrays = (
-                    np.array(c.src, np.int64),
-                    np.array(c.dst, np.int64),
-                    np.array(c.rel, np.uint8),
-                )
-            src, dst, rel = self._arrays
-            bits = rel & spec.allowed
-            keep = bits != 0
-            src, dst, bits = src[keep], dst[keep], bits[keep]
-            if len(src) and (np.any(src[1:] < src[:-1]) or dst.min() < 0 or dst.max() >= c.n):
-                raise AssertionError("component edges out of order or range; a bug in mvcc-check")
-            indptr = np.zeros(c.n + 1, np.int64)
-            np.cumsum(np.bincount(src, minlength=c.n), out=indptr[1:])
-            csr = self._adj_cache[spec.allowed] = (indptr, dst, np.ascontiguousarray(bits))
-        return csr
-
     def _bfs(
         self, spec: CycleSpec, u: int, v: int, limit: int | None, order=None
     ) -> list[Step] | None:
         """Shortest path of steps from v back to u accepted by spec (after the anchor u -> v),
         breadth first over (node, automaton state) pairs; in C (`_cycles.bfs`). With
         `order` (Tarjan positions), nodes below u's position are not entered."""
-        indptr, dst, bits = self._csr(spec)
-        if self._scratch is None:
-            m = self.c.n * 16
-            self._scratch = (
-                np.zeros(m, np.int32),
-                np.zeros(m, np.int64),
-                np.zeros(m, np.uint8),
-                np.zeros(2 * m, np.int64),
-            )
-        stamp, parent, pbit, queue = self._scratch
-        self._gen += 1
-        if self._gen >= 2**31 - 1:
-            stamp[:] = 0
-            self._gen = 1
+        sp = self.space
+        indptr, dst, bits = sp.csr(spec.allowed)
         table, accepting = _automaton(spec)
-        order_arr = None
-        floor = 0
-        if order is not None:
-            order_arr = np.asarray(order, np.int64)
-            floor = order[u]
+        order_arr = None if order is None else np.asarray(order, np.int64)
         steps, work = _c_bfs(
             indptr,
             dst,
@@ -286,12 +309,13 @@ class CycleFinder:
             v,
             -1 if limit is None else limit,
             order_arr,
-            floor,
-            stamp,
-            parent,
-            pbit,
-            queue,
-            self._gen,
+            order[u] if order is not None else 0,
+            sp.stamp,
+            sp.parent,
+            sp.pbit,
+            sp.queue,
+            sp.generation(),
+            self.offset,
         )
         self.work += work
         return steps

@@ -24,6 +24,20 @@ DATA = WW | WR | RW
 REL_NAMES = {WW: "ww", WR: "wr", RW: "rw", PROCESS: "process", REALTIME: "realtime"}
 
 
+def scc_labels(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Strongly connected component label of every node of the edges src -> dst
+    (duplicates allowed)."""
+    data = np.ones(len(src), np.float64)
+    if len(src) < 2 or bool((src[1:] >= src[:-1]).all()):
+        index = np.int32 if max(n, len(src)) < 2**31 else np.int64  # csgraph's own index type
+        indptr = np.zeros(n + 1, index)
+        np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
+        m = csr_matrix((data, dst.astype(index, copy=False), indptr), shape=(n, n))
+    else:
+        m = csr_matrix((data, (src, dst)), shape=(n, n))
+    return connected_components(m, directed=True, connection="strong")[1]
+
+
 class EdgeBuilder:
     """Collects edges; duplicates and self-edges are fine (coalesced/dropped later)."""
 
@@ -118,20 +132,22 @@ class DependencyGraph:
         big = np.flatnonzero(cyclic)
         if len(big) == 0:
             return []
-        order = np.argsort(labels, kind="stable")
+        order = np.argsort(labels, kind="stable")  # members ascending within each label
         sorted_labels = labels[order]
-        lo = np.searchsorted(sorted_labels, big, "left").tolist()
-        hi = np.searchsorted(sorted_labels, big, "right").tolist()
-        out = [order[a:b] for a, b in zip(lo, hi, strict=True)]
-        out.sort(key=len, reverse=True)
-        return out
+        lo = np.searchsorted(sorted_labels, big, "left")
+        hi = np.searchsorted(sorted_labels, big, "right")
+        # A defined order, whatever numbering the SCC algorithm chose: largest first,
+        # then by smallest transaction id.
+        rank = np.lexsort((order[lo], -(hi - lo)))
+        return [order[a:b] for a, b in zip(lo[rank].tolist(), hi[rank].tolist(), strict=True)]
 
     def scc_labels(self) -> np.ndarray:
-        """Strongly connected component label of every node (scipy's csgraph)."""
-        m = csr_matrix(
-            (np.ones(len(self.src), np.int8), (self.src, self.dst)), shape=(self.n, self.n)
-        )
-        return connected_components(m, directed=True, connection="strong")[1]
+        """Strongly connected component label of every node (scipy's csgraph).
+
+        The matrix is handed over in the form csgraph works on (CSR, float64 data),
+        built straight from the edges when they are sorted by source, as they are
+        after `from_arrays`: no COO conversion, no copy of the data."""
+        return scc_labels(self.n, self.src, self.dst)
 
     def cyclic_part(self) -> DependencyGraph:
         """Only the edges inside components that hold a cycle: every cycle of any
