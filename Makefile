@@ -4,10 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench lint clean fuzz fuzz-scan
+.PHONY: run test bench lint faults clean fuzz fuzz-scan
 
-# The C extensions (mvcc_check/*/*.c and their headers) are built by pip install -e (setup.py).
-$(STAMP): pyproject.toml setup.py $(wildcard mvcc_check/*/*.c mvcc_check/*/*.h)
+# The C extensions (their .c and .h files) are built by pip install -e (setup.py).
+$(STAMP): pyproject.toml setup.py $(wildcard mvcc_check/*/*.c mvcc_check/*/*/*.c mvcc_check/*/*.h)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
@@ -24,6 +24,16 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m mvcc_check.bench
+
+# Long fault runs on launched targets (not unit tests): each prints its verdict; the
+# replica runs are expected to find realtime anomalies (exit 1), see README "Faults".
+faults: $(STAMP)
+	$(BIN)/mvcc-check test --launch postgresql --isolation serializable --nemesis kill-connection,pause,crash --txns 3000
+	$(BIN)/mvcc-check test --launch postgresql -i repeatable-read -i serializable --seed 1 --seed 2 --nemesis kill-connection,pause,crash,partition --txns 5000
+	$(BIN)/mvcc-check test --launch mariadb -i serializable --seed 1 --seed 2 --nemesis kill-connection,pause,crash,partition --txns 5000
+	$(BIN)/mvcc-check test --launch etcd -i linearizable -i serializable --seed 1 --seed 2 --nemesis pause,crash,partition --txns 3000
+	-$(BIN)/mvcc-check test --launch postgresql-replica -i repeatable-read -i serializable --seed 1 --seed 2 --seed 3 --txns 1500 --keys 10 -m snapshot-isolation -m serializable -m strict-serializable
+	-$(BIN)/mvcc-check test --launch postgresql-replica --replica-lag remote-apply -i repeatable-read -i serializable --seed 1 --seed 2 --seed 3 --txns 1500 --keys 10 -m snapshot-isolation -m serializable -m strict-serializable
 
 # Fuzzing: every target below runs for FUZZ_SECONDS; `make fuzz` runs them all.
 FUZZ_SECONDS ?= 60

@@ -4,7 +4,7 @@ from setuptools import Extension, setup
 
 setup(
     ext_modules=[
-        Extension("mvcc_check.analysis._cycles", ["mvcc_check/analysis/_cycles.c"], extra_compile_args=["-O2"]),
+        Extension("mvcc_check.analysis.search._bfs", ["mvcc_check/analysis/search/_bfs.c"], extra_compile_args=["-O2"]),
         # The JSON Lines scanner: plain C in the headers, the Python glue in _scan.c.
         Extension(
             "mvcc_check.history._scan",

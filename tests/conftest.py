@@ -1,7 +1,9 @@
-"""Database fixtures: throwaway PostgreSQL and MariaDB servers (tests/dbservers.py).
+"""Fixtures for real components: throwaway PostgreSQL, MariaDB and etcd servers,
+started by the same launcher as `mvcc-check test --launch` (mvcc_check/db/launch.py),
+Chromium and Graphviz.
 
-Without the server binaries the tests that need them skip with the reason;
-under CI (CI=true) a missing server is a failure, not a skip.
+Without them the tests that need them skip with the reason; under CI (CI=true)
+a missing one is a failure, not a skip.
 
 Under CI, hypothesis draws the same examples on every run (derandomize), so a
 red build always means a change broke something; locally it keeps exploring
@@ -10,10 +12,12 @@ new examples and remembers failures in .hypothesis/."""
 from __future__ import annotations
 
 import os
+import shutil
 
-import dbservers
 import pytest
 from hypothesis import settings
+
+from mvcc_check.db.launch import LaunchError, check_binaries, launch
 
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
@@ -26,24 +30,55 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _server(factory, find):
-    found, reason = find()
-    if found is None:
-        _unavailable(reason)
+def launched_target(kind: str, **options):
+    """Yield a launched `kind` target; skip (fail under CI) when it cannot run here."""
+    try:
+        check_binaries(kind)
+    except LaunchError as exc:
+        _unavailable(str(exc))
     try:
         import psycopg  # noqa: F401
         import pymysql  # noqa: F401
     except ImportError as exc:
         _unavailable(f"database driver missing: {exc}")
-    with factory() as srv:
-        yield srv
+    with launch(kind, **options) as target:
+        yield target
 
 
 @pytest.fixture(scope="session")
 def pg_server():
-    yield from _server(dbservers.postgres_server, dbservers.find_postgres)
+    yield from launched_target("postgresql")
 
 
 @pytest.fixture(scope="session")
 def maria_server():
-    yield from _server(dbservers.mariadb_server, dbservers.find_mariadb)
+    yield from launched_target("mariadb")
+
+
+@pytest.fixture(scope="session")
+def etcd_binary():
+    """etcd-server is installed (else skip; under CI=true, fail)."""
+    try:
+        check_binaries("etcd")
+    except LaunchError as exc:
+        _unavailable(str(exc))
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's headless Chromium, for the tests that look at a report as a person would."""
+    path = shutil.which("chromium") or (
+        "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
+    )
+    if path is None:
+        _unavailable("chromium is not installed (Debian package chromium)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def graphviz_dot() -> str:
+    """Graphviz `dot`, which renders the cycle plots' SVG."""
+    path = shutil.which("dot")
+    if path is None:
+        _unavailable("Graphviz dot is not installed (Debian package graphviz)")
+    return path

@@ -263,7 +263,7 @@ def test_every_anomaly_renders_in_text_and_json(tmp_path, anomaly):
 @pytest.mark.parametrize(
     ("name", "content", "where"),
     [
-        ("bad.edn", "{:type :invoke, :process 0, :value [[:r :x nil]]}\n{:type :ok, :process 0, :value [[:r :x]]}\n", "line 2"),
+        ("bad.edn", "{:type :invoke, :process 0, :value [[:r :x nil]]}\n{:type :ok, :process 0, :value [[:append :x]]}\n", "line 2"),
         ("unclosed.edn", "{:type :invoke, :process 0, :value [[:r :x nil]]}\n{:type :ok\n", "line 2"),
         ("bad.json", '[{"type": "invoke", "process": 0, "value": []}, {"process": 0, "value": []}]', "op 1"),
         ("mixed.jsonl", '{"type": "ok", "process": 0, "value": [["append", "x", 1], ["w", "y", 1]]}\n', "mixed"),

@@ -4,12 +4,17 @@ The data lives in ../shared/conformance/ (another project's files, read in
 place, never copied); MVCC_CHECK_CONFORMANCE overrides the path. Without the
 folder the tests skip, except under CI (CI=true), where they fail.
 
-Every case with a history runs. Where Elle produced a result we match
+elle-cli: every case with a history runs. Where Elle produced a result we match
 `valid?` and `anomaly-types` (Elle's bookkeeping `*-cycle-exists` and
 `empty-transaction-graph` aside) and `not` / `also-not`; where we differ on
 purpose the difference is listed in DIFFERENCES and explained in
 docs/elle-differences.md. Where no result exists, STATED gives the verdict
 we hold right, with the reason.
+
+elle-tests (Elle's own unit tests, transcribed with their options and asserted
+results): every case must match what Elle's test asserts, or be a difference listed
+in ELLE_TEST_DIFFERENCES (explained in the docs), or a known gap in ELLE_TEST_GAPS;
+a listed case that starts to match Elle fails too, so that its entry goes.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from mvcc_check import CheckOptions, check, load_history
+from mvcc_check import CheckOptions, check, load_history, parse_history_text
+from mvcc_check.errors import HistoryError
 
 ROOT = Path(
     os.environ.get(
@@ -194,8 +200,6 @@ def test_cases_without_history_are_the_documented_ones():
 
 def test_empty_history_is_undecided():
     """The two cases upstream without a file: an empty history. Nothing ran, nothing is ordered."""
-    from mvcc_check import parse_history_text
-
     result = check(parse_history_text("", source="empty.jsonl", format="jsonl"))
     assert result.valid == "unknown"
     assert result.anomaly_types == ["empty-transaction-graph"]
@@ -229,3 +233,167 @@ def test_elle_huge_scc_is_decided():
     assert result.not_ == ["strong-snapshot-isolation"]
     cycle = result.anomalies["G-single-item-realtime"][0]
     assert [s["type"] for s in cycle["steps"]] == ["rw", "realtime"]
+
+
+# --- Elle's own unit tests (../shared/conformance/elle-tests/, see its SOURCE.md) ---------------
+
+ELLE_TESTS = ROOT / "elle-tests"
+
+
+def _elle_tests_manifest() -> list[dict]:
+    path = ELLE_TESTS / "manifest.json"
+    if not path.exists():
+        return [{"case": "manifest-missing"}]
+    return json.loads(path.read_text())
+
+
+# Deliberate differences: case -> (what we give instead of Elle's expected keys, reason). Each is
+# explained in docs/elle-differences.md under the case's name. "error": the input is refused
+# (exit 2) with a message holding this text.
+ELLE_TEST_DIFFERENCES: dict[str, tuple[dict, str]] = {
+    "la-duplicated-elements": (
+        {"anomaly-types": ["G0", "duplicate-elements"]},
+        "x read as [1 2 1] puts 1 both before and after 2: a ww cycle (G0), which implies Elle's G1c",
+    ),
+    "la-g-nonadjacent": (
+        {"anomaly-types": ["G-nonadjacent-item", "G-single-item-realtime"]},
+        "the last txn began after the first completed yet read x empty: a named two-step "
+        "G-single-item-realtime, which Elle's search cannot take because the step between is also rw",
+    ),
+    "la-lost-update": (
+        {"anomaly-types": ["G-single-item-realtime", "G2-item", "lost-update"]},
+        "as list-append-anomaly-lost-update: the second updater began after the first completed",
+    ),
+    "la-unfindable-g-single": (
+        {"anomaly-types": ["G-single-item"], "not": ["consistent-view", "repeatable-read"]},
+        "Elle's G-single search times out; ours decides it and names the 1000-step cycle, "
+        "so `not` is the weaker (more precise) consistent-view",
+    ),
+    "rw-g1b-anomalies-g0": (
+        {"valid?": True, "anomaly-types": [], "not": []},
+        "we draw the wr edge from the intermediate write the read saw, so the graph is not empty; "
+        "G1b is not forbidden by the requested G0, so the history is valid",
+    ),
+    "rw-initial-state-serializable": (
+        {"error": "process 0 invoked a new op while its op at line 2 had not completed"},
+        "two overlapping transactions on one process: we refuse to guess the pairing",
+    ),
+}
+
+# Known gaps, not differences on purpose: what we give today. The test fails if a case starts to
+# match Elle, so that the entry is removed with the work that closes it.
+ELLE_TEST_GAPS: dict[str, tuple[dict, str]] = {
+    "rw-g-single-transaction-order-given": (
+        {"valid?": True, "anomaly-types": [], "not": []},
+        "the transaction-order option is not supported yet (issue 11); judged without it",
+    ),
+    "rw-g2-item-transaction-order-given": (
+        {"valid?": True, "anomaly-types": [], "not": []},
+        "the transaction-order option is not supported yet (issue 11); judged without it",
+    ),
+}
+
+ELLE_TEST_OPTIONS = {
+    "consistency-models",
+    "anomalies",
+    "wfr-keys?",
+    "sequential-keys?",
+    "linearizable-keys?",
+}
+
+
+def _elle_test_options(case: dict) -> CheckOptions:
+    o = case["options"]
+    unknown = set(o) - ELLE_TEST_OPTIONS
+    if case["case"] in ELLE_TEST_GAPS:
+        unknown -= {"transaction-order"}
+    assert not unknown, f"{case['case']}: options the test does not pass on: {unknown}"
+    models = o.get("consistency-models", ["strict-serializable"])
+    return CheckOptions(
+        models=tuple(models or ()),
+        workload=case["workload"],
+        anomalies=tuple(o.get("anomalies", ())),
+        wfr_keys=bool(o.get("wfr-keys?")),
+        sequential_keys=bool(o.get("sequential-keys?")),
+        linearizable_keys=bool(o.get("linearizable-keys?")),
+    )
+
+
+def _observed(case: dict) -> dict:
+    """Our result in the manifest's terms: the keys Elle's expectation names."""
+    try:
+        result = check(load_history(str(ELLE_TESTS / case["history"])), _elle_test_options(case))
+    except HistoryError as e:
+        return {"error": str(e)}
+    out = {"valid?": result.valid, "anomaly-types": _comparable(result.anomaly_types)}
+    out["not"], out["also-not"] = result.not_, result.also_not
+    return out
+
+
+def _disagreements(observed: dict, wanted: dict) -> dict:
+    """Each key of `wanted` that `observed` does not match: key -> (observed, wanted)."""
+    if "error" in wanted or "error" in observed:
+        ok = "error" in wanted and wanted["error"] in observed.get("error", "")
+        return {} if ok else {"error": (observed.get("error"), wanted.get("error"))}
+    out = {}
+    for key, want in wanted.items():
+        got = observed[key]
+        if key in ("anomaly-types", "not", "also-not"):
+            want = _comparable(want) if key == "anomaly-types" else sorted(want)
+        if got != want:
+            out[key] = (got, want)
+    return out
+
+
+ELLE_TEST_CASES = _elle_tests_manifest()
+
+
+def _require_elle_tests() -> None:
+    if not (ELLE_TESTS / "manifest.json").exists():
+        msg = f"Elle's test cases not found at {ELLE_TESTS} (set MVCC_CHECK_CONFORMANCE)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(msg + "; under CI their absence is a failure")
+        pytest.skip(msg)
+
+
+@pytest.mark.parametrize("case", ELLE_TEST_CASES, ids=[c["case"] for c in ELLE_TEST_CASES])
+def test_elle_unit_test_case(case):
+    """Elle's expected result, or the listed difference, or the listed gap: nothing else."""
+    _require_elle_tests()
+    name = case["case"]
+    observed = _observed(case)
+    elle = _disagreements(observed, case["expected"])
+    if name in ELLE_TEST_GAPS:
+        assert elle, f"{name} now matches Elle: remove it from ELLE_TEST_GAPS (and the docs)"
+        assert _disagreements(observed, ELLE_TEST_GAPS[name][0]) == {}
+    elif name in ELLE_TEST_DIFFERENCES:
+        assert elle, f"{name} now matches Elle: remove it from ELLE_TEST_DIFFERENCES (and the docs)"
+        assert _disagreements(observed, ELLE_TEST_DIFFERENCES[name][0]) == {}
+    else:
+        assert elle == {}, f"{name} differs from Elle (ours, Elle's): {elle}"
+
+
+def test_every_listed_elle_test_difference_is_a_case_and_documented():
+    _require_elle_tests()
+    names = {c["case"] for c in ELLE_TEST_CASES}
+    listed = set(ELLE_TEST_DIFFERENCES) | set(ELLE_TEST_GAPS)
+    assert listed <= names
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "elle-differences.md").read_text()
+    assert [n for n in sorted(listed) if f"`{n}`" not in doc] == []
+
+
+def test_overlapping_txns_on_one_process_agree_with_elle_once_apart():
+    """rw-initial-state is refused only for its pairing: with the second transaction on a
+    process of its own, the verdict is Elle's (G-single-item under serializable)."""
+    _require_elle_tests()
+    (case,) = [c for c in ELLE_TEST_CASES if c["case"] == "rw-initial-state-serializable"]
+    text = (ELLE_TESTS / case["history"]).read_text()
+    moved = [
+        line.replace(":process 0", ":process 1") if ":value [[:w :y 1]" in line else line
+        for line in text.splitlines()
+    ]
+    history = parse_history_text("\n".join(moved), source="rw-initial-state.edn", format="edn")
+    result = check(history, _elle_test_options(case))
+    observed = {"valid?": result.valid, "anomaly-types": _comparable(result.anomaly_types)}
+    observed["not"], observed["also-not"] = result.not_, result.also_not
+    assert _disagreements(observed, case["expected"]) == {}

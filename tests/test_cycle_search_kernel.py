@@ -7,8 +7,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mvcc_check.analysis.cycles import Component, CycleFinder, cycle_specs
 from mvcc_check.analysis.graph import PROCESS, REALTIME
+from mvcc_check.analysis.search.shortest import Component, CycleFinder
+from mvcc_check.analysis.search.specs import cycle_specs
 
 SPECS = cycle_specs(REALTIME) + cycle_specs(PROCESS)[5:]
 

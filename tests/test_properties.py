@@ -993,13 +993,13 @@ def test_faulty_database_does_produce_cycles():
 
 
 def _threshold_name() -> str:
-    from mvcc_check.analysis import cycles
+    from mvcc_check.analysis.search import shortest as cycles
 
     names = [
         n for n in dir(cycles) if n.endswith("_COMPONENT") and isinstance(getattr(cycles, n), int)
     ]
     assert len(names) == 1, (
-        f"expected one small-component threshold in cycles.py, found {names}: update this test"
+        f"expected one small-component threshold in search/shortest.py, found {names}: update this test"
     )
     return names[0]
 
@@ -1028,7 +1028,8 @@ def test_exact_and_exhaustive_cycle_searches_agree(workload, txns, slots, seed, 
     from the whole-graph passes (G-single from the bitset closures of all
     components at once); and existence tested one component at a time (forced by
     closing no component). Same anomalies, same shortest cycle lengths."""
-    from mvcc_check.analysis import cycles, reach
+    from mvcc_check.analysis.search import closure as reach
+    from mvcc_check.analysis.search import shortest as cycles
 
     name = _threshold_name()
     saved = getattr(cycles, name), reach.MAX_NODES
@@ -1134,19 +1135,19 @@ def side_by_side(a: str, b: str) -> str:
 )
 def test_forked_component_search_agrees(workload, txns, more, seed, model, faulty):
     """Big histories split the component searches over two processes; force that path."""
-    from mvcc_check.analysis import checker
+    from mvcc_check.analysis.search import parallel
 
     text = side_by_side(
         concurrent_history(workload, txns, 3, seed, faulty=faulty),
         concurrent_history(workload, more, 3, seed + 1, faulty=faulty),
     )
     one = check_text(text, model)
-    saved = checker.PARALLEL_MIN_EDGES
+    saved = parallel.PARALLEL_MIN_EDGES
     try:
-        checker.PARALLEL_MIN_EDGES = 0
+        parallel.PARALLEL_MIN_EDGES = 0
         two = check_text(text, model)
     finally:
-        checker.PARALLEL_MIN_EDGES = saved
+        parallel.PARALLEL_MIN_EDGES = saved
     assert orjson.dumps(two.to_json(), option=orjson.OPT_NON_STR_KEYS) == orjson.dumps(
         one.to_json(), option=orjson.OPT_NON_STR_KEYS
     )

@@ -46,10 +46,18 @@ def reference_txns(history: History) -> TxnHistory:
         if op.type == "invoke":
             if op.process in open_by_process:
                 first = open_by_process[op.process][1]
+                why = f"process {op.process} invoked a new op while its op at {where(first)}"
+                if op.process is None:
+                    why = (
+                        f"an op with no process was invoked while the op at {where(first)}, "
+                        "also with no process,"
+                    )
                 raise HistoryError(
                     src,
                     where(op),
-                    f"process {op.process} invoked a new op while its op at {where(first)} had not completed",
+                    why
+                    + " had not completed"
+                    + (" (ops without a process are read as one process)" * (op.process is None)),
                 )
             open_by_process[op.process] = (pos, op)
         elif op.process not in open_by_process:

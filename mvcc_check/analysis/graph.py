@@ -28,7 +28,10 @@ def scc_labels(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """Strongly connected component label of every node of the edges src -> dst
     (duplicates allowed)."""
     data = np.ones(len(src), np.float64)
-    if len(src) < 2 or bool((src[1:] >= src[:-1]).all()):
+    # csgraph's strong components can loop forever on repeated entries (scipy 1.17:
+    # rows [1, 2, 2] with a self-loop after), so the CSR is built directly only from
+    # strictly increasing (source, target) pairs; anything else is summed by scipy.
+    if len(src) < 2 or _strictly_increasing_pairs(src, dst):
         index = np.int32 if max(n, len(src)) < 2**31 else np.int64  # csgraph's own index type
         indptr = np.zeros(n + 1, index)
         np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
@@ -36,6 +39,11 @@ def scc_labels(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     else:
         m = csr_matrix((data, (src, dst)), shape=(n, n))
     return connected_components(m, directed=True, connection="strong")[1]
+
+
+def _strictly_increasing_pairs(src: np.ndarray, dst: np.ndarray) -> bool:
+    same = src[1:] == src[:-1]
+    return bool((src[1:] >= src[:-1]).all() and (dst[1:][same] > dst[:-1][same]).all())
 
 
 class EdgeBuilder:

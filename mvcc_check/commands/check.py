@@ -12,6 +12,7 @@ import click
 
 from mvcc_check.analysis.checker import WORKLOADS, CheckOptions, check
 from mvcc_check.analysis.models import validate_models
+from mvcc_check.commands.options import emit_report, new_report, report_options
 from mvcc_check.errors import MvccCheckError
 from mvcc_check.history.readers import FORMATS, load_history
 from mvcc_check.report.json_report import dumps, result_json
@@ -141,6 +142,7 @@ def output_option():
     "--examples", default=1, show_default=True, help="Explained examples per anomaly type (text)."
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress display on stderr.")
+@report_options
 def check_command(
     histories,
     models,
@@ -153,6 +155,8 @@ def check_command(
     linearizable_keys,
     examples,
     quiet,
+    report_dir,
+    junit,
 ) -> None:
     """Check HISTORY files (Jepsen EDN, elle-cli JSON, or JSON Lines) for isolation anomalies.
 
@@ -178,12 +182,17 @@ def check_command(
     console = None  # rich loads only for text output
     codes = []
     docs = []
+    report = new_report("check", report_dir, junit)
     for i, path in enumerate(histories):
         try:
             with stage_display(path, quiet) as display:
                 display.stage("reading")
                 history = load_history(path, fmt, display.bytes_read)
                 result = check(history, options, display.stage)
+            if (
+                report is not None
+            ):  # the ops, where the history keeps them, give timelines their starts
+                report.add(result_json(result), getattr(history, "ops", None), path)
             if i + 1 < len(histories):
                 del history
             else:  # left to the process's exit: run_cli skips the teardown of millions of ops
@@ -192,6 +201,8 @@ def check_command(
             click.echo(f"mvcc-check: {e}", err=True)
             codes.append(UNUSABLE)
             docs.append({"history": path, "valid?": "unknown", "error": str(e)})
+            if report is not None:
+                report.add(docs[-1], models=tuple(models))
             continue
         except (
             Exception
@@ -202,6 +213,8 @@ def check_command(
             )
             codes.append(UNDECIDED)
             docs.append({"history": path, "valid?": "unknown", "error": f"internal error: {e}"})
+            if report is not None:
+                report.add(docs[-1], models=tuple(models))
             continue
         codes.append(exit_code_for(result))
         if output == "json":
@@ -218,4 +231,5 @@ def check_command(
             render_text(result, console, examples=examples)
     if output == "json":
         sys.stdout.write(dumps(docs[0] if len(docs) == 1 else docs) + "\n")
-    sys.exit(overall_exit_code(codes))
+    codes.append(emit_report(report, report_dir, junit, to_stderr=output == "json"))
+    sys.exit(overall_exit_code(c for c in codes if c is not None))

@@ -18,8 +18,10 @@ from rich.table import Table
 from mvcc_check.analysis.checker import CheckOptions, check
 from mvcc_check.analysis.models import validate_models
 from mvcc_check.commands.check import model_option, output_option
+from mvcc_check.commands.options import emit_report, new_report, report_options
 from mvcc_check.db.dialects import session_class
 from mvcc_check.db.target import LEVELS, DbError, normalize_level, parse_db_url
+from mvcc_check.db.testbed import run_doc
 from mvcc_check.errors import MvccCheckError
 from mvcc_check.history.readers import parse_history_text
 from mvcc_check.report import exit_code_for, overall_exit_code, render_text
@@ -27,6 +29,7 @@ from mvcc_check.report.json_report import dumps, result_json
 from mvcc_check.report.verdict import INVALID, UNDECIDED, UNUSABLE, VALID
 from mvcc_check.workload import WORKLOADS, WorkloadSpec
 
+REPLICA_LAGS = ("async", "remote-apply")
 LEVEL_HELP = "Isolation level: " + ", ".join(LEVELS) + " (underscores and spaces accepted)."
 
 
@@ -44,12 +47,29 @@ def _level(level: str) -> str:
         raise click.UsageError(str(e)) from None
 
 
+def _session_kind_check(db, launch, levels):
+    """The session class for --db or --launch; every level must be one it offers."""
+    from mvcc_check.db.testbed import session_class_for
+
+    if db and _target(db).kind == "engine":
+        raise click.UsageError("use `mvcc-check run` for the built-in engine")
+    try:
+        return session_class_for(db, launch, levels)
+    except DbError as e:
+        raise click.UsageError(str(e)) from None
+
+
 @click.command("test")
 @click.option(
-    "--db",
-    required=True,
-    help="sqlite:///file.db, postgresql://user@host:port/db, mysql://user@host:port/db",
+    "--db", help="sqlite:///file.db, postgresql://user@host:port/db, mysql://user@host:port/db"
 )
+@click.option(
+    "--launch",
+    type=click.Choice(("sqlite", "postgresql", "mariadb", "postgresql-replica", "etcd")),
+    help="Instead of --db: start a throwaway target for the run (temp dir, loopback), "
+    "removed afterwards.",
+)
+@click.option("--keep", is_flag=True, help="With --launch: leave the target running afterwards.")
 @click.option(
     "--isolation",
     "-i",
@@ -78,9 +98,38 @@ def _level(level: str) -> str:
     type=click.Path(dir_okay=False),
     help="Keep the history (JSON Lines) in this file (with several runs: FILE-LEVEL-SEED.jsonl).",
 )
+@click.option(
+    "--nemesis",
+    "nemesis",
+    help="Faults to inject, taking turns: kill-connection,pause,crash,partition "
+    "(pause and crash need --launch).",
+)
+@click.option(
+    "--nemesis-interval",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(min=0.05),
+    help="Mean seconds between the starts of two faults.",
+)
+@click.option(
+    "--time-limit",
+    default=600.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds after which a run stops (and is judged) even if transactions remain.",
+)
+@click.option(
+    "--replica-lag",
+    type=click.Choice(REPLICA_LAGS),
+    default="async",
+    show_default=True,
+    help="postgresql-replica: async streaming, or remote-apply (synchronous_commit = "
+    "remote_apply: a commit returns once the standby has applied it).",
+)
 @model_option(default=None)
 @output_option()
-def test_command(db, levels, workload, txns, clients, keys, seeds, save, models, output) -> None:
+@report_options
+def test_command(db, launch, keep, levels, models, output, **opts) -> None:
     """Run randomized transactions against a database at an isolation level, record the
     history as it happens, and check it against the model the level claims (or --model).
     With several levels or seeds, one run each and a table of findings at the end.
@@ -88,24 +137,42 @@ def test_command(db, levels, workload, txns, clients, keys, seeds, save, models,
     Exit codes: 0 valid, 1 the model is violated, 2 unusable input or usage, 3 undecided.
     Credentials come from the URL or PGPASSWORD / MYSQL_PWD and are never printed.
     """
-    target = _target(db)
-    if target.kind == "engine":
-        raise click.UsageError("use `mvcc-check run` for the built-in engine")
-    cls = session_class(target)
+    from mvcc_check.db.nemesis import parse_faults
+    from mvcc_check.db.testbed import open_bed, unavailable_faults
+
     levels = tuple(dict.fromkeys(_level(lv) for lv in levels))
-    for level in levels:
-        if level not in cls.levels:
-            raise click.UsageError(
-                f"{target.kind} does not offer isolation level {level!r} "
-                f"(it offers {', '.join(cls.levels)})"
-            )
+    cls = _session_kind_check(db, launch, levels)
     try:
         validate_models(models)
+        faults = parse_faults(opts["nemesis"]) if opts["nemesis"] else ()
+        why = unavailable_faults(faults, db, launch)
     except MvccCheckError as e:
         raise click.UsageError(str(e)) from None
-    runs = [(lv, sd) for lv in levels for sd in dict.fromkeys(seeds)]
+    if why:
+        raise click.UsageError(why)
+    lag = {"replica_lag": opts["replica_lag"]} if launch == "postgresql-replica" else {}
     out = Console(highlight=False, soft_wrap=True)
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # as Ctrl-C: clean up, keep the history
+    try:
+        with open_bed(
+            db, launch, keep=keep, faults=faults, interval=opts["nemesis_interval"], **lag
+        ) as bed:
+            _announce(out, bed, keep, output)
+            codes = _runs(out, bed, cls, levels, models, output, opts)
+    except MvccCheckError as e:
+        click.echo(f"mvcc-check: {e}", err=True)
+        sys.exit(UNUSABLE)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    sys.exit(overall_exit_code(codes))
+
+
+def _runs(out, bed, cls, levels, models, output, opts) -> list[int]:
+    """One run per level and seed; the findings table (or the JSON) at the end."""
+    save = opts["save"]
+    runs = [(lv, sd) for lv in levels for sd in dict.fromkeys(opts["seeds"])]
     codes, docs, rows = [], [], []
+    report = new_report("test", opts["report_dir"], opts["junit"])
     for i, (level, seed) in enumerate(runs):
         run_models = tuple(models) or (cls.claimed_models[level],)
         save_path = save
@@ -114,9 +181,14 @@ def test_command(db, levels, workload, txns, clients, keys, seeds, save, models,
             save_path = f"{stem}-{level}-{seed}{ext or '.jsonl'}"
         if output == "text" and i:
             out.print()
-        code, doc = _one_test(
-            target, level, workload, txns, clients, keys, seed, save_path, run_models, output, out
+        spec = WorkloadSpec(
+            workload=opts["workload"],
+            txns=opts["txns"],
+            clients=opts["clients"],
+            keys=opts["keys"],
+            seed=seed,
         )
+        code, doc = _one_test(bed, level, spec, save_path, run_models, output, out, opts, report)
         codes.append(code)
         docs.append(doc)
         rows.append((level, seed, run_models, code, doc))
@@ -124,8 +196,20 @@ def test_command(db, levels, workload, txns, clients, keys, seeds, save, models,
         sys.stdout.write(dumps(docs[0] if len(docs) == 1 else docs) + "\n")
     elif len(runs) > 1:
         out.print()
-        _findings_table(out, target, rows)
-    sys.exit(overall_exit_code(codes))
+        _findings_table(out, bed.target, rows)
+    codes.append(emit_report(report, opts["report_dir"], opts["junit"], to_stderr=output == "json"))
+    return [c for c in codes if c is not None]
+
+
+def _announce(out: Console, bed, keep: bool, output: str) -> None:
+    """Say what was launched (and how to stop it when kept) and the target's notes."""
+    from mvcc_check.db.testbed import describe
+
+    for line in describe(bed, keep):
+        if output == "text":
+            out.print(line)
+        else:
+            click.echo(line, err=True)
 
 
 def _findings_table(out: Console, target, rows) -> None:
@@ -165,18 +249,47 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def _one_test(target, level, workload, txns, clients, keys, seed, save, models, output, out):
-    from mvcc_check.db.runner import run_workload
-
-    spec = WorkloadSpec(workload=workload, txns=txns, clients=clients, keys=keys, seed=seed)
+def _one_test(bed, level, spec, save, models, output, out, opts, report=None):
     if save:
         path = save
     else:
         fd, path = tempfile.mkstemp(prefix="mvcc-test-", suffix=".jsonl")
         os.close(fd)
+    run = _record(bed, level, spec, path, save, output, opts["time_limit"])
+    try:
+        # named after the file when it is kept, else after the run (the temp file goes)
+        label = path if save else f"{run.target_display} {level} seed {spec.seed}"
+        with open(path, "rb") as f:
+            history = parse_history_text(f.read(), source=label, format="jsonl")
+        result = check(history, CheckOptions(models=models, workload=spec.workload))
+    except MvccCheckError as e:
+        click.echo(f"mvcc-check: {e}", err=True)
+        sys.exit(UNUSABLE)
+    code = exit_code_for(result)
+    if run.stats.errors and code == VALID:
+        code = UNDECIDED
+    keep = bool(save) or code != VALID
+    doc = result_json(result)
+    doc["all-anomaly-types"] = sorted(set(result.all_anomaly_types or result.anomaly_types))
+    doc["run"] = run_doc(run, bed, path if keep else None)
+    if output == "text":
+        _print_run(out, run, bed, result)
+        if keep:
+            out.print(f"  history: {path}")
+    if report is not None:  # before the file goes: the report reads its faults from it
+        report.add(doc, getattr(history, "ops", None), history_file=path)
+    if not keep:
+        os.unlink(path)
+    return code, doc
+
+
+def _record(bed, level, spec, path, save, output, time_limit):
+    """Run the workload with a progress bar; exit 2 when unusable, 130 when interrupted."""
+    from mvcc_check.db.runner import run_workload
+
     err = Console(stderr=True, highlight=False)
     progress = Progress(
-        TextColumn(f"[bold]{target.kind}[/] {level} seed {seed}"),
+        TextColumn(f"[bold]{bed.target.kind}[/] {level} seed {spec.seed}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -184,82 +297,61 @@ def _one_test(target, level, workload, txns, clients, keys, seed, save, models, 
         transient=True,
         disable=not err.is_terminal or output == "json",
     )
-    task = progress.add_task("txns", total=txns)
-    previous = signal.getsignal(signal.SIGTERM)
-    signal.signal(signal.SIGTERM, _interrupt)  # stop as on Ctrl-C: drop the table, keep the history
+    task = progress.add_task("txns", total=spec.txns)
     try:
         with progress:
             run = run_workload(
-                target,
+                bed.target,
                 level,
                 spec,
                 path,
                 on_progress=lambda done, total: progress.update(task, completed=done),
+                time_limit_s=time_limit,
+                **bed.run_kwargs(spec.seed),
             )
     except MvccCheckError as e:
-        signal.signal(signal.SIGTERM, previous)
         click.echo(f"mvcc-check: {e}", err=True)
         if not save and os.path.exists(path):
             os.unlink(path)  # nothing was recorded
         sys.exit(UNUSABLE)
-    signal.signal(signal.SIGTERM, previous)
     st = run.stats
     for e in st.errors:
         click.echo(f"mvcc-check: {e}", err=True)
     if st.interrupted:
         click.echo(
-            f"mvcc-check: interrupted after {st.finished} of {txns} transactions; the history "
-            f"so far is in {path} (`mvcc-check check {path}` reads it)",
+            f"mvcc-check: interrupted after {st.finished} of {spec.txns} transactions; the "
+            f"history so far is in {path} (`mvcc-check check {path}` reads it)",
             err=True,
         )
         sys.exit(130)
-    try:
-        # named after the file when it is kept, else after the run (the temp file goes)
-        label = path if save else f"{run.target_display} {level} seed {seed}"
-        with open(path, "rb") as f:
-            history = parse_history_text(f.read(), source=label, format="jsonl")
-        result = check(history, CheckOptions(models=models, workload=workload))
-    except MvccCheckError as e:
-        click.echo(f"mvcc-check: {e}", err=True)
-        sys.exit(UNUSABLE)
-    code = exit_code_for(result)
-    if st.errors and code == VALID:
-        code = UNDECIDED
-    keep = bool(save) or code != VALID
-    doc = result_json(result)
-    doc["all-anomaly-types"] = sorted(set(result.all_anomaly_types or result.anomaly_types))
-    doc["run"] = {
-        "database": run.target_display,
-        "server-version": run.server_version,
-        "isolation": level,
-        "workload": workload,
-        "txns": txns,
-        "clients": clients,
-        "keys": keys,
-        "seed": seed,
-        "committed": st.committed,
-        "aborted": st.aborted,
-        "indeterminate": st.indeterminate,
-        "seconds": round(st.elapsed_s, 3),
-        "committed-per-second": round(st.committed_per_s, 1),
-        "history-file": path if keep else None,
-    }
-    if output == "text":
-        out.print(
-            f"[bold]{run.target_display}[/] ({run.server_version}), isolation [bold]{level}[/], "
-            f"{workload}, {txns} txns by {clients} clients over {keys} keys, seed {seed}"
+    if st.timed_out:
+        click.echo(
+            f"mvcc-check: stopped at the time limit ({time_limit:g} s) after {st.finished} "
+            f"of {spec.txns} transactions; judging those",
+            err=True,
         )
-        out.print(
-            f"  {st.committed} committed, {st.aborted} aborted by the database, "
-            f"{st.indeterminate} indeterminate; {st.elapsed_s:.2f} s, "
-            f"{st.committed_per_s:.0f} committed txns/s"
-        )
-        render_text(result, out)
-        if keep:
-            out.print(f"  history: {path}")
-    if not keep:
-        os.unlink(path)
-    return code, doc
+    return run
+
+
+def _print_run(out: Console, run, bed, result) -> None:
+    st, spec = run.stats, run.spec
+    out.print(
+        f"[bold]{run.target_display}[/] ({run.server_version}), isolation [bold]{run.level}[/], "
+        f"{spec.workload}, {spec.txns} txns by {spec.clients} clients over {spec.keys} keys, "
+        f"seed {spec.seed}"
+    )
+    if bed.read_target is not None:
+        out.print(f"  read-only txns on the standby {bed.read_target.display} at {bed.read_level}")
+    out.print(
+        f"  {st.committed} committed, {st.aborted} aborted by the database, "
+        f"{st.indeterminate} indeterminate (info); {st.elapsed_s:.2f} s, "
+        f"{st.committed_per_s:.0f} committed txns/s"
+    )
+    if run.faults is not None:
+        from mvcc_check.db.nemesis import describe_summary
+
+        out.print("  " + describe_summary(run.faults))
+    render_text(result, out)
 
 
 # --- hermitage ----------------------------------------------------------------------------
@@ -293,16 +385,27 @@ def judge_scenario(res, model: str):
 )
 @click.option("--transcript", is_flag=True, help="Print each scenario's steps as they ran.")
 @output_option()
-def hermitage_command(db, levels, scenarios, save_dir, transcript, output) -> None:
-    """Run Hermitage's isolation scenarios (G0, G1a, G1b, G1c, OTV, PMP, P4, G-single,
-    G2-item, G2) as exact interleavings over separate connections, and print per level
-    which anomalies the database prevents, prevents by aborting, or shows. Each
+@report_options
+def hermitage_command(
+    db, levels, scenarios, save_dir, transcript, output, report_dir, junit
+) -> None:
+    """Run Hermitage's isolation scenarios, every variant of its columns (G0, G1a, G1b,
+    G1c, OTV, PMP, P4, G-single, G2-item, G2), as exact interleavings over separate
+    connections, and print per level which anomalies the database prevents, prevents by
+    aborting, or shows, then each level's row in Hermitage's layout. Each
     scenario's history is also judged by the checker, against the model the level claims.
 
     Exit codes: 0 every history is valid under the level's claimed model and the
     checker agrees with every scenario, 1 a claimed model is violated, 3 disagreement.
     """
-    from mvcc_check.db.hermitage import SCENARIOS, checker_agrees, default_levels, run_scenario
+    from mvcc_check.db.hermitage import (
+        checker_agrees,
+        default_levels,
+        run_scenario,
+        scenarios_for,
+    )
+    from mvcc_check.db.hermitage_table import hermitage_row
+    from mvcc_check.report.hermitage import print_hermitage_table
 
     target = _target(db)
     if target.kind == "engine":
@@ -328,21 +431,23 @@ def hermitage_command(db, levels, scenarios, save_dir, transcript, output) -> No
             raise click.UsageError(
                 f"{target.kind} does not offer isolation level {lv!r} (it offers {', '.join(offered)})"
             )
-    names = {s.name.lower(): s for s in SCENARIOS}
+    names = {s.name.lower(): s for s in scenarios_for(target.kind)}
     chosen = []
     for name in scenarios:
         if name.lower() not in names:
             raise click.UsageError(
-                f"unknown scenario {name!r} (known: {', '.join(s.name for s in SCENARIOS)})"
+                f"unknown scenario {name!r} (known here: {', '.join(s.name for s in names.values())})"
             )
         chosen.append(names[name.lower()])
-    chosen = chosen or list(SCENARIOS)
+    chosen = chosen or list(scenarios_for(target.kind))
     if save_dir:
         Path(save_dir).mkdir(parents=True, exist_ok=True)
     out = Console(highlight=False, soft_wrap=True)
     codes: list[int] = []
     docs = []
+    rows = []
     version = None
+    report = new_report("hermitage", report_dir, junit)
     for lv in chosen_levels:
         model = claims[lv]
         table = Table(title=None, show_edge=False, pad_edge=False)
@@ -362,6 +467,8 @@ def hermitage_command(db, levels, scenarios, save_dir, transcript, output) -> No
                 sys.exit(UNDECIDED)
             found, result = judge_scenario(res, model)
             agree = checker_agrees(sc, res.verdict, found)
+            if report is not None:
+                _report_scenario(report, res, result, found, agree)
             if result.valid is False:
                 violated.append(sc.name)
             codes.append(exit_code_for(result) if agree else UNDECIDED)
@@ -390,6 +497,9 @@ def hermitage_command(db, levels, scenarios, save_dir, transcript, output) -> No
                 for line in res.observation.transcript:
                     out.print("   " + line)
         level_doc["violates-claimed-model"] = violated
+        verdicts = {d["scenario"]: d["result"] for d in level_doc["scenarios"]}
+        level_doc["hermitage-row"] = hermitage_row(verdicts)
+        rows.append((lv, model, level_doc["hermitage-row"]))
         docs.append(level_doc)
         if version is None:
             version = _server_version(target)
@@ -402,12 +512,30 @@ def hermitage_command(db, levels, scenarios, save_dir, transcript, output) -> No
                 out.print(f"  [red]histories invalid under {model}[/]: {', '.join(violated)}")
             else:
                 out.print(f"  every history is valid under {model}")
+    whole = {"database": target.display, "server-version": version, "levels": docs}
+    if output == "text":
+        print_hermitage_table(out, version or target.kind, rows)
     if output == "json":
-        sys.stdout.write(
-            dumps({"database": target.display, "server-version": version, "levels": docs}) + "\n"
-        )
+        sys.stdout.write(dumps(whole) + "\n")
+    if report is not None:
+        report.summary = whole
     code = overall_exit_code(codes)
-    sys.exit(code if code in (VALID, INVALID, UNDECIDED) else UNDECIDED)
+    failed = emit_report(report, report_dir, junit, to_stderr=output == "json")
+    sys.exit(failed or (code if code in (VALID, INVALID, UNDECIDED) else UNDECIDED))
+
+
+def _report_scenario(report, res, result, found: set[str], agree: bool) -> None:
+    """A scenario's history in the report: in the HTML when it breaks the claim or disagrees."""
+    doc = result_json(result)
+    doc["all-anomaly-types"] = sorted(found)
+    doc["hermitage"] = {
+        "scenario": res.scenario,
+        "isolation": res.level,
+        "result": res.verdict,
+        "agrees": agree,
+    }
+    show = result.valid is not True or not agree
+    report.add(doc, res.ops if show else None, in_html=show)
 
 
 def _server_version(target) -> str:

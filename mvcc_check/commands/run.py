@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from typing import Any
 
 import click
@@ -23,6 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from mvcc_check.analysis.models import validate_models
+from mvcc_check.commands.options import emit_report, new_report, report_options
 from mvcc_check.engine.bugs import BUG_NAMES, BUGS, bug_applies
 from mvcc_check.engine.lab import (
     MATRIX_CLIENTS,
@@ -43,6 +45,7 @@ from mvcc_check.errors import MvccCheckError
 from mvcc_check.history.recorder import HistoryRecorder
 from mvcc_check.report import exit_code_for, render_text
 from mvcc_check.report.json_report import dumps, result_json
+from mvcc_check.report.per_model import anomaly_sort_key
 from mvcc_check.report.verdict import UNDECIDED, UNUSABLE
 from mvcc_check.workload import KEY_DISTS, WORKLOADS, WorkloadSpec
 
@@ -116,6 +119,7 @@ def _shrunk_path(path: str) -> str:
 @click.option(
     "--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+@report_options
 def run_command(
     isolation,
     workload,
@@ -135,6 +139,8 @@ def run_command(
     transcript,
     model,
     output,
+    report_dir,
+    junit,
 ) -> None:
     """Run the built-in MVCC engine under an isolation level, record and check the history.
 
@@ -169,6 +175,7 @@ def run_command(
         raise click.UsageError(str(e)) from None
     trial = Trial(level, spec, bug, rollback_rate=rollback_rate, crash_rate=crash_rate)
     bugs = (bug,) if bug else ()
+    started = time.perf_counter()
     if save:
         try:
             rec = HistoryRecorder(save)
@@ -193,6 +200,7 @@ def run_command(
             crash_rate=crash_rate,
             trace=transcript,
         )
+    seconds = time.perf_counter() - started
     source = save or f"<engine: {level}{' +' + bug if bug else ''}, seed {seed}>"
     try:
         result = check_ops(run.ops, model, workload, source=source)
@@ -217,18 +225,27 @@ def run_command(
                 with open(_shrunk_path(save), "wb") as f:
                     f.write(ops_to_jsonl(shrunk.run.ops))
 
+    doc: dict[str, Any] = result_json(result)
+    doc["engine"] = {
+        "isolation": level,
+        "claims": LEVELS[level].claims,
+        "bug": bug,
+        "workload": workload,
+        "seed": seed,
+        "txns": txns,
+        "clients": clients,
+        "keys": keys,
+        "seconds": round(seconds, 3),
+        **run.stats,
+    }
+    report = new_report("run", report_dir, junit)
+    if report is not None:
+        report.add(doc, run.ops)
+        report.summary["engine"] = doc["engine"]
+        if shrunk is not None:
+            title = f"shrunk to {len(shrunk.txns)} transactions, showing {shrunk.anomaly}"
+            report.add(result_json(shrunk.result), shrunk.run.ops, title=title)
     if output == "json":
-        doc: dict[str, Any] = result_json(result)
-        doc["engine"] = {
-            "isolation": level,
-            "claims": LEVELS[level].claims,
-            "bug": bug,
-            "seed": seed,
-            "txns": txns,
-            "clients": clients,
-            "keys": keys,
-            **run.stats,
-        }
         if shrunk is not None:
             doc["shrunk"] = {
                 "anomaly": shrunk.anomaly,
@@ -266,7 +283,8 @@ def run_command(
             console.print(f"\n{shrink_note}")
         if shrunk is not None:
             print_shrunk(shrunk, console, _shrunk_path(save) if save else None)
-    sys.exit(exit_code_for(result))
+    failed = emit_report(report, report_dir, junit, to_stderr=output == "json")
+    sys.exit(failed or exit_code_for(result))
 
 
 def transcript_table(trace: list[tuple[int, int, str]]) -> Table:
@@ -320,7 +338,10 @@ def print_shrunk(sh: Shrunk, console: Console, saved: str | None) -> None:
 @click.option(
     "--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
-def matrix_command(txns, seeds, bugs, clients, keys, workload, model, output) -> None:
+@report_options
+def matrix_command(
+    txns, seeds, bugs, clients, keys, workload, model, output, report_dir, junit
+) -> None:
     """Run every isolation level over several seeds; tabulate anomalies and whether each claim held.
 
     Exit code 0 when every level's claim held (and, with --bugs, every bug
@@ -350,24 +371,17 @@ def matrix_command(txns, seeds, bugs, clients, keys, workload, model, output) ->
         def tick(label: str) -> None:
             progress.update(task, advance=1, description=label)
 
-        rows = run_matrix(trials, progress=tick, model=model)
+        report = new_report("matrix", report_dir, junit)
+        keep = None if report is None else _matrix_keeper(report, model)
+        rows = run_matrix(trials, progress=tick, model=model, on_result=keep)
     ok = all(r.claim_held for r in rows) if model else all(_row_ok(r) for r in rows)
+    doc = [_matrix_row_json(r) for r in rows]
+    if report is not None:
+        report.summary["rows"] = doc
+        report.summary["params"] = dict(
+            workload=workload, seeds=seeds, txns=txns, clients=clients, keys=keys, model=model
+        )
     if output == "json":
-        doc = [
-            {
-                "level": r.level,
-                "bug": r.bug,
-                "claims": r.claims,
-                "runs": r.runs,
-                "violations": r.violations,
-                "undecided": r.undecided,
-                "claim-held": r.claim_held,
-                "anomaly-counts": dict(sorted(r.counts.items())),
-                "committed": r.committed,
-                "aborted": r.aborted,
-            }
-            for r in rows
-        ]
         sys.stdout.write(dumps(doc) + "\n")
     else:
         console = Console(highlight=False)
@@ -385,7 +399,43 @@ def matrix_command(txns, seeds, bugs, clients, keys, workload, model, output) ->
                 "[bold]claim held[/]: every run's history satisfies the level's claimed model; "
                 "a row with a deliberate bug must fail it (caught)."
             )
-    sys.exit(0 if ok else 1)
+    failed = emit_report(report, report_dir, junit, to_stderr=output == "json")
+    sys.exit(failed or (0 if ok else 1))
+
+
+def _matrix_keeper(report, model: str | None):
+    """Add each matrix run to the report; the HTML shows each row's first broken run."""
+    shown: set[str] = set()
+
+    def keep(label: str, trial: Trial, run, result) -> None:
+        doc = result_json(result)
+        show = result.valid is False and label not in shown
+        if show:
+            shown.add(label)
+        report.add(
+            doc,
+            run.ops if show else None,
+            title=f"{label} seed {trial.spec.seed}",
+            expect_violation=trial.bug is not None and model is None,
+            in_html=show,
+        )
+
+    return keep
+
+
+def _matrix_row_json(r: MatrixRow) -> dict[str, Any]:
+    return {
+        "level": r.level,
+        "bug": r.bug,
+        "claims": r.claims,
+        "runs": r.runs,
+        "violations": r.violations,
+        "undecided": r.undecided,
+        "claim-held": r.claim_held,
+        "anomaly-counts": dict(sorted(r.counts.items())),
+        "committed": r.committed,
+        "aborted": r.aborted,
+    }
 
 
 def _row_ok(r: MatrixRow) -> bool:
@@ -401,7 +451,7 @@ def matrix_table(
     workload: str,
     model: str | None = None,
 ) -> Table:
-    kinds = sorted({k for r in rows for k in r.counts}, key=_anomaly_order)
+    kinds = sorted({k for r in rows for k in r.counts}, key=anomaly_sort_key)
     table = Table(
         title=f"{workload}: {seeds} seeds x {txns} txns, {clients} clients, {keys} keys",
         title_justify="left",
@@ -430,22 +480,3 @@ def matrix_table(
         committed = f"{100 * r.committed / total:.0f}%" if total else "-"
         table.add_row(label, r.claims, *cells, committed, held)
     return table
-
-
-_ORDER = [
-    "G0",
-    "G1a",
-    "G1b",
-    "G1c",
-    "G-single",
-    "G-single-item",
-    "G-nonadjacent",
-    "G-nonadjacent-item",
-    "G2",
-    "G2-item",
-    "lost-update",
-]
-
-
-def _anomaly_order(kind: str) -> tuple[int, str]:
-    return (_ORDER.index(kind) if kind in _ORDER else len(_ORDER), kind)

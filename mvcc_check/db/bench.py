@@ -1,7 +1,7 @@
 """Benchmark: PostgreSQL committed transactions per second with 8 clients on
 loopback, and the checker's share of the total time.
 
-`pg_throughput()` starts a throwaway PostgreSQL (mvcc_check.db.servers) unless
+`pg_throughput()` starts a throwaway PostgreSQL (mvcc_check.db.launch) unless
 given a URL, runs the list-append workload at SERIALIZABLE, checks the
 history, and returns the figures as a dict.
 
@@ -39,9 +39,9 @@ def pg_throughput(
     with contextlib.ExitStack() as stack:
         version_note = None
         if url is None:
-            from mvcc_check.db.servers import postgres_server
+            from mvcc_check.db.launch import launch
 
-            srv = stack.enter_context(postgres_server())
+            srv = stack.enter_context(launch("postgresql"))
             url, version_note = srv.url, srv.version
         tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="mvcc-bench-"))
         path = os.path.join(tmp, "history.jsonl")

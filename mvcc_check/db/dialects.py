@@ -121,6 +121,28 @@ class Session(ABC):
     @abstractmethod
     def server_version(self) -> str: ...
 
+    # -- Hermitage's table: (id, value, hist, w); hist lists every value written ----------
+    update_returning = True  # UPDATE ... RETURNING (PostgreSQL, SQLite 3.35+)
+
+    def hist_append(self, expr: str) -> str:
+        """SQL for `hist` with the text of `expr` appended after a comma."""
+        return f"hist || ',' || CAST({expr} AS TEXT)"
+
+    def hermitage_update_sql(self, table: str, new_value: str, where: str) -> str:
+        """UPDATE setting value to `new_value` where `where`, appending it to hist and
+        tagging the row with the writing step (`w`). hist is assigned first: MySQL
+        evaluates assignments left to right, the others on the old row."""
+        sql = (
+            f"UPDATE {table} SET hist = {self.hist_append(new_value)}, value = {new_value}, "
+            f"w = %s WHERE {where}"
+        )
+        return sql + " RETURNING id, value" if self.update_returning else sql
+
+    def hermitage_delete_sql(self, table: str, where: str) -> str:
+        """DELETE where `where`, returning each row's id and hist (PostgreSQL, SQLite
+        3.35+, MariaDB 10.0.5+; MySQL has no DELETE ... RETURNING)."""
+        return f"DELETE FROM {table} WHERE {where} RETURNING id, hist"
+
 
 class SqliteSession(Session):
     kind = "sqlite"
@@ -320,6 +342,11 @@ class MysqlSession(Session):
     def write_sql(self, table: str) -> str:
         return f"INSERT INTO {table} (k, v) VALUES (%s, %s) ON DUPLICATE KEY UPDATE v = VALUES(v)"
 
+    update_returning = False  # MariaDB: RETURNING on INSERT and DELETE only
+
+    def hist_append(self, expr: str) -> str:
+        return f"CONCAT(hist, ',', {expr})"
+
     def server_version(self) -> str:
         v = self.execute("SELECT VERSION()")[0][0]
         return v if "mariadb" in v.lower() else f"MySQL {v}"
@@ -336,16 +363,20 @@ SESSIONS: dict[str, type[Session]] = {
 }
 
 
-def open_session(target: DbTarget, **kw: Any) -> Session:
+def session_class_of(kind: str) -> type[Session]:
+    if kind == "etcd":
+        from mvcc_check.db.etcd import EtcdSession
+
+        return EtcdSession
     try:
-        cls = SESSIONS[target.kind]
+        return SESSIONS[kind]
     except KeyError:
-        raise DbError(f"{target.kind} is not a database this runner can connect to") from None
-    return cls(target, **kw)
+        raise DbError(f"{kind} is not a database this runner can connect to") from None
+
+
+def open_session(target: DbTarget, **kw: Any) -> Session:
+    return session_class_of(target.kind)(target, **kw)
 
 
 def session_class(target: DbTarget) -> type[Session]:
-    try:
-        return SESSIONS[target.kind]
-    except KeyError:
-        raise DbError(f"{target.kind} is not a database this runner can connect to") from None
+    return session_class_of(target.kind)

@@ -1,11 +1,10 @@
-"""The classic deterministic isolation scenarios, after Martin Kleppmann's
-Hermitage (github.com/ept/hermitage), driven step by step over separate
-connections.
+"""Martin Kleppmann's Hermitage (github.com/ept/hermitage) scenarios, driven step by
+step over separate connections. The catalogue of scenarios, every variant of
+Hermitage's per-database files, is data: `mvcc_check.db.hermitage_scenarios`;
+Hermitage's table and legend: `mvcc_check.db.hermitage_table`.
 
-Each scenario is an exact interleaving of steps of sessions T1, T2, T3 over a
-table `(id int primary key, value int, hist text)` holding (1, 10) and
-(2, 20). Every session runs in its own thread: a step that has not finished
-after `block_s` is *blocked*, and the scenario goes on with the next step, as
+Every session runs in its own thread: a step that has not finished after
+`block_s` is *blocked*, and the scenario goes on with the next step, as
 Hermitage's transcripts do ("T2 blocks ... T1 commits, T2 unblocks"). A step
 of a session that is still blocked first waits for the blocked one.
 
@@ -14,14 +13,18 @@ committed), "prevented by abort" (the database refused a transaction:
 serialization failure, deadlock, lock timeout) or "prevented".
 
 Recording for the checker. Besides `value`, each row keeps `hist`, the list
-of every value written to it, appended in the same UPDATE. Reads return it,
+of every value written to it, appended in the same statement. Reads return it,
 so each scenario is also a list-append history (writes are appends, reads
-return the whole list), recorded op by op and judged by the checker: the
-version order the checker needs is then observable, and the tests make sure
-the checker's verdict agrees with the scenario's. Predicate reads
-(`WHERE value % 3 = 0`) are run as a scan of the (tiny) table with the
-predicate applied to the rows read, so that the history holds a read of every
-row, present or absent (an absent row reads as []).
+return the whole list), judged by the checker: the version order the checker
+needs is then observable, and the tests make sure the checker's verdict agrees
+with the scenario's. A predicate write (`update ... where`, `delete ... where`)
+appends to the rows it changed, learnt from RETURNING (or, on MariaDB, whose
+UPDATE has no RETURNING, from the rows tagged with the step in column `w`); a
+deleted row's list ends with a tombstone, -n for session n, which later reads of
+the missing row return. Because which rows a predicate write touches is known
+only once it ran, a scenario's ops are written to the history file when it ends
+(in the order and with the times they happened), each invocation holding its
+transaction's micro-ops as they turned out.
 """
 
 from __future__ import annotations
@@ -32,289 +35,51 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from mvcc_check.db.dialects import FAIL, Session, open_session
+from mvcc_check.db.hermitage_scenarios import (
+    ABORT,
+    ANOMALY,
+    CATALOGUE,
+    INITIAL,
+    PREVENTED,
+    SCENARIO_NAMES,
+    Observation,
+    Scenario,
+    Step,
+    checker_agrees,
+    planned_mops,
+    step_mops,
+    verdict_of,
+)
 from mvcc_check.db.target import DbError, DbTarget, normalize_level
 from mvcc_check.history.recorder import HistoryRecorder
 
-ANOMALY = "anomaly"
-ABORT = "prevented by abort"
-PREVENTED = "prevented"
+__all__ = [
+    "ABORT",
+    "ANOMALY",
+    "PREVENTED",
+    "SCENARIOS",
+    "SCENARIO_NAMES",
+    "Observation",
+    "Scenario",
+    "ScenarioResult",
+    "checker_agrees",
+    "default_levels",
+    "run_scenario",
+    "scenarios_for",
+    "verdict_of",
+]
 
 TABLE = "mvcc_hermitage"
-INITIAL = {1: 10, 2: 20}
+SCENARIOS = CATALOGUE
 
 
-@dataclass(frozen=True)
-class Step:
-    session: int
-    action: str  # begin | commit | abort | read | scan | write | insert
-    key: int | None = None
-    value: int | None = None
-    label: str | None = None  # names a read's result for the verdict
-
-    def describe(self) -> str:
-        a = self.action
-        if a in ("begin", "commit", "abort"):
-            return f"T{self.session}: {a}"
-        if a == "read":
-            return f"T{self.session}: select * from test where id = {self.key}"
-        if a == "scan":
-            return f"T{self.session}: select * from test"
-        if a == "write":
-            return f"T{self.session}: update test set value = {self.value} where id = {self.key}"
-        return f"T{self.session}: insert into test values ({self.key}, {self.value})"
-
-
-@dataclass
-class Observation:
-    reads: dict[str, dict[int, int | None]] = field(default_factory=dict)  # label -> key -> value
-    committed: set[int] = field(default_factory=set)
-    refused: set[int] = field(default_factory=set)  # the database aborted it
-    errors: dict[int, str] = field(default_factory=dict)
-    blocked: list[str] = field(default_factory=list)
-    final: dict[int, list[int]] = field(default_factory=dict)  # hist per key, after the end
-    transcript: list[str] = field(default_factory=list)
-
-    def seen(self, label: str, key: int) -> int | None:
-        return self.reads.get(label, {}).get(key)
-
-
-@dataclass(frozen=True)
-class Scenario:
-    name: str
-    title: str
-    keys: tuple[int, ...]  # every row the scenario may touch (scans read all of them)
-    steps: tuple[Step, ...]
-    anomaly: Callable[[Observation], bool]
-    # the checker's anomaly types that show this scenario's anomaly in its history
-    checker_types: frozenset[str]
-    # False when the checker's types cannot tell this anomaly from a weaker one the
-    # level allows (OTV: a fractured read and a plain non-repeatable read are both a
-    # G-single cycle): then only "anomaly => the checker sees it" is required.
-    checker_exact: bool = True
-
-
-def _s(spec: str) -> tuple[Step, ...]:
-    """Steps from a compact text: one per line, `T1 write 1 11`, `T2 read 1 a`, ..."""
-    steps = []
-    for line in spec.strip().splitlines():
-        parts = line.split()
-        sess = int(parts[0][1:])
-        act = parts[1]
-        key = value = label = None
-        if act in ("write", "insert"):
-            key, value = int(parts[2]), int(parts[3])
-        elif act == "read":
-            key, label = int(parts[2]), parts[3]
-        elif act == "scan":
-            label = parts[2]
-        steps.append(Step(sess, act, key, value, label))
-    return tuple(steps)
-
-
-def _order(hist: list[int], a: int, b: int) -> bool | None:
-    """True if a was appended before b, None if either is missing."""
-    if a in hist and b in hist:
-        return hist.index(a) < hist.index(b)
-    return None
-
-
-def _g0(o: Observation) -> bool:
-    x, y = _order(o.final.get(1, []), 11, 12), _order(o.final.get(2, []), 21, 22)
-    return {1, 2} <= o.committed and x is not None and y is not None and x != y
-
-
-def _otv(o: Observation) -> bool:
-    return any((o.seen(lbl, 1), o.seen(lbl, 2)) in ((12, 19), (11, 18)) for lbl in ("a", "b", "c"))
-
-
-SCENARIOS: tuple[Scenario, ...] = (
-    Scenario(
-        "G0",
-        "write cycles (dirty writes)",
-        (1, 2),
-        _s("""
-            T1 begin
-            T2 begin
-            T1 write 1 11
-            T2 write 1 12
-            T1 write 2 21
-            T1 commit
-            T2 write 2 22
-            T2 commit
-        """),
-        _g0,
-        frozenset({"G0"}),
-    ),
-    Scenario(
-        "G1a",
-        "aborted reads (dirty reads)",
-        (1, 2),
-        _s("""
-            T1 begin
-            T2 begin
-            T1 write 1 101
-            T1 write 2 201
-            T2 scan a
-            T1 abort
-            T2 scan b
-            T2 commit
-        """),
-        lambda o: any(o.seen(lbl, 1) == 101 or o.seen(lbl, 2) == 201 for lbl in "ab"),
-        frozenset({"G1a"}),
-    ),
-    Scenario(
-        "G1b",
-        "intermediate reads (dirty reads)",
-        (1, 2),
-        _s("""
-            T1 begin
-            T2 begin
-            T1 write 1 101
-            T2 scan a
-            T1 write 1 11
-            T1 commit
-            T2 scan b
-            T2 commit
-        """),
-        lambda o: any(o.seen(lbl, 1) == 101 for lbl in "ab"),
-        frozenset({"G1b"}),
-    ),
-    Scenario(
-        "G1c",
-        "circular information flow (dirty reads)",
-        (1, 2),
-        _s("""
-            T1 begin
-            T2 begin
-            T1 write 1 11
-            T2 write 2 22
-            T1 read 2 a
-            T2 read 1 b
-            T1 commit
-            T2 commit
-        """),
-        lambda o: {1, 2} <= o.committed and o.seen("a", 2) == 22 and o.seen("b", 1) == 11,
-        frozenset({"G1c"}),
-    ),
-    Scenario(
-        "OTV",
-        "observed transaction vanishes",
-        (1, 2),
-        _s("""
-            T1 begin
-            T2 begin
-            T3 begin
-            T1 write 1 11
-            T1 write 2 19
-            T2 write 1 12
-            T1 commit
-            T3 scan a
-            T2 write 2 18
-            T3 scan b
-            T2 commit
-            T3 scan c
-            T3 commit
-        """),
-        _otv,
-        frozenset({"G-single", "G-single-item", "G1c", "G1b", "G1a"}),
-        False,
-    ),
-    Scenario(
-        "PMP",
-        "predicate-many-preceders",
-        (1, 2, 3),
-        _s("""
-            T1 begin
-            T2 begin
-            T1 scan a
-            T2 insert 3 30
-            T2 commit
-            T1 scan b
-            T1 commit
-        """),
-        # T1 asks twice for the rows with value % 3 = 0 and sees T2's row appear
-        lambda o: 1 not in o.refused and o.seen("a", 3) is None and o.seen("b", 3) == 30,
-        frozenset({"G-single", "G-single-item"}),
-    ),
-    Scenario(
-        "P4",
-        "lost update",
-        (1, 2),
-        _s("""
-            T1 begin
-            T2 begin
-            T1 read 1 a
-            T2 read 1 b
-            T1 write 1 11
-            T2 write 1 12
-            T1 commit
-            T2 commit
-        """),
-        # both read 10 and both committed a write over it: T1's update is lost
-        lambda o: {1, 2} <= o.committed and o.seen("a", 1) == 10 and o.seen("b", 1) == 10,
-        frozenset({"G-single", "G-single-item", "lost-update"}),
-    ),
-    Scenario(
-        "G-single",
-        "read skew",
-        (1, 2),
-        _s("""
-            T1 begin
-            T2 begin
-            T1 read 1 a
-            T2 read 1 x
-            T2 read 2 y
-            T2 write 1 12
-            T2 write 2 18
-            T2 commit
-            T1 read 2 b
-            T1 commit
-        """),
-        lambda o: o.seen("a", 1) == 10 and o.seen("b", 2) == 18,
-        frozenset({"G-single", "G-single-item"}),
-    ),
-    Scenario(
-        "G2-item",
-        "write skew",
-        (1, 2),
-        _s("""
-            T1 begin
-            T2 begin
-            T1 scan a
-            T2 scan b
-            T1 write 1 11
-            T2 write 2 21
-            T1 commit
-            T2 commit
-        """),
-        lambda o: {1, 2} <= o.committed and o.seen("a", 2) == 20 and o.seen("b", 1) == 10,
-        frozenset({"G2-item", "G2"}),
-    ),
-    Scenario(
-        "G2",
-        "anti-dependency cycles on a predicate",
-        (1, 2, 3, 4),
-        _s("""
-            T1 begin
-            T2 begin
-            T1 scan a
-            T2 scan b
-            T1 insert 3 30
-            T2 insert 4 42
-            T1 commit
-            T2 commit
-        """),
-        # each asked for value % 3 = 0, saw nothing, and inserted a matching row
-        lambda o: {1, 2} <= o.committed and o.seen("a", 4) is None and o.seen("b", 3) is None,
-        frozenset({"G2-item", "G2"}),
-    ),
-)
-
-SCENARIO_NAMES = tuple(s.name for s in SCENARIOS)
+def scenarios_for(kind: str) -> tuple[Scenario, ...]:
+    """The variants a target runs: the built-in engine has no predicate writes."""
+    return tuple(sc for sc in SCENARIOS if kind != "engine" or not sc.needs_sql)
 
 
 @dataclass(frozen=True)
@@ -325,21 +90,6 @@ class ScenarioResult:
     observation: Observation
     history_path: str | None
     ops: list[dict]
-
-
-def planned_mops(sc: Scenario, n: int) -> list[list]:
-    """Session n's micro-ops as invoked (reads not yet known)."""
-    mops: list[list] = []
-    for st in sc.steps:
-        if st.session != n:
-            continue
-        if st.action == "read":
-            mops.append(["r", st.key, None])
-        elif st.action == "scan":
-            mops.extend(["r", k, None] for k in sc.keys)
-        elif st.action in ("write", "insert"):
-            mops.append(["append", st.key, st.value])
-    return mops
 
 
 class _Sess:
@@ -363,6 +113,9 @@ def _hist(raw: str | None) -> list[int]:
     return [int(x) for x in raw.split(",")] if raw else []
 
 
+Value = list | Callable[[], list]
+
+
 class _Runner:
     def __init__(
         self,
@@ -381,18 +134,39 @@ class _Runner:
         self.lock_timeout_s = lock_timeout_s
         self.obs = Observation()
         self.lock = threading.Lock()
+        self.events: list[tuple[str, int, Value, int]] = []
+        self.made: dict[int, list[list]] = {}  # id(step) -> appends a predicate write made
+        self.gone: dict[int, list[int]] = {}  # deleted row -> its list, tombstone last
+        self.shown: dict[int, str] = {}  # id(step) -> what it returned, for the transcript
 
-    def _record(self, type_: str, process: int, value: list) -> None:
+    def _record(self, type_: str, process: int, value: Value) -> None:
         with self.lock:
-            self.rec.record(type_, process, value, time.time_ns())
+            self.events.append((type_, process, value, time.time_ns()))
+
+    def _flush(self) -> None:
+        for type_, process, value, t in self.events:
+            self.rec.record(type_, process, value() if callable(value) else value, t)
+        self.events.clear()
+
+    def _plan(self, n: int) -> list[list]:
+        """Session n's micro-ops as invoked: reads unknown, predicate writes as they ran."""
+        mops: list[list] = []
+        for st in self.sc.steps:
+            if st.session == n:
+                mops.extend(
+                    self.made.get(id(st), [])
+                    if st.action in ("update", "delete")
+                    else step_mops(self.sc, st)
+                )
+        return mops
+
+    def _planned(self, n: int) -> Callable[[], list]:
+        return lambda: self._plan(n)
 
     # -- SQL -----------------------------------------------------------------------
-    def _concat(self, db: Session) -> str:
-        return "CONCAT(hist, ',', %s)" if db.kind == "mysql" else "hist || ',' || %s"
-
     def _setup(self, db: Session) -> None:
         db.execute(f"DROP TABLE IF EXISTS {TABLE}")
-        db.execute(f"CREATE TABLE {TABLE} (id INT PRIMARY KEY, value INT, hist TEXT)")
+        db.execute(f"CREATE TABLE {TABLE} (id INT PRIMARY KEY, value INT, hist TEXT, w INT)")
         self._record("invoke", 0, [["append", k, v] for k, v in INITIAL.items()])
         db.begin("serializable" if db.kind == "sqlite" else "read-committed")
         for k, v in INITIAL.items():
@@ -400,11 +174,55 @@ class _Runner:
         db.commit()
         self._record("ok", 0, [["append", k, v] for k, v in INITIAL.items()])
 
-    def _scan(self, s: _Sess, label: str) -> None:
+    def _absent(self, key: int) -> list[int]:
+        """What a read of a missing row returns: a deleted row's list, else []."""
+        if key in self.gone:
+            return list(self.gone[key])
+        if key in INITIAL:
+            raise DbError(f"{self.sc.name}: row {key} is missing, but no delete of it was seen")
+        return []
+
+    def _scan(self, s: _Sess, step: Step) -> None:
         rows = {r[0]: (r[1], r[2]) for r in s.db.execute(f"SELECT id, value, hist FROM {TABLE}")}
-        self.obs.reads[label] = {k: rows[k][0] if k in rows else None for k in self.sc.keys}
+        self.obs.reads[step.label] = {k: rows[k][0] if k in rows else None for k in self.sc.keys}
+        self._show(step, ", ".join(f"{k} => {v}" for k, (v, _) in sorted(rows.items())))
         for k in self.sc.keys:
-            s.mops.append(["r", k, _hist(rows[k][1]) if k in rows else []])
+            s.mops.append(["r", k, _hist(rows[k][1]) if k in rows else self._absent(k)])
+
+    def _show(self, step: Step, rows: str, verb: str = "") -> None:
+        self.shown[id(step)] = f"  -> {verb}{rows or 'nothing'}"
+
+    @staticmethod
+    def _where(step: Step) -> tuple[str, tuple]:
+        if step.where is None:
+            return "1 = 1", ()
+        column, value = step.where
+        return f"{column} = %s", (value,)
+
+    def _update(self, s: _Sess, step: Step) -> None:
+        db = s.db
+        new, p = ("value + %s", step.add) if step.add is not None else ("%s", step.value)
+        where, wp = self._where(step)
+        tag = self.sc.steps.index(step) + 1
+        rows = db.execute(db.hermitage_update_sql(TABLE, new, where), (p, p, tag, *wp))
+        if not db.update_returning:  # the rows this statement changed, by their tag
+            rows = db.execute(f"SELECT id, value FROM {TABLE} WHERE w = %s", (tag,))
+        made = [["append", int(k), int(v)] for k, v in sorted(rows)]
+        self.made[id(step)] = made
+        self._show(step, ", ".join(f"{m[1]} => {m[2]}" for m in made), "changed ")
+        s.mops.extend(made)
+
+    def _delete(self, s: _Sess, step: Step) -> None:
+        where, wp = self._where(step)
+        made = []
+        for k, raw in sorted(s.db.execute(s.db.hermitage_delete_sql(TABLE, where), wp)):
+            k = int(k)
+            self.gone[k] = [*_hist(raw), -s.n]
+            self.obs.deleted.setdefault(s.n, set()).add(k)
+            made.append(["append", k, -s.n])
+        self.made[id(step)] = made
+        self._show(step, ", ".join(str(m[1]) for m in made), "deleted ")
+        s.mops.extend(made)
 
     def _do(self, s: _Sess, step: Step) -> None:
         """Runs in the session's thread."""
@@ -418,12 +236,13 @@ class _Runner:
         elif a == "read":
             rows = db.execute(f"SELECT value, hist FROM {TABLE} WHERE id = %s", (step.key,))
             self.obs.reads.setdefault(step.label, {})[step.key] = rows[0][0] if rows else None
-            s.mops.append(["r", step.key, _hist(rows[0][1]) if rows else []])
+            self._show(step, f"{step.key} => {rows[0][0]}" if rows else "")
+            s.mops.append(["r", step.key, _hist(rows[0][1]) if rows else self._absent(step.key)])
         elif a == "scan":
-            self._scan(s, step.label)
+            self._scan(s, step)
         elif a == "write":
             db.execute(
-                f"UPDATE {TABLE} SET value = %s, hist = {self._concat(db)} WHERE id = %s",
+                f"UPDATE {TABLE} SET value = %s, hist = {db.hist_append('%s')} WHERE id = %s",
                 (step.value, str(step.value), step.key),
             )
             s.mops.append(["append", step.key, step.value])
@@ -433,16 +252,17 @@ class _Runner:
                 (step.key, step.value, str(step.value)),
             )
             s.mops.append(["append", step.key, step.value])
-
-    def _planned(self, n: int) -> list[list]:
-        return planned_mops(self.sc, n)
+        elif a == "update":
+            self._update(s, step)
+        elif a == "delete":
+            self._delete(s, step)
 
     # -- outcomes ------------------------------------------------------------------
     def _settle(self, s: _Sess, fut: Future, step: Step) -> None:
         """The step finished: note its outcome and, at the end of a transaction, record it."""
         exc = fut.exception()
         if exc is None:
-            self.obs.transcript.append(step.describe())
+            self.obs.transcript.append(step.describe() + self.shown.get(id(step), ""))
             if step.action == "commit":
                 s.done = True
                 self.obs.committed.add(s.n)
@@ -479,8 +299,7 @@ class _Runner:
         return True
 
     def run(self) -> Observation:
-        sc = self.sc
-        n_sessions = max(st.session for st in sc.steps)
+        n_sessions = max(st.session for st in self.sc.steps)
         admin = open_session(self.target, lock_timeout_s=self.lock_timeout_s)
         sessions: dict[int, _Sess] = {}
         try:
@@ -489,65 +308,73 @@ class _Runner:
                 sessions[n] = _Sess(
                     n, open_session(self.target, lock_timeout_s=self.lock_timeout_s)
                 )
-            remaining = list(sc.steps)
-            while remaining:
-                # The next step whose session is not blocked: a blocked session's later
-                # steps wait until it unblocks, and the others go on meanwhile.
-                for i, step in enumerate(remaining):  # noqa: B007 - i is used below
-                    s = sessions[step.session]
-                    if s.pending is None or self._wait(s, 0):
-                        break
-                else:
-                    step = remaining[0]
-                    s = sessions[step.session]
-                    if not self._wait(s, self.lock_timeout_s + 10):
-                        raise DbError(
-                            f"{sc.name}: T{s.n} stays blocked on {s.pending_step.describe()}"
-                        )
-                    i = 0
-                del remaining[i]
-                if s.done:
-                    self.obs.transcript.append(f"{step.describe()}  (skipped: T{s.n} is over)")
-                    continue
-                if step.action == "begin":
-                    self._record("invoke", s.n, self._planned(s.n))
-                fut = s.pool.submit(self._do, s, step)
-                s.pending, s.pending_step = fut, step
-                if not self._wait(s, self.block_s):
-                    self.obs.blocked.append(step.describe())
-                    self.obs.transcript.append(f"{step.describe()}  -- blocks")
-                    continue
-                if step.action in ("commit", "abort") or s.done:
-                    # the end of a transaction may unblock the others
-                    for other in sessions.values():
-                        if (
-                            other is not s
-                            and other.pending is not None
-                            and self._wait(other, self.block_s)
-                        ):
-                            self.obs.transcript[-1] += "  (unblocked)"
-            for s in sessions.values():
-                if s.pending is not None and not self._wait(s, self.lock_timeout_s + 10):
-                    raise DbError(f"{sc.name}: T{s.n} never finished {s.pending_step.describe()}")
-                if not s.done:  # a session left open by the scenario: roll it back
-                    s.pool.submit(s.db.rollback).result(self.lock_timeout_s + 5)
-                    self._record("fail", s.n, self._planned(s.n))
-            # the final state, read by an observer transaction (recorded as well)
-            obs_proc = n_sessions + 1
-            reads = [["r", k, None] for k in sc.keys]
-            self._record("invoke", obs_proc, reads)
-            admin.begin("serializable" if admin.kind == "sqlite" else "read-committed")
-            rows = {r[0]: r[1] for r in admin.execute(f"SELECT id, hist FROM {TABLE}")}
-            admin.commit()
-            self.obs.final = {k: _hist(rows.get(k)) for k in sc.keys}
-            self._record("ok", obs_proc, [["r", k, self.obs.final[k]] for k in sc.keys])
+            self._steps(sessions)
+            self._close_open(sessions)
+            self._final(admin, n_sessions + 1)
         finally:
             for s in sessions.values():
                 s.close()
             with contextlib.suppress(Exception):
                 admin.execute(f"DROP TABLE IF EXISTS {TABLE}")
             admin.close()
+            self._flush()
         return self.obs
+
+    def _next(self, remaining: list[Step], sessions: dict[int, _Sess]) -> tuple[int, _Sess]:
+        """The next step whose session is not blocked: a blocked session's later steps
+        wait until it unblocks, and the others go on meanwhile."""
+        for i, step in enumerate(remaining):
+            s = sessions[step.session]
+            if s.pending is None or self._wait(s, 0):
+                return i, s
+        s = sessions[remaining[0].session]
+        if not self._wait(s, self.lock_timeout_s + 10):
+            raise DbError(f"{self.sc.name}: T{s.n} stays blocked on {s.pending_step.describe()}")
+        return 0, s
+
+    def _steps(self, sessions: dict[int, _Sess]) -> None:
+        remaining = list(self.sc.steps)
+        while remaining:
+            i, s = self._next(remaining, sessions)
+            step = remaining.pop(i)
+            if s.done:
+                self.obs.transcript.append(f"{step.describe()}  (skipped: T{s.n} is over)")
+                continue
+            if step.action == "begin":
+                self._record("invoke", s.n, self._planned(s.n))
+            s.pending, s.pending_step = s.pool.submit(self._do, s, step), step
+            if not self._wait(s, self.block_s):
+                self.obs.blocked.append(step.describe())
+                self.obs.transcript.append(f"{step.describe()}  -- blocks")
+                continue
+            if step.action in ("commit", "abort") or s.done:
+                # the end of a transaction may unblock the others
+                for other in sessions.values():
+                    if (
+                        other is not s
+                        and other.pending is not None
+                        and self._wait(other, self.block_s)
+                    ):
+                        self.obs.transcript[-1] += "  (unblocked)"
+
+    def _close_open(self, sessions: dict[int, _Sess]) -> None:
+        for s in sessions.values():
+            if s.pending is not None and not self._wait(s, self.lock_timeout_s + 10):
+                raise DbError(f"{self.sc.name}: T{s.n} never finished {s.pending_step.describe()}")
+            if not s.done:  # a session left open by the scenario: roll it back
+                s.pool.submit(s.db.rollback).result(self.lock_timeout_s + 5)
+                self._record("fail", s.n, self._planned(s.n))
+
+    def _final(self, admin: Session, process: int) -> None:
+        """The final state, read by an observer transaction (recorded as well)."""
+        keys = self.sc.keys
+        self._record("invoke", process, [["r", k, None] for k in keys])
+        admin.begin("serializable" if admin.kind == "sqlite" else "read-committed")
+        rows = {r[0]: (r[1], r[2]) for r in admin.execute(f"SELECT id, value, hist FROM {TABLE}")}
+        admin.commit()
+        self.obs.final = {k: _hist(rows[k][1]) if k in rows else self._absent(k) for k in keys}
+        self.obs.final_values = {k: rows[k][0] if k in rows else None for k in keys}
+        self._record("ok", process, [["r", k, self.obs.final[k]] for k in keys])
 
 
 class _EngineRunner:
@@ -690,24 +517,6 @@ def engine_bugs(url: str) -> tuple[str, ...]:
     return tuple(b for b in rest.split(",") if b)
 
 
-def checker_agrees(
-    scenario: Scenario, verdict: str, found_types: set[str] | frozenset[str]
-) -> bool:
-    """Does the checker's finding on the scenario's history agree with its verdict?"""
-    seen = bool(set(found_types) & scenario.checker_types)
-    if verdict == ANOMALY:
-        return seen
-    return not seen or not scenario.checker_exact
-
-
-def verdict_of(scenario: Scenario, obs: Observation) -> str:
-    if scenario.anomaly(obs):
-        return ANOMALY
-    if obs.refused:
-        return ABORT
-    return PREVENTED
-
-
 def run_scenario(
     target: DbTarget,
     level: str,
@@ -717,6 +526,8 @@ def run_scenario(
     block_s: float = 0.5,
     lock_timeout_s: float = 5.0,
 ) -> ScenarioResult:
+    if target.kind == "engine" and scenario.needs_sql:
+        raise DbError(f"{scenario.name} has predicate writes, which the built-in engine cannot run")
     rec = HistoryRecorder(history_path)
     try:
         if target.kind == "engine":

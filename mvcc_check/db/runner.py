@@ -13,9 +13,11 @@ in Jepsen: a process with an indeterminate op never issues another one).
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +39,9 @@ class RunStats:
     started: int = 0
     elapsed_s: float = 0.0
     interrupted: bool = False
+    timed_out: bool = False
     errors: list[str] = field(default_factory=list)
+    abort_causes: Counter[str] = field(default_factory=Counter)  # aborted (fail) by error
 
     @property
     def finished(self) -> int:
@@ -57,6 +61,7 @@ class RunResult:
     spec: WorkloadSpec
     target_display: str
     table: str
+    faults: dict | None = None  # nemesis.summary() when faults were injected
 
 
 class _Shared:
@@ -70,6 +75,7 @@ class _Shared:
         self.stats = RunStats()
         self.lock = threading.Lock()
         self.stop = threading.Event()
+        self.connected = threading.Semaphore(0)  # released once by each connected client
 
     def next_txn(self) -> list | None:
         with self.lock:
@@ -77,6 +83,11 @@ class _Shared:
                 return None
             self.issued += 1
             return self.gen.next_txn()
+
+    def record_nemesis(self, f: str, value: dict) -> None:
+        with self.lock:
+            if not self.recorder.closed:
+                self.recorder.record("info", "nemesis", value, time.time_ns(), f=f)
 
     def record(self, type_: str, process: int, value: list) -> None:
         with self.lock:
@@ -94,6 +105,18 @@ class _Shared:
                 st.indeterminate += 1
 
 
+def abort_cause(exc: BaseException) -> str:
+    """Why the database refused a transaction, in a few words: the error's class and
+    its SQLSTATE or error code (`SerializationFailure (40001)`, `OperationalError (1213)`)."""
+    code = getattr(exc, "sqlstate", None)
+    if code is None and exc.args and isinstance(exc.args[0], int):
+        code = exc.args[0]
+    if code is not None:
+        return f"{type(exc).__name__} ({code})"
+    first = str(exc).strip().splitlines()[:1]
+    return f"{type(exc).__name__}: {first[0][:60]}" if first else type(exc).__name__
+
+
 def parse_read(workload: str, raw: Any) -> Any:
     if workload == "list-append":
         if raw is None or raw == "":
@@ -102,11 +125,17 @@ def parse_read(workload: str, raw: Any) -> Any:
     return None if raw is None else int(raw)
 
 
-def run_txn(session: Session, table: str, level: str, workload: str, txn: list) -> list:
+def run_txn(
+    session: Session, table: str, level: str, workload: str, txn: list, state: dict
+) -> list:
     """Run one transaction; return the micro-ops with the values read. Raises what the
-    database raised (the caller classifies it)."""
+    database raised (the caller classifies it); `state["commit-sent"]` tells whether
+    COMMIT had been sent when it did."""
+    if hasattr(session, "transact"):  # not SQL (etcd): the session runs it its own way
+        return session.transact(table, level, workload, txn, state)
     append_sql = session.append_sql(table)
     write_sql = session.write_sql(table)
+    state["commit-sent"] = False
     session.begin(level)
     out: list = []
     for f, k, v in txn:
@@ -115,8 +144,19 @@ def run_txn(session: Session, table: str, level: str, workload: str, txn: list) 
         else:
             session.execute(append_sql if f == "append" else write_sql, (k, str(v)))
             out.append([f, k, v])
+    state["commit-sent"] = True
     session.commit()
     return out
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Where transactions go: read-write ones to `target` at the run's level; read-only
+    ones to `read_target` (a standby) at `read_level` when given."""
+
+    target: DbTarget
+    read_target: DbTarget | None = None
+    read_level: str | None = None
 
 
 class Client(threading.Thread):
@@ -124,7 +164,7 @@ class Client(threading.Thread):
         self,
         n: int,
         clients: int,
-        target: DbTarget,
+        routing: Routing,
         level: str,
         table: str,
         workload: str,
@@ -135,56 +175,165 @@ class Client(threading.Thread):
         self.n = n
         self.process = n
         self.clients = clients
-        self.target = target
+        self.routing = routing
         self.level = level
         self.table = table
         self.workload = workload
         self.shared = shared
         self.on_session = on_session
-        self.session: Session | None = None
+        self.sessions: dict[str, Session] = {}
 
-    def _connect(self) -> None:
-        self.session = open_session(self.target)
-        if self.on_session is not None:
-            self.on_session(self.process, self.session)
+    def _session(self, which: str) -> Session:
+        """The connection for `which` ("rw" or "ro"), opened (again) when needed."""
+        s = self.sessions.get(which)
+        if s is None:
+            target = self.routing.target if which == "rw" else self.routing.read_target
+            s = self.sessions[which] = open_session(target)
+            if self.on_session is not None and which == "rw":
+                self.on_session(self.process, s)
+        return s
+
+    def _reconnect(self, which: str) -> None:
+        """Drop the broken connection and open a new one, retrying while the run lasts
+        (the server may be down: a crash fault restarts it)."""
+        old = self.sessions.pop(which, None)
+        if old is not None:
+            old.close()
+        while not self.shared.stop.is_set():
+            try:
+                self._session(which)
+                return
+            except Exception:  # noqa: BLE001 - keep trying while the run lasts
+                time.sleep(0.2)
+
+    def _one(self, txn: list) -> None:
+        sh = self.shared
+        ro = self.routing.read_target is not None and all(m[0] == "r" for m in txn)
+        which, level = ("ro", self.routing.read_level) if ro else ("rw", self.level)
+        state: dict = {}
+        sh.record("invoke", self.process, txn)
+        session = None
+        try:
+            session = self._session(which)
+            out = run_txn(session, self.table, level, self.workload, txn, state)
+        except Exception as exc:  # noqa: BLE001 - classified below
+            kind = session.classify(exc) if session is not None else INFO
+            if kind == FAIL:
+                session.rollback()
+                with sh.lock:
+                    sh.stats.abort_causes[abort_cause(exc)] += 1
+                sh.record("fail", self.process, txn)
+                return
+            if kind == INFO and not state.get("commit-sent"):
+                # the connection broke before COMMIT was sent: it surely did not commit
+                sh.record("fail", self.process, txn)
+                self._reconnect(which)
+                return
+            # COMMIT was in flight, or an error we do not understand: either way we
+            # cannot know whether the transaction committed.
+            sh.record("info", self.process, txn)
+            if kind != INFO:
+                raise
+            self.process += self.clients  # a fresh process after an indeterminate op
+            self._reconnect(which)
+            return
+        sh.record("ok", self.process, out)
 
     def run(self) -> None:
         sh = self.shared
         try:
-            self._connect()
+            self._session("rw")
+            sh.connected.release()
             while (txn := sh.next_txn()) is not None:
-                sh.record("invoke", self.process, txn)
-                try:
-                    out = run_txn(self.session, self.table, self.level, self.workload, txn)
-                except Exception as exc:  # noqa: BLE001 - classified below
-                    kind = self.session.classify(exc)
-                    if kind == FAIL:
-                        self.session.rollback()
-                        sh.record("fail", self.process, txn)
-                        continue
-                    # INFO, or an error we do not understand: either way we cannot
-                    # know whether the transaction committed.
-                    sh.record("info", self.process, txn)
-                    if kind != INFO:
-                        raise
-                    self.process += self.clients  # a fresh process after an indeterminate op
-                    while not sh.stop.is_set():
-                        try:
-                            self.session.reconnect()
-                            if self.on_session is not None:
-                                self.on_session(self.process, self.session)
-                            break
-                        except Exception:  # noqa: BLE001 - keep trying while the run lasts
-                            time.sleep(0.2)
-                    continue
-                sh.record("ok", self.process, out)
+                self._one(txn)
         except Exception as exc:  # noqa: BLE001 - reported to the caller, run stops
             with sh.lock:
                 sh.stats.errors.append(f"client {self.n}: {type(exc).__name__}: {exc}")
             sh.stop.set()
         finally:
-            if self.session is not None:
-                self.session.close()
+            for s in self.sessions.values():
+                s.close()
+
+
+def _prepare(target: DbTarget, level: str, history_path, routing: Routing):
+    """Open the history and the admin connection, create the run's table: (recorder,
+    admin, server version, table)."""
+    try:
+        recorder = HistoryRecorder(history_path)
+    except OSError as exc:
+        raise DbError(f"cannot write the history to {history_path}: {exc.strerror}") from None
+    admin = None
+    try:
+        admin = open_session(target)
+        admin.check_level(level)
+        version = admin.server_version()
+        table = f"{TABLE_PREFIX}{secrets.token_hex(4)}"
+        admin.create_kv_table(table)
+        if routing.read_target is not None:
+            _wait_visible(routing, table)
+    except BaseException:
+        if admin is not None:
+            admin.close()
+        recorder.close()
+        raise
+    return recorder, admin, version, table
+
+
+def _wait_visible(routing: Routing, table: str, timeout: float = 30.0) -> None:
+    """Wait until the new table has reached the standby (replication is asynchronous)."""
+    reader = open_session(routing.read_target)
+    try:
+        reader.check_level(routing.read_level)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                reader.read(table, 0)
+                return
+            except Exception:  # noqa: BLE001 - not there yet
+                if time.monotonic() > deadline:
+                    raise DbError(
+                        f"table {table} did not reach the standby in {timeout:.0f} s"
+                    ) from None
+                reader.reconnect()
+                time.sleep(0.05)
+    finally:
+        reader.close()
+
+
+def _drive(clients, shared: _Shared, spec, nemesis, time_limit_s, on_progress) -> None:
+    """Run the clients (and the nemesis) until done, the time limit, or an error; the
+    nemesis heals before the clients are waited for."""
+    t0 = time.monotonic()
+    try:
+        for c in clients:
+            c.start()
+        if nemesis is not None:  # faults start once every client has connected
+            for c in clients:
+                while not shared.connected.acquire(timeout=0.1) and c.is_alive():
+                    pass
+            nemesis.start()
+        while any(c.is_alive() for c in clients):
+            for c in clients:
+                c.join(0.1)
+            if on_progress is not None:
+                on_progress(shared.stats.finished, spec.txns)
+            if time_limit_s is not None and time.monotonic() - t0 > time_limit_s:
+                shared.stats.timed_out = True
+                break
+            if nemesis is not None and nemesis.errors:
+                break
+    except KeyboardInterrupt:
+        shared.stats.interrupted = True
+    finally:
+        shared.stop.set()
+        if nemesis is not None:
+            nemesis.stop()
+            shared.stats.errors.extend(nemesis.errors)
+        grace = time.monotonic() + (30 if shared.stats.timed_out else 5)
+        for c in clients:
+            if c.ident is not None:  # the signal may come while the clients are starting
+                c.join(max(0.0, grace - time.monotonic()))
+        shared.stats.elapsed_s = time.monotonic() - t0
 
 
 def run_workload(
@@ -196,63 +345,52 @@ def run_workload(
     on_progress: Callable[[int, int], None] | None = None,
     on_session: Callable[[int, Session], None] | None = None,
     keep_table: bool = False,
+    client_target: DbTarget | None = None,
+    read_target: DbTarget | None = None,
+    read_level: str | None = None,
+    nemesis: Any = None,
+    time_limit_s: float | None = None,
 ) -> RunResult:
     """Run `spec` against the database and record the history in `history_path`.
 
+    `target` is used for the run's table; clients connect to `client_target` (e.g. a
+    proxy) when given, and send read-only transactions to `read_target` at
+    `read_level` when given. `nemesis` (nemesis.Nemesis) injects faults meanwhile.
     KeyboardInterrupt stops the clients; the history written so far stays readable
     and `stats.interrupted` is set (in-flight transactions have an invoke and no
-    completion, which readers treat as indeterminate).
+    completion, which readers treat as indeterminate). `time_limit_s` ends the run
+    early (`stats.timed_out`).
     """
     level = normalize_level(level)
-    try:
-        recorder = HistoryRecorder(history_path)
-    except OSError as exc:
-        raise DbError(f"cannot write the history to {history_path}: {exc.strerror}") from None
-    try:
-        admin = open_session(target)
-    except BaseException:
-        recorder.close()
-        raise
-    try:
-        admin.check_level(level)
-        version = admin.server_version()
-        table = f"{TABLE_PREFIX}{secrets.token_hex(4)}"
-        admin.create_kv_table(table)
-    except BaseException:
-        admin.close()
-        recorder.close()
-        raise
+    routing = Routing(client_target or target, read_target, read_level)
+    recorder, admin, version, table = _prepare(target, level, history_path, routing)
     shared = _Shared(spec, recorder)
+    hooks = [h for h in (on_session, nemesis and nemesis.on_session) if h]
+    if nemesis is not None:
+        nemesis.record = shared.record_nemesis
+
+    def session_hook(process: int, session: Session) -> None:
+        for h in hooks:
+            h(process, session)
+
     clients = [
-        Client(i, spec.clients, target, level, table, spec.workload, shared, on_session)
+        Client(i, spec.clients, routing, level, table, spec.workload, shared, session_hook)
         for i in range(spec.clients)
     ]
-    t0 = time.monotonic()
     try:
-        for c in clients:
-            c.start()
-        while any(c.is_alive() for c in clients):
-            for c in clients:
-                c.join(0.1)
-            if on_progress is not None:
-                on_progress(shared.stats.finished, spec.txns)
-    except KeyboardInterrupt:
-        shared.stop.set()
-        shared.stats.interrupted = True
-        for c in clients:
-            if c.ident is not None:  # the signal may come while the clients are starting
-                c.join(5)
+        _drive(clients, shared, spec, nemesis, time_limit_s, on_progress)
     finally:
-        shared.stats.elapsed_s = time.monotonic() - t0
-        shared.stop.set()
         with shared.lock:
             recorder.close()
-        try:
+        with contextlib.suppress(Exception):  # the server may be gone; the history matters more
             if not keep_table:
                 admin.drop_table(table)
-        except Exception:  # noqa: BLE001 - the server may be gone; the history matters more
-            pass
         admin.close()
+    faults = None
+    if nemesis is not None:
+        from mvcc_check.db.nemesis import summary
+
+        faults = summary(recorder.ops, nemesis.faults, nemesis.interval)
     return RunResult(
         history_path=str(history_path),
         stats=shared.stats,
@@ -261,4 +399,5 @@ def run_workload(
         spec=spec,
         target_display=target.display,
         table=table,
+        faults=faults,
     )

@@ -21,9 +21,12 @@ class DbError(MvccCheckError):
     """A database cannot be used: bad URL, unsupported level, connection refused..."""
 
 
+READ_LEVELS = ("linearizable",)  # etcd's read option besides "serializable"
+
+
 def normalize_level(level: str) -> str:
     name = level.strip().lower().replace("_", "-").replace(" ", "-")
-    if name not in LEVELS:
+    if name not in LEVELS + READ_LEVELS:
         raise DbError(f"unknown isolation level {level!r} (expected one of {', '.join(LEVELS)})")
     return name
 
@@ -44,7 +47,7 @@ class DbTarget:
         """The URL with any password left out: safe to print and to record."""
         if self.kind == "sqlite":
             return f"sqlite:///{self.path}"
-        if self.kind == "engine":
+        if self.kind in ("engine", "etcd"):
             return self.url
         user = f"{self.user}@" if self.user else ""
         port = f":{self.port}" if self.port else ""
@@ -54,6 +57,8 @@ class DbTarget:
 def parse_db_url(url: str) -> DbTarget:
     if url.startswith("engine:"):
         return DbTarget("engine", url)
+    if url.startswith("etcd://"):  # etcd://host:port[,host:port...]
+        return DbTarget("etcd", url, host=url[len("etcd://") :].strip("/"))
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme == "sqlite":

@@ -120,14 +120,18 @@ def run_matrix(
     trials: Sequence[tuple[str, Trial]],
     progress: Callable[[str], None] | None = None,
     model: str | None = None,
+    on_result: Callable[[str, Trial, RunResult, Result], None] | None = None,
 ) -> list[MatrixRow]:
-    """Run every trial, check it against its level's claim (or `model`), count anomaly types per row."""
+    """Run every trial, check it against its level's claim (or `model`), count anomaly types
+    per row; `on_result` sees each trial's run and verdict (for reports)."""
     rows: dict[str, MatrixRow] = {}
     for label, trial in trials:
         row = rows.get(label)
         if row is None:
             row = rows[label] = MatrixRow(label, trial.level, trial.bug, model or trial.model)
         run, result = run_trial(trial, model=model)
+        if on_result is not None:
+            on_result(label, trial, run, result)
         row.runs += 1
         row.committed += run.stats["committed"]
         row.aborted += run.stats["aborted"]

@@ -119,6 +119,8 @@ def _checked_mop(mop: Any, i: int, source: str, where: str) -> list[Any]:
     """The slow path: explain what is wrong with a micro-op, or normalise an unusual shape."""
     if not isinstance(mop, list | tuple):
         raise HistoryError(source, where, f"micro-op {i} is not a list: {_short(mop)}")
+    if len(mop) == 2 and mop[0] == "r":  # [r k] reads as [r k nil], as Elle does (elle#21)
+        return ["r", _hashable(mop[1]), None]
     if len(mop) != 3:
         raise HistoryError(
             source, where, f"micro-op {i} {_short(mop)} has {len(mop)} elements, expected 3 [f k v]"

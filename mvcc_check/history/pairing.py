@@ -120,6 +120,17 @@ def pair_columns(cols: Columns) -> TxnColumns:
     )
 
 
+def overlap_why(process: object, open_at: str) -> str:
+    """Why an invocation cannot be paired: its process already has an op open (ops
+    without a process are one unnamed process)."""
+    if process is None:
+        return (
+            f"an op with no process was invoked while the op at {open_at}, also with "
+            "no process, had not completed (ops without a process are read as one process)"
+        )
+    return f"process {process} invoked a new op while its op at {open_at} had not completed"
+
+
 def _raise_first_problem(
     cols: Columns, reinvoked: np.ndarray, paired: np.ndarray, prev: np.ndarray
 ) -> None:
@@ -137,12 +148,8 @@ def _raise_first_problem(
         r = int(problems[0])
         p = int(prev[r])
         if reinvoked[r]:
-            raise HistoryError(
-                cols.source,
-                cols.where(r),
-                f"process {cols.processes[cols.op_process[r]]} invoked a new op while its op at "
-                f"{cols.where(p)} had not completed",
-            )
+            process = cols.processes[cols.op_process[r]]
+            raise HistoryError(cols.source, cols.where(r), overlap_why(process, cols.where(p)))
         raise HistoryError(
             cols.source,
             cols.where(r),

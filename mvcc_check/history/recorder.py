@@ -57,8 +57,11 @@ class HistoryRecorder:
         if self.path is not None:
             self._file = open(self.path, "wb", buffering=0)  # noqa: SIM115 - closed by close()
 
-    def record(self, type: str, process: int, value: Any, time: int | None = None) -> OpDict:
-        """Record one op and return it (as stored)."""
+    def record(
+        self, type: str, process: int | str, value: Any, time: int | None = None, f: str = "txn"
+    ) -> OpDict:
+        """Record one op and return it (as stored). A client op has `f` "txn" and micro-ops
+        as its value; a fault injector's op (process "nemesis") its own `f` and any value."""
         if self.closed:
             raise ValueError("recorder is closed")
         if time is None:
@@ -66,8 +69,8 @@ class HistoryRecorder:
         op = {
             "type": type,
             "process": process,
-            "f": "txn",
-            "value": _copy_value(value),
+            "f": f,
+            "value": _copy_value(value) if f == "txn" else value,
             "index": self._next_index,
             "time": time,
         }

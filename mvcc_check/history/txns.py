@@ -23,6 +23,7 @@ import numpy as np
 
 from mvcc_check.errors import HistoryError
 from mvcc_check.history.ops import MicroOp, Op
+from mvcc_check.history.pairing import overlap_why
 from mvcc_check.history.readers import History
 
 INFINITY = float("inf")
@@ -79,12 +80,7 @@ def build_txns(history: History) -> TxnHistory:
         if kind == "invoke":
             pending = open_by_process.get(op.process)
             if pending is not None:
-                raise HistoryError(
-                    src,
-                    op.where(),
-                    f"process {op.process} invoked a new op while its op at {pending[2].where()} "
-                    "had not completed",
-                )
+                raise HistoryError(src, op.where(), _overlap(op, pending[2]))
             open_by_process[op.process] = (next_id, pos, op)
             next_id += 1
             continue
@@ -113,6 +109,11 @@ def build_txns(history: History) -> TxnHistory:
         by_id[tid] = Txn(tid, "info", inv.process, inv, None, inv.value, ipos, None)
     del by_id[next_id:]
     return TxnHistory(source=src, txns=cast(list[Txn], by_id))
+
+
+def _overlap(op: Op, pending: Op) -> str:
+    """Why an invocation cannot be paired: its process already has an op open."""
+    return overlap_why(op.process, pending.where())
 
 
 def _shapes_differ(a: list[MicroOp], b: list[MicroOp]) -> bool:

@@ -55,9 +55,16 @@ def _val(v: Any) -> str:
     return str(v)
 
 
+def process_text(process: Any) -> str:
+    """`process 3`, or `no process` for an op that has none (read as one unnamed process)."""
+    return "no process" if process is None else f"process {process}"
+
+
 def op_text(op: dict[str, Any]) -> str:
     mops = " ".join(f"[{m[0]} {_val(m[1])} {_val(m[2])}]" for m in op.get("value") or [])
-    return f"op index {op.get('index')}, process {op.get('process')}, {op.get('type')}: {mops}"
+    return (
+        f"op index {op.get('index')}, {process_text(op.get('process'))}, {op.get('type')}: {mops}"
+    )
 
 
 def explain_anomaly(kind: str, item: Any) -> list[str]:
@@ -232,5 +239,5 @@ def step_text(
             f"{a} completed (op index {a_end}) before {b} began (op index {step['b'].get('index')})"
         )
     if t == "process":
-        return f"process {step.get('process')} ran {a} and then {b}"
+        return f"{process_text(step.get('process'))} ran {a} and then {b}"
     return t

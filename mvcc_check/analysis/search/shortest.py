@@ -1,130 +1,16 @@
-"""Typed cycle search inside strongly connected components.
-
-A cycle anomaly is a closed walk in the dependency graph whose steps each
-carry one relation chosen from the edge's relations (an edge T1 -> T2 may be
-both ww and rw; a cycle may use it as either). The types follow Adya and
-Elle:
-
-  G0             ww steps only
-  G1c            ww and wr steps, at least one wr
-  G-single-item  ww/wr steps and exactly one rw
-  G-nonadjacent-item  two or more rw steps, no two adjacent (cyclically)
-  G2-item        two or more rw steps, some two adjacent
-
-and a `-process` / `-realtime` variant of each that may also use process or
-realtime steps and uses at least one.
-
-Whether each type exists is decided exactly, with no time limit, over all
-components at once (`checker.scc_decidable_presence`, which hands each
-type's anchor edges to the search here):
-
-- G0, G1c and G2-item by strongly connected components of the allowed
-  relations (inside one component any set of edges lies on one closed walk);
-- G-nonadjacent by components of the "extension" graph, whose edges are
-  non-rw steps and (non-rw step; rw step) pairs (Cerone & Gotsman 2016);
-- G-single by reachability from each rw edge's target back to its source
-  over non-rw steps, from bitset transitive closures (`reach.py`); and here,
-  one component at a time, only for components too large for those closures,
-  pruned by the topological order of that graph's components (a path can
-  only visit components between its two ends).
-
-Witnesses are found by breadth-first search over (transaction, automaton
-state) pairs from each candidate anchor edge, keeping the shortest; after the
-first witness, further anchors are searched only up to the best length so
-far, within a work budget proportional to the component's size. The cycle
-reported is the shortest found.
-"""
+"""The shortest cycle of each type in one component: breadth-first search over
+(transaction, automaton state) pairs from anchor edges, in C (`_bfs.c`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from mvcc_check.analysis._cycles import bfs as _c_bfs
-from mvcc_check.analysis.graph import PROCESS, REALTIME, RW, WR, WW
+from mvcc_check.analysis.graph import RW
+from mvcc_check.analysis.search._bfs import bfs as _c_bfs
+from mvcc_check.analysis.search.specs import CycleSpec
 
 # Components of at most this many transactions are searched exhaustively.
 TINY_COMPONENT = 16
-
-# Automaton state bits.
-_RW2 = 1  # two or more rw steps
-_LAST_RW = 2  # the previous step was rw
-_ADJ = 4  # two adjacent rw steps seen
-_SEEN_X = 8  # a process/realtime step seen
-
-
-@dataclass(frozen=True)
-class CycleSpec:
-    name: str
-    anchor: int  # relation of the first step
-    allowed: int  # relations every other step may use
-    rw_rule: str  # "none" | "one" | "nonadjacent" | "adjacent"
-    extra: int = 0  # PROCESS or REALTIME: at least one step must be one
-
-    def __post_init__(self) -> None:
-        # Transition table indexed [state * 32 + relation bit] and acceptance by state,
-        # so the search's inner loop is two list look-ups.
-        table = [-1] * (16 * 32)
-        for q in range(16):
-            for bit in (WW, WR, RW, PROCESS, REALTIME):
-                if bit == RW or bit & self.allowed:
-                    table[q * 32 + bit] = self.step(q, bit) if bit & self.allowed else -1
-        object.__setattr__(self, "table", table)
-        object.__setattr__(self, "accepting", [self.accepts(q) for q in range(16)])
-
-    def start_state(self) -> int:
-        q = _LAST_RW if self.anchor == RW else 0
-        if self.extra and self.anchor & self.extra:
-            q |= _SEEN_X
-        return q
-
-    def step(self, q: int, rel: int) -> int:
-        """Next state after a step of relation rel, or -1 if the step is not allowed."""
-        if rel == RW:
-            rule = self.rw_rule
-            if rule == "nonadjacent":
-                return -1 if q & _LAST_RW else q | _RW2 | _LAST_RW
-            if rule == "adjacent":
-                return q | _RW2 | _LAST_RW | (_ADJ if q & _LAST_RW else 0)
-            return -1
-        q &= ~_LAST_RW
-        if rel & self.extra:
-            q |= _SEEN_X
-        return q
-
-    def accepts(self, q: int) -> bool:
-        """May the walk close here (the anchor step comes next)?"""
-        if self.extra and not q & _SEEN_X:
-            return False
-        if self.rw_rule == "nonadjacent":
-            return bool(q & _RW2) and not q & _LAST_RW
-        if self.rw_rule == "adjacent":
-            return bool(q & _RW2) and bool(q & (_ADJ | _LAST_RW))
-        return True
-
-
-def _base_specs() -> list[CycleSpec]:
-    return [
-        CycleSpec("G0", WW, WW, "none"),
-        CycleSpec("G1c", WR, WW | WR, "none"),
-        CycleSpec("G-single-item", RW, WW | WR, "one"),
-        CycleSpec("G-nonadjacent-item", RW, WW | WR | RW, "nonadjacent"),
-        CycleSpec("G2-item", RW, WW | WR | RW, "adjacent"),
-    ]
-
-
-def cycle_specs(extra: int) -> list[CycleSpec]:
-    """Specs in search order: data-only types first, then the extra-edge variant."""
-    specs = _base_specs()
-    if not extra:
-        return specs
-    suffix = "-realtime" if extra == REALTIME else "-process"
-    variants = []
-    for s in specs:
-        anchor = extra if s.name == "G0" else s.anchor
-        variants.append(CycleSpec(s.name + suffix, anchor, s.allowed | extra, s.rw_rule, extra))
-    return specs + variants
 
 
 class Component:

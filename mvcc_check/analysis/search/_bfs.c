@@ -1,4 +1,4 @@
-/* The inner loop of the shortest-cycle search (analysis/cycles.py), in C.
+/* The inner loop of the shortest-cycle search (analysis/search/shortest.py), in C.
  *
  * One breadth-first search over (node, automaton state) pairs of one strongly
  * connected component, from the target of an anchor edge back to its source,
@@ -13,7 +13,7 @@
  * accepting states, and scratch space reused across calls (a generation
  * stamp per search state marks what this call has visited). The CSR comes
  * from the checker's own arrays and is validated once when it is built
- * (cycles.py); here only sizes and node ids are checked.
+ * (shortest.py); here only sizes and node ids are checked.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -179,10 +179,10 @@ done:
 }
 
 static PyMethodDef methods[] = {
-    {"bfs", bfs, METH_VARARGS, "Shortest accepted path back to an anchor's source (see _cycles.c)."},
+    {"bfs", bfs, METH_VARARGS, "Shortest accepted path back to an anchor's source (see _bfs.c)."},
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_cycles", NULL, -1, methods};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_bfs", NULL, -1, methods};
 
-PyMODINIT_FUNC PyInit__cycles(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__bfs(void) { return PyModule_Create(&module); }

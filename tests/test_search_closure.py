@@ -8,8 +8,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mvcc_check.analysis import reach
-from mvcc_check.analysis.reach import Closure
+from mvcc_check.analysis.search import closure as reach
+from mvcc_check.analysis.search.closure import Closure
 
 
 @st.composite
@@ -67,8 +67,9 @@ def test_large_graphs_are_left_to_the_caller(monkeypatch):
 def test_a_cycle_found_after_the_work_budget_is_not_claimed_shortest():
     """Past the budget the search returns a witness through the first anchor and
     says how short a cycle it had ruled out; the report marks longer witnesses."""
-    from mvcc_check.analysis.cycles import Component, CycleFinder, cycle_specs
     from mvcc_check.analysis.graph import WW
+    from mvcc_check.analysis.search.shortest import Component, CycleFinder
+    from mvcc_check.analysis.search.specs import cycle_specs
 
     g0 = cycle_specs(0)[0]
     src, dst = [0, 1, 2, 3, 4, 5], [1, 2, 3, 0, 5, 4]  # a 4-cycle and a 2-cycle, ww only
@@ -92,3 +93,15 @@ def test_text_report_says_when_a_cycle_is_only_a_witness():
     assert not any("witness" in line for line in explain_cycle(record))
     record["shortest?"] = False
     assert "witness" in explain_cycle(record)[-1]
+
+
+def test_scc_labels_survive_repeated_edges() -> None:
+    """csgraph loops forever on a CSR with repeated entries; scc_labels must not hand it one."""
+    import numpy as np
+
+    from mvcc_check.analysis.graph import scc_labels
+
+    labels = scc_labels(3, np.array([0, 1, 1, 2]), np.array([1, 2, 2, 2]))
+    assert len(set(labels.tolist())) == 3
+    labels = scc_labels(3, np.array([0, 1, 2]), np.array([1, 2, 0]))
+    assert len(set(labels.tolist())) == 1

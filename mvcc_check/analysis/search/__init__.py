@@ -1,0 +1,1 @@
+"""The search stage: cycles inside strongly connected components (see find.py)."""

@@ -1,0 +1,244 @@
+"""The cycle search: shortest cycle of each type in each strongly connected
+component, explained; the model-level fallback tests; split over two processes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+
+from mvcc_check.analysis import models
+from mvcc_check.analysis.graph import PROCESS, REALTIME, RW, DependencyGraph
+from mvcc_check.analysis.inference import Inference
+from mvcc_check.analysis.search.model_cycles import cyclic_models
+from mvcc_check.analysis.search.parallel import in_two_processes
+from mvcc_check.analysis.search.presence import (
+    Anchors,
+    LabelCache,
+    scc_decidable_presence,
+)
+from mvcc_check.analysis.search.shortest import Component, CycleFinder, SearchSpace
+from mvcc_check.analysis.search.specs import cycle_specs
+from mvcc_check.history.columns import OK
+from mvcc_check.history.pairing import TxnColumns
+
+
+@dataclass
+class CycleFindings:
+    """What the cycle search found: explained cycles by type, the smallest cyclic
+    component of each model-level test (see `cycle_exists`), and the component count."""
+
+    cycles: dict[str, list]
+    cyclic_models: dict[str, np.ndarray]
+    components: int
+
+
+def find_cycles(
+    graph: DependencyGraph,
+    tc: TxnColumns,
+    inf: Inference,
+    extra: int,
+    known: frozenset[str] = frozenset(),
+) -> CycleFindings:
+    """Shortest cycle of each type in each component, skipping types already implied,
+    and the model-level tests; `known` names the anomalies found before (they let
+    those tests skip models already ruled out).
+
+    Components are independent, so the work is split between two processes, each
+    running the whole-graph existence passes over its own share of components."""
+    comps = graph.sccs()
+    if not comps:
+        return CycleFindings({}, {}, 0)
+    # Compact numbering: the nodes of all components, component by component (so the
+    # passes below work on arrays of that size, not of the whole history), each
+    # with its component and its position in it (its local number).
+    sizes = np.array([len(c) for c in comps], np.int64)
+    members = np.concatenate(comps)  # compact id -> transaction id
+    compact = np.full(graph.n, -1, np.int64)
+    compact[members] = np.arange(len(members))
+    labels = np.repeat(np.arange(len(comps)), sizes)  # compact id -> component
+    first = np.cumsum(sizes) - sizes  # component -> its first compact id
+    local = np.arange(len(members)) - np.repeat(first, sizes)
+    comp_of_txn = np.full(graph.n, -1, np.int64)
+    comp_of_txn[members] = labels
+    ls, ld = comp_of_txn[graph.src], comp_of_txn[graph.dst]
+    internal = np.flatnonzero((ls == ld) & (ls >= 0))
+    order = internal[np.argsort(ls[internal], kind="stable")]
+    edge_comp = ls[order]
+    bounds = np.searchsorted(edge_comp, np.arange(len(comps) + 1)).tolist()
+    inside = DependencyGraph(
+        len(members), compact[graph.src[order]], compact[graph.dst[order]], graph.rel[order]
+    )
+    specs = cycle_specs(extra)
+
+    def search(indices: list[int]) -> list[tuple]:
+        """("cycle", component, type, explained cycle) and ("model", model, smallest
+        cyclic component) records for the given components."""
+        share = np.zeros(len(comps), bool)
+        share[indices] = True
+        mine = share[edge_comp]
+        sub = DependencyGraph(inside.n, inside.src[mine], inside.dst[mine], inside.rel[mine])
+        cache: LabelCache = {}
+        presence = scc_decidable_presence(sub, labels, local, sizes, specs, cache)
+        space = SearchSpace(inside.n, sub.src, sub.dst, sub.rel, largest=int(sizes[indices].max()))
+        all_src = local[sub.src].tolist()
+        all_dst = local[sub.dst].tolist()
+        all_rel = sub.rel.tolist()
+        starts = np.cumsum([0] + [bounds[i + 1] - bounds[i] for i in indices])
+        heads = starts[:-1]  # every component has edges: it holds a cycle
+        unions = np.bitwise_or.reduceat(sub.rel, heads).tolist() if len(sub.rel) else []
+        rw_counts = np.add.reduceat((sub.rel & RW) != 0, heads).tolist() if len(sub.rel) else []
+        starts = starts.tolist()
+        out: list[tuple] = []
+        names: set[str] = set(known)
+        for j, i in enumerate(indices):
+            lo, hi = starts[j], starts[j + 1]
+            nodes = comps[i].tolist()
+            component = Component(
+                nodes, all_src[lo:hi], all_dst[lo:hi], all_rel[lo:hi], unions[j], rw_counts[j]
+            )
+            found = _component_cycles(
+                component, i, specs, presence, local, tc, space, int(first[i])
+            )
+            for name, glob, proven in found:
+                record = explain_cycle(name, glob, tc, inf)
+                if not proven:
+                    record["shortest?"] = False
+                out.append(("cycle", i, name, record))
+                names.add(name)
+        for model, smallest in cyclic_models(sub, names, extra, cache).items():
+            out.append(("model", model, members[smallest]))
+        return out
+
+    results = in_two_processes(
+        search, sorted(range(len(comps))), [hi - lo for lo, hi in pairwise(bounds)]
+    )
+    cycles: dict[str, list] = {}
+    for _, _, name, record in sorted((r for r in results if r[0] == "cycle"), key=lambda r: r[1]):
+        cycles.setdefault(name, []).append(record)
+    smallest_of: dict[str, np.ndarray] = {}
+    for _, model, smallest in (r for r in results if r[0] == "model"):
+        if model not in smallest_of or len(smallest) < len(smallest_of[model]):
+            smallest_of[model] = smallest
+    return CycleFindings(cycles, smallest_of, len(comps))
+
+
+def _component_cycles(
+    component: Component,
+    i: int,
+    specs,
+    presence: dict[str, Anchors],
+    local: np.ndarray,
+    tc: TxnColumns,
+    space: SearchSpace,
+    offset: int,
+) -> list[tuple[str, list[tuple[int, int, int]], bool]]:
+    """(type, shortest cycle in transaction ids, whether it is proven the shortest) for
+    each type component i holds that no type found before in it implies; anchors come
+    from the whole-graph passes where they decided the component. A cycle is proven
+    the shortest unless the search's work budget ran out before it was found and
+    it is longer than the length the search had ruled out. The component's edges are
+    in `space` from node `offset` on."""
+    finder = CycleFinder(component, space=space, offset=offset)
+    nodes = component.nodes
+    implied: set[str] = set()
+    found = []
+    for spec in specs:
+        if spec.name in implied:
+            continue
+        present = presence.get(spec.name)
+        anchors = None
+        if present is not None and i not in present.undecided:
+            if i not in present.components:
+                continue
+            anchors = [(int(local[u]), int(local[v])) for u, v in present.of(i)]
+        steps = finder.shortest(spec, anchors)
+        if steps is None:
+            continue
+        implied |= models.implied_anomalies([spec.name])
+        glob = [(nodes[a], nodes[b], rel) for a, b, rel in steps]
+        if spec.extra == REALTIME:
+            glob = shortcut_realtime(glob, spec, tc)
+        found.append(
+            (spec.name, glob, finder.at_least == 0 or len(glob) <= max(2, finder.at_least))
+        )
+    return found
+
+
+def shortcut_realtime(
+    steps: list[tuple[int, int, int]], spec, tc: TxnColumns
+) -> list[tuple[int, int, int]]:
+    """Shorten a cycle by replacing runs of steps with one realtime step where the
+    run's first transaction completed before its last began.
+
+    Realtime edges are stored as a transitive reduction (to stay near-linear),
+    so a search over them finds long chains; every completed-before pair is
+    still a genuine realtime dependency, and the shortened cycle must still be
+    of the type searched (the anchor step is kept).
+    """
+
+    def before(a: int, b: int) -> bool:
+        return tc.status[a] == OK and tc.complete_row[a] < tc.invoke_row[b]
+
+    def accepted(rels: list[int]) -> bool:
+        q = spec.start_state()
+        for r in rels[1:]:
+            q = spec.step(q, r)
+            if q < 0:
+                return False
+        return spec.accepts(q)
+
+    changed = True
+    while changed and len(steps) > 2:
+        changed = False
+        m = len(steps)
+        for i in range(1, m):
+            a = steps[i][0]
+            for j in range(m, i + 1, -1):  # replace steps i..j-1 (j == m closes at the start)
+                b = steps[j][0] if j < m else steps[0][0]
+                if a == b or not before(a, b):
+                    continue
+                candidate = [*steps[:i], (a, b, REALTIME), *steps[j:]]
+                if accepted([r for _, _, r in candidate]):
+                    steps = candidate
+                    changed = True
+                    break
+            if changed:
+                break
+    return steps
+
+
+def explain_cycle(
+    name: str, steps: list[tuple[int, int, int]], tc: TxnColumns, inf: Inference
+) -> dict[str, Any]:
+    """Elle's cycle record: the ops around the cycle and one typed step per edge."""
+    ops = [tc.cols.op_json(tc.op_row(a)) for a, _, _ in steps]
+    ops.append(ops[0])
+    return {
+        "cycle": ops,
+        "steps": [explain_step(a, b, rel, tc, inf) for a, b, rel in steps],
+        "type": name,
+    }
+
+
+def explain_step(a: int, b: int, rel: int, tc: TxnColumns, inf: Inference) -> dict[str, Any]:
+    if rel in (REALTIME, PROCESS):
+        cols = tc.cols
+        a_op = cols.op_json(tc.op_row(a))
+        b_invoke = cols.op_json(int(tc.invoke_row[b]))
+        if rel == REALTIME:
+            return {"type": "realtime", "a'": a_op, "b": b_invoke}
+        return {
+            "type": "process",
+            "process": cols.processes[tc.process[a]],
+            "a'": a_op,
+            "b": b_invoke,
+        }
+    step = inf.explainer.explain(a, b, rel)
+    if step is None:
+        raise AssertionError(
+            f"no explanation for edge {a} -> {b} ({rel}); this is a bug in mvcc-check"
+        )
+    return step

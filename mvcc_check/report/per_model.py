@@ -1,0 +1,88 @@
+"""A verdict per requested model, from a result's JSON form.
+
+The checker's verdict covers all requested models at once; the HTML report and
+JUnit want one line (one testcase) per model: violated when the history shows an
+anomaly that model forbids, undecided when the verdict is unknown and nothing
+it forbids was found, an error when the history could not be used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mvcc_check.analysis.explain import DESCRIPTIONS
+from mvcc_check.analysis.models import prohibited_anomalies
+
+
+@dataclass(frozen=True)
+class ModelVerdict:
+    model: str
+    status: str  # "valid", "invalid", "undecided" or "error"
+    anomaly_types: tuple[str, ...] = ()
+    reason: str = ""
+
+
+EXAMPLES_PER_TYPE = (
+    5  # examples shown (cycles drawn) per anomaly type and history; counts stay complete
+)
+
+
+def anomaly_items(doc: dict[str, Any], kind: str) -> list[Any]:
+    """The found anomalies of one type (a list even where the JSON holds one record)."""
+    items = (doc.get("anomalies") or {}).get(kind, [])
+    return items if isinstance(items, list) else [items]
+
+
+def cycle_records(doc: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [r for r in anomaly_items(doc, kind) if isinstance(r, dict) and "cycle" in r]
+
+
+def model_verdicts(doc: dict[str, Any], models: tuple[str, ...] = ()) -> list[ModelVerdict]:
+    """One verdict per model of the result (or `models` when the doc names none)."""
+    names = tuple(doc.get("models") or models) or ("(no model)",)
+    if "error" in doc:
+        return [ModelVerdict(m, "error", reason=str(doc["error"])) for m in names]
+    valid = doc.get("valid?")
+    found = list(doc.get("anomaly-types") or [])
+    if valid is True:
+        return [ModelVerdict(m, "valid") for m in names]
+    out = []
+    for m in names:
+        forbidden = prohibited_anomalies([m])
+        types = tuple(a for a in found if a in forbidden)
+        if types:
+            out.append(ModelVerdict(m, "invalid", types))
+        elif valid is False:
+            out.append(ModelVerdict(m, "valid"))
+        else:
+            out.append(ModelVerdict(m, "undecided", reason=undecided_reason(found)))
+    if valid is False and not any(v.status == "invalid" for v in out):
+        # forbidden by an extra option (--anomaly), not by one model: every model fails with it
+        out = [ModelVerdict(v.model, "invalid", tuple(found)) for v in out]
+    return out
+
+
+def undecided_reason(found: list[str]) -> str:
+    reasons = [f"{a}: {DESCRIPTIONS.get(a, a)}" for a in found] or ["the checker could not decide"]
+    return "; ".join(reasons)
+
+
+_ORDER = [
+    "G0",
+    "G1a",
+    "G1b",
+    "G1c",
+    "G-single",
+    "G-single-item",
+    "G-nonadjacent",
+    "G-nonadjacent-item",
+    "G2",
+    "G2-item",
+    "lost-update",
+]
+
+
+def anomaly_sort_key(kind: str) -> tuple[int, str]:
+    """Adya's order (G0, G1a ... G2-item, lost-update), then the rest by name."""
+    return (_ORDER.index(kind) if kind in _ORDER else len(_ORDER), kind)
