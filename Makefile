@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench lint faults clean fuzz fuzz-scan
+.PHONY: run test bench lint faults clean fuzz fuzz-scan fuzz-input
 
 # The C extensions (their .c and .h files) are built by pip install -e (setup.py).
 $(STAMP): pyproject.toml setup.py $(wildcard mvcc_check/*/*.c mvcc_check/*/*/*.c mvcc_check/*/*.h)
@@ -21,6 +21,14 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Every fuzzer, each a target of its own (FUZZ_CASES, FUZZ_SEED to vary them).
+fuzz: fuzz-input
+
+FUZZ_CASES ?= 20000
+FUZZ_SEED  ?= 1
+fuzz-input: $(STAMP)
+	$(BIN)/python tests/fuzz_inputs.py --cases $(FUZZ_CASES) --seed $(FUZZ_SEED)
 
 bench: $(STAMP)
 	$(BIN)/python -m mvcc_check.bench

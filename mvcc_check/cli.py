@@ -10,11 +10,16 @@ import click
 
 from mvcc_check.console import INTERRUPTED
 
+INTERNAL_ERROR = 4
+BROKEN_PIPE = 141  # as the shell reports a process killed by SIGPIPE
+
 EXIT_CODES = {
     0: "valid under every requested model",
     1: "some requested model is violated (anomalies found)",
     2: "unusable input or usage",
     3: "undecided",
+    4: "internal error: a bug in mvcc-check (please report it)",
+    130: "interrupted",
 }
 
 
@@ -22,10 +27,12 @@ EXIT_CODES = {
 # that `check` does not pay for the engine's and the database drivers' imports.
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("mvcc_check.commands.check", "check_command"),
+    "elle-cli": ("mvcc_check.commands.elle_cli", "elle_cli_command"),
     "run": ("mvcc_check.commands.run", "run_command"),
     "matrix": ("mvcc_check.commands.run", "matrix_command"),
     "test": ("mvcc_check.commands.dbtest", "test_command"),
     "hermitage": ("mvcc_check.commands.dbtest", "hermitage_command"),
+    "shrink": ("mvcc_check.commands.shrink", "shrink_command"),
 }
 
 
@@ -46,12 +53,22 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="mvcc-check")
-def main() -> None:
+@click.option(
+    "--debug",
+    is_flag=True,
+    help="On an internal error, print the traceback (or MVCC_CHECK_DEBUG=1).",
+)
+def main(debug: bool) -> None:
     """Find isolation anomalies in transaction histories.
 
     Exit codes: 0 valid, 1 anomalies the claimed model forbids,
-    2 unusable input or usage, 3 undecided, 130 interrupted.
+    2 unusable input or usage, 3 undecided, 4 internal error (a bug in
+    mvcc-check: please report it), 130 interrupted.
     """
+    if debug:
+        from mvcc_check.commands.failure import DEBUG_ENV
+
+        os.environ[DEBUG_ENV] = "1"
 
 
 def run_cli() -> None:
@@ -72,8 +89,18 @@ def run_cli() -> None:
     except click.ClickException as e:
         e.show()
         code = e.exit_code
-    sys.stdout.flush()
-    sys.stderr.flush()
+    except BrokenPipeError:  # stdout closed early (`| head`): nothing more to say
+        code = BROKEN_PIPE
+    except Exception as e:  # a bug: say so, and never exit with a verdict's code
+        from mvcc_check.commands.failure import report_internal_error
+
+        report_internal_error(e)
+        code = INTERNAL_ERROR
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):
+            code = code or BROKEN_PIPE
     os._exit(code)
 
 

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+MAX_MESSAGE = 300
+"""Longest `why` an error carries: a message quotes values, and a value can be megabytes."""
+
+
+def cut(text: str, limit: int) -> str:
+    """`text`, or its first `limit` characters with an ellipsis when longer."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
 
 class MvccCheckError(Exception):
     """Base class of every error the core reports to users."""
@@ -18,7 +26,7 @@ class HistoryError(MvccCheckError):
     def __init__(self, source: str, where: str | None, why: str) -> None:
         self.source = source
         self.where = where
-        self.why = why
+        self.why = why = cut(" ".join(why.split()), MAX_MESSAGE)  # one line, and short
         location = f"{source}: {where}" if where else source
         super().__init__(f"{location}: {why}")
 

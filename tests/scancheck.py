@@ -14,22 +14,28 @@ from mvcc_check.history import readers
 from mvcc_check.history.columns import Columns, columns_from_ops
 from mvcc_check.history.readers import load_history
 from mvcc_check.history.scan import COLUMNS, chunk_bounds, scan_jsonl
+from mvcc_check.history.source import BOM
 
 
-def exact(path: str) -> Columns | str:
+def exact(path: str, drop_torn_tail: bool = False) -> Columns | str:
     """The exact path's columns, or its error message."""
     try:
-        h = load_history(path, "jsonl")
+        h = load_history(path, "jsonl", drop_torn_tail=drop_torn_tail)
     except HistoryError as e:
         return str(e)
-    return columns_from_ops(h.ops, source=path, format="jsonl", ignored=h.ignored)
+    cols = columns_from_ops(h.ops, source=path, format="jsonl", ignored=h.ignored)
+    cols.ignored_why, cols.client_like, cols.torn_tail = h.ignored_why, h.client_like, h.torn_tail
+    return cols
 
 
-def scanned(path: str, threads: int) -> Columns | str:
+def scanned(path: str, threads: int, drop_torn_tail: bool = False) -> Columns | str:
     try:
-        return scan_jsonl(path, threads=threads)
+        return scan_jsonl(path, threads=threads, drop_torn_tail=drop_torn_tail)
     except HistoryError as e:
         return str(e)
+
+
+_STATS = ("big_index", "ignored", "ignored_why", "client_like", "torn_tail")
 
 
 def _typed(values: list[Any]) -> list[tuple[type, Any]]:
@@ -51,16 +57,18 @@ def differences(a: Columns | str, b: Columns | str) -> list[str]:
     for name in ("processes", "keys", "atoms"):
         if _typed(getattr(a, name)) != _typed(getattr(b, name)):
             out.append(f"{name}: {getattr(a, name)[:20]} != {getattr(b, name)[:20]}")
-    if a.big_index != b.big_index or a.ignored != b.ignored:
-        out.append(f"big_index/ignored: {a.big_index, a.ignored} != {b.big_index, b.ignored}")
+    for name in _STATS:
+        if getattr(a, name) != getattr(b, name):
+            out.append(f"{name}: {getattr(a, name)!r} != {getattr(b, name)!r}")
     return out
 
 
 def offsets_ok(cols: Columns, data: bytes) -> bool:
-    """Every op's offset is the start of its line."""
+    """Every op's offset is the start of its line (the first one's after a BOM)."""
+    first = len(BOM) if data.startswith(BOM) else 0
     for row in range(cols.n_ops):
         off = int(cols.op_offset[row])
-        if not (off == 0 or data[off - 1 : off] == b"\n"):
+        if not (off == first or data[off - 1 : off] == b"\n"):
             return False
         if data.count(b"\n", 0, off) + 1 != int(cols.op_line[row]):
             return False
@@ -70,11 +78,15 @@ def offsets_ok(cols: Columns, data: bytes) -> bool:
 def typed_decoder_quirk(data: bytes) -> bool:
     """Whether load_history's typed decoder takes a chunk that line by line is
     malformed. It reads whitespace-separated values, not lines (a line of two
-    ops next to an op split over two lines passes its count check), and skips
-    unknown fields unread (invalid UTF-8 in one passes). The scanner reads
-    lines, and each as load_history's own line-by-line path does."""
-    for start, end in chunk_bounds(io.BytesIO(data), len(data), readers.CHUNK_BYTES):
+    ops next to an op split over two lines passes its count check). The
+    scanner reads lines, and each as load_history's own line-by-line path does."""
+    first = len(BOM) if data.startswith(BOM) else 0
+    for start, end in chunk_bounds(io.BytesIO(data), len(data), readers.CHUNK_BYTES, first):
         block = data[start:end]
+        try:
+            block.decode("utf-8")
+        except UnicodeDecodeError:
+            return False  # load_history stops at this chunk before decoding it
         nlines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
         try:
             typed = len(readers._LINES_DECODER.decode_lines(block)) == nlines

@@ -265,7 +265,7 @@ def test_every_anomaly_renders_in_text_and_json(tmp_path, anomaly):
     [
         ("bad.edn", "{:type :invoke, :process 0, :value [[:r :x nil]]}\n{:type :ok, :process 0, :value [[:append :x]]}\n", "line 2"),
         ("unclosed.edn", "{:type :invoke, :process 0, :value [[:r :x nil]]}\n{:type :ok\n", "line 2"),
-        ("bad.json", '[{"type": "invoke", "process": 0, "value": []}, {"process": 0, "value": []}]', "op 1"),
+        ("bad.json", '[{"type": "invoke", "process": 0, "value": []}, {"process": 0, "value": []}]', "op index 1"),
         ("mixed.jsonl", '{"type": "ok", "process": 0, "value": [["append", "x", 1], ["w", "y", 1]]}\n', "mixed"),
         ("dup.jsonl", '{"type": "ok", "process": 0, "value": [["append", "x", 1]]}\n'
          '{"type": "ok", "process": 1, "value": [["append", "x", 1]]}\n', "twice"),

@@ -108,7 +108,7 @@ def test_matrix_table_and_json():
     assert r.exit_code == 0, r.output
     assert "claim held" in r.output and "caught" in r.output and "MISSED" not in r.output
     r = invoke("matrix", "--txns", "150", "--seeds", "2", "-o", "json")
-    rows = orjson.loads(r.output)
+    rows = orjson.loads(r.output)["rows"]
     assert [row["level"] for row in rows][:2] == ["read-uncommitted", "read-committed"]
     assert all(row["claim-held"] for row in rows)
 
@@ -121,7 +121,7 @@ def test_a_bug_that_changes_nothing_under_the_level_is_a_usage_error():
 def test_matrix_against_one_model():
     r = invoke("matrix", "--txns", "150", "--seeds", "2", "--model", "serializable", "-o", "json")
     assert r.exit_code == 1  # the weaker levels do not give serializable
-    held = {row["level"]: row["claim-held"] for row in orjson.loads(r.output)}
+    held = {row["level"]: row["claim-held"] for row in orjson.loads(r.output)["rows"]}
     assert held["serializable"] and held["serializable-2pl"]
     assert not held["snapshot-isolation"] and not held["read-committed"]
     assert invoke("matrix", "--model", "nonsense").exit_code == 2

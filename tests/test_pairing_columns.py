@@ -11,7 +11,7 @@ from mvcc_check.history.columns import OP_TYPE_NAMES, columns_from_ops
 from mvcc_check.history.ops import Op
 from mvcc_check.history.pairing import pair_columns
 from mvcc_check.history.readers import History
-from mvcc_check.history.txns import build_txns
+from mvcc_check.history.txns import build_txns, unread
 
 _mop = st.tuples(
     st.sampled_from(["append", "r", "w"]), st.sampled_from(["x", "y", 0, 1]), st.integers(0, 3)
@@ -67,14 +67,18 @@ def _new(ops: list[Op]):
     completed = tc.completed_at
     for t in range(tc.n):
         lo, hi = tc.mop_range(t)
+        status = OP_TYPE_NAMES[tc.status[t]]
+        mops = [cols.mop(j) for j in range(lo, hi)]
         out.append(
             (
-                OP_TYPE_NAMES[tc.status[t]],
+                status,
                 cols.processes[tc.process[t]],
                 int(tc.invoked_at[t]),
                 int(completed[t]),
                 int(tc.complete_row[t]),
-                [cols.mop(j) for j in range(lo, hi)],
+                # the columns keep what a failed or indeterminate txn read; it is no
+                # evidence, and the per-op pairing drops it (issue 15)
+                mops if status == "ok" else unread(mops),
             )
         )
     return out

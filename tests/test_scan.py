@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -22,8 +21,10 @@ from mvcc_check.errors import HistoryError
 from mvcc_check.history import readers
 from mvcc_check.history.columns import ATOM, INT, LIST, NIL, columns_from_ops
 from mvcc_check.history.load import load_columns
+from mvcc_check.history.ops import IGNORED_WHY
 from mvcc_check.history.reread import reread_op
 from mvcc_check.history.scan import scan_jsonl
+from mvcc_check.history.source import BOM
 
 HISTORIES = Path(__file__).parent.parent / "histories"
 
@@ -115,14 +116,86 @@ def test_lines_left_to_the_exact_reader(tmp_path):
 
 
 @pytest.mark.parametrize("chunk", [readers.CHUNK_BYTES, 40, 400])
-def test_float_time_as_load_history_chunks_it(tmp_path, chunk):
-    # load_history keeps a float time (column -1) in a chunk its typed decoder
-    # takes, and makes it an int in a chunk it reads line by line.
+def test_float_time_is_no_int_time(tmp_path, chunk):
+    # load_history keeps a float time (column -1) whichever way it reads a chunk.
     body = [op(index=i, time=i + 0.5) for i in range(6)]
     body.insert(3, op(process="nemesis", value=None))
     with chunk_bytes(chunk):
         agree(write(tmp_path, lines(*body)))
         agree(write(tmp_path, lines(*body[:3]) + "\n" + lines(*body[4:]), "b.jsonl"))
+    cols = scan_jsonl(write(tmp_path, lines(*body)))
+    assert cols.op_time.tolist() == [-1] * 6
+
+
+def test_ignored_ops_by_reason_and_client_like(tmp_path):
+    body = [op(index=i) for i in range(30)]
+    body[2] = op(process="nemesis", value=None, f="start")  # not client-like
+    body[20] = op(process="n1")  # ignored, but looks like a client transaction
+    body[25] = op(process=None, value=[["w", "x", 1]], f="write")
+    path = write(tmp_path, lines(*body))
+    agree(path)
+    for threads in (1, 2):
+        cols = scan_jsonl(path, threads=threads)
+        assert cols.ignored == 3 and cols.ignored_why == {IGNORED_WHY: 3}
+        assert cols.client_like == "line 21"
+    cols = load_columns(write(tmp_path, lines(*body[:20]), "b.jsonl"))
+    assert (cols.ignored, cols.ignored_why, cols.client_like) == (1, {IGNORED_WHY: 1}, None)
+
+
+def test_byte_order_mark_is_skipped(tmp_path):
+    path = write(tmp_path, BOM + lines(op(index=0), op(index=1)).encode())
+    agree(path)
+    cols = load_columns(path)
+    assert cols.n_ops == 2 and cols.op_line.tolist() == [1, 2]
+    assert cols.op_offset.tolist()[0] == len(BOM) and cols.op_json(0)["index"] == 0
+
+
+def test_torn_tail_is_an_error_or_dropped_on_request(tmp_path):
+    text = lines(*[op(index=i) for i in range(30)]) + op(index=30)[:-9]
+    path = write(tmp_path, text)
+    with pytest.raises(readers.TornTail) as a:
+        load_columns(path)
+    with pytest.raises(readers.TornTail) as b:
+        readers.load_history(path)
+    assert str(a.value) == str(b.value) and "line 31" in str(a.value)
+    for threads in (1, 2):
+        got = scanned(path, threads, drop_torn_tail=True)
+        assert differences(got, exact(path, drop_torn_tail=True)) == []
+        assert got.n_ops == 30 and got.torn_tail == "line 31"
+    # A whole last line without its newline is no torn tail.
+    cols = load_columns(write(tmp_path, text[: text.rfind("\n")]), drop_torn_tail=True)
+    assert cols.n_ops == 30 and cols.torn_tail is None
+
+
+def test_not_utf8_is_reported_per_chunk_as_load_history_does(tmp_path):
+    # load_history checks a chunk's UTF-8 before decoding any line of it: the
+    # bad byte on line 5 is reported, not the malformed JSON on line 2.
+    body = [op(index=i) for i in range(8)]
+    body[1] = '{"type": "ok", "process": 0'
+    data = lines(*body[:4]).encode() + b'{"type":"ok","process":0,"value":[["w","\xff",1]]}\n'
+    path = write(tmp_path, data)
+    with pytest.raises(HistoryError) as a:
+        load_columns(path)
+    assert "line 5" in str(a.value) and "not UTF-8" in str(a.value)
+    agree(path)
+    with chunk_bytes(60):  # now the malformed line's chunk comes first
+        with pytest.raises(HistoryError, match="line 2: not valid JSON"):
+            load_columns(path)
+        agree(path)
+
+
+def test_stdin_pipe_torn_tail_dropped(tmp_path):
+    text = (HISTORIES / "serial.jsonl").read_bytes() + b'{"type": "ok", "pro'
+    code = (
+        "import sys; from mvcc_check.history.load import load_columns\n"
+        "c = load_columns('-', drop_torn_tail=True)\n"
+        "print(c.source, c.n_ops, c.torn_tail, c.op_json(2)['index'])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], input=text, capture_output=True)
+    assert out.returncode == 0, out.stderr
+    n = len(readers.load_history(str(HISTORIES / "serial.jsonl")).ops)
+    last = text.count(b"\n") + 1
+    assert out.stdout.decode().split() == ["<stdin>", str(n), "line", str(last), "2"]
 
 
 def test_first_error_in_either_part(tmp_path):
@@ -165,6 +238,7 @@ def test_other_formats_and_stdin(tmp_path):
     for p in sorted(HISTORIES.glob("*.e*")) + sorted(HISTORIES.glob("*.json")):
         h = readers.load_history(str(p))
         ref = columns_from_ops(h.ops, source=str(p), format=h.format, ignored=h.ignored)
+        ref.ignored_why, ref.client_like = h.ignored_why, h.client_like
         got = load_columns(str(p))
         assert differences(got, ref) == [] and got.ops == h.ops
     src = HISTORIES / "lost-update.jsonl"
@@ -176,7 +250,7 @@ def test_other_formats_and_stdin(tmp_path):
         [sys.executable, "-c", code], stdin=src.open("rb"), capture_output=True, text=True
     )
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["-", str(len(readers.load_history(str(src)).ops)), "3"]
+    assert out.stdout.split() == ["<stdin>", str(len(readers.load_history(str(src)).ops)), "3"]
 
 
 def test_malformed_message_matches_load_history(tmp_path):
@@ -240,8 +314,8 @@ def jsonl(draw) -> bytes:
             out.append(draw(st.sampled_from(["", " ", "\t", "\x0c"])))
     end = draw(st.sampled_from(["\n", "\r\n"]))
     data = end.join(out) + draw(st.sampled_from([end, ""]))
-    data = data.encode("utf-8", "surrogatepass")
-    for _ in range(draw(st.integers(0, 3))):  # mutations (no bare \r: see below)
+    data = draw(st.sampled_from([b"", b"", BOM])) + data.encode("utf-8", "surrogatepass")
+    for _ in range(draw(st.integers(0, 3))):  # mutations
         if not data:
             break
         at = draw(st.integers(0, len(data) - 1))
@@ -255,18 +329,18 @@ def jsonl(draw) -> bytes:
             data = data[:at] + bytes([byte]) + data[at + 1 :]
         else:
             data = data[:at]
-    return re.sub(rb"\r(?!\n)", b"", data)  # a mutation may leave a bare \r: see below
+    return data
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=jsonl(), chunk=st.sampled_from([readers.CHUNK_BYTES, 64, 300]))
-def test_scanner_matches_exact_reader(data, chunk):
+@given(data=jsonl(), chunk=st.sampled_from([readers.CHUNK_BYTES, 64, 300]), drop=st.booleans())
+def test_scanner_matches_exact_reader(data, chunk, drop):
     with tempfile.TemporaryDirectory() as d, chunk_bytes(chunk):
         path = os.path.join(d, "h.jsonl")
         Path(path).write_bytes(data)
-        ref = exact(path)
+        ref = exact(path, drop)
         for threads in (1, 2, 3):
-            got = scanned(path, threads)
+            got = scanned(path, threads, drop)
             if typed_decoder_quirk(data):
                 assert isinstance(got, str)  # malformed line by line: the scanner says so
                 continue
@@ -276,10 +350,9 @@ def test_scanner_matches_exact_reader(data, chunk):
 
 
 def test_bare_carriage_return_is_whitespace_in_a_line(tmp_path):
-    # Left out of the property on purpose: load_history's line-by-line path
-    # splits lines at a bare \r (bytes.splitlines), the scanner does not (JSON
-    # Lines separates lines by \n; \r is JSON whitespace). One op per line here.
-    path = write(tmp_path, '{"type":"ok",\r"process":0,"value":[],"index":0}\n')
+    # Only \n ends a line, in both readers; \r is JSON whitespace.
+    path = write(tmp_path, '{"type":"ok",\r"process":0,"value":[],"index":0}\r\r\n\r\n')
+    agree(path)
     cols = scan_jsonl(path)
     assert cols.n_ops == 1 and cols.op_line.tolist() == [1]
 

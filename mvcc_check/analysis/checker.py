@@ -29,7 +29,7 @@ from mvcc_check.history.columns import (
 )
 from mvcc_check.history.pairing import TxnColumns, pair_columns
 from mvcc_check.history.readers import History, gc_paused
-from mvcc_check.history.txns import Txn, TxnHistory
+from mvcc_check.history.txns import Txn, TxnHistory, unread
 
 WORKLOADS = ("list-append", "rw-register")
 
@@ -58,7 +58,7 @@ class Result:
     source: str = ""
     workload: str = ""
     models: tuple[str, ...] = ()
-    stats: dict[str, int] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)
     all_anomaly_types: list[str] = field(default_factory=list)  # found, reportable or not
 
     def to_json(self) -> dict[str, Any]:
@@ -71,12 +71,20 @@ class Result:
         return out
 
 
+def _evidence(tc: TxnColumns) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(kind, value tag, txn) of every transaction's micro-ops, with what a failed or
+    indeterminate transaction read counted as nil: it is no evidence of anything,
+    the workload included (issue 15)."""
+    rows, txn = tc.mop_txn()
+    kind, tag = tc.cols.mop_kind[rows], tc.cols.mop_tag[rows]
+    return kind, np.where(tc.status[txn] == OK, tag, NIL), txn
+
+
 def likely_workload(tc: TxnColumns) -> str:
     """The workload the first telling micro-op shows (an append or list read: list-append;
     a write or scalar read: rw-register). Each workload's inference rejects the other's
     micro-ops, so a wrong guess only costs a second try (see `_infer`)."""
-    rows, _ = tc.mop_txn()
-    kind, tag = tc.cols.mop_kind[rows], tc.cols.mop_tag[rows]
+    kind, tag, _ = _evidence(tc)
     telling = np.flatnonzero((kind != READ) | (tag != NIL))
     if not len(telling):
         return "list-append"
@@ -84,11 +92,21 @@ def likely_workload(tc: TxnColumns) -> str:
     return "list-append" if kind[j] == APPEND or tag[j] == LIST else "rw-register"
 
 
+_WORKLOAD_MOPS = {"list-append": "appends and list reads", "rw-register": "writes and value reads"}
+
+
+def _shows_workload(tc: TxnColumns, workload: str) -> bool:
+    """Whether some micro-op is of `workload`'s kind alone (an append or list read, a write)."""
+    kind, tag, _ = _evidence(tc)
+    if workload == "list-append":
+        return bool(((kind == APPEND) | ((kind == READ) & (tag == LIST))).any())
+    return bool((kind == WRITE).any())
+
+
 def detect_workload(tc: TxnColumns) -> str:
     """list-append if anything appends or reads a list, rw-register if anything writes;
     HistoryError if both appends and writes occur."""
-    rows, txn = tc.mop_txn()
-    kind, tag = tc.cols.mop_kind[rows], tc.cols.mop_tag[rows]
+    kind, tag, txn = _evidence(tc)
     appends, writes = np.flatnonzero(kind == APPEND), np.flatnonzero(kind == WRITE)
     if len(appends) and len(writes):
         cols = tc.cols
@@ -122,6 +140,7 @@ def check(
 
 def _check(history: History | Columns, options: CheckOptions, progress: Progress) -> Result:
     models.validate_models(options.models)
+    models.validate_anomalies(options.anomalies)
     if options.workload is not None and options.workload not in WORKLOADS:
         raise OptionError(
             f"unknown workload {options.workload!r} (expected {' or '.join(WORKLOADS)})"
@@ -131,16 +150,7 @@ def _check(history: History | Columns, options: CheckOptions, progress: Progress
     th = pair_columns(cols)
     workload = options.workload or likely_workload(th)
     progress(f"inferring {workload} dependencies")
-    try:
-        inf = _infer(th, workload, options)
-    except HistoryError:
-        if options.workload is not None:
-            raise
-        settled = detect_workload(th)  # the whole history decides (mixed workloads raise here)
-        if settled == workload:
-            raise
-        workload = settled
-        inf = _infer(th, workload, options)
+    workload, inf = _infer_settled(th, workload, options)
 
     prohibited = models.prohibited_anomalies(options.models) | models.anomalies_implying(
         options.anomalies
@@ -181,6 +191,7 @@ def _check(history: History | Columns, options: CheckOptions, progress: Progress
         "fail": int((th.status == FAIL).sum()),
         "edges": graph.edge_count,
         "sccs": findings.components,
+        **_input_stats(history),
     }
     return Result(
         valid=valid,
@@ -194,6 +205,41 @@ def _check(history: History | Columns, options: CheckOptions, progress: Progress
         stats=stats,
         all_anomaly_types=sorted(found),
     )
+
+
+def _infer_settled(th: TxnColumns, workload: str, options: CheckOptions) -> tuple[str, Inference]:
+    """The inference of the guessed (or given) workload; if it rejects the history, the
+    whole history decides: the other workload, a mixed history, or an option that
+    contradicts the history, each said as such."""
+    try:
+        return workload, _infer(th, workload, options)
+    except HistoryError as e:
+        settled = detect_workload(th)  # (mixed workloads raise here)
+        if options.workload is not None:
+            if settled != workload and _shows_workload(th, settled):
+                raise HistoryError(
+                    th.cols.source,
+                    e.where,
+                    f"--workload {workload} contradicts the history, which is {settled} "
+                    f"(its micro-ops: {_WORKLOAD_MOPS[settled]})",
+                ) from None
+            raise
+        if settled == workload:
+            raise
+        return settled, _infer(th, settled, options)
+
+
+def _input_stats(history: History | Columns) -> dict[str, Any]:
+    """What the reader left out, and why: counted so that no verdict hides it.
+    (Columns carry only the count; the reasons come with a History.)"""
+    out: dict[str, Any] = {"ignored": history.ignored}
+    why = getattr(history, "ignored_why", None)
+    if history.ignored and why:
+        out["ignored-why"] = dict(why)
+    for key, attr in (("ignored-client-like", "client_like"), ("torn-tail-dropped", "torn_tail")):
+        if getattr(history, attr, None) is not None:
+            out[key] = getattr(history, attr)
+    return out
 
 
 def columns_of(history: History) -> Columns:
@@ -217,7 +263,7 @@ def _bridge(tc: TxnColumns) -> TxnHistory:
                 ops[tc.invoke_row[t]].process,
                 ops[tc.invoke_row[t]],
                 ops[c] if c >= 0 else None,
-                ops[tc.mop_row[t]].value,
+                ops[tc.mop_row[t]].value if st == "ok" else unread(ops[tc.mop_row[t]].value),
                 int(tc.invoke_row[t]),
                 None if completed[t] < 0 else int(completed[t]),
             )

@@ -7,7 +7,7 @@ DESCRIPTIONS: dict[str, str] = {
     "G1a": "aborted read: a committed transaction saw a write of a transaction that failed (Adya G1a)",
     "G1b": "intermediate read: a transaction saw a value another transaction later overwrote itself (Adya G1b)",
     "G1c": "circular information flow: each transaction saw or overwrote the next one's writes (Adya G1c)",
-    "G-single-item": "read skew: a cycle with exactly one anti-dependency (Adya G-single)",
+    "G-single-item": "a cycle with exactly one anti-dependency, as read skew or a lost update makes (Adya G-single)",
     "G-nonadjacent-item": "a cycle with several anti-dependencies, none adjacent: forbidden by snapshot isolation",
     "G2-item": "write skew: a cycle with two adjacent anti-dependencies (Adya G2-item; Berenson A5B)",
     "lost-update": "two transactions read the same state of a key and both wrote it (Berenson P4)",

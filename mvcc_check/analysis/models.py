@@ -319,6 +319,27 @@ def validate_models(models: Iterable[str]) -> tuple[str, ...]:
     return out
 
 
+KNOWN_ANOMALIES: frozenset[str] = frozenset(
+    {a for _, anomalies, _ in PROSCRIBES for a in anomalies}
+    | {a for pair in ANOMALY_IMPLIES for a in pair[:2]}
+    | UNKNOWN_ANOMALIES
+)
+
+
+def validate_anomalies(anomalies: Iterable[str]) -> tuple[str, ...]:
+    """Return the anomaly names unchanged, or raise OptionError naming an unknown one."""
+    out = tuple(anomalies)
+    for a in out:
+        if a not in KNOWN_ANOMALIES:
+            import difflib
+
+            close = difflib.get_close_matches(a, sorted(KNOWN_ANOMALIES), n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            known = ", ".join(sorted(KNOWN_ANOMALIES))
+            raise OptionError(f"unknown anomaly {a!r}{hint}; known anomalies: {known}")
+    return out
+
+
 def implied_models(models: Iterable[str]) -> set[str]:
     """Canonical models implied by (weaker than or equal to) the given ones."""
     return _closure((canonical(m) for m in models), _MODEL_OUT)

@@ -10,13 +10,25 @@ from contextlib import contextmanager
 
 import click
 
-from mvcc_check.analysis.checker import WORKLOADS, CheckOptions, check
-from mvcc_check.analysis.models import validate_models
+from mvcc_check.analysis.checker import WORKLOADS, CheckOptions, Result, check
+from mvcc_check.analysis.models import validate_anomalies, validate_models
+from mvcc_check.commands.failure import DEBUG_ENV, report_internal_error
 from mvcc_check.commands.options import emit_report, new_report, report_options
+from mvcc_check.commands.timing import StageClock, stats_line
 from mvcc_check.errors import MvccCheckError
-from mvcc_check.history.readers import FORMATS, load_history
+from mvcc_check.history.readers import FORMATS, display_name, load_history
+from mvcc_check.history.store import resolve_history
+from mvcc_check.lab.limits import Limits, Stopped, parse_size, run_limited
 from mvcc_check.report.json_report import dumps, result_json
-from mvcc_check.report.verdict import UNDECIDED, UNUSABLE, exit_code_for, overall_exit_code
+from mvcc_check.report.limits import render_stopped, stopped_json
+from mvcc_check.report.stamp import stamped
+from mvcc_check.report.verdict import (
+    INTERNAL,
+    UNDECIDED,
+    UNUSABLE,
+    exit_code_for,
+    overall_exit_code,
+)
 
 # Where the bar stands when each stage of check() begins (percent): rough shares
 # of the time a million-transaction check spends, measured (BENCHMARKS.md);
@@ -117,13 +129,17 @@ def output_option():
 
 
 @click.command("check")
-@click.argument("histories", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("histories", nargs=-1, required=True)
 @model_option()
 @click.option(
     "--workload", "-w", type=click.Choice(WORKLOADS), help="Default: detected from the micro-ops."
 )
 @click.option(
-    "--format", "-f", "fmt", type=click.Choice(FORMATS), help="Default: from the file extension."
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(FORMATS),
+    help="Default: detected from the content (the extension when it does not tell).",
 )
 @output_option()
 @click.option(
@@ -139,97 +155,189 @@ def output_option():
 )
 @click.option("--linearizable-keys", is_flag=True, help="rw-register: each key is linearizable.")
 @click.option(
-    "--examples", default=1, show_default=True, help="Explained examples per anomaly type (text)."
+    "--examples",
+    default=1,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Explained examples per anomaly type (text).",
 )
+@click.option(
+    "--drop-torn-tail",
+    is_flag=True,
+    help="Check the rest of a history whose last line is cut short (an interrupted recording).",
+)
+@click.option("--verbose", "-v", is_flag=True, help="Every model ruled out, not only the weakest.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display on stderr.")
+@click.option("--stats", "show_stats", is_flag=True, help="Add timings and peak memory.")
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Stop after SECONDS with exit 3, saying what was decided.",
+)
+@click.option("--max-memory", help="Stop at SIZE (e.g. 2G) of memory with exit 3.")
+@click.option(
+    "--debug",
+    is_flag=True,
+    help="On an internal error, print the traceback (or MVCC_CHECK_DEBUG=1).",
+)
 @report_options
-def check_command(
-    histories,
-    models,
-    workload,
-    fmt,
-    output,
-    anomalies,
-    wfr_keys,
-    sequential_keys,
-    linearizable_keys,
-    examples,
-    quiet,
-    report_dir,
-    junit,
-) -> None:
-    """Check HISTORY files (Jepsen EDN, elle-cli JSON, or JSON Lines) for isolation anomalies.
+def check_command(histories, models, workload, fmt, output, anomalies, examples, **flags) -> None:
+    """Check HISTORY files (Jepsen EDN, elle-cli JSON, or JSON Lines; `-` reads
+    standard input) for isolation anomalies.
+
+    A HISTORY that is a Jepsen store directory (store/<test>/<time>/, or a
+    `latest` link) is read from its history.edn.
 
     Exit codes: 0 valid under every model, 1 a model is violated,
-    2 unusable input or usage, 3 undecided.
+    2 unusable input or usage, 3 undecided, 4 internal error (a bug in
+    mvcc-check: please report it).
     """
+    if flags["debug"]:
+        os.environ[DEBUG_ENV] = "1"
     try:
         validate_models(models)
+        validate_anomalies(anomalies)
+        max_memory = flags["max_memory"]
+        limits = Limits(flags["time_limit"], parse_size(max_memory) if max_memory else None)
     except MvccCheckError as e:
         raise click.UsageError(str(e)) from None
     options = CheckOptions(
         models=tuple(models),
         workload=workload,
         anomalies=tuple(anomalies),
-        wfr_keys=wfr_keys,
-        sequential_keys=sequential_keys,
-        linearizable_keys=linearizable_keys,
+        wfr_keys=flags["wfr_keys"],
+        sequential_keys=flags["sequential_keys"],
+        linearizable_keys=flags["linearizable_keys"],
     )
     # A short-lived process holding millions of long-lived objects: the cyclic
     # GC would only rescan them (seconds at a million transactions), and
     # nothing here makes reference cycles worth collecting.
     gc.disable()
-    console = None  # rich loads only for text output
+    out = _Output(output, examples, flags["verbose"], flags["show_stats"], options.models)
     codes = []
-    docs = []
-    report = new_report("check", report_dir, junit)
+    report = new_report("check", flags["report_dir"], flags["junit"])
     for i, path in enumerate(histories):
-        try:
-            with stage_display(path, quiet) as display:
-                display.stage("reading")
-                history = load_history(path, fmt, display.bytes_read)
-                result = check(history, options, display.stage)
-            if (
-                report is not None
-            ):  # the ops, where the history keeps them, give timelines their starts
-                report.add(result_json(result), getattr(history, "ops", None), path)
-            if i + 1 < len(histories):
-                del history
-            else:  # left to the process's exit: run_cli skips the teardown of millions of ops
-                _LEFT_FOR_EXIT.append((history, result))
-        except MvccCheckError as e:
-            click.echo(f"mvcc-check: {e}", err=True)
-            codes.append(UNUSABLE)
-            docs.append({"history": path, "valid?": "unknown", "error": str(e)})
-            if report is not None:
-                report.add(docs[-1], models=tuple(models))
-            continue
-        except (
-            Exception
-        ) as e:  # a bug in mvcc-check: say so in one line, never pretend to a verdict
-            click.echo(
-                f"mvcc-check: internal error while checking {path}: {type(e).__name__}: {e}",
-                err=True,
-            )
-            codes.append(UNDECIDED)
-            docs.append({"history": path, "valid?": "unknown", "error": f"internal error: {e}"})
-            if report is not None:
-                report.add(docs[-1], models=tuple(models))
-            continue
-        codes.append(exit_code_for(result))
-        if output == "json":
-            docs.append(result_json(result))
-        else:
-            if console is None:
-                from rich.console import Console
-
-                console = Console(highlight=False, soft_wrap=True)
-            from mvcc_check.report.text import render_text
-
-            if i:
-                console.print()
-            render_text(result, console, examples=examples)
-    if output == "json":
-        sys.stdout.write(dumps(docs[0] if len(docs) == 1 else docs) + "\n")
-    codes.append(emit_report(report, report_dir, junit, to_stderr=output == "json"))
+        last = i + 1 == len(histories)
+        code, result, read = _check_one(path, fmt, options, limits, flags, report, keep=last)
+        codes.append(code)
+        out.result(result, read)
+    out.finish()
+    codes.append(emit_report(report, flags["report_dir"], flags["junit"], to_stderr=out.json))
     sys.exit(overall_exit_code(c for c in codes if c is not None))
+
+
+Outcome = Result | Stopped | dict
+"""What one history came to: a verdict, a check stopped by a limit, or an error document."""
+
+
+def _check_one(
+    path: str,
+    fmt: str | None,
+    options: CheckOptions,
+    limits: Limits,
+    flags: dict,
+    report,
+    keep: bool,
+) -> tuple[int, Outcome, str]:
+    """(exit code, outcome, the file read) for one history; errors are said on stderr (and go to the
+    report, when one is asked for). With `keep`, the history is left to the process's
+    exit (freeing millions of ops one by one would only delay it)."""
+    try:
+        path = _resolved(path)
+        history, result = _judge(path, fmt, options, limits, flags)
+        if isinstance(result, Stopped):
+            if report is not None:
+                report.add(stopped_json(path, options.models, result), models=options.models)
+            return UNDECIDED, result, path
+        if report is not None:  # the ops, where the history keeps them, give timelines their starts
+            report.add(result_json(result), getattr(history, "ops", None), path)
+        if keep:
+            _LEFT_FOR_EXIT.append((history, result))
+        del history
+    except MvccCheckError as e:
+        click.echo(f"mvcc-check: {e}", err=True)
+        return UNUSABLE, _error_doc(path, str(e), options, report), path
+    except Exception as e:  # a bug in mvcc-check: say so in one line, never pretend to a verdict
+        report_internal_error(e, f"checking {display_name(path)}")
+        why = f"internal error: {type(e).__name__}"
+        return INTERNAL, _error_doc(path, why, options, report), path
+    return exit_code_for(result), result, path
+
+
+def _judge(path: str, fmt: str | None, options: CheckOptions, limits: Limits, flags: dict):
+    """Read and check one history (in a child process under limits, so that reaching
+    one stops only the child): (the history or None, its Result or Stopped)."""
+    with stage_display(path, flags["quiet"]) as display:
+        clock = StageClock(display.stage)
+        if limits.active:
+            history, result = None, run_limited(path, fmt, options, limits, clock.stage)
+        else:
+            clock.stage("reading")
+            history = load_history(
+                path, fmt, display.bytes_read, drop_torn_tail=flags["drop_torn_tail"]
+            )
+            result = check(history, options, clock.stage)
+    if flags["show_stats"] and not isinstance(result, Stopped):
+        result.stats.update(clock.stats())
+    return history, result
+
+
+def _resolved(path: str) -> str:
+    """The history file to read: a Jepsen store directory's history.edn, said on stderr."""
+    path, note = resolve_history(path)
+    if note:
+        click.echo(f"mvcc-check: {note}", err=True)
+    return path
+
+
+def _error_doc(path: str, why: str, options: CheckOptions, report) -> dict:
+    doc = stamped({"history": display_name(path), "valid?": "unknown", "error": why}, "check")
+    if report is not None:
+        report.add(doc, models=options.models)
+    return doc
+
+
+class _Output:
+    """Text results as they come; JSON documents all at the end (one, or a list)."""
+
+    def __init__(
+        self, output: str, examples: int, verbose: bool, stats: bool, models: tuple[str, ...]
+    ) -> None:
+        self.json = output == "json"
+        self.examples, self.verbose, self.stats, self.models = examples, verbose, stats, models
+        self.docs: list[dict] = []
+        self.console = None  # rich loads only for text output
+        self.shown = 0
+
+    def result(self, result: Outcome, path: str) -> None:
+        if self.json:
+            self.docs.append(self._doc(result, path))
+            return
+        if isinstance(result, dict):
+            return  # an error: said on stderr
+        if self.console is None:
+            from rich.console import Console
+
+            self.console = Console(highlight=False, soft_wrap=True)
+        if self.shown:
+            self.console.print()
+        self.shown += 1
+        if isinstance(result, Stopped):
+            render_stopped(path, self.models, result, self.console)
+            return
+        from mvcc_check.report.text import render_text
+
+        render_text(result, self.console, examples=self.examples, verbose=self.verbose)
+        if self.stats:
+            self.console.print(stats_line(result.stats))
+
+    def _doc(self, result: Outcome, path: str) -> dict:
+        if isinstance(result, dict):
+            return result
+        if isinstance(result, Stopped):
+            return stamped(stopped_json(path, self.models, result), "check")
+        return stamped(result_json(result), "check")
+
+    def finish(self) -> None:
+        if self.json:
+            sys.stdout.write(dumps(self.docs[0] if len(self.docs) == 1 else self.docs) + "\n")

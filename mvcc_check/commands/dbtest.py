@@ -26,6 +26,8 @@ from mvcc_check.errors import MvccCheckError
 from mvcc_check.history.readers import parse_history_text
 from mvcc_check.report import exit_code_for, overall_exit_code, render_text
 from mvcc_check.report.json_report import dumps, result_json
+from mvcc_check.report.stamp import stamped
+from mvcc_check.report.tables import table_console
 from mvcc_check.report.verdict import INVALID, UNDECIDED, UNUSABLE, VALID
 from mvcc_check.workload import WORKLOADS, WorkloadSpec
 
@@ -134,7 +136,9 @@ def test_command(db, launch, keep, levels, models, output, **opts) -> None:
     history as it happens, and check it against the model the level claims (or --model).
     With several levels or seeds, one run each and a table of findings at the end.
 
-    Exit codes: 0 valid, 1 the model is violated, 2 unusable input or usage, 3 undecided.
+    Exit codes: 0 valid, 1 the model is violated, 2 unusable input or usage, 3 undecided,
+    4 internal error (a bug in mvcc-check), 130 interrupted (Ctrl-C or SIGTERM: the
+    history recorded so far stays readable).
     Credentials come from the URL or PGPASSWORD / MYSQL_PWD and are never printed.
     """
     from mvcc_check.db.nemesis import parse_faults
@@ -151,7 +155,7 @@ def test_command(db, launch, keep, levels, models, output, **opts) -> None:
     if why:
         raise click.UsageError(why)
     lag = {"replica_lag": opts["replica_lag"]} if launch == "postgresql-replica" else {}
-    out = Console(highlight=False, soft_wrap=True)
+    out = table_console()
     previous = signal.signal(signal.SIGTERM, _interrupt)  # as Ctrl-C: clean up, keep the history
     try:
         with open_bed(
@@ -269,7 +273,7 @@ def _one_test(bed, level, spec, save, models, output, out, opts, report=None):
     if run.stats.errors and code == VALID:
         code = UNDECIDED
     keep = bool(save) or code != VALID
-    doc = result_json(result)
+    doc = stamped(result_json(result), "test")
     doc["all-anomaly-types"] = sorted(set(result.all_anomaly_types or result.anomaly_types))
     doc["run"] = run_doc(run, bed, path if keep else None)
     if output == "text":
@@ -396,7 +400,9 @@ def hermitage_command(
     scenario's history is also judged by the checker, against the model the level claims.
 
     Exit codes: 0 every history is valid under the level's claimed model and the
-    checker agrees with every scenario, 1 a claimed model is violated, 3 disagreement.
+    checker agrees with every scenario, 1 a claimed model is violated, 2 unusable
+    input or usage, 3 undecided (as everywhere; here also when the checker's finding
+    disagrees with the scenario's outcome), 4 internal error, 130 interrupted.
     """
     from mvcc_check.db.hermitage import (
         checker_agrees,
@@ -442,7 +448,7 @@ def hermitage_command(
     chosen = chosen or list(scenarios_for(target.kind))
     if save_dir:
         Path(save_dir).mkdir(parents=True, exist_ok=True)
-    out = Console(highlight=False, soft_wrap=True)
+    out = table_console()
     codes: list[int] = []
     docs = []
     rows = []
@@ -516,7 +522,7 @@ def hermitage_command(
     if output == "text":
         print_hermitage_table(out, version or target.kind, rows)
     if output == "json":
-        sys.stdout.write(dumps(whole) + "\n")
+        sys.stdout.write(dumps(stamped(whole, "hermitage")) + "\n")
     if report is not None:
         report.summary = whole
     code = overall_exit_code(codes)

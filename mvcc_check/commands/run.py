@@ -13,8 +13,10 @@ prints how often each anomaly type appeared and whether each claim held.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
+from contextlib import nullcontext
 from typing import Any
 
 import click
@@ -24,7 +26,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from mvcc_check.analysis.models import validate_models
+from mvcc_check.commands.failure import report_internal_error
 from mvcc_check.commands.options import emit_report, new_report, report_options
+from mvcc_check.console import INTERRUPTED
 from mvcc_check.engine.bugs import BUG_NAMES, BUGS, bug_applies
 from mvcc_check.engine.lab import (
     MATRIX_CLIENTS,
@@ -46,7 +50,9 @@ from mvcc_check.history.recorder import HistoryRecorder
 from mvcc_check.report import exit_code_for, render_text
 from mvcc_check.report.json_report import dumps, result_json
 from mvcc_check.report.per_model import anomaly_sort_key
-from mvcc_check.report.verdict import UNDECIDED, UNUSABLE
+from mvcc_check.report.stamp import stamped
+from mvcc_check.report.tables import table_console
+from mvcc_check.report.verdict import INTERNAL
 from mvcc_check.workload import KEY_DISTS, WORKLOADS, WorkloadSpec
 
 
@@ -145,9 +151,10 @@ def run_command(
     """Run the built-in MVCC engine under an isolation level, record and check the history.
 
     Exit codes: 0 valid under the model, 1 anomalies the model forbids,
-    2 unusable input or usage, 3 undecided.
+    2 unusable input or usage, 3 undecided, 4 internal error (a bug in mvcc-check),
+    130 interrupted (Ctrl-C or SIGTERM: the history recorded so far stays readable).
     """
-    console = Console(highlight=False, soft_wrap=True)
+    console = table_console()
     if list_bugs:
         for b in BUGS.values():
             console.print(f"[bold]{b.name}[/] (breaks {b.level}; shows {' or '.join(b.expect)})")
@@ -174,42 +181,21 @@ def run_command(
     except (MvccCheckError, ValueError) as e:
         raise click.UsageError(str(e)) from None
     trial = Trial(level, spec, bug, rollback_rate=rollback_rate, crash_rate=crash_rate)
-    bugs = (bug,) if bug else ()
     started = time.perf_counter()
-    if save:
-        try:
-            rec = HistoryRecorder(save)
-        except OSError as e:
-            raise click.UsageError(f"cannot write {save}: {e.strerror}") from None
-        with rec:
-            run = run_engine(
-                level,
-                spec,
-                bugs=bugs,
-                recorder=rec,
-                rollback_rate=rollback_rate,
-                crash_rate=crash_rate,
-                trace=transcript,
-            )
-    else:
-        run = run_engine(
-            level,
-            spec,
-            bugs=bugs,
-            rollback_rate=rollback_rate,
-            crash_rate=crash_rate,
-            trace=transcript,
-        )
+    run = _record_run(trial, save, transcript, show_progress=output == "text")
     seconds = time.perf_counter() - started
     source = save or f"<engine: {level}{' +' + bug if bug else ''}, seed {seed}>"
+    err = Console(stderr=True)
     try:
-        result = check_ops(run.ops, model, workload, source=source)
+        with (
+            err.status("checking the history...")
+            if err.is_terminal and output == "text"
+            else nullcontext()
+        ):
+            result = check_ops(run.ops, model, workload, source=source)
     except MvccCheckError as e:  # the engine wrote something the checker cannot use: our bug
-        click.echo(f"mvcc-check: {e}", err=True)
-        sys.exit(UNUSABLE)
-    except Exception as e:  # never pretend to a verdict
-        click.echo(f"mvcc-check: internal error while checking: {type(e).__name__}: {e}", err=True)
-        sys.exit(UNDECIDED)
+        report_internal_error(e, "checking the engine's history")
+        sys.exit(INTERNAL)
 
     shrunk: Shrunk | None = None
     shrink_note = None
@@ -261,7 +247,7 @@ def run_command(
             }
         elif shrink_note:
             doc["shrunk"] = None
-        sys.stdout.write(dumps(doc) + "\n")
+        sys.stdout.write(dumps(stamped(doc, "run")) + "\n")
     else:
         s = run.stats
         claim = LEVELS[level].claims
@@ -285,6 +271,49 @@ def run_command(
             print_shrunk(shrunk, console, _shrunk_path(save) if save else None)
     failed = emit_report(report, report_dir, junit, to_stderr=output == "json")
     sys.exit(failed or exit_code_for(result))
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _record_run(trial: Trial, save: str | None, transcript: bool, show_progress: bool):
+    """Run the engine, recording op by op (to `save` when given), with a progress bar
+    at a terminal. Ctrl-C or SIGTERM stops it at once: exit 130, the history so far kept."""
+    try:
+        rec = HistoryRecorder(save)
+    except OSError as e:
+        raise click.UsageError(f"cannot write {save}: {e.strerror}") from None
+    err = Console(stderr=True)
+    bar = Progress(
+        TextColumn("engine run"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not show_progress or not err.is_terminal,
+    )
+    task = bar.add_task("txns", total=trial.spec.txns)
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # stop as on Ctrl-C
+    try:
+        with rec, bar:
+            return run_engine(
+                trial.level,
+                trial.spec,
+                bugs=(trial.bug,) if trial.bug else (),
+                recorder=rec,
+                rollback_rate=trial.rollback_rate,
+                crash_rate=trial.crash_rate,
+                trace=transcript,
+                progress=lambda done: bar.update(task, completed=done),
+            )
+    except KeyboardInterrupt:
+        kept = f"; the history so far is in {save} (`mvcc-check check {save}` reads it)"
+        click.echo(f"mvcc-check: interrupted after {len(rec)} ops{kept if save else ''}", err=True)
+        sys.exit(INTERRUPTED)  # run_cli leaves at once, without tearing the heap down
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def transcript_table(trace: list[tuple[int, int, str]]) -> Table:
@@ -382,11 +411,9 @@ def matrix_command(
             workload=workload, seeds=seeds, txns=txns, clients=clients, keys=keys, model=model
         )
     if output == "json":
-        sys.stdout.write(dumps(doc) + "\n")
+        sys.stdout.write(dumps(stamped({"rows": doc}, "matrix")) + "\n")
     else:
-        console = Console(highlight=False)
-        if not console.is_terminal:  # files and pipes: do not squeeze the table into 80 columns
-            console = Console(highlight=False, width=200)
+        console = table_console()
         console.print(matrix_table(rows, txns, seeds, clients, keys, workload, model))
         console.print(
             "cells: in how many runs (seeds) the checker found each anomaly type, allowed or not; "

@@ -32,7 +32,14 @@ from typing import Any
 
 from mvcc_check.db import procs
 from mvcc_check.db.dialects import FAIL, INFO, Session
-from mvcc_check.db.launch import Launched, LaunchError, Node, chown_tree, free_port, server_user
+from mvcc_check.db.launch import (
+    Launched,
+    LaunchError,
+    Node,
+    chown_tree,
+    reserved_ports,
+    server_user,
+)
 from mvcc_check.db.target import DbError
 
 LEVELS = ("linearizable", "serializable")
@@ -231,8 +238,9 @@ def start_etcd(base: str, wd: procs.Watchdog, **_: object) -> Launched:
 
     etcd = find_etcd()
     user = server_user("etcd")
-    ports = {m: (free_port(), free_port()) for m in MEMBERS}  # client, peer (listened on)
-    peer_proxies = {m: Proxy(("127.0.0.1", ports[m][1])) for m in MEMBERS}
+    with reserved_ports(2 * len(MEMBERS)) as free:  # no proxy may take a member's port
+        ports = {m: (free[2 * i], free[2 * i + 1]) for i, m in enumerate(MEMBERS)}  # client, peer
+        peer_proxies = {m: Proxy(("127.0.0.1", ports[m][1])) for m in MEMBERS}
     cluster = ",".join(f"{m}=http://127.0.0.1:{peer_proxies[m].port}" for m in MEMBERS)
     nodes = {}
     for m in MEMBERS:

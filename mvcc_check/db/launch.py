@@ -48,6 +48,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextlib.contextmanager
+def reserved_ports(count: int) -> Iterator[list[int]]:
+    """`count` distinct free loopback ports, held (bound) until the block ends, so that
+    nothing started inside the block (a proxy on port 0, say) can take one of them;
+    the servers that listen on them start after the block."""
+    held = []
+    try:
+        for _ in range(count):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind(("127.0.0.1", 0))
+            held.append(s)
+        yield [s.getsockname()[1] for s in held]
+    finally:
+        for s in held:
+            s.close()
+
+
 def server_user(preferred: str) -> pwd.struct_passwd | None:
     """The user servers run as: None when we are not root (they run as ourselves)."""
     if os.geteuid() != 0:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import gc
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +65,23 @@ def _fmt_mop(m: Sequence[Any]) -> str:
     return f"{f} {k} {v!r}"
 
 
+PROGRESS_EVERY = 1000
+
+
+def _taken(
+    source: Iterator[list[list[Any]]],
+    into: list[list[list[Any]]],
+    progress: Callable[[int], None] | None,
+) -> Iterator[tuple[int, list[list[Any]]]]:
+    """(position, transaction) as clients take them, each kept in `into`; generated
+    lazily, so that recording starts at once however many transactions a run has."""
+    for i, t in enumerate(source):
+        into.append(t)
+        if progress is not None and i % PROGRESS_EVERY == 0:
+            progress(i)
+        yield i, t
+
+
 def run_engine(
     level: str,
     spec: WorkloadSpec,
@@ -79,6 +96,7 @@ def run_engine(
     trace: bool = False,
     vacuum_every: int = 64,
     rollbacks: frozenset[int] | set[int] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> RunResult:
     """Run `spec`'s transactions (or `txns`) over a fresh engine; record into `recorder`.
 
@@ -89,6 +107,11 @@ def run_engine(
     `rollbacks`, when given, names the positions in the transaction list that
     roll back instead (and `rollback_rate` is ignored), so that a shrunk run
     keeps exactly the rollbacks it needs.
+
+    Transactions are generated as clients take them, and every op is recorded as
+    it happens, so a run that is stopped (KeyboardInterrupt) leaves its history
+    so far in the recorder. `progress`, when given, is told the number of
+    transactions begun, every PROGRESS_EVERY of them.
     """
     # The run makes millions of small, long-lived objects; the cyclic GC only slows it down.
     gc_was_enabled = gc.isenabled()
@@ -107,7 +130,13 @@ def run_engine(
             trace,
             vacuum_every,
             rollbacks,
+            progress,
         )
+    except KeyboardInterrupt:
+        # Stopping must be quick: a collection over the millions of objects made
+        # with the GC off would take seconds, so they are left out of it.
+        gc.freeze()
+        raise
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -126,6 +155,7 @@ def _run(
     trace: bool,
     vacuum_every: int,
     rollbacks: frozenset[int] | set[int] | None,
+    progress: Callable[[int], None] | None = None,
 ) -> RunResult:
     engine = Engine(level, workload=spec.workload, bugs=tuple(bugs), vacuum_every=vacuum_every)
     seed = spec.seed if seed is None else seed
@@ -134,8 +164,8 @@ def _run(
     own_recorder = recorder is None
     rec = HistoryRecorder() if own_recorder else recorder
     assert rec is not None
-    txn_list: list[list[list[Any]]] = list(txns) if txns is not None else list(TxnGenerator(spec))
-    queue = iter(enumerate(txn_list))
+    txn_list: list[list[list[Any]]] = []  # filled as clients take transactions
+    queue = _taken(iter(txns) if txns is not None else iter(TxnGenerator(spec)), txn_list, progress)
     rolled_back: list[int] = []
     if rollbacks is not None:
         rollback_rate = 0.0

@@ -45,12 +45,30 @@ _CLOSERS = {"[": "]", "(": ")", "{": "}", "#{": "}"}
 
 
 class EdnError(ValueError):
-    """Malformed EDN; `line` is 1-based."""
+    """Malformed EDN; `line` is 1-based; `at_end` when the text ends too early
+    (an unclosed form or string: what a torn last line looks like)."""
 
-    def __init__(self, line: int, why: str) -> None:
+    def __init__(self, line: int, why: str, at_end: bool = False) -> None:
         self.line = line
         self.why = why
+        self.at_end = at_end
         super().__init__(f"line {line}: {why}")
+
+
+MAX_DEPTH = 100
+"""Forms nested deeper than this are refused (in every format): no history needs
+them, and every later pass over a value (comparison, rendering, JSON output) recurses."""
+
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+
+
+def check_characters(text: str) -> None:
+    """EdnError at the first control character (other than whitespace): EDN has no
+    place for one, and read as part of a symbol it would change a value silently."""
+    m = _CONTROL.search(text)
+    if m is not None:
+        line = text.count("\n", 0, m.start()) + 1
+        raise EdnError(line, f"control character U+{ord(m.group()):04X} (not EDN)")
 
 
 def _unescape(body: str) -> str:
@@ -63,17 +81,38 @@ def _unescape(body: str) -> str:
     return _STR_ESC.sub(sub, body) if "\\" in body else body
 
 
+MAX_DIGITS = 4300  # Python's own limit for reading an integer from text
+
+
 def _number(text: str) -> Any:
+    """The number a token spells; ValueError (with the reason) when it is out of range."""
+    if len(text) > MAX_DIGITS and not ("." in text or "e" in text or "E" in text):
+        raise ValueError(f"an integer of more than {MAX_DIGITS} digits")
     if text.endswith("N"):
         return int(text[:-1])
     if text.endswith("M"):
-        return float(text[:-1])
+        return _finite(float(text[:-1]), text)
     if "/" in text:
         a, b = text.split("/")
-        return int(a) / int(b)
+        if int(b) == 0:
+            raise ValueError(f"ratio {text} has a zero denominator")
+        try:
+            return int(a) / int(b)
+        except OverflowError:
+            raise ValueError(f"ratio {_cut(text)} is out of range") from None
     if "." in text or "e" in text or "E" in text:
-        return float(text)
+        return _finite(float(text), text)
     return int(text)
+
+
+def _finite(x: float, text: str) -> float:
+    if x != x or x in (float("inf"), float("-inf")):
+        raise ValueError(f"number {_cut(text)} is out of range")
+    return x
+
+
+def _cut(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _freeze(x: Any) -> Any:
@@ -86,29 +125,61 @@ def _freeze(x: Any) -> Any:
     return x
 
 
+def _char(body: str) -> str:
+    """The character a `\\x` literal names (without its backslash)."""
+    return _CHARS.get(body, chr(int(body[1:], 16)) if len(body) == 5 and body[0] == "u" else body)
+
+
+def _collection(opener: str, items: list[Any], open_line: int, closer: str, line: int) -> Any:
+    """The vector, list, map or set that `closer` (on `line`) ends."""
+    if _CLOSERS[opener] != closer:
+        raise EdnError(line, f"{closer!r} closes {opener!r} opened on line {open_line}")
+    if opener == "{":
+        if len(items) % 2:
+            raise EdnError(open_line, "map literal has an odd number of forms")
+        it = iter(items)
+        return {_freeze(k): v for k, v in zip(it, it, strict=True)}
+    if opener == "#{":
+        return {_freeze(e) for e in items}
+    return items
+
+
 def iter_forms(text: str) -> Iterator[tuple[int, Any]]:
     """Yield (line, value) for each top-level form in `text`."""
     pos = 0
     line = 1
     n = len(text)
     stack: list[tuple[str, list[Any], int]] = []  # (opener, items, line)
-    discard_depth: list[int] = []  # stack sizes at which a #_ is pending
+    pending: list[tuple[int, str, int]] = []  # (stack size, "#_" or a tag, line) awaiting a value
     match = _TOKEN.match
     form_line = 1
 
     def emit(value: Any) -> tuple[bool, Any]:
-        """Attach a finished value; returns (top_level_done, value)."""
-        if discard_depth and discard_depth[-1] == len(stack):
-            discard_depth.pop()
-            return False, None
+        """Attach a finished value; returns (top_level_done, value). Tags waiting at
+        this depth take the value (and are dropped); a waiting #_ discards it."""
+        depth = len(stack)
+        while pending and pending[-1][0] == depth:
+            _, what, _ = pending.pop()
+            if what == "#_":
+                return False, None
         if stack:
             stack[-1][1].append(value)
             return False, None
         return True, value
 
+    def no_value(depth: int, at: int | None = None) -> None:
+        """EdnError if a tag or #_ at this depth still waits for its value (at the
+        closing line `at`, else where the tag is)."""
+        if pending and pending[-1][0] == depth:
+            _, what, where = pending[-1]
+            what = "#_" if what == "#_" else f"tag {_cut(what)}"
+            raise EdnError(where if at is None else at, f"{what} with no value after it")
+
     while pos < n:
         m = match(text, pos)
         if m is None:
+            if text[pos] == '"':
+                raise EdnError(line, "unterminated string", at_end=True)
             raise EdnError(line, f"unexpected character {text[pos]!r}")
         kind = m.lastgroup
         tok = m.group()
@@ -117,54 +188,41 @@ def iter_forms(text: str) -> Iterator[tuple[int, Any]]:
         pos = m.end()
         if kind == "ws":
             continue
-        if not stack and not (discard_depth and discard_depth[-1] == 0):
+        if not stack and not (pending and pending[-1][0] == 0):
             form_line = start_line
         if kind == "open":
+            if len(stack) >= MAX_DEPTH:
+                raise EdnError(start_line, f"forms nested more than {MAX_DEPTH} deep")
             stack.append((tok, [], start_line))
             continue
-        if kind == "discard":
-            discard_depth.append(len(stack))
+        if kind == "discard" or kind == "tag":
+            pending.append((len(stack), tok, start_line))  # a tag is dropped, its value kept
             continue
-        if kind == "tag":
-            continue  # the tagged value follows; keep it, drop the tag
         if kind == "close":
             if not stack:
                 raise EdnError(start_line, f"unmatched {tok!r}")
-            opener, items, open_line = stack.pop()
-            if _CLOSERS[opener] != tok:
-                raise EdnError(start_line, f"{tok!r} closes {opener!r} opened on line {open_line}")
-            if opener == "{":
-                if len(items) % 2:
-                    raise EdnError(open_line, "map literal has an odd number of forms")
-                it = iter(items)
-                value: Any = {_freeze(k): v for k, v in zip(it, it, strict=True)}
-            elif opener == "#{":
-                value = {_freeze(e) for e in items}
-            else:
-                value = items
+            no_value(len(stack), start_line)
+            value: Any = _collection(*stack.pop(), tok, start_line)
         elif kind == "str":
             value = _unescape(tok[1:-1])
         elif kind == "num":
-            value = _number(tok)
+            try:
+                value = _number(tok)
+            except ValueError as e:
+                raise EdnError(start_line, str(e)) from None
         elif kind == "kw":
             value = tok.lstrip(":")
         elif kind == "char":
-            body = tok[1:]
-            value = _CHARS.get(
-                body, chr(int(body[1:], 16)) if len(body) == 5 and body[0] == "u" else body
-            )
+            value = _char(tok[1:])
         else:  # symbol
             value = {"nil": None, "true": True, "false": False}.get(tok, tok)
-            if tok.startswith('"'):
-                raise EdnError(start_line, "unterminated string")
         done, v = emit(value)
         if done:
             yield form_line, v
     if stack:
-        opener, _, open_line = stack[-1]
-        raise EdnError(open_line, f"{opener!r} is never closed (file ends first)")
-    if discard_depth:
-        raise EdnError(line, "#_ with nothing after it")
+        opener, _, open_line = stack[0]
+        raise EdnError(open_line, f"{opener!r} is never closed (file ends first)", at_end=True)
+    no_value(0)
 
 
 def loads_all(text: str) -> list[Any]:
@@ -204,7 +262,11 @@ def fast_forms(text: str) -> list[tuple[int, Any]] | None:
     data = text.encode()
     lines = data.split(b"\n")
     plain = [
-        i for i, ln in enumerate(lines) if _PLAIN_LINE.match(ln) and not _NEEDS_EXACT.search(ln)
+        i
+        for i, ln in enumerate(lines)
+        if _PLAIN_LINE.match(ln)
+        and not _NEEDS_EXACT.search(ln)
+        and ln.count(b"[") < MAX_DEPTH  # (deeper nesting needs more: the exact reader refuses it)
     ]
     if not plain:
         return None

@@ -7,14 +7,16 @@ micro-ops `[f, k, v]` with f in append / r (list-append) or w / r
 
 from __future__ import annotations
 
+from math import isfinite
 from typing import Any, Literal
 
 import msgspec
 
-from mvcc_check.errors import HistoryError
+from mvcc_check.errors import HistoryError, cut
 
 OP_TYPES = frozenset({"invoke", "ok", "fail", "info"})
 MOP_KINDS = frozenset({"append", "r", "w"})
+IGNORED_WHY = "process is not an integer (a nemesis or other non-client op)"
 
 MicroOp = list[Any]
 """[kind, key, value]: ["append", k, v], ["r", k, [v...] | v | None], ["w", k, v]."""
@@ -54,12 +56,28 @@ class Op(msgspec.Struct, gc=False):
 
 
 def _hashable(k: Any) -> Any:
-    """Keys must be hashable: vectors become tuples, maps sorted tuples."""
+    """Keys must be hashable: vectors become tuples, maps sorted tuples, sets frozensets."""
     if isinstance(k, list):
         return tuple(_hashable(e) for e in k)
     if isinstance(k, dict):
         return tuple(sorted((str(a), _hashable(b)) for a, b in k.items()))
+    if isinstance(k, set):
+        return frozenset(k)  # (the EDN reader has made its elements hashable)
     return k
+
+
+def looks_like_client(raw: Any) -> bool:
+    """Whether an ignored op looks like a client transaction: f txn, or micro-ops as its value."""
+    if type(raw) is not dict:
+        return False
+    if raw.get("f") == "txn":
+        return True
+    value = raw.get("value")
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(m, list | tuple) and len(m) == 3 and m[0] in MOP_KINDS for m in value)
+    )
 
 
 def normalize_op(raw: Any, position: int, source: str, where: str, line: int) -> Op | None:
@@ -76,7 +94,7 @@ def normalize_op(raw: Any, position: int, source: str, where: str, line: int) ->
         if typ is None:
             raise HistoryError(source, where, "op has no type (expected invoke, ok, fail or info)")
         raise HistoryError(
-            source, where, f"unknown op type {typ!r} (expected invoke, ok, fail or info)"
+            source, where, f"unknown op type {shorten(typ)} (expected invoke, ok, fail or info)"
         )
     process = raw.get("process")
     if type(process) is not int and (process is not None or "process" in raw):
@@ -85,17 +103,20 @@ def normalize_op(raw: Any, position: int, source: str, where: str, line: int) ->
     if index is None:  # missing or null: the op's position, as the typed decoder does
         index = position
     elif type(index) is not int:
-        raise HistoryError(source, where, f"op index must be an integer, got {index!r}")
+        raise HistoryError(source, where, f"op index must be an integer, got {shorten(index)}")
     time = raw.get("time")
-    if time is not None and type(time) is not int:
-        if type(time) is not float:
-            raise HistoryError(source, where, f"op time must be a number, got {time!r}")
-        time = int(time)
+    # (a finite float is kept as it is, as the typed decoder does)
+    if (
+        time is not None
+        and type(time) is not int
+        and (type(time) is not float or not isfinite(time))
+    ):
+        raise HistoryError(source, where, f"op time must be a finite number, got {shorten(time)}")
     value = raw.get("value")
     if type(value) is not list:
         if type(value) is not tuple:
             raise HistoryError(
-                source, where, f"op value must be a list of micro-ops, got {_short(value)}"
+                source, where, f"op value must be a list of micro-ops, got {shorten(value)}"
             )
         value = list(value)
     for i, mop in enumerate(value):
@@ -108,7 +129,7 @@ def normalize_op(raw: Any, position: int, source: str, where: str, line: int) ->
             value[i] = _checked_mop(mop, i, source, where)
             continue
         k = mop[1]
-        if type(k) is list or type(k) is dict:
+        if type(k) is list or type(k) is dict or type(k) is set:
             mop[1] = _hashable(k)
     return Op(
         type=typ, value=value, process=process, index=index, time=time, f=raw.get("f"), line=line
@@ -118,22 +139,32 @@ def normalize_op(raw: Any, position: int, source: str, where: str, line: int) ->
 def _checked_mop(mop: Any, i: int, source: str, where: str) -> list[Any]:
     """The slow path: explain what is wrong with a micro-op, or normalise an unusual shape."""
     if not isinstance(mop, list | tuple):
-        raise HistoryError(source, where, f"micro-op {i} is not a list: {_short(mop)}")
+        raise HistoryError(source, where, f"micro-op {i} is not a list: {shorten(mop)}")
     if len(mop) == 2 and mop[0] == "r":  # [r k] reads as [r k nil], as Elle does (elle#21)
         return ["r", _hashable(mop[1]), None]
     if len(mop) != 3:
         raise HistoryError(
-            source, where, f"micro-op {i} {_short(mop)} has {len(mop)} elements, expected 3 [f k v]"
+            source,
+            where,
+            f"micro-op {i} {shorten(mop)} has {len(mop)} elements, expected 3 [f k v]",
         )
     kind = mop[0]
     if type(kind) is not str or kind not in MOP_KINDS:
         raise HistoryError(
-            source, where, f"micro-op {i} has unknown kind {kind!r} (expected append, r or w)"
+            source,
+            where,
+            f"micro-op {i} has unknown kind {shorten(kind)} (expected append, r or w)",
         )
     v = list(mop[2]) if isinstance(mop[2], tuple) else mop[2]
     return [kind, _hashable(mop[1]), v]
 
 
-def _short(x: Any, limit: int = 60) -> str:
-    text = repr(x)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def shorten(x: Any, limit: int = 60) -> str:
+    """A value as quoted in a message: its repr, cut to `limit` characters."""
+    try:
+        return cut(repr(x), limit)
+    except RecursionError:
+        return "a deeply nested value"
+
+
+_short = shorten  # the name analysis/list_append.py imports

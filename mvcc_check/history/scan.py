@@ -7,11 +7,13 @@ through the scanner's own intern tables, so key, atom and process ids are
 assigned in first-appearance order whoever read the line: the result is the
 `columns_from_ops` of `load_history`'s ops, array for array.
 
-Two quirks of `load_history` are reproduced on purpose. It reads each chunk of
-`CHUNK_BYTES` either with a typed decoder (every line an op, no blank lines)
-or line by line; a float `time` stays a float (column -1) in the first case
-and becomes an int in the second. So the file is cut into the same chunks, and
-the time of such ops is set once their chunk's case is known.
+The scanner takes printable ASCII only, so every line that may not be UTF-8
+reaches the exact reader, which checks it. When any line is malformed (not
+UTF-8, not JSON, not an op, a torn last line), the file is read again by
+`load_history`'s own streaming reader up to its first error, which is raised:
+the same message, chunk rules included (it checks a chunk's UTF-8 before any
+line of it). A UTF-8 byte order mark is skipped; `drop_torn_tail` leaves out
+a torn last line, as `load_history` does.
 
 Big files are scanned in two parts on two threads; the later part's scanner is
 appended to the earlier one's (its ids mapped, its lines and positions shifted).
@@ -27,7 +29,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import msgspec
 import numpy as np
 
 from mvcc_check.errors import HistoryError
@@ -44,7 +45,8 @@ from mvcc_check.history.columns import (
     OP_TYPE_CODES,
     Columns,
 )
-from mvcc_check.history.ops import normalize_op
+from mvcc_check.history.ops import IGNORED_WHY, looks_like_client, normalize_op
+from mvcc_check.history.source import BOM
 
 KEYS, ATOMS, PROCS = 0, 1, 2
 COLUMNS = (
@@ -112,16 +114,17 @@ def _tagged(s: Any, v: Any) -> tuple[int, int]:
 class _Part:
     """One thread's share of the file and what its exact reads found."""
 
-    pieces: list[tuple[int, int, int]]  # (start, end, chunk) byte ranges
+    pieces: list[tuple[int, int]]  # (start, end) byte ranges
+    size: int = 0  # the file's: a line without newline at its end may be torn
+    drop_torn_tail: bool = False
     scanner: Any = field(default_factory=_scan.Scanner)
     ignored: int = 0
+    client_like: int | None = None  # line of the first ignored op that looks like a client's
+    torn_tail: int | None = None  # line of the torn last line dropped
     big_index: dict[int, int] = field(default_factory=dict)
     defaulted: list[tuple[int, int]] = field(default_factory=list)  # (row, position)
-    float_time: dict[int, list[int]] = field(default_factory=dict)  # chunk -> rows
-    untyped: set[int] = field(default_factory=set)  # chunks load_history reads line by line
     done: int = 0  # bytes scanned
     error: BaseException | None = None
-    failed_line: tuple[bytes, int, int, int] | None = None  # line, line no., position, chunk
 
 
 def _add_exact(part: _Part, op: Any, offset: int) -> int:
@@ -160,26 +163,30 @@ def _add_exact(part: _Part, op: Any, offset: int) -> int:
     return row
 
 
-def _read_exact(part: _Part, line: bytes, offset: int, chunk: int, source: str) -> None:
-    """Read one line the scanner left, as load_history reads it line by line."""
+def _read_exact(part: _Part, line: bytes, offset: int, last: bool, source: str) -> None:
+    """Read one line the scanner left, as load_history reads it line by line
+    (`last`: the file's last line, without a newline: it may be torn)."""
     s = part.scanner
     lineno, position = s.line, s.position
-    for where, ln, raw in _readers._jsonl_raws((line,), source, lineno):
-        op = normalize_op(raw, position, source, where, ln)
-        s.position = position + 1
-        if chunk not in part.untyped:
-            try:
-                _readers._LINES_DECODER.decode(line)
-            except (msgspec.DecodeError, msgspec.ValidationError):
-                part.untyped.add(chunk)
-        if op is None:
-            part.ignored += 1
-            continue
-        row = _add_exact(part, op, offset)
-        if type(raw.get("time")) is float:
-            part.float_time.setdefault(chunk, []).append(row)
-        if raw.get("index") is None:
-            part.defaulted.append((row, position))
+    _readers.check_utf8(line, source, lineno)
+    try:
+        for where, ln, raw in _readers._jsonl_raws(
+            (line,), source, lineno, lineno if last else None
+        ):
+            op = normalize_op(raw, position, source, where, ln)
+            s.position = position + 1
+            if op is None:
+                part.ignored += 1
+                if part.client_like is None and looks_like_client(raw):
+                    part.client_like = lineno
+                continue
+            row = _add_exact(part, op, offset)
+            if raw.get("index") is None:
+                part.defaulted.append((row, position))
+    except _readers.TornTail:
+        if not part.drop_torn_tail:
+            raise
+        part.torn_tail = lineno
     s.line = lineno + 1
 
 
@@ -206,16 +213,15 @@ def _scan_pieces(
     after_piece: Callable[[], None] | None,
 ) -> None:
     s = part.scanner
-    size = max((end - start for start, end, _ in part.pieces), default=0)
+    size = max((end - start for start, end in part.pieces), default=0)
     buf = bytearray(size)
     fd = os.open(path, os.O_RDONLY)
     try:
-        for start, end, chunk in part.pieces:
+        for start, end in part.pieces:
             if stop is not None and stop.is_set():
                 return
             n = _pread_into(fd, buf, end - start, start)
             data = memoryview(buf)[:n]
-            blanks = s.blanks
             pos = 0
             while True:
                 pos = s.scan(data, pos, n, start)
@@ -226,15 +232,9 @@ def _scan_pieces(
                 line = bytes(data[pos : stop_at - 1 if nl >= 0 else n])
                 if line.endswith(b"\r"):  # as splitlines leaves it
                     line = line[:-1]
-                try:
-                    _read_exact(part, line, start + pos, chunk, source)
-                except Exception as e:
-                    part.error = e
-                    part.failed_line = (line, s.line, s.position, chunk)
-                    return
+                last = nl < 0 and start + n == part.size
+                _read_exact(part, line, start + pos, last, source)
                 pos = stop_at
-            if s.blanks != blanks:
-                part.untyped.add(chunk)
             part.done += n
             if after_piece is not None:
                 after_piece()
@@ -253,11 +253,10 @@ def _pread_into(fd: int, buf: bytearray, n: int, offset: int) -> int:
     return got
 
 
-def chunk_bounds(f: Any, size: int, chunk: int) -> list[tuple[int, int]]:
-    """The byte ranges `load_history` reads as chunks: `chunk` bytes cut after
-    their last newline (a line longer than a chunk is taken whole)."""
+def chunk_bounds(f: Any, size: int, chunk: int, start: int = 0) -> list[tuple[int, int]]:
+    """The byte ranges from `start` that `load_history` reads as chunks: `chunk`
+    bytes cut after their last newline (a line longer than a chunk is taken whole)."""
     out = []
-    start = 0
     while start < size:
         if size - start < chunk:
             out.append((start, size))
@@ -283,20 +282,18 @@ def _last_newline(f: Any, lo: int, hi: int, window: int = 1 << 16) -> int:
     return -1
 
 
-def _split(f: Any, chunks: list[tuple[int, int]], size: int, parts: int) -> list[_Part]:
+def _split(f: Any, chunks: list[tuple[int, int]], start: int, size: int, parts: int) -> list[_Part]:
     """Cut the chunks into `parts` runs of whole lines of about equal size."""
-    cuts = [0]
+    cuts = [start]
     for k in range(1, parts):
-        f.seek(size * k // parts)
+        f.seek(start + (size - start) * k // parts)
         f.readline()
         cuts.append(max(cuts[-1], min(f.tell(), size)))
     cuts.append(size)
     out = []
     for lo, hi in zip(cuts, cuts[1:], strict=False):
-        pieces = [
-            (max(a, lo), min(b, hi), c) for c, (a, b) in enumerate(chunks) if a < hi and b > lo
-        ]
-        out.append(_Part(pieces))
+        pieces = [(max(a, lo), min(b, hi)) for a, b in chunks if a < hi and b > lo]
+        out.append(_Part(pieces, size))
     return out
 
 
@@ -305,6 +302,7 @@ def scan_jsonl(
     source: str | None = None,
     progress: _readers.ReadProgress | None = None,
     threads: int | None = None,
+    drop_torn_tail: bool = False,
 ) -> Columns:
     """The columns of a JSON Lines file (seekable: spool a pipe first);
     HistoryError for its first malformed line, as load_history reports it."""
@@ -315,10 +313,34 @@ def scan_jsonl(
         raise HistoryError(source, None, f"cannot open: {e.strerror}") from None
     with f:
         size = os.fstat(f.fileno()).st_size
-        chunks = chunk_bounds(f, size, _readers.CHUNK_BYTES)
+        start = len(BOM) if f.read(len(BOM)) == BOM else 0
+        chunks = chunk_bounds(f, size, _readers.CHUNK_BYTES, start)
         if threads is None:
             threads = 2 if size >= PARALLEL_BYTES and len(os.sched_getaffinity(0)) > 1 else 1
-        parts = _split(f, chunks, size, max(1, threads))
+        parts = _split(f, chunks, start, size, max(1, threads))
+    for part in parts:
+        part.drop_torn_tail = drop_torn_tail
+    try:
+        return _scan_parts(parts, path, source, progress, size)
+    except HistoryError as e:
+        raise _exact_error(path, source, start, drop_torn_tail) or e from None
+
+
+def _exact_error(path: str, source: str, start: int, drop_torn_tail: bool) -> HistoryError | None:
+    """The error load_history's streaming reader meets first in the file, if any."""
+    try:
+        with open(path, "rb") as f, _readers.gc_paused():
+            f.seek(start)
+            _readers._read_jsonl(f, source, drop_torn_tail=drop_torn_tail)
+    except HistoryError as e:
+        return e
+    except OSError as e:
+        return HistoryError(source, None, f"cannot read: {e.strerror}")
+    return None
+
+
+def _scan_parts(parts: list[_Part], path: str, source: str, progress: Any, size: int) -> Columns:
+    """Scan the parts, the first here and the others on threads of their own."""
     workers = []
     stop = threading.Event()
     for part in parts[1:]:
@@ -355,27 +377,25 @@ def _merge(parts: list[_Part], source: str, path: str) -> Columns:
     for part in parts[1:]:
         line_base, pos_base = s.line - 1, s.position
         if part.error is not None:
-            _reraise_at(part, line_base, pos_base, source)
+            raise part.error
         rows_base = s.counts()[0]
         t = part.scanner
         t_line, t_position = t.line, t.position  # extend() empties t
         s.extend(t, line_base)
         s.line, s.position = line_base + t_line, pos_base + t_position
         first.ignored += part.ignored
+        if first.client_like is None and part.client_like is not None:
+            first.client_like = part.client_like + line_base
+        if part.torn_tail is not None:
+            first.torn_tail = part.torn_tail + line_base
         first.big_index.update({r + rows_base: i for r, i in part.big_index.items()})
         first.defaulted += [(r + rows_base, p + pos_base) for r, p in part.defaulted]
-        for c, rows in part.float_time.items():
-            first.float_time.setdefault(c, []).extend(r + rows_base for r in rows)
-        first.untyped |= part.untyped
     arrays = {name: np.frombuffer(s.take(i), dtype) for i, (name, dtype) in enumerate(COLUMNS)}
     for row, position in first.defaulted:
         if position <= INT64_MAX:
             arrays["op_index"][row] = position
         else:
             first.big_index[row] = position
-    for c, rows in first.float_time.items():
-        if c not in first.untyped:  # load_history's typed decoder keeps the float: no int time
-            arrays["op_time"][rows] = -1
     return Columns(
         source=source,
         format="jsonl",
@@ -386,16 +406,7 @@ def _merge(parts: list[_Part], source: str, path: str) -> Columns:
         big_index=first.big_index,
         ignored=first.ignored,
         path=path,
+        ignored_why={IGNORED_WHY: first.ignored} if first.ignored else {},
+        client_like=None if first.client_like is None else f"line {first.client_like}",
+        torn_tail=None if first.torn_tail is None else f"line {first.torn_tail}",
     )
-
-
-def _reraise_at(part: _Part, line_base: int, pos_base: int, source: str) -> None:
-    """A later part's error, read again with its line's real number."""
-    assert part.error is not None
-    if part.failed_line is None or not isinstance(part.error, Exception):
-        raise part.error
-    line, lineno, position, chunk = part.failed_line
-    again = _Part([], scanner=_scan.Scanner())
-    again.scanner.line, again.scanner.position = lineno + line_base, position + pos_base
-    _read_exact(again, line, -1, chunk, source)
-    raise part.error  # not raised again: should not happen, but never pass it by

@@ -100,15 +100,25 @@ def build_txns(history: History) -> TxnHistory:
         if kind == "ok":
             by_id[tid] = Txn(tid, "ok", inv.process, inv, op, mops, ipos, pos)
         elif kind == "info":
-            by_id[tid] = Txn(tid, "info", inv.process, inv, op, inv.value, ipos, None)
+            by_id[tid] = Txn(tid, "info", inv.process, inv, op, unread(inv.value), ipos, None)
         else:
-            by_id[tid] = Txn(tid, "fail", inv.process, inv, op, mops, ipos, pos)
+            by_id[tid] = Txn(tid, "fail", inv.process, inv, op, unread(mops), ipos, pos)
     if stop is not None:
         _raise_index_repeat(history, stop)
     for tid, ipos, inv in open_by_process.values():  # never completed: info
-        by_id[tid] = Txn(tid, "info", inv.process, inv, None, inv.value, ipos, None)
+        by_id[tid] = Txn(tid, "info", inv.process, inv, None, unread(inv.value), ipos, None)
     del by_id[next_id:]
     return TxnHistory(source=src, txns=cast(list[Txn], by_id))
+
+
+def unread(mops: list[MicroOp]) -> list[MicroOp]:
+    """The micro-ops with every read's value dropped: what a failed or indeterminate
+    transaction read is no evidence (it did not commit, or may not have), so it can
+    neither make nor break a verdict. Well-formedness was checked when the op was read."""
+    for m in mops:
+        if m[0] == "r" and m[2] is not None:
+            return [[mop[0], mop[1], None] if mop[0] == "r" else mop for mop in mops]
+    return mops
 
 
 def _overlap(op: Op, pending: Op) -> str:

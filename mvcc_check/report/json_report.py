@@ -19,9 +19,33 @@ def result_json(result: Result) -> dict[str, Any]:
 
 
 def dumps(doc: Any) -> str:
-    return orjson.dumps(
-        doc, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_INDENT_2, default=_default
-    ).decode()
+    """The document as indented JSON. orjson is fast but refuses integers beyond 64
+    bits and values nested over 255 deep, both of which a history may hold: then
+    msgspec, which writes any integer exactly, does it."""
+    try:
+        return orjson.dumps(
+            doc, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_INDENT_2, default=_default
+        ).decode()
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        import msgspec
+
+        raw = msgspec.json.encode(_str_keys(doc), enc_hook=_default)
+        return msgspec.json.format(raw, indent=2).decode()
+
+
+def _str_keys(x: Any) -> Any:
+    """Dict keys as JSON writes them (orjson's OPT_NON_STR_KEYS, for msgspec)."""
+    if isinstance(x, dict):
+        return {k if isinstance(k, str) else _key(k): _str_keys(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_str_keys(e) for e in x]
+    return x
+
+
+def _key(k: Any) -> str:
+    if k is None or isinstance(k, bool):
+        return {None: "null", True: "true", False: "false"}[k]
+    return str(k)
 
 
 def _default(x: Any) -> Any:

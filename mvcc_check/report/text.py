@@ -14,7 +14,15 @@ from mvcc_check.analysis.explain import DESCRIPTIONS
 MAX_CYCLE_STEPS_SHOWN = 12
 
 
-def render_text(result: Result, console: Console, examples: int = 1) -> None:
+NOT_SHOWN = 4  # models named in the `ruled out` line; the rest are counted (all with --verbose)
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """'1 edge', '2 edges'."""
+    return f"{n} {word if n == 1 else many or word + 's'}"
+
+
+def render_text(result: Result, console: Console, examples: int = 1, verbose: bool = False) -> None:
     """Print the verdict, the models ruled out, and one explained example per anomaly type."""
     s = result.stats
     models = ", ".join(result.models)
@@ -25,26 +33,70 @@ def render_text(result: Result, console: Console, examples: int = 1) -> None:
     else:
         head = f"[bold yellow]UNDECIDED[/] under {models}"
     console.print(f"[bold]{escape(result.source)}[/]: {head}")
-    console.print(
-        f"  {result.workload} history: {s.get('ok', 0)} committed, {s.get('info', 0)} indeterminate, "
-        f"{s.get('fail', 0)} failed transactions; {s.get('edges', 0)} dependency edges"
-    )
+    for line in summary_lines(s, result.workload):
+        console.print("  " + escape(line))
     if result.not_:
-        line = f"  ruled out: [bold]{', '.join(result.not_)}[/]"
-        if result.also_not:
-            line += f" (and so the stronger {', '.join(result.also_not)})"
-        console.print(line)
+        console.print(ruled_out_line(result.not_, result.also_not, verbose))
     for kind in result.anomaly_types:
         items = result.anomalies[kind]
         count = len(items) if isinstance(items, list) else 1
         desc = DESCRIPTIONS.get(kind, "")
-        console.print(
-            f"\n  [bold magenta]{kind}[/] ({count} found){': ' + escape(desc) if desc else ''}"
-        )
+        if kind == "empty-transaction-graph" and len(result.anomaly_types) > 1:
+            desc = EMPTY_GRAPH_BESIDE_OTHERS
+        found = f"{count} found" if kind != "empty-transaction-graph" else "no dependency edges"
+        console.print(f"\n  [bold magenta]{kind}[/] ({found}){': ' + escape(desc) if desc else ''}")
+        if kind == "empty-transaction-graph" and len(result.anomaly_types) > 1:
+            continue
         examples_list = items if isinstance(items, list) else [items]
         for item in examples_list[:examples]:
             for line in explain_anomaly(kind, item):
                 console.print("    " + escape(line))
+
+
+EMPTY_GRAPH_BESIDE_OTHERS = (
+    "no transaction depends on another; the anomalies above need no dependency to show"
+)
+
+
+def summary_lines(s: dict[str, Any], workload: str) -> list[str]:
+    """What the history held, and what the reader left out and why."""
+    if not s.get("ops") and not s.get("ignored"):
+        lines = ["the history holds no ops: nothing to check"]
+    else:
+        lines = [
+            f"{workload} history: {s.get('ok', 0)} committed, {s.get('info', 0)} indeterminate, "
+            f"{plural(s.get('fail', 0), 'failed transaction')}; "
+            f"{plural(s.get('edges', 0), 'dependency edge')}"
+        ]
+    for why, n in (s.get("ignored-why") or {}).items():
+        lines.append(f"ignored {plural(n, 'op')}: {why}, as Elle does")
+    if s.get("ignored-client-like"):
+        lines.append(
+            f"warning: the ignored op at {s['ignored-client-like']} looks like a client "
+            "transaction (f txn or micro-ops), but its process is not an integer"
+        )
+    if s.get("torn-tail-dropped"):
+        lines.append(
+            f"dropped the torn last line ({s['torn-tail-dropped']}): the recording was "
+            "probably interrupted while writing it"
+        )
+    return lines
+
+
+def ruled_out_line(not_: list[str], also_not: list[str], verbose: bool) -> str:
+    """The weakest models ruled out (the first few unless verbose), the stronger ones counted."""
+    shown = not_ if verbose or len(not_) <= NOT_SHOWN + 1 else not_[:NOT_SHOWN]
+    line = f"  ruled out: [bold]{escape(', '.join(shown))}[/]"
+    if len(shown) < len(not_):
+        line += f" and {len(not_) - len(shown)} more"
+    if also_not:
+        if verbose or len(also_not) <= 3:
+            line += f" (and so the stronger {escape(', '.join(also_not))})"
+        else:
+            line += f" (and so {plural(len(also_not), 'stronger model')})"
+    if not verbose and (len(shown) < len(not_) or also_not):
+        line += "; --verbose or --output json lists them all"
+    return line
 
 
 def _val(v: Any) -> str:
@@ -147,10 +199,15 @@ def _dirty(item):
 
 
 def _lost(item):
-    lines = [f"T{i + 1} = {op_text(op)}" for i, op in enumerate(item["txns"])]
+    txns = item["txns"]
+    lines = [f"T{i + 1} = {op_text(op)}" for i, op in enumerate(txns)]
+    appends = isinstance(item.get("value"), list)
+    who = "both" if len(txns) == 2 else f"all {len(txns)}"
+    what = "appended to it" if appends else "wrote it"
+    other = "the other's" if len(txns) == 2 else "the others'"
     lines.append(
-        f"all {len(item['txns'])} read key {_val(item['key'])} = {_val(item['value'])} and then wrote it: "
-        "each overwrote the others' update without seeing it"
+        f"{who} read key {_val(item['key'])} = {_val(item['value'])} and then {what}, "
+        f"each without seeing {other} {'append' if appends else 'write'}: an update was lost"
     )
     return lines
 
@@ -232,7 +289,7 @@ def step_text(
         return f"{b} read key {k} = {seen}, which {a} wrote"
     if t == "rw":
         seen = _val(mop_a[2]) if mop_a else v1
-        return f"{a} read key {k} = {seen} and {b} {verb_b} {v2} to {k} later, so {a} did not see {b}'s write"
+        return f"{a} read key {k} = {seen} and {b} {verb_b} {v2} to key {k} later, so {a} did not see {b}'s write"
     if t == "realtime":
         a_end = step.get("a'", {}).get("index")
         return (

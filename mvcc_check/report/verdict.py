@@ -1,5 +1,6 @@
 """Exit codes: the CI interface. 0 valid, 1 anomalies forbidden by a requested
-model, 2 unusable input or usage, 3 undecided."""
+model, 2 unusable input or usage, 3 undecided, 4 internal error (a bug in
+mvcc-check: never a verdict), 130 interrupted."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Iterable
 
 from mvcc_check.analysis.checker import Result
 
-VALID, INVALID, UNUSABLE, UNDECIDED = 0, 1, 2, 3
+VALID, INVALID, UNUSABLE, UNDECIDED, INTERNAL = 0, 1, 2, 3, 4
 
 
 def exit_code_for(result: Result) -> int:
@@ -19,9 +20,10 @@ def exit_code_for(result: Result) -> int:
 
 
 def overall_exit_code(codes: Iterable[int]) -> int:
-    """Several histories: unusable input wins, then violations, then undecided."""
+    """Several histories: an internal error wins, then unusable input, then
+    violations, then undecided."""
     codes = set(codes)
-    for code in (UNUSABLE, INVALID, UNDECIDED):
+    for code in (INTERNAL, UNUSABLE, INVALID, UNDECIDED):
         if code in codes:
             return code
     return VALID
