@@ -4,9 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench lint faults clean fuzz fuzz-input
+.PHONY: run test bench lint faults clean fuzz fuzz-scan fuzz-input
 
-$(STAMP): pyproject.toml setup.py $(wildcard mvcc_check/*/*.c mvcc_check/*/*/*.c)
+# The C extensions (their .c and .h files) are built by pip install -e (setup.py).
+$(STAMP): pyproject.toml setup.py $(wildcard mvcc_check/*/*.c mvcc_check/*/*/*.c mvcc_check/*/*.h)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
@@ -42,9 +43,22 @@ faults: $(STAMP)
 	-$(BIN)/mvcc-check test --launch postgresql-replica -i repeatable-read -i serializable --seed 1 --seed 2 --seed 3 --txns 1500 --keys 10 -m snapshot-isolation -m serializable -m strict-serializable
 	-$(BIN)/mvcc-check test --launch postgresql-replica --replica-lag remote-apply -i repeatable-read -i serializable --seed 1 --seed 2 --seed 3 --txns 1500 --keys 10 -m snapshot-isolation -m serializable -m strict-serializable
 
+# Fuzzing: every target below runs for FUZZ_SECONDS; `make fuzz` runs them all.
+FUZZ_SECONDS ?= 60
+fuzz: fuzz-scan
+
+# The JSON Lines scanner's C core under libFuzzer with ASan and UBSan (clang).
+fuzz-scan:
+	mkdir -p build/fuzz/scan-corpus
+	cp histories/*.jsonl build/fuzz/scan-corpus/
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	  fuzz/scan_fuzz.c -o build/fuzz/scan_fuzz
+	build/fuzz/scan_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -dict=fuzz/scan.dict \
+	  -artifact_prefix=build/fuzz/ build/fuzz/scan-corpus
+
 lint: $(STAMP)
 	$(BIN)/ruff check mvcc_check tests
 	$(BIN)/ruff format --check mvcc_check tests
 
 clean:
-	rm -rf $(VENV) .bench-cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .bench-cache .pytest_cache .hypothesis build mvcc_check/history/*.so

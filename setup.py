@@ -5,5 +5,12 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         Extension("mvcc_check.analysis.search._bfs", ["mvcc_check/analysis/search/_bfs.c"], extra_compile_args=["-O2"]),
+        # The JSON Lines scanner: plain C in the headers, the Python glue in _scan.c.
+        Extension(
+            "mvcc_check.history._scan",
+            sources=["mvcc_check/history/_scan.c"],
+            depends=["mvcc_check/history/scan_core.h", "mvcc_check/history/scan_table.h"],
+            extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+        ),
     ]
 )

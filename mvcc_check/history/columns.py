@@ -87,6 +87,11 @@ class Columns:
     ignored: int = 0  # non-client ops (nemesis and the like), left out of the rows
     path: str | None = None  # the file the offsets point into
     ops: list[Op] | None = None  # the ops themselves, when held in memory
+    # As History has them (the checker's input stats read them): ignored ops by
+    # reason, the first ignored op that looks like a client's, a torn tail dropped.
+    ignored_why: dict[str, int] = field(default_factory=dict)
+    client_like: str | None = None
+    torn_tail: str | None = None
 
     @property
     def n_ops(self) -> int:

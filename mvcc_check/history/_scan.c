@@ -1,0 +1,396 @@
+/* mvcc_check.history._scan: the JSON Lines scanner as a Python extension.
+ *
+ * A Scanner holds growable columns and intern tables (scan_core.h). Python
+ * drives it: scan() reads lines with the GIL released until one it cannot read
+ * exactly; Python reads that one with the exact reader and adds it with
+ * intern() and add_op(), so ids are assigned in one order whoever read the
+ * line. extend() appends a scanner of the file's later part (another thread's),
+ * take() hands a column over as a buffer (no copy), values() the interned
+ * originals. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <sys/random.h>
+
+#include "scan_core.h"
+
+/* ---- Buffer: owns one column's memory, exports it by the buffer protocol ---- */
+
+typedef struct {
+    PyObject_HEAD char *p;
+    Py_ssize_t nbytes;
+    size_t mapped; /* see col_t */
+} BufferObject;
+
+static char empty_buffer[8];
+
+static void buffer_dealloc(BufferObject *self) {
+    col_release(self->p, self->mapped);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int buffer_getbuffer(BufferObject *self, Py_buffer *view, int flags) {
+    return PyBuffer_FillInfo(view, (PyObject *)self, self->p ? self->p : empty_buffer,
+                             self->nbytes, 0, flags);
+}
+
+static PyBufferProcs buffer_as_buffer = {(getbufferproc)buffer_getbuffer, NULL};
+
+static PyTypeObject BufferType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "mvcc_check.history._scan.Buffer",
+    .tp_basicsize = sizeof(BufferObject),
+    .tp_dealloc = (destructor)buffer_dealloc,
+    .tp_as_buffer = &buffer_as_buffer,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "One column's memory, exported by the buffer protocol.",
+};
+
+/* ---- Scanner ---- */
+
+typedef struct {
+    PyObject_HEAD scan_t s;
+    int busy; /* scan() or extend() running without the GIL */
+} ScannerObject;
+
+static void drop_origs(scan_t *s) {
+    for (int t = 0; t < N_TABLES; t++)
+        for (size_t i = 0; i < s->tab[t].n; i++) Py_CLEAR(s->tab[t].orig[i]);
+}
+
+static PyObject *scanner_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
+    ScannerObject *self = (ScannerObject *)type->tp_alloc(type, 0);
+    if (!self) return NULL;
+    if (scan_init(&self->s) < 0) {
+        Py_DECREF(self);
+        return PyErr_NoMemory();
+    }
+    return (PyObject *)self;
+}
+
+static void scanner_dealloc(ScannerObject *self) {
+    drop_origs(&self->s);
+    scan_free(&self->s);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int check_idle(ScannerObject *self) {
+    if (self->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "scanner is in use by another thread");
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *scanner_scan(ScannerObject *self, PyObject *args) {
+    Py_buffer buf;
+    Py_ssize_t pos, end;
+    long long file_offset;
+    if (!PyArg_ParseTuple(args, "y*nnL", &buf, &pos, &end, &file_offset)) return NULL;
+    if (check_idle(self) < 0 || pos < 0 || end < pos || end > buf.len) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "scan range out of bounds");
+        PyBuffer_Release(&buf);
+        return NULL;
+    }
+    int oom;
+    size_t stop;
+    self->busy = 1;
+    Py_BEGIN_ALLOW_THREADS stop =
+        scan_lines(&self->s, buf.buf, (size_t)pos, (size_t)end, file_offset, &oom);
+    Py_END_ALLOW_THREADS self->busy = 0;
+    PyBuffer_Release(&buf);
+    if (oom) return PyErr_NoMemory();
+    return PyLong_FromSize_t(stop);
+}
+
+static int get_buf(PyObject *o, Py_buffer *b, Py_ssize_t itemsize, const char *what) {
+    if (PyObject_GetBuffer(o, b, PyBUF_C_CONTIGUOUS) < 0) return -1;
+    if (b->len % itemsize) {
+        PyBuffer_Release(b);
+        PyErr_Format(PyExc_ValueError, "%s: not items of %zd bytes", what, itemsize);
+        return -1;
+    }
+    return 0;
+}
+
+/* add_op(type, pid, index, time, line, offset, kinds, keys, tags, values, lens,
+ * el_tags, el_values): one op read by the exact reader, ids already interned.
+ * kinds/tags/el_tags are int8 buffers, the rest int64; lens[j] is micro-op j's
+ * element count (its tag LIST) or -1. Returns the op's row. */
+static PyObject *scanner_add_op(ScannerObject *self, PyObject *args) {
+    int type;
+    long long pid, index, time, line, offset;
+    PyObject *o[7];
+    if (!PyArg_ParseTuple(args, "iLLLLLOOOOOOO", &type, &pid, &index, &time, &line, &offset, &o[0],
+                          &o[1], &o[2], &o[3], &o[4], &o[5], &o[6]))
+        return NULL;
+    if (check_idle(self) < 0) return NULL;
+    static const Py_ssize_t sizes[7] = {1, 8, 1, 8, 8, 1, 8};
+    Py_buffer b[7];
+    int got = 0;
+    PyObject *result = NULL;
+    for (; got < 7; got++)
+        if (get_buf(o[got], &b[got], sizes[got], "add_op") < 0) goto done;
+    size_t nm = (size_t)b[0].len, ne = (size_t)b[5].len;
+    const int8_t *kinds = b[0].buf, *tags = b[2].buf, *etags = b[5].buf;
+    const int64_t *keys = b[1].buf, *values = b[3].buf, *lens = b[4].buf, *evals = b[6].buf;
+    size_t total = 0, nlist = 0;
+    int bad = b[1].len / 8 != (Py_ssize_t)nm || b[2].len != (Py_ssize_t)nm
+              || b[3].len / 8 != (Py_ssize_t)nm || b[4].len / 8 != (Py_ssize_t)nm
+              || b[6].len / 8 != (Py_ssize_t)ne || type < 0 || type > 3;
+    for (size_t j = 0; !bad && j < nm; j++) {
+        if (tags[j] == TAG_LIST) {
+            bad |= lens[j] < 0;
+            total += (size_t)lens[j];
+            nlist++;
+        }
+    }
+    if (bad || total != ne) {
+        PyErr_SetString(PyExc_ValueError, "add_op: inconsistent micro-op buffers");
+        goto done;
+    }
+    scan_t *s = &self->s;
+    col_t *c = s->col;
+    for (int i = C_OP_TYPE; i <= C_OP_MOP; i++)
+        if (col_reserve(&c[i], 1) < 0) goto oom;
+    for (int i = C_MOP_KIND; i <= C_MOP_VALUE; i++)
+        if (col_reserve(&c[i], nm) < 0) goto oom;
+    if (col_reserve(&c[C_EL_START], nlist) < 0 || col_reserve(&c[C_EL_TAG], ne) < 0
+        || col_reserve(&c[C_EL_VALUE], ne) < 0)
+        goto oom;
+    size_t row = c[C_OP_TYPE].len;
+    PUSH(c[C_OP_TYPE], int8_t, type);
+    PUSH(c[C_OP_PROCESS], int32_t, pid);
+    PUSH(c[C_OP_INDEX], int64_t, index);
+    PUSH(c[C_OP_TIME], int64_t, time);
+    PUSH(c[C_OP_LINE], int64_t, line);
+    PUSH(c[C_OP_OFFSET], int64_t, offset);
+    size_t e = 0;
+    for (size_t j = 0; j < nm; j++) {
+        PUSH(c[C_MOP_KIND], int8_t, kinds[j]);
+        PUSH(c[C_MOP_KEY], int32_t, keys[j]);
+        PUSH(c[C_MOP_TAG], int8_t, tags[j]);
+        if (tags[j] == TAG_LIST) {
+            PUSH(c[C_MOP_VALUE], int64_t, c[C_EL_START].len - 1);
+            for (int64_t k = 0; k < lens[j]; k++, e++) {
+                PUSH(c[C_EL_TAG], int8_t, etags[e]);
+                PUSH(c[C_EL_VALUE], int64_t, evals[e]);
+            }
+            PUSH(c[C_EL_START], int64_t, c[C_EL_TAG].len);
+        } else {
+            PUSH(c[C_MOP_VALUE], int64_t, values[j]);
+        }
+    }
+    PUSH(c[C_OP_MOP], int64_t, c[C_MOP_KIND].len);
+    result = PyLong_FromSize_t(row);
+    goto done;
+oom:
+    PyErr_NoMemory();
+done:
+    for (int i = 0; i < got; i++) PyBuffer_Release(&b[i]);
+    return result;
+}
+
+/* intern(table, canon, orig): the id of canonical bytes (tag byte + payload),
+ * remembering orig for a new entry; canon None: a fresh id (equal to nothing). */
+static PyObject *scanner_intern(ScannerObject *self, PyObject *args) {
+    int t;
+    PyObject *canon, *orig;
+    if (!PyArg_ParseTuple(args, "iOO", &t, &canon, &orig)) return NULL;
+    if (check_idle(self) < 0) return NULL;
+    if (t < 0 || t >= N_TABLES) {
+        PyErr_SetString(PyExc_ValueError, "no such table");
+        return NULL;
+    }
+    table_t *tab = &self->s.tab[t];
+    int64_t id;
+    int added = 1;
+    if (canon == Py_None) {
+        id = tab_add(tab, 0, NULL, 0, 0, NULL, 1);
+    } else {
+        char *p;
+        Py_ssize_t n;
+        if (PyBytes_AsStringAndSize(canon, &p, &n) < 0) return NULL;
+        if (n < 1) {
+            PyErr_SetString(PyExc_ValueError, "empty canonical value");
+            return NULL;
+        }
+        id = tab_intern(tab, p[0], p + 1, (size_t)n - 1, NULL, &added);
+    }
+    if (id < 0) return PyErr_NoMemory();
+    if (added) {
+        Py_INCREF(orig);
+        tab->orig[id] = orig;
+    }
+    return PyLong_FromLongLong(id);
+}
+
+static PyObject *scanner_extend(ScannerObject *self, PyObject *args) {
+    ScannerObject *other;
+    long long line_base;
+    if (!PyArg_ParseTuple(args, "OL", &other, &line_base)) return NULL;
+    if (!PyObject_TypeCheck((PyObject *)other, Py_TYPE(self)) || other == self) {
+        PyErr_SetString(PyExc_TypeError, "extend() takes another Scanner");
+        return NULL;
+    }
+    if (check_idle(self) < 0 || check_idle(other) < 0) return NULL;
+    int64_t *remap[N_TABLES] = {NULL, NULL, NULL};
+    int failed = 0;
+    for (int t = 0; t < N_TABLES && !failed; t++) {
+        table_t *a = &self->s.tab[t];
+        const table_t *b = &other->s.tab[t];
+        size_t first_new;
+        remap[t] = malloc((b->n ? b->n : 1) * sizeof(int64_t));
+        if (!remap[t] || merge_table(a, b, remap[t], &first_new) < 0) {
+            failed = 1;
+            break;
+        }
+        for (size_t i = first_new; i < a->n; i++) Py_XINCREF((PyObject *)a->orig[i]);
+    }
+    if (!failed) {
+        self->busy = other->busy = 1;
+        Py_BEGIN_ALLOW_THREADS failed =
+            append_columns(&self->s, &other->s, remap, line_base) < 0;
+        Py_END_ALLOW_THREADS self->busy = other->busy = 0;
+    }
+    for (int t = 0; t < N_TABLES; t++) free(remap[t]);
+    if (failed) return PyErr_NoMemory();
+    drop_origs(&other->s);
+    scan_free(&other->s);
+    if (scan_init(&other->s) < 0) return PyErr_NoMemory();
+    Py_RETURN_NONE;
+}
+
+/* take(column): the column's memory as a Buffer; the scanner's column is emptied. */
+static PyObject *scanner_take(ScannerObject *self, PyObject *args) {
+    int i;
+    if (!PyArg_ParseTuple(args, "i", &i)) return NULL;
+    if (check_idle(self) < 0) return NULL;
+    if (i < 0 || i >= N_COLS) {
+        PyErr_SetString(PyExc_ValueError, "no such column");
+        return NULL;
+    }
+    BufferObject *b = PyObject_New(BufferObject, &BufferType);
+    if (!b) return NULL;
+    col_t *c = &self->s.col[i];
+    b->nbytes = (Py_ssize_t)(c->len * c->size);
+    b->p = c->p;
+    b->mapped = c->mapped;
+    if (b->p && b->nbytes && !b->mapped) {
+        char *q = realloc(b->p, (size_t)b->nbytes); /* give back the unused capacity */
+        if (q) b->p = q;
+    }
+    c->p = NULL;
+    c->len = c->cap = c->mapped = 0;
+    return (PyObject *)b;
+}
+
+static PyObject *decode_canon(const char *p, size_t n) {
+    if (n == 9 && p[0] == CANON_INT) {
+        int64_t v;
+        memcpy(&v, p + 1, 8);
+        return PyLong_FromLongLong(v);
+    }
+    if (n >= 1 && p[0] == CANON_STR) return PyUnicode_DecodeUTF8(p + 1, (Py_ssize_t)n - 1, "surrogatepass");
+    if (n == 1 && p[0] == CANON_NIL_ELEMENT) Py_RETURN_NONE;
+    return PyBytes_FromStringAndSize(p, (Py_ssize_t)n);
+}
+
+/* values(table): the originals, by id. */
+static PyObject *scanner_values(ScannerObject *self, PyObject *args) {
+    int t;
+    if (!PyArg_ParseTuple(args, "i", &t)) return NULL;
+    if (t < 0 || t >= N_TABLES) {
+        PyErr_SetString(PyExc_ValueError, "no such table");
+        return NULL;
+    }
+    const table_t *tab = &self->s.tab[t];
+    PyObject *out = PyList_New((Py_ssize_t)tab->n);
+    if (!out) return NULL;
+    for (size_t i = 0; i < tab->n; i++) {
+        PyObject *v = tab->orig[i];
+        if (v) {
+            Py_INCREF(v);
+        } else {
+            v = decode_canon(tab->arena + tab->off[i], tab->off[i + 1] - tab->off[i]);
+            if (!v) {
+                Py_DECREF(out);
+                return NULL;
+            }
+        }
+        PyList_SET_ITEM(out, (Py_ssize_t)i, v);
+    }
+    return out;
+}
+
+static PyObject *scanner_counts(ScannerObject *self, PyObject *unused) {
+    const col_t *c = self->s.col;
+    return Py_BuildValue("nnn", (Py_ssize_t)c[C_OP_TYPE].len, (Py_ssize_t)c[C_MOP_KIND].len,
+                         (Py_ssize_t)c[C_EL_TAG].len);
+}
+
+static PyObject *get_i64(ScannerObject *self, void *field) {
+    return PyLong_FromLongLong(*(int64_t *)((char *)&self->s + (size_t)field));
+}
+
+static int set_i64(ScannerObject *self, PyObject *v, void *field) {
+    if (!v) {
+        PyErr_SetString(PyExc_TypeError, "cannot delete");
+        return -1;
+    }
+    long long x = PyLong_AsLongLong(v);
+    if (x == -1 && PyErr_Occurred()) return -1;
+    *(int64_t *)((char *)&self->s + (size_t)field) = x;
+    return 0;
+}
+
+static PyGetSetDef scanner_getset[] = {
+    {"line", (getter)get_i64, (setter)set_i64, "the number of the next line",
+     (void *)offsetof(scan_t, line)},
+    {"position", (getter)get_i64, (setter)set_i64, "non-blank lines so far",
+     (void *)offsetof(scan_t, position)},
+    {"blanks", (getter)get_i64, (setter)set_i64, "blank lines so far",
+     (void *)offsetof(scan_t, blanks)},
+    {NULL}};
+
+static PyMethodDef scanner_methods[] = {
+    {"scan", (PyCFunction)scanner_scan, METH_VARARGS,
+     "scan(buffer, pos, end, file_offset) -> offset of the first line not read"},
+    {"add_op", (PyCFunction)scanner_add_op, METH_VARARGS, "append one op read elsewhere"},
+    {"intern", (PyCFunction)scanner_intern, METH_VARARGS, "intern(table, canon, orig) -> id"},
+    {"extend", (PyCFunction)scanner_extend, METH_VARARGS,
+     "extend(other, line_base): append the later part's scanner"},
+    {"take", (PyCFunction)scanner_take, METH_VARARGS, "take(column) -> Buffer"},
+    {"values", (PyCFunction)scanner_values, METH_VARARGS, "values(table) -> originals by id"},
+    {"counts", (PyCFunction)scanner_counts, METH_NOARGS, "(ops, micro-ops, elements)"},
+    {NULL}};
+
+static PyTypeObject ScannerType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "mvcc_check.history._scan.Scanner",
+    .tp_basicsize = sizeof(ScannerObject),
+    .tp_dealloc = (destructor)scanner_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Columns and intern tables of one part of a JSON Lines history.",
+    .tp_methods = scanner_methods,
+    .tp_getset = scanner_getset,
+    .tp_new = scanner_new,
+};
+
+static struct PyModuleDef scan_module = {
+    PyModuleDef_HEAD_INIT, "_scan", "The JSON Lines op scanner.", -1, NULL,
+};
+
+PyMODINIT_FUNC PyInit__scan(void) {
+    uint64_t seed;
+    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) == (ssize_t)sizeof seed) scan_seed ^= seed;
+    if (PyType_Ready(&BufferType) < 0 || PyType_Ready(&ScannerType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&scan_module);
+    if (!m) return NULL;
+    Py_INCREF(&ScannerType);
+    Py_INCREF(&BufferType);
+    if (PyModule_AddObject(m, "Scanner", (PyObject *)&ScannerType) < 0
+        || PyModule_AddObject(m, "Buffer", (PyObject *)&BufferType) < 0
+        || PyModule_AddIntConstant(m, "N_COLS", N_COLS) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
