@@ -16,7 +16,9 @@ from mvcc_check.commands.failure import DEBUG_ENV, report_internal_error
 from mvcc_check.commands.options import emit_report, new_report, report_options
 from mvcc_check.commands.timing import StageClock, stats_line
 from mvcc_check.errors import MvccCheckError
-from mvcc_check.history.readers import FORMATS, display_name, load_history
+from mvcc_check.history.columns import Columns, OpSummaries
+from mvcc_check.history.load import load_columns
+from mvcc_check.history.readers import FORMATS, display_name
 from mvcc_check.history.store import resolve_history
 from mvcc_check.lab.limits import Limits, Stopped, parse_size, run_limited
 from mvcc_check.report.json_report import dumps, result_json
@@ -250,7 +252,7 @@ def _check_one(
                 report.add(stopped_json(path, options.models, result), models=options.models)
             return UNDECIDED, result, path
         if report is not None:  # the ops, where the history keeps them, give timelines their starts
-            report.add(result_json(result), getattr(history, "ops", None), path)
+            report.add(result_json(result), _ops_of(history), path)
         if keep:
             _LEFT_FOR_EXIT.append((history, result))
         del history
@@ -273,13 +275,20 @@ def _judge(path: str, fmt: str | None, options: CheckOptions, limits: Limits, fl
             history, result = None, run_limited(path, fmt, options, limits, clock.stage)
         else:
             clock.stage("reading")
-            history = load_history(
+            history = load_columns(
                 path, fmt, display.bytes_read, drop_torn_tail=flags["drop_torn_tail"]
             )
             result = check(history, options, clock.stage)
     if flags["show_stats"] and not isinstance(result, Stopped):
         result.stats.update(clock.stats())
     return history, result
+
+
+def _ops_of(history: Columns | None):
+    """The ops a report's timelines read (invocations near the completions drawn)."""
+    if history is None:
+        return None
+    return history.ops if history.ops is not None else OpSummaries(history)
 
 
 def _resolved(path: str) -> str:

@@ -16,7 +16,7 @@ Identity follows Python equality, as the dict-based inference did: the key
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -300,3 +300,29 @@ def columns_from_ops(
     for op in kept:
         b.add_op(op)
     return b.finish(source, format, ignored=ignored, ops=kept)
+
+
+class OpSummaries(Sequence):
+    """A history's ops as small dicts (index, process, type, time), read from the
+    columns by position: what a report's timeline needs of the ops around the few it
+    draws, without holding or re-reading a million ops."""
+
+    def __init__(self, cols: Columns) -> None:
+        self.cols = cols
+
+    def __len__(self) -> int:
+        return self.cols.n_ops
+
+    def __getitem__(self, row):  # type: ignore[override]
+        if not isinstance(row, int):
+            raise TypeError("OpSummaries takes one position at a time")
+        c = self.cols
+        if row < 0:
+            row += c.n_ops
+        t = int(c.op_time[row])
+        return {
+            "index": c.index_of(row),
+            "process": c.processes[c.op_process[row]],
+            "type": OP_TYPE_NAMES[c.op_type[row]],
+            "time": None if t < 0 else t,
+        }
