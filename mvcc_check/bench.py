@@ -125,10 +125,11 @@ STAGE_TIMER = """
 import gc, json, sys, time
 gc.disable()
 t0 = time.perf_counter()
-from mvcc_check import CheckOptions, check, load_history
+from mvcc_check import CheckOptions, check
+from mvcc_check.history.load import load_columns
 marks = {"imports": time.perf_counter() - t0}
 t = time.perf_counter()
-history = load_history(sys.argv[1])
+history = load_columns(sys.argv[1])
 stage, since = "reading", t
 def progress(message):
     global stage, since
@@ -366,11 +367,10 @@ def main(argv: list[str] | None = None) -> None:
     print(
         "(default model strict-serializable). list-append reads are up to 64 elements long (keys retired after 64).\n"
     )
-    files = [(w, history_file(w, n)) for w in ("list-append", "rw-register") for n in sizes]
+    files = [(w, n, history_file(w, n)) for w in ("list-append", "rw-register") for n in sizes]
     if args.large:
-        files.append(
-            ("list-append, string keys", string_keys_file(history_file("list-append", args.large)))
-        )
+        strings = string_keys_file(history_file("list-append", args.large))
+        files.append(("list-append, string keys", args.large, strings))
     rows = bench_files(files)
     print_check_table(rows)
     by = {(r["workload"], r["txns"]): r for r in rows}
