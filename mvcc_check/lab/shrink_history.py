@@ -26,13 +26,10 @@ from dataclasses import dataclass
 import orjson
 
 from mvcc_check.analysis.checker import CheckOptions, Result, check
-from mvcc_check.engine.shrink import PREFERRED
+from mvcc_check.engine.shrink import PREFERRED  # which anomaly to keep: textbook ones first
 from mvcc_check.errors import MvccCheckError
 from mvcc_check.history.ops import Op
 from mvcc_check.history.readers import History, parse_history_text
-
-# Which anomaly to keep when a history shows several the model forbids: the same
-# textbook-first order as the engine's shrinking.
 
 Progress = Callable[[int, int], None]
 """Told (transactions in the current candidate, checks so far) after each check."""
