@@ -1,4 +1,4 @@
-"""Process and realtime edges (numpy, bulk appends) against the plain event sweep.
+"""Process and realtime edges (numpy over transaction columns) against the plain event sweep.
 
 The references below walk invocations and completions in history order with
 a frontier set, as Elle does. On generated histories (several processes,
@@ -9,15 +9,14 @@ versions no duplicate edges.
 
 from __future__ import annotations
 
-import random
-
 from hypothesis import given
-from hypothesis import strategies as st
-from reference.order import process_edges, realtime_edges
 from reference.txns import Txn, build_txns
 from test_txns_fast import FAST, histories, ops
 
+from mvcc_check.analysis.checker import columns_of
 from mvcc_check.analysis.graph import PROCESS, REALTIME, EdgeBuilder
+from mvcc_check.analysis.order import process_edges_columns, realtime_edges_columns
+from mvcc_check.history.pairing import pair_columns
 
 
 def reference_realtime(txns: list[Txn]) -> set[tuple[int, int]]:
@@ -68,15 +67,18 @@ def edges_of(fn, txns: list[Txn], rel: int) -> set[tuple[int, int]]:
     return set(pairs)
 
 
+def _columns(history):
+    """The history's transaction columns, as check() pairs them."""
+    return pair_columns(columns_of(history))
+
+
 @FAST
-@given(history=histories(broken=False), seed=st.integers(0, 3))
-def test_edges_match_the_event_sweep(history, seed):
+@given(history=histories(broken=False))
+def test_edges_match_the_event_sweep(history):
     txns = build_txns(history).txns
-    assert edges_of(realtime_edges, txns, REALTIME) == reference_realtime(txns)
-    assert edges_of(process_edges, txns, PROCESS) == reference_process(txns)
-    shuffled = txns[:]
-    random.Random(seed).shuffle(shuffled)  # the realtime order does not depend on list order
-    assert edges_of(realtime_edges, shuffled, REALTIME) == reference_realtime(txns)
+    tc = _columns(history)
+    assert edges_of(realtime_edges_columns, tc, REALTIME) == reference_realtime(txns)
+    assert edges_of(process_edges_columns, tc, PROCESS) == reference_process(txns)
 
 
 R = [["r", 0, None]]
@@ -85,8 +87,7 @@ R_DONE = [["r", 0, [1]]]
 
 def test_serial_txns_form_a_chain():
     h = ops(*[step for p in range(4) for step in (("invoke", p, R), ("ok", p, R_DONE))])
-    txns = build_txns(h).txns
-    assert edges_of(realtime_edges, txns, REALTIME) == {(0, 1), (1, 2), (2, 3)}
+    assert edges_of(realtime_edges_columns, _columns(h), REALTIME) == {(0, 1), (1, 2), (2, 3)}
 
 
 def test_info_and_fail_txns_in_real_time():
@@ -103,7 +104,7 @@ def test_info_and_fail_txns_in_real_time():
     txns = build_txns(h).txns
     assert [t.status for t in txns] == ["ok", "info", "fail", "ok", "info"]
     assert (
-        edges_of(realtime_edges, txns, REALTIME)
+        edges_of(realtime_edges_columns, _columns(h), REALTIME)
         == {(0, 1), (0, 3), (3, 4)}
         == reference_realtime(txns)
     )
@@ -120,8 +121,12 @@ def test_concurrent_txns_share_predecessors():
         ("invoke", 3, R),  # 3 follows both
         ("ok", 3, R_DONE),
     )
-    txns = build_txns(h).txns
-    assert edges_of(realtime_edges, txns, REALTIME) == {(0, 1), (0, 2), (1, 3), (2, 3)}
+    assert edges_of(realtime_edges_columns, _columns(h), REALTIME) == {
+        (0, 1),
+        (0, 2),
+        (1, 3),
+        (2, 3),
+    }
 
 
 def test_process_order_skips_info_and_fail():
@@ -138,22 +143,14 @@ def test_process_order_skips_info_and_fail():
         ("ok", None, R_DONE),  # no process: no session order
     )
     txns = build_txns(h).txns
-    assert edges_of(process_edges, txns, PROCESS) == {(0, 1), (0, 3)} == reference_process(txns)
+    assert (
+        edges_of(process_edges_columns, _columns(h), PROCESS)
+        == {(0, 1), (0, 3)}
+        == reference_process(txns)
+    )
 
 
 def test_no_txns_no_edges():
-    assert edges_of(realtime_edges, [], REALTIME) == set()
-    assert edges_of(process_edges, [], PROCESS) == set()
-
-
-@FAST
-@given(history=histories(broken=False))
-def test_column_edges_match_the_event_sweep(history):
-    from mvcc_check.analysis.checker import columns_of
-    from mvcc_check.analysis.order import process_edges_columns, realtime_edges_columns
-    from mvcc_check.history.pairing import pair_columns
-
-    txns = build_txns(history).txns
-    tc = pair_columns(columns_of(history))
-    assert edges_of(realtime_edges_columns, tc, REALTIME) == reference_realtime(txns)
-    assert edges_of(process_edges_columns, tc, PROCESS) == reference_process(txns)
+    empty = _columns(ops())
+    assert edges_of(realtime_edges_columns, empty, REALTIME) == set()
+    assert edges_of(process_edges_columns, empty, PROCESS) == set()
