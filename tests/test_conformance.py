@@ -152,6 +152,7 @@ def _options(case: dict) -> CheckOptions:
         wfr_keys=bool(o.get("wfr-keys")),
         sequential_keys=bool(o.get("sequential-keys")),
         linearizable_keys=bool(o.get("linearizable-keys")),
+        complete=False,  # Elle's answers: the complete search is compared in test_complete*
     )
 
 
@@ -316,6 +317,7 @@ def _elle_test_options(case: dict) -> CheckOptions:
         wfr_keys=bool(o.get("wfr-keys?")),
         sequential_keys=bool(o.get("sequential-keys?")),
         linearizable_keys=bool(o.get("linearizable-keys?")),
+        complete=False,
     )
 
 

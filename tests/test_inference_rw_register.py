@@ -78,9 +78,18 @@ def test_g_nonadjacent_item():
 
 
 def test_without_version_facts_two_writes_are_unordered():
-    # x = 1 and x = 2 both follow nil but their order is unknown: no ww edge, no cycle.
-    r = reg("wx1 wy2", "wx2 wy1", "rx1 ry1").check(SER)
-    assert r.valid is True
+    # x = 1 and x = 2 both follow nil but their order is unknown: Elle infers no ww
+    # edge and finds no cycle.
+    h = reg("wx1 wy2", "wx2 wy1", "rx1 ry1")
+    assert h.check(SER, complete=False).valid is True
+    # T3 saw x = 1 and y = 1: x = 1 must be x's last write (x: T2 < T1) and y = 1
+    # y's (y: T1 < T2), a ww cycle; and any other order makes T3 miss a later write
+    # it should have seen. Every order fails, in different ways: a case split.
+    r = h.check(SER)
+    assert r.valid is False
+    assert "serializable-case-split" in r.anomaly_types
+    record = r.anomalies["serializable-case-split"][0]
+    assert record["complete-search"] is True and len(record["case-types"]) > 1
 
 
 def test_g0_needs_version_facts_wfr_keys():
@@ -159,9 +168,17 @@ def test_cyclic_versions_linearizable_keys():
     (cv,) = r.anomalies["cyclic-versions"]
     assert cv["key"] == "x" and set(cv["scc"]) == {1, 2}
     assert r.not_ == ["read-uncommitted"]
-    # Without a version source the stale read is indistinguishable from a valid order.
+    # Without a version source the stale read is indistinguishable from a valid order,
     assert h.check(SER).valid is True
-    assert h.check(STRICT).valid is True
+    assert h.check(STRICT, complete=False).valid is True
+    # but not in real time: if 1 came first, T3 missed 2 (G-single-item-realtime); if 2
+    # came first, T1's write, which ended before T2 began, overwrote it (G0-realtime).
+    r = h.check(STRICT)
+    assert r.valid is False
+    assert r.anomalies["strict-serializable-case-split"][0]["case-types"] == [
+        "G-single-item-realtime",
+        "G0-realtime",
+    ]
 
 
 def test_cyclic_versions_sequential_keys():

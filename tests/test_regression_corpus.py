@@ -51,10 +51,15 @@ def corpus() -> Iterator[tuple[str, bytes, str]]:
         yield f"histories/{path.name}", path.read_bytes(), path.suffix.lstrip(".")
 
 
-def summary(data: bytes, source: str, fmt: str, model: str) -> dict[str, Any]:
-    """What must stay the same for one history under one model."""
+def summary(
+    data: bytes, source: str, fmt: str, model: str, complete: bool = False
+) -> dict[str, Any]:
+    """What must stay the same for one history under one model (Elle's answers, the
+    per-op checker's: the complete search is held to its own oracle in
+    test_complete_oracle.py)."""
     result = check(
-        parse_history_text(data, source=source, format=fmt), CheckOptions(models=(model,))
+        parse_history_text(data, source=source, format=fmt),
+        CheckOptions(models=(model,), complete=complete),
     )
     cycles = {
         name: sorted(len(r["steps"]) for r in items if isinstance(r, dict) and "steps" in r)

@@ -10,7 +10,8 @@ import numpy as np
 
 from mvcc_check.analysis import models
 from mvcc_check.analysis.columnar import list_append, rw_register
-from mvcc_check.analysis.graph import PROCESS, REALTIME
+from mvcc_check.analysis.complete.decide import decide
+from mvcc_check.analysis.graph import PROCESS, REALTIME, EdgeBuilder
 from mvcc_check.analysis.inference import Inference
 from mvcc_check.analysis.order import process_edges_columns, realtime_edges_columns
 from mvcc_check.analysis.search.find import find_cycles
@@ -44,6 +45,7 @@ class CheckOptions:
     wfr_keys: bool = False
     sequential_keys: bool = False
     linearizable_keys: bool = False
+    complete: bool = True  # decide the orders Elle's inference leaves open (complete/)
 
 
 @dataclass
@@ -173,6 +175,10 @@ def _check(history: History | Columns, options: CheckOptions, progress: Progress
         found.setdefault(name, []).extend(items)
     for name, record in cycle_exists(findings.cyclic_models, found, extra).items():
         found[name] = [record]
+    complete_stats = None
+    if options.complete:
+        progress("deciding the open version orders")
+        complete_stats = _complete(th, inf, graph, extra, options, found)
 
     bad = {k: v for k, v in found.items() if k in prohibited}
     shown = {k: v for k, v in found.items() if k in reportable}
@@ -193,6 +199,8 @@ def _check(history: History | Columns, options: CheckOptions, progress: Progress
         "sccs": findings.components,
         **_input_stats(history),
     }
+    if complete_stats is not None:
+        stats["complete-search"] = complete_stats
     return Result(
         valid=valid,
         anomaly_types=sorted(shown),
@@ -205,6 +213,36 @@ def _check(history: History | Columns, options: CheckOptions, progress: Progress
         stats=stats,
         all_anomaly_types=sorted(found),
     )
+
+
+def _complete(
+    th: TxnColumns, inf: Inference, graph: Any, extra: int, options: CheckOptions, found: dict
+) -> dict[str, Any]:
+    """The complete search's findings added to `found` (marked "complete-search"), and
+    its stats; a model it could not decide within budget is said as such."""
+    cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def edges_for(mask: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if mask not in cache:
+            cut = graph.select(mask & ~(PROCESS | REALTIME) | (mask & extra))
+            parts = [(cut.src, cut.dst, cut.rel)]
+            for rel, add in ((PROCESS, process_edges_columns), (REALTIME, realtime_edges_columns)):
+                if mask & rel and not extra & rel:
+                    more = EdgeBuilder()
+                    add(th, more)
+                    g = more.build(th.n)
+                    parts.append((g.src, g.dst, g.rel))
+            cache[mask] = tuple(np.concatenate(c) for c in zip(*parts, strict=True))  # type: ignore[assignment]
+        return cache[mask]
+
+    named = {k for k in found if k not in models.UNKNOWN_ANOMALIES}
+    outcome = decide(th, inf, tuple(options.models), named, edges_for, graph.edge_count)
+    for name, records in outcome.anomalies.items():
+        found.setdefault(name, []).extend(records)
+    if outcome.over_budget:
+        found["complete-search-over-budget"] = outcome.over_budget
+    outcome.stats["anomaly-types"] = sorted(outcome.anomalies)
+    return outcome.stats
 
 
 def _infer_settled(th: TxnColumns, workload: str, options: CheckOptions) -> tuple[str, Inference]:

@@ -21,3 +21,4 @@ class Inference:
     edges: EdgeBuilder
     anomalies: dict[str, list[Anomaly]]
     explainer: PairExplainer
+    open_writes: Any = None  # complete/choices.OpenWrites: the orders left open, if known

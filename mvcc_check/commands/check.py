@@ -168,6 +168,11 @@ def output_option():
     is_flag=True,
     help="Check the rest of a history whose last line is cut short (an interrupted recording).",
 )
+@click.option(
+    "--elle-compatible",
+    is_flag=True,
+    help="Elle's answers: do not decide the version orders Elle's inference leaves open.",
+)
 @click.option("--verbose", "-v", is_flag=True, help="Every model ruled out, not only the weakest.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display on stderr.")
 @click.option("--stats", "show_stats", is_flag=True, help="Add timings and peak memory.")
@@ -210,6 +215,7 @@ def check_command(histories, models, workload, fmt, output, anomalies, examples,
         wfr_keys=flags["wfr_keys"],
         sequential_keys=flags["sequential_keys"],
         linearizable_keys=flags["linearizable_keys"],
+        complete=not flags["elle_compatible"],
     )
     # A short-lived process holding millions of long-lived objects: the cyclic
     # GC would only rescan them (seconds at a million transactions), and

@@ -167,6 +167,7 @@ def _check_options(model: str | None, consistency: str, rest: dict) -> CheckOpti
         wfr_keys=rest["wfr_keys"],
         sequential_keys=rest["sequential_keys"],
         linearizable_keys=rest["linearizable_keys"],
+        complete=False,  # elle-cli's answers exactly
     )
 
 

@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from mvcc_check.analysis.checker import Result
 from mvcc_check.analysis.explain import DESCRIPTIONS
+from mvcc_check.report.cases_text import case_step_text, explain_split
 
 MAX_CYCLE_STEPS_SHOWN = 12
 
@@ -120,6 +121,8 @@ def op_text(op: dict[str, Any]) -> str:
 
 
 def explain_anomaly(kind: str, item: Any) -> list[str]:
+    if isinstance(item, dict) and "split" in item:
+        return explain_split(item)
     if isinstance(item, dict) and "cycle" in item:
         return explain_cycle(item)
     if kind == "empty-transaction-graph":
@@ -275,6 +278,8 @@ def step_text(
     mop_b = _mop_at(op_b, step.get("b-mop-index"))
     verb_b = "appended" if mop_b and mop_b[0] == "append" else "wrote"
     verb_a = "appended" if mop_a and mop_a[0] == "append" else "wrote"
+    if step.get("case"):
+        return case_step_text(step, a, b, k, v1, v2)
     if t == "ww":
         if step.get("unread"):
             return (

@@ -33,6 +33,7 @@ from mvcc_check.analysis.columnar.la_records import (
     read_events,
 )
 from mvcc_check.analysis.columnar.la_within import Within, within_txn
+from mvcc_check.analysis.complete.choices import open_writes
 from mvcc_check.analysis.graph import RW, WR, WW, EdgeBuilder
 from mvcc_check.analysis.inference import Anomaly, Inference
 from mvcc_check.history.columns import FAIL, OK
@@ -66,7 +67,9 @@ def infer(tc: TxnColumns) -> Inference:
     _edges_from_orders(o, late, edges)
     _edges_from_reads(m, rd, o, w, reg, late, edges)
     explainer = ListAppendExplainer(tc, m, rd, o, reg, late)
-    return Inference(edges.builder(), anomalies, explainer)
+    none = np.zeros(0, np.int64)
+    open_ = open_writes(late.key, late.txn, none, none, none)  # unread: no reader, open order
+    return Inference(edges.builder(), anomalies, explainer, open_)
 
 
 def unread(m: Mops, o: Orders) -> Late:

@@ -29,6 +29,7 @@ from mvcc_check.analysis.columnar.rw_sources import (
 )
 from mvcc_check.analysis.columnar.rw_table import MopTable, build_table, writer_table
 from mvcc_check.analysis.columnar.rw_txnkeys import TxnKeys, analyse
+from mvcc_check.analysis.complete.choices import open_writes
 from mvcc_check.analysis.graph import RW, WR, WW, EdgeBuilder
 from mvcc_check.analysis.inference import Anomaly, Inference
 from mvcc_check.history.columns import FAIL, INFO, OK
@@ -82,7 +83,16 @@ def infer(tc: TxnColumns, sources: VersionSources = NO_SOURCES) -> Inference:
     reads = (r_txn, (keys.ext - table.start[r_txn]).astype(np.int32), r_w)
     usable_key = order.fact_key & ~order.cyclic_key
     explainer = RegisterExplainer(tc, table.coder, reads, order.fact_key, order.usable, usable_key)
-    return Inference(edges, anomalies, explainer)
+    ok_read = wr & ~g1b & (tc.status[r_txn] == OK)
+    final = table.writes[~keys.intermediate[table.writes] & live[table.txn[table.writes]]]
+    open_ = open_writes(
+        table.key[final],
+        table.txn[final],
+        r_txn[ok_read],
+        r_w[ok_read],
+        table.key[keys.ext][ok_read],
+    )
+    return Inference(edges, anomalies, explainer, open_)
 
 
 def _add(edges: EdgeBuilder, src: np.ndarray, dst: np.ndarray, rel: int) -> None:

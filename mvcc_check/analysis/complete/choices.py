@@ -1,0 +1,63 @@
+"""The open choices the inference leaves: per key, committed writes whose
+relative order no read fixes, and who read each of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class OpenWrites:
+    """Writes of committed transactions whose version order is (partly) open.
+
+    Write entries sorted by key: `key`, `txn` (one entry per transaction and key:
+    its final write). Reader entries: `reader_of` (the write entry read) and
+    `reader` (an ok transaction other than the writer): in any completion each
+    reader precedes (rw) every write that comes after the one it read."""
+
+    key: np.ndarray
+    txn: np.ndarray
+    reader_of: np.ndarray
+    reader: np.ndarray
+
+    @property
+    def empty(self) -> bool:
+        return not len(self.key)
+
+    def spans(self) -> np.ndarray:
+        """(lo, hi) rows: the entries lo:hi of each key with two or more writers."""
+        if not len(self.key):
+            return np.zeros((0, 2), np.int64)
+        starts = np.flatnonzero(np.r_[True, self.key[1:] != self.key[:-1]])
+        bounds = np.r_[starts, len(self.key)]
+        many = np.flatnonzero(np.diff(bounds) > 1)
+        return np.stack([bounds[many], bounds[many + 1]], 1).astype(np.int64)
+
+
+NONE = OpenWrites(*(np.zeros(0, np.int64) for _ in range(4)))
+
+
+def open_writes(
+    w_key: np.ndarray, w_txn: np.ndarray, r_txn: np.ndarray, r_writer: np.ndarray, r_key: np.ndarray
+) -> OpenWrites:
+    """OpenWrites from writes (key, txn; duplicates per txn and key allowed) and
+    reads (reader txn, writer txn, key) of those writes: one entry per (txn, key),
+    readers matched to it, reads of one's own write dropped."""
+    if not len(w_key):
+        return NONE
+    n = np.int64(max(int(w_txn.max()), int(r_txn.max()) if len(r_txn) else 0) + 1)
+    packed = np.unique(w_key.astype(np.int64) * n + w_txn.astype(np.int64))
+    key, txn = packed // n, packed % n
+    if len(r_txn):
+        keep = r_txn != r_writer
+        r_txn, r_writer, r_key = r_txn[keep], r_writer[keep], r_key[keep]
+        want = r_key.astype(np.int64) * n + r_writer.astype(np.int64)
+        at = np.searchsorted(packed, want)
+        hit = at < len(packed)
+        hit[hit] = packed[at[hit]] == want[hit]
+        reader_of, reader = at[hit], r_txn[hit].astype(np.int64)
+    else:
+        reader_of = reader = np.zeros(0, np.int64)
+    return OpenWrites(key, txn, reader_of.astype(np.int64), reader)
