@@ -26,7 +26,7 @@ from complete_oracle import MODELS, garbage_read, generate, info_write_observed,
 
 from mvcc_check import CheckOptions, check, parse_history_text
 
-CASES = int(os.environ.get("MVCC_CHECK_ORACLE_CASES", "150"))
+CASES = int(os.environ.get("MVCC_CHECK_ORACLE_CASES", "300"))
 
 
 def _verdict(text: str, workload: str, model: str) -> tuple[bool | str, list[str]]:

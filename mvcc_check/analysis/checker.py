@@ -232,7 +232,11 @@ def _complete(
                     add(th, more)
                     g = more.build(th.n)
                     parts.append((g.src, g.dst, g.rel))
-            cache[mask] = tuple(np.concatenate(c) for c in zip(*parts, strict=True))  # type: ignore[assignment]
+            cache[mask] = (
+                parts[0]
+                if len(parts) == 1
+                else tuple(np.concatenate(c) for c in zip(*parts, strict=True))  # type: ignore[assignment]
+            )
         return cache[mask]
 
     named = {k for k in found if k not in models.UNKNOWN_ANOMALIES}

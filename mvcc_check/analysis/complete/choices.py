@@ -48,7 +48,9 @@ def open_writes(
     if not len(w_key):
         return NONE
     n = np.int64(max(int(w_txn.max()), int(r_txn.max()) if len(r_txn) else 0) + 1)
-    packed = np.unique(w_key.astype(np.int64) * n + w_txn.astype(np.int64))
+    packed = np.sort(w_key.astype(np.int64) * n + w_txn.astype(np.int64))
+    if len(packed) > 1:  # (np.unique hashes: slower on millions)
+        packed = packed[np.r_[True, packed[1:] != packed[:-1]]]
     key, txn = packed // n, packed % n
     if len(r_txn):
         keep = r_txn != r_writer

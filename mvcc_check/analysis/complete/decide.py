@@ -18,16 +18,11 @@ import numpy as np
 from mvcc_check.analysis import models
 from mvcc_check.analysis.complete.cases import finding
 from mvcc_check.analysis.complete.choices import NONE, OpenWrites
-from mvcc_check.analysis.complete.modelgraph import (
-    Encoded,
-    ModelGraph,
-    cyclic_nodes,
-    encode,
-    to_decide,
-)
+from mvcc_check.analysis.complete.modelgraph import Encoded, ModelGraph, encode, to_decide
 from mvcc_check.analysis.complete.problem import Readers, build, n_pairs, span_orders
 from mvcc_check.analysis.complete.regions import regions
 from mvcc_check.analysis.complete.search import Budget, OverBudget, Search, Witness
+from mvcc_check.analysis.complete.verify import cycle_nodes
 from mvcc_check.analysis.complete.witness import candidate, commit_rank, consequences
 from mvcc_check.analysis.inference import Inference
 from mvcc_check.history.pairing import TxnColumns
@@ -69,25 +64,26 @@ def decide(
     budget = Budget(units)
     ruled = models.anomalies_to_impossible_models(found)
     settled: set[str] = set()
-    order = cons = None
+    order = cons = rank = None
     readers: Readers | None = None
     for mg in to_decide(requested):
         if mg.model in ruled or mg.model in settled:
             continue
         if order is None:
-            order = candidate(ow, commit_rank(tc))
+            rank = commit_rank(tc)
+            order = candidate(ow, rank)
             cons = consequences(ow, order)
-        assert cons is not None
         stats["models-searched"].append(mg.name)
-        src, dst, rel = edges_for(mg.mask)
-        base = encode(mg, tc.n, src, dst, rel)
-        if _verified(mg, tc.n, base, cons):
-            stats["witnessed"].append(mg.name)
-            settled |= models.implied_models([mg.model])
-            continue
-        if readers is None:
-            readers = Readers(ow)
-        verdict = _search(mg, tc, inf, base, ow, order, readers, budget, out)
+        fixed = edges_for(mg.mask)
+        failing = cycle_nodes(mg, tc.n, rank, [fixed, cons])
+        verdict: bool | None = True
+        if len(failing):
+            readers = readers or Readers(ow)
+            base = encode(mg, tc.n, *fixed)
+            verdict, mine = _search(mg, tc, inf, base, failing, ow, order, readers, budget, out)
+            if verdict and len(cycle_nodes(mg, tc.n, rank, [fixed, consequences(ow, mine)])):
+                out.over_budget.append({"model": mg.name, "regions": [], "why": "unverified"})
+                verdict = None  # (a bug if ever: never a "valid" without its witness)
         if verdict is True:
             stats["witnessed"].append(mg.name)
             settled |= models.implied_models([mg.model])
@@ -97,33 +93,21 @@ def decide(
     return out
 
 
-def _verified(mg: ModelGraph, n: int, base: Encoded, cons: tuple) -> bool:
-    """Is the model's graph of the fixed edges and a completion's acyclic?"""
-    extra = encode(mg, n, *cons)
-    src = np.concatenate([base.src, extra.src[n if mg.si else 0 :]])
-    dst = np.concatenate([base.dst, extra.dst[n if mg.si else 0 :]])
-    return not len(cyclic_nodes(base.size, src, dst))
-
-
 def _search(
     mg: ModelGraph,
     tc: TxnColumns,
     inf: Inference,
     base: Encoded,
+    failing: np.ndarray,
     ow: OpenWrites,
     order: np.ndarray,
     readers: Readers,
     budget: Budget,
     out: Outcome,
-) -> bool | None:
+) -> tuple[bool | None, np.ndarray]:
     """Search the regions where the candidate fails: False with a finding when one
-    fails in every case, True when all have a witness (verified), else None."""
-    cand = consequences(ow, order)
-    extra = encode(mg, tc.n, *cand)
-    lo = tc.n if mg.si else 0
-    src = np.concatenate([base.src, extra.src[lo:]])
-    dst = np.concatenate([base.dst, extra.dst[lo:]])
-    failing = cyclic_nodes(base.size, src, dst)
+    fails in every case, True when all have a witness (and the order with theirs),
+    else None (over budget)."""
     mine = order.copy()
     undecided = []
     for region in regions(base.size, base.src, base.dst, ow, mg.si, failing):
@@ -142,13 +126,10 @@ def _search(
         if not isinstance(result, Witness):
             name, record = finding(result, mg, tc, inf, problem)
             out.anomalies.setdefault(name, []).append(record)
-            return False
+            return False, mine
         for lo_, hi_, entries in span_orders(problem, result.orientation, region, ow):
             mine[lo_:hi_] = entries
     if undecided:
         out.over_budget.append({"model": mg.name, "regions": undecided})
-        return None
-    if _verified(mg, tc.n, base, consequences(ow, mine)):
-        return True
-    out.over_budget.append({"model": mg.name, "regions": [], "why": "witness not verified"})
-    return None
+        return None, mine
+    return True, mine

@@ -82,17 +82,27 @@ class Encoded:
     rel: np.ndarray
 
 
-def encode(mg: ModelGraph, n: int, src: np.ndarray, dst: np.ndarray, rel: np.ndarray) -> Encoded:
+def encode(
+    mg: ModelGraph,
+    n: int,
+    src: np.ndarray,
+    dst: np.ndarray,
+    rel: np.ndarray,
+    txns: np.ndarray | None = None,
+) -> Encoded:
     """The model's graph over txns 0..n-1 from typed edges (relations outside the
-    model's mask ignored)."""
+    model's mask ignored); the snapshot graph's start -> commit edges for `txns`
+    (default: all)."""
     rel = rel & mg.mask
     keep = rel != 0
-    src, dst, rel = src[keep].astype(np.int64), dst[keep].astype(np.int64), rel[keep]
+    if not keep.all():
+        src, dst, rel = src[keep], dst[keep], rel[keep]
+    src, dst = src.astype(np.int64, copy=False), dst.astype(np.int64, copy=False)
     if not mg.si:
         return Encoded(n, src, dst, src, dst, _one(rel, _PREFER))
     dep = np.flatnonzero((rel & ~RW) != 0)
     anti = np.flatnonzero((rel & RW) != 0)
-    t = np.arange(n, dtype=np.int64)
+    t = np.arange(n, dtype=np.int64) if txns is None else txns.astype(np.int64)
     return Encoded(
         2 * n,
         np.concatenate([2 * t, 2 * src[dep] + 1, 2 * src[anti]]),
@@ -100,7 +110,11 @@ def encode(mg: ModelGraph, n: int, src: np.ndarray, dst: np.ndarray, rel: np.nda
         np.concatenate([t, src[dep], src[anti]]),
         np.concatenate([t, dst[dep], dst[anti]]),
         np.concatenate(
-            [np.zeros(n, np.int8), _one(rel[dep], _PREFER[:4]), np.full(len(anti), RW, np.int8)]
+            [
+                np.zeros(len(t), np.int8),
+                _one(rel[dep], _PREFER[:4]),
+                np.full(len(anti), RW, np.int8),
+            ]
         ),
     )
 
