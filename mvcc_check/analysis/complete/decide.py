@@ -109,13 +109,14 @@ def _search(
     fails in every case, True when all have a witness (and the order with theirs),
     else None (over budget)."""
     mine = order.copy()
+    place = np.empty(len(order), np.int64)
+    place[order] = np.arange(len(order))
     undecided = []
     for region in regions(base.size, base.src, base.dst, ow, mg.si, failing):
         out.stats["regions"] += 1
         try:
-            problem = build(
-                mg, base, region, ow, readers, None if budget.left is None else MAX_PAIRS
-            )
+            cap = None if budget.left is None else MAX_PAIRS
+            problem = build(mg, base, region, ow, readers, cap, place)
             result = Search(problem, budget).run()
         except OverBudget:
             out.stats["regions-over-budget"] += 1

@@ -38,8 +38,10 @@ def build(
     ow: OpenWrites,
     readers: Readers,
     max_pairs: int | None,
+    place: np.ndarray,
 ) -> Problem:
-    """The region's problem (OverBudget when it has more than max_pairs open pairs)."""
+    """The region's problem (OverBudget when it has more than max_pairs open pairs);
+    each pair's first way is the order `place` (per entry) gives, tried first."""
     if max_pairs is not None and n_pairs(region) > max_pairs:
         raise OverBudget
     nodes = region.nodes
@@ -73,11 +75,14 @@ def build(
                 out.append((u, c2, (r, t2, RW, key, t1)))
         return out
 
-    pairs = [
-        Pair(int(ow.key[e1]), (int(ow.txn[e1]), int(ow.txn[e2])), (way(e1, e2), way(e2, e1)))
-        for lo, hi in region.spans.tolist()
-        for e1, e2 in combinations(range(lo, hi), 2)
-    ]
+    pairs = []
+    for lo, hi in region.spans.tolist():
+        for e1, e2 in combinations(sorted(range(lo, hi), key=lambda e: place[e]), 2):
+            pairs.append(
+                Pair(
+                    int(ow.key[e1]), (int(ow.txn[e1]), int(ow.txn[e2])), (way(e1, e2), way(e2, e1))
+                )
+            )
     return Problem(len(nodes), fixed, pairs)
 
 
