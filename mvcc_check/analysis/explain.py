@@ -26,3 +26,20 @@ for _base in ("G0", "G1c", "G-single-item", "G-nonadjacent-item", "G2-item"):
     DESCRIPTIONS[_base + "-realtime"] = (
         DESCRIPTIONS[_base] + ", with real-time order (a stale read of finished work)"
     )
+for _model in (
+    "serializable",
+    "repeatable-read",
+    "strict-serializable",
+    "strong-session-serializable",
+    "snapshot-isolation",
+    "strong-session-snapshot-isolation",
+    "strong-snapshot-isolation",
+):
+    DESCRIPTIONS[_model + "-case-split"] = (
+        "no read fixes some version order, and every possible order shows a cycle "
+        f"{_model} forbids, of different types in different cases (mvcc-check's complete search)"
+    )
+DESCRIPTIONS["complete-search-over-budget"] = (
+    "the complete search could not decide some region within its work budget: "
+    "the models it leaves undecided are named"
+)

@@ -51,3 +51,16 @@ def case_step_text(step: dict[str, Any], a: str, b: str, k: str, v1: str, v2: st
         f"{a} read key {k} = {v1}{by}, and in this case {b}'s write of {v2} came after that "
         f"version, so {a} did not see it"
     )
+
+
+def over_budget_text(item: dict[str, Any]) -> list[str]:
+    """A model the complete search left undecided, and the regions it could not finish."""
+    regions = item.get("regions") or []
+    sizes = ", ".join(
+        f"{r['txns']} transactions with {r['open-pairs']} open pairs" for r in regions
+    )
+    why = item.get("why")
+    return [
+        f"{item['model']}: undecided"
+        + (f" ({why})" if why else f": {len(regions)} region(s) over budget ({sizes})")
+    ]

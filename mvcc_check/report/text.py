@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from mvcc_check.analysis.checker import Result
 from mvcc_check.analysis.explain import DESCRIPTIONS
-from mvcc_check.report.cases_text import case_step_text, explain_split
+from mvcc_check.report.cases_text import case_step_text, explain_split, over_budget_text
 
 MAX_CYCLE_STEPS_SHOWN = 12
 
@@ -222,6 +222,7 @@ def _cyclic_versions(item):
 
 
 _NON_CYCLE = {
+    "complete-search-over-budget": over_budget_text,
     "G1a": _g1a,
     "G1b": _g1b,
     "internal": _internal,

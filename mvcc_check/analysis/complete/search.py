@@ -11,6 +11,7 @@ cycle kept as the reason); otherwise it branches. Work is counted and bounded.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Union
 
@@ -93,11 +94,15 @@ class Search:
             if self._closes(reach, u, v):
                 return Leaf(self._cycle(reach, {}, u, v, label, None))
             self._add(reach, u, v)
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(limit, min(2 * len(self.p.pairs) + 1000, 20_000)))
         try:
             tree = self._solve(reach, {}, set(range(len(self.p.pairs))))
             return tree if isinstance(tree, Witness) else prune(tree)[0]
-        except RecursionError:  # more nested case splits than Python's stack allows
+        except RecursionError:  # more nested case splits than the stack allows
             raise OverBudget from None
+        finally:
+            sys.setrecursionlimit(limit)
 
     def _closes(self, reach: list[int], u: int, v: int) -> bool:
         return u == v or bool((reach[v] >> u) & 1)
