@@ -37,21 +37,25 @@ class Txn:
 
 
 def generate(rng: random.Random, workload: str) -> list[Txn]:
-    """A small random history: 2 to 5 transactions over keys x and y, on 1 to 3
+    """A small random history: 2 to 5 transactions over keys x, y and z, on 1 to 3
     processes (sequential per process; an info transaction ends its process)."""
     n = rng.randint(2, 5)
     n_proc = rng.randint(1, min(3, n))
-    keys = ["x", "y"][: rng.randint(1, 2)]
+    keys = ["x", "y", "z"][: rng.randint(1, 3)]
     counter = itertools.count(1)
     txns: list[Txn] = []
+    writes = rng.choice([0.5, 0.7])  # more writes: more of them no read orders
+    shared = workload == "list-append" and rng.random() < 0.4
     for _ in range(n):
         mops: list[list[Any]] = []
         for _ in range(rng.randint(1, 3)):
             k = rng.choice(keys)
-            if rng.random() < 0.5:
+            if rng.random() < writes:
                 mops.append(["append" if workload == "list-append" else "w", k, next(counter)])
             else:
                 mops.append(["r", k, None])
+        if shared and rng.random() < 0.8:  # blind appends to one key: orders no read fixes
+            mops.insert(rng.randint(0, len(mops)), ["append", "z", next(counter)])
         status = rng.choices(["ok", "fail", "info"], [0.7, 0.15, 0.15])[0]
         txns.append(Txn(rng.randrange(n_proc), mops, status))
     # Per process, info only last: later txns of a process after an info move on.
@@ -89,10 +93,11 @@ def _fill_reads(rng: random.Random, txns: list[Txn], workload: str) -> None:
     of the txns (fail and info ones included, now and then), in commit order, then
     the txn's own; and once in a while a value nobody wrote."""
     order = sorted(txns, key=lambda t: t.completed if t.completed is not None else 1e9)
+    seen = rng.choice([0.3, 0.6])
     for t in txns:
         if t.status != "ok":
             continue
-        visible = [u for u in order if u is not t and rng.random() < 0.6]
+        visible = [u for u in order if u is not t and rng.random() < seen]
         visible = [u for u in visible if u.status == "ok" or rng.random() < 0.3]
         state = _apply({}, visible, workload)
         own: dict[str, Any] = {}
