@@ -10,7 +10,7 @@ import numpy as np
 
 from mvcc_check.analysis import models
 from mvcc_check.analysis.columnar import list_append, rw_register
-from mvcc_check.analysis.complete.decide import decide
+from mvcc_check.analysis.complete.decide import Outcome, decide
 from mvcc_check.analysis.graph import PROCESS, REALTIME, EdgeBuilder
 from mvcc_check.analysis.inference import Inference
 from mvcc_check.analysis.order import process_edges_columns, realtime_edges_columns
@@ -169,16 +169,17 @@ def _check(history: History | Columns, options: CheckOptions, progress: Progress
     found: dict[str, Any] = dict(inf.anomalies)
     if graph.edge_count == 0:
         found["empty-transaction-graph"] = True
+    outcome = None
+    if options.complete:  # (before the cycle search, which frees the graph's edges)
+        progress("deciding the open version orders")
+        outcome = _complete(th, inf, graph, extra, options, found)
     progress("searching cycles")
     findings = find_cycles(graph, th, inf, extra, frozenset(found))
     for name, items in findings.cycles.items():
         found.setdefault(name, []).extend(items)
     for name, record in cycle_exists(findings.cyclic_models, found, extra).items():
         found[name] = [record]
-    complete_stats = None
-    if options.complete:
-        progress("deciding the open version orders")
-        complete_stats = _complete(th, inf, graph, extra, options, found)
+    complete_stats = None if outcome is None else _complete_found(outcome, found)
 
     bad = {k: v for k, v in found.items() if k in prohibited}
     shown = {k: v for k, v in found.items() if k in reportable}
@@ -217,9 +218,9 @@ def _check(history: History | Columns, options: CheckOptions, progress: Progress
 
 def _complete(
     th: TxnColumns, inf: Inference, graph: Any, extra: int, options: CheckOptions, found: dict
-) -> dict[str, Any]:
-    """The complete search's findings added to `found` (marked "complete-search"), and
-    its stats; a model it could not decide within budget is said as such."""
+) -> Outcome:
+    """The complete search for the requested models that the non-cycle anomalies
+    found so far do not rule out (complete/decide.py)."""
     cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def edges_for(mask: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -240,9 +241,19 @@ def _complete(
         return cache[mask]
 
     named = {k for k in found if k not in models.UNKNOWN_ANOMALIES}
-    outcome = decide(th, inf, tuple(options.models), named, edges_for, graph.edge_count)
+    return decide(th, inf, tuple(options.models), named, edges_for, graph.edge_count)
+
+
+def _complete_found(outcome: Outcome, found: dict) -> dict[str, Any]:
+    """The complete search's findings added to `found` (each marked "complete-search"),
+    and its stats. A model it left to the cycle search (its fixed edges alone hold a
+    cycle) that the cycle search did not rule out is undecided, never valid."""
     for name, records in outcome.anomalies.items():
         found.setdefault(name, []).extend(records)
+    ruled = models.anomalies_to_impossible_models(found)
+    for model in outcome.deferred:
+        if models.canonical(model) not in ruled:
+            outcome.over_budget.append({"model": model, "regions": [], "why": "unnamed cycle"})
     if outcome.over_budget:
         found["complete-search-over-budget"] = outcome.over_budget
     outcome.stats["anomaly-types"] = sorted(outcome.anomalies)

@@ -36,7 +36,7 @@ from mvcc_check.report.verdict import (
 # of the time a million-transaction check spends, measured (BENCHMARKS.md);
 # reading fills the first share as bytes are read.
 _READING_SHARE = 25
-_STAGE_STARTS = {"pairing": 25, "inferring": 35, "building": 58, "searching": 66, "deciding": 95}
+_STAGE_STARTS = {"pairing": 25, "inferring": 35, "building": 58, "deciding": 62, "searching": 66}
 
 
 _LEFT_FOR_EXIT: list = []

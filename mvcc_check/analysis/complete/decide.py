@@ -43,6 +43,9 @@ class Outcome:
     anomalies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     over_budget: list[dict[str, Any]] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
+    deferred: list[str] = field(
+        default_factory=list
+    )  # fixed edges alone cyclic: the cycle search's
 
 
 def decide(
@@ -53,8 +56,9 @@ def decide(
     edges_for: EdgesFor,
     n_edges: int,
 ) -> Outcome:
-    """For each family model the requested ones imply and `found` does not already
-    rule out: whether some completion avoids every cycle it forbids."""
+    """For each requested family model that `found` does not already rule out:
+    whether some completion avoids every cycle it forbids. Models whose fixed edges
+    alone hold a forbidden cycle are left to the cycle search (`deferred`)."""
     ow: OpenWrites = getattr(inf, "open_writes", None) or NONE
     out = Outcome()
     stats = out.stats
@@ -77,6 +81,9 @@ def decide(
         fixed = edges_for(mg.mask)
         failing = cycle_nodes(mg, tc.n, rank, [fixed, cons])
         verdict: bool | None = True
+        if len(failing) and len(cycle_nodes(mg, tc.n, rank, [fixed])):
+            out.deferred.append(mg.name)  # a cycle without any open choice: the cycle search's
+            continue
         if len(failing):
             readers = readers or Readers(ow)
             base = encode(mg, tc.n, *fixed)
