@@ -30,6 +30,7 @@ from mvcc_check.history.columns import (
 )
 from mvcc_check.history.pairing import TxnColumns, pair_columns
 from mvcc_check.history.readers import History, gc_paused
+from mvcc_check.history.txn_order import TransactionOrder
 
 WORKLOADS = ("list-append", "rw-register")
 
@@ -44,6 +45,7 @@ class CheckOptions:
     wfr_keys: bool = False
     sequential_keys: bool = False
     linearizable_keys: bool = False
+    transaction_order: TransactionOrder | None = None  # rw-register: a known commit order
 
 
 @dataclass
@@ -266,9 +268,17 @@ def _evidence_only(tc: TxnColumns) -> TxnColumns:
 def _infer(tc: TxnColumns, workload: str, options: CheckOptions) -> Inference:
     tc = _evidence_only(tc)
     if workload == "list-append":
+        if options.transaction_order is not None:
+            raise OptionError(
+                f"{options.transaction_order.source}: a transaction order applies to "
+                f"rw-register histories, and {tc.cols.source} is list-append"
+            )
         return list_append.infer(tc)
     sources = rw_register.VersionSources(
-        options.wfr_keys, options.sequential_keys, options.linearizable_keys
+        options.wfr_keys,
+        options.sequential_keys,
+        options.linearizable_keys,
+        options.transaction_order,
     )
     return rw_register.infer(tc, sources)
 

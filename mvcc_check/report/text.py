@@ -263,6 +263,21 @@ def _mop_at(op: dict[str, Any], i: Any) -> list[Any] | None:
     return mops[i] if isinstance(i, int) and 0 <= i < len(mops) else None
 
 
+def _commits(step: dict[str, Any], a: str, b: str, op_a: dict[str, Any]) -> str:
+    """Why the versions are in that order, when the transaction order said so."""
+    why = step.get("transaction-order")
+    if not why:
+        return ""
+    first, then = why["earlier"], why["later"]
+    who = a if first["index"] == op_a.get("index") else f"op index {first['index']}"
+    if who != a:
+        who += f", which wrote {_val(step.get('value'))},"
+    return (
+        f" (transaction-order says {who} committed before {b}: "
+        f"positions {first['position']} and {then['position']})"
+    )
+
+
 def step_text(
     step: dict[str, Any], a: str, b: str, op_a: dict[str, Any], op_b: dict[str, Any]
 ) -> str:
@@ -281,7 +296,9 @@ def step_text(
                 f"{b} {verb_b} {v2} to key {k}, which committed but no read shows, so it came after "
                 f"every value read of {k}, {a}'s {v1} included"
             )
-        return f"{a} {verb_a} {v1} to key {k} and {b} {verb_b} {v2} right after it"
+        return f"{a} {verb_a} {v1} to key {k} and {b} {verb_b} {v2} right after it" + _commits(
+            step, a, b, op_a
+        )
     if t == "wr":
         seen = _val(mop_b[2]) if mop_b else v1
         if mop_b and isinstance(mop_b[2], list):
@@ -289,7 +306,10 @@ def step_text(
         return f"{b} read key {k} = {seen}, which {a} wrote"
     if t == "rw":
         seen = _val(mop_a[2]) if mop_a else v1
-        return f"{a} read key {k} = {seen} and {b} {verb_b} {v2} to key {k} later, so {a} did not see {b}'s write"
+        return (
+            f"{a} read key {k} = {seen} and {b} {verb_b} {v2} to key {k} later, so {a} did not see "
+            f"{b}'s write" + _commits(step, a, b, op_a)
+        )
     if t == "realtime":
         a_end = step.get("a'", {}).get("index")
         return (
