@@ -10,6 +10,7 @@ import numpy as np
 
 from mvcc_check.analysis import models
 from mvcc_check.analysis.columnar import list_append, rw_register
+from mvcc_check.analysis.columnar.excluded import NonUniqueWrites, keys_left, without_keys
 from mvcc_check.analysis.graph import PROCESS, REALTIME
 from mvcc_check.analysis.inference import Inference
 from mvcc_check.analysis.order import process_edges_columns, realtime_edges_columns
@@ -46,6 +47,8 @@ class CheckOptions:
     sequential_keys: bool = False
     linearizable_keys: bool = False
     transaction_order: TransactionOrder | None = None  # rw-register: a known commit order
+    # Refuse a history whose writes are not unique per key (else those keys are left out).
+    strict_input: bool = False
 
 
 @dataclass
@@ -62,6 +65,9 @@ class Result:
     models: tuple[str, ...] = ()
     stats: dict[str, Any] = field(default_factory=dict)
     all_anomaly_types: list[str] = field(default_factory=list)  # found, reportable or not
+    # Keys left out of the judgement (writes not unique): the verdict covers only the others.
+    excluded_keys: list[dict[str, Any]] = field(default_factory=list)
+    keys_left: int | None = None  # with excluded keys: how many the verdict covers
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"valid?": self.valid}
@@ -185,6 +191,8 @@ def _check(history: History | Columns, options: CheckOptions, progress: Progress
         valid = False
     else:
         valid = "unknown"
+    if inf.keys_left == 0:  # every key was left out: nothing was judged
+        valid = "unknown"
     stats = {
         "ops": cols.n_ops,
         "txns": th.n,
@@ -206,6 +214,8 @@ def _check(history: History | Columns, options: CheckOptions, progress: Progress
         models=tuple(options.models),
         stats=stats,
         all_anomaly_types=sorted(found),
+        excluded_keys=inf.excluded_keys,
+        keys_left=inf.keys_left,
     )
 
 
@@ -266,7 +276,23 @@ def _evidence_only(tc: TxnColumns) -> TxnColumns:
 
 
 def _infer(tc: TxnColumns, workload: str, options: CheckOptions) -> Inference:
+    """The workload's inference; keys whose writes are not unique are left out
+    (and said in the Inference) unless the input is read strictly."""
     tc = _evidence_only(tc)
+    try:
+        return _infer_workload(tc, workload, options)
+    except NonUniqueWrites as e:
+        if options.strict_input:
+            raise
+        if e.other is not None:
+            raise e.other from None
+        inf = _infer_workload(without_keys(tc, e.keys), workload, options)
+        inf.excluded_keys = e.records
+        inf.keys_left = keys_left(tc, e.keys)
+        return inf
+
+
+def _infer_workload(tc: TxnColumns, workload: str, options: CheckOptions) -> Inference:
     if workload == "list-append":
         if options.transaction_order is not None:
             raise OptionError(

@@ -163,6 +163,11 @@ def output_option():
     help="rw-register: a known commit order, a JSON object from completion op index to position.",
 )
 @click.option(
+    "--strict-input",
+    is_flag=True,
+    help="Refuse a history whose writes are not unique per key (else those keys are left out).",
+)
+@click.option(
     "--examples",
     default=1,
     show_default=True,
@@ -217,6 +222,7 @@ def check_command(histories, models, workload, fmt, output, anomalies, examples,
         sequential_keys=flags["sequential_keys"],
         linearizable_keys=flags["linearizable_keys"],
         transaction_order=_transaction_order(flags["transaction_order"]),
+        strict_input=flags["strict_input"],
     )
     # A short-lived process holding millions of long-lived objects: the cyclic
     # GC would only rescan them (seconds at a million transactions), and

@@ -32,8 +32,10 @@ def render_text(result: Result, console: Console, examples: int = 1, verbose: bo
         head = f"[bold red]INVALID[/] under {models}"
     else:
         head = f"[bold yellow]UNDECIDED[/] under {models}"
+    if result.excluded_keys:
+        head += excluded_head(result)
     console.print(f"[bold]{escape(result.source)}[/]: {head}")
-    for line in summary_lines(s, result.workload):
+    for line in summary_lines(s, result.workload) + excluded_lines(result):
         console.print("  " + escape(line))
     if result.not_:
         console.print(ruled_out_line(result.not_, result.also_not, verbose))
@@ -56,6 +58,49 @@ def render_text(result: Result, console: Console, examples: int = 1, verbose: bo
 EMPTY_GRAPH_BESIDE_OTHERS = (
     "no transaction depends on another; the anomalies above need no dependency to show"
 )
+
+
+EXCLUDED_SHOWN = 5  # keys left out that are named in text; the rest are counted
+
+
+def excluded_head(result: Result) -> str:
+    """What the verdict covers when keys were left out."""
+    n = len(result.excluded_keys)
+    if result.keys_left == 0:
+        return f": nothing judged, every key was left out ({plural(n, 'key')})"
+    return (
+        f", judged only on the {plural(result.keys_left or 0, 'key')} left in "
+        f"({plural(n, 'key')} left out)"
+    )
+
+
+def excluded_note(result: Result) -> str:
+    """One line: the verdict covers only some keys (for elle-cli's output, on stderr)."""
+    keys = ", ".join(_val(r["key"]) for r in result.excluded_keys[:EXCLUDED_SHOWN])
+    more = len(result.excluded_keys) - EXCLUDED_SHOWN
+    keys += f" and {more} more" if more > 0 else ""
+    return (
+        f"judged without {plural(len(result.excluded_keys), 'key')} whose writes are not unique "
+        f"({keys}): the verdict covers only the other keys (--strict-input refuses the history)"
+    )
+
+
+def excluded_lines(result: Result) -> list[str]:
+    """The keys left out of the judgement, and why."""
+    recs = result.excluded_keys
+    if not recs:
+        return []
+    named = "; ".join(
+        f"{_val(r['key'])} (value {_val(r['value'])} written at {r['first']} and again at "
+        f"{r['again']})"
+        for r in recs[:EXCLUDED_SHOWN]
+    )
+    more = f"; and {len(recs) - EXCLUDED_SHOWN} more" if len(recs) > EXCLUDED_SHOWN else ""
+    return [
+        f"left out {plural(len(recs), 'key')}, whose writes are not unique: {named}{more}",
+        "  (no edge and no anomaly comes from them, the verdict covers only the other keys; "
+        "--strict-input refuses such a history)",
+    ]
 
 
 def summary_lines(s: dict[str, Any], workload: str) -> list[str]:
