@@ -261,3 +261,13 @@ def test_elle_cli_keeps_its_line_and_says_the_exclusion_on_stderr(tmp_path):
     doc = json.loads(r.stdout)
     jsonschema.validate(doc, SCHEMA, cls=jsonschema.Draft202012Validator)
     assert doc["partial?"] is True and doc["excluded-keys"]["count"] == 1
+
+
+def test_the_html_report_says_the_verdict_is_partial(tmp_path):
+    p = _write(tmp_path, _with_dup(_ops(CLEAN["list-append"]), "list-append"), "jsonl")
+    out = tmp_path / "report"
+    r = run(p, "-m", "serializable", "--report", out, "--junit", out / "junit.xml")
+    assert r.exit_code == 0, r.output
+    page = (out / "index.html").read_text()
+    assert page.count("judged only on the 2 keys left in: 1 left out, their writes not unique") == 2
+    assert "&#x27;k2&#x27;" in page or "'k2'" in page
