@@ -271,3 +271,49 @@ def test_the_html_report_says_the_verdict_is_partial(tmp_path):
     page = (out / "index.html").read_text()
     assert page.count("judged only on the 2 keys left in: 1 left out, their writes not unique") == 2
     assert "&#x27;k2&#x27;" in page or "'k2'" in page
+    junit = (out / "junit.xml").read_text()
+    assert "<system-out>judged only on the 2 keys left in" in junit and "<failure" not in junit
+
+
+def _serial_ops(*values: list) -> list[dict]:
+    """Register txns run one after another, each on its own process."""
+    ops: list[dict] = []
+    for p, mops in enumerate(values):
+        inv = [[f, k, None if f == "r" else v] for f, k, v in mops]
+        ops.append({"type": "invoke", "process": p, "index": len(ops), "value": inv})
+        ops.append({"type": "ok", "process": p, "index": len(ops), "value": mops})
+    return ops
+
+
+A = [["w", "k", "v"], ["w", "x", 1]]
+B = [["w", "k", "v"]]
+C = [["r", "k", "v"], ["r", "x", None]]
+T1 = [["w", "a", 1], ["w", "b", 1], ["w", "k", "v"]]
+T2 = [["r", "a", None], ["r", "b", 1]]
+
+
+def test_a_part_of_the_history_never_judges_a_key_the_whole_could_not():
+    """Without B, A is k's only writer of v and C's read looks like A's: a G-single
+    that the whole history does not show (C may have read B's v)."""
+    part = _serial_ops(A, C)
+    assert _result(part).anomaly_types == ["G-single-item"]  # judged alone, k is unique
+    text = "".join(json.dumps(op) + "\n" for op in part)
+    opts = CheckOptions(models=("serializable",), left_out_keys=("k",))
+    result = check(parse_history_text(text, source="h.jsonl", format="jsonl"), opts)
+    assert result.valid is True
+    assert result.excluded_keys == [{"key": "k", "from-whole-history": True}]
+
+
+def test_shrink_keeps_the_whole_historys_left_out_keys_out(tmp_path):
+    p = tmp_path / "h.jsonl"
+    p.write_text("".join(json.dumps(op) + "\n" for op in _serial_ops(A, B, C, T1, T2)))
+    whole = run(p, "-m", "serializable")
+    assert whole.exit_code == 1 and "G-single-item" in whole.stdout
+    r = CliRunner().invoke(main, ["shrink", str(p), "-m", "serializable", "-o", "json"])
+    assert r.exit_code == 1, r.output
+    doc = json.loads(r.stdout)
+    jsonschema.validate(doc, SCHEMA, cls=jsonschema.Draft202012Validator)
+    assert doc["shrunk"]["txns"] == 2 and doc["anomaly-types"] == ["G-single-item"]
+    assert doc["excluded-keys"]["keys"] == [{"key": "k", "from-whole-history": True}]
+    r = CliRunner().invoke(main, ["shrink", str(p), "-m", "serializable"])
+    assert "k (as in the whole history this one was cut from)" in r.stdout

@@ -50,6 +50,9 @@ class CheckOptions:
     transaction_order: TransactionOrder | None = None  # rw-register: a known commit order
     # Refuse a history whose writes are not unique per key (else those keys are left out).
     strict_input: bool = False
+    # Keys to leave out whatever their writes (shrink: those the whole history left out,
+    # so that a sub-history never judges a key the whole one could not).
+    left_out_keys: tuple[Any, ...] = ()
 
 
 @dataclass
@@ -282,17 +285,25 @@ def _infer(tc: TxnColumns, workload: str, options: CheckOptions) -> Inference:
     """The workload's inference; keys whose writes are not unique are left out
     (and said in the Inference) unless the input is read strictly."""
     tc = _evidence_only(tc)
+    wanted = options.left_out_keys
+    given = [i for i, k in enumerate(tc.cols.keys) if k in wanted] if wanted else []
+    records = [{"key": tc.cols.keys[i], "from-whole-history": True} for i in given]
+    inner = without_keys(tc, given) if given else tc
     try:
-        return _infer_workload(tc, workload, options)
+        inf = _infer_workload(inner, workload, options)
+        out = given
     except NonUniqueWrites as e:
         if options.strict_input:
             raise
         if e.other is not None:
             raise e.other from None
-        inf = _infer_workload(without_keys(tc, e.keys), workload, options)
-        inf.excluded_keys = e.records
-        inf.keys_left = keys_left(tc, e.keys)
-        return inf
+        out = given + e.keys
+        inf = _infer_workload(without_keys(tc, out), workload, options)
+        records += e.records
+    if out:
+        inf.excluded_keys = records
+        inf.keys_left = keys_left(tc, out)
+    return inf
 
 
 def _infer_workload(tc: TxnColumns, workload: str, options: CheckOptions) -> Inference:

@@ -85,16 +85,18 @@ def excluded_note(result: Result) -> str:
     )
 
 
+def _excluded_key(r: dict[str, Any]) -> str:
+    if r.get("from-whole-history"):
+        return f"{_val(r['key'])} (as in the whole history this one was cut from)"
+    return f"{_val(r['key'])} (value {_val(r['value'])} written at {r['first']} and again at {r['again']})"
+
+
 def excluded_lines(result: Result) -> list[str]:
     """The keys left out of the judgement, and why."""
     recs = result.excluded_keys
     if not recs:
         return []
-    named = "; ".join(
-        f"{_val(r['key'])} (value {_val(r['value'])} written at {r['first']} and again at "
-        f"{r['again']})"
-        for r in recs[:EXCLUDED_SHOWN]
-    )
+    named = "; ".join(_excluded_key(r) for r in recs[:EXCLUDED_SHOWN])
     more = f"; and {len(recs) - EXCLUDED_SHOWN} more" if len(recs) > EXCLUDED_SHOWN else ""
     return [
         f"left out {plural(len(recs), 'key')}, whose writes are not unique: {named}{more}",
