@@ -79,7 +79,7 @@ def _not_a_completion(tc: TxnColumns, index: int) -> str:
     name = cols.source
     if rows and int(cols.op_type[rows[0]]) == INVOKE:
         return f"op index {index} is an invocation in {name}, not a completion"
-    return f"no op of {name} has index {index} (the keys must be completion ops' indices)"
+    return f"no completion op of {name} has index {index} (the keys are completion ops' indices)"
 
 
 @dataclass
