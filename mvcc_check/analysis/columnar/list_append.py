@@ -69,7 +69,7 @@ def infer(tc: TxnColumns) -> Inference:
     explainer = ListAppendExplainer(tc, m, rd, o, reg, late)
     none = np.zeros(0, np.int64)
     open_ = open_writes(late.key, late.txn, none, none, none)  # unread: no reader, open order
-    return Inference(edges.builder(), anomalies, explainer, open_)
+    return Inference(edges.builder(), anomalies, explainer, open_writes=open_)
 
 
 def unread(m: Mops, o: Orders) -> Late:

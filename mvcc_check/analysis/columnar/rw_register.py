@@ -15,10 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
 
 from mvcc_check.analysis.columnar.rw_checks import check_input
+from mvcc_check.analysis.columnar.rw_commit_order import CommitEvidence, commit_ranks
 from mvcc_check.analysis.columnar.rw_explain import RegisterExplainer
 from mvcc_check.analysis.columnar.rw_records import Quoter, read_events
 from mvcc_check.analysis.columnar.rw_sources import (
@@ -30,7 +29,7 @@ from mvcc_check.analysis.columnar.rw_sources import (
 from mvcc_check.analysis.columnar.rw_table import MopTable, build_table, writer_table
 from mvcc_check.analysis.columnar.rw_txnkeys import TxnKeys, analyse
 from mvcc_check.analysis.complete.choices import open_writes
-from mvcc_check.analysis.graph import RW, WR, WW, EdgeBuilder
+from mvcc_check.analysis.graph import RW, WR, WW, EdgeBuilder, scc_labels
 from mvcc_check.analysis.inference import Anomaly, Inference
 from mvcc_check.history.columns import FAIL, INFO, OK
 from mvcc_check.history.pairing import TxnColumns
@@ -66,7 +65,11 @@ def infer(tc: TxnColumns, sources: VersionSources = NO_SOURCES) -> Inference:
     lost = _lost_updates(quote, table, keys)
     if lost:
         anomalies["lost-update"] = lost
-    facts = version_facts(SourceInput(tc, table, keys), sources) if sources.any else []
+    rank = (
+        None if sources.transaction_order is None else commit_ranks(tc, sources.transaction_order)
+    )
+    inp = SourceInput(tc, table, keys, rank)
+    facts = version_facts(inp, sources) if sources.any else []
     order = _Order(tc, table, facts)
     cyclic = order.cyclic_report(quote)
     if cyclic:
@@ -74,6 +77,8 @@ def infer(tc: TxnColumns, sources: VersionSources = NO_SOURCES) -> Inference:
     observed = np.zeros(tc.n, bool)
     observed[r_w[has_w]] = True
     live = (tc.status == OK) | ((tc.status == INFO) & observed)  # writers that get edges
+    if rank is not None:  # an info txn the commit order places did commit
+        live |= (tc.status == INFO) & (rank >= 0)
     edges = EdgeBuilder()
     wr = has_w & ~g1a
     _add(edges, r_w[wr], r_txn[wr], WR)
@@ -83,6 +88,7 @@ def infer(tc: TxnColumns, sources: VersionSources = NO_SOURCES) -> Inference:
     reads = (r_txn, (keys.ext - table.start[r_txn]).astype(np.int32), r_w)
     usable_key = order.fact_key & ~order.cyclic_key
     explainer = RegisterExplainer(tc, table.coder, reads, order.fact_key, order.usable, usable_key)
+    explainer.commits = _commit_evidence(sources, tc, table, facts)
     ok_read = wr & ~g1b & (tc.status[r_txn] == OK)
     final = table.writes[~keys.intermediate[table.writes] & live[table.txn[table.writes]]]
     open_ = open_writes(
@@ -92,7 +98,21 @@ def infer(tc: TxnColumns, sources: VersionSources = NO_SOURCES) -> Inference:
         r_w[ok_read],
         table.key[keys.ext][ok_read],
     )
-    return Inference(edges, anomalies, explainer, open_)
+    return Inference(edges, anomalies, explainer, open_writes=open_)
+
+
+def _commit_evidence(
+    sources: VersionSources, tc: TxnColumns, table: MopTable, facts: list[Facts]
+) -> CommitEvidence | None:
+    """What the transaction order said, for explanations (None without it)."""
+    given = [f for f in facts if f.txns is not None]
+    if sources.transaction_order is None or not given:
+        return None
+    f = given[0]
+    assert f.txns is not None
+    return CommitEvidence.of(
+        sources.transaction_order, tc, table.n_vids, f.earlier, f.later, f.txns
+    )
 
 
 def _add(edges: EdgeBuilder, src: np.ndarray, dst: np.ndarray, rel: int) -> None:
@@ -179,8 +199,7 @@ class _Order:
         src = np.concatenate([earlier, t.nil_vid[t.key[writes]]])
         dst = np.concatenate([later, t.vid[writes]])
         n = t.n_vids
-        m = csr_matrix((np.ones(len(src), np.int8), (src, dst)), shape=(n, n))
-        labels = connected_components(m, directed=True, connection="strong")[1]
+        labels = scc_labels(n, src, dst)
         sizes = np.bincount(labels)
         return np.flatnonzero(sizes[labels] > 1)
 
