@@ -1,9 +1,10 @@
 """The complete search, per model: candidate completion first, regions searched
 only where it fails, every valid answer verified on the whole graph.
 
-Cost: the candidate is sorts and one strongly-connected-components pass over
-the model's graph (linear after sorting); only regions where it fails are
-searched, exponential in the worst case and bounded by a work budget of
+Cost: the candidate is sorts and gathers over the edges, and a strongly-
+connected-components pass only over the part of the graph where a cycle can be
+(verify.py; none at all on the benchmark's serializable runs); only regions
+where it fails are searched, exponential in the worst case and bounded by a work budget of
 `BUDGET_PER_ITEM` units per transaction and edge (unbounded up to
 `ALWAYS_DECIDED` transactions)."""
 
