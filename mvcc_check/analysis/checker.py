@@ -259,7 +259,13 @@ def _complete(
         return cache[mask]
 
     named = {k for k in found if k not in models.UNKNOWN_ANOMALIES}
-    return decide(th, inf, tuple(options.models), named, edges_for, graph.edge_count)
+    comps = graph.sccs()  # (kept by the graph: the cycle search asks for them next)
+    in_cycle = None
+    if comps:
+        in_cycle = np.zeros(th.n, bool)
+        in_cycle[np.concatenate(comps)] = True
+    whole = (int(np.bitwise_or.reduce(graph.rel)) if graph.edge_count else 0, in_cycle)
+    return decide(th, inf, tuple(options.models), named, edges_for, graph.edge_count, whole)
 
 
 def _complete_found(outcome: Outcome, found: dict) -> dict[str, Any]:

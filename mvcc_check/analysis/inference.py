@@ -29,4 +29,4 @@ class Inference:
     # how many keys the judgement still covers (None: none was left out).
     excluded_keys: list[Anomaly] = field(default_factory=list)
     keys_left: int | None = None
-    open_writes: Any = None  # complete/choices.OpenWrites: the orders left open, if known
+    open_writes: Any = None  # complete/choices.LazyOpenWrites: the orders left open, if known

@@ -33,7 +33,7 @@ from mvcc_check.analysis.columnar.la_records import (
     read_events,
 )
 from mvcc_check.analysis.columnar.la_within import Within, within_txn
-from mvcc_check.analysis.complete.choices import open_writes
+from mvcc_check.analysis.complete.choices import LazyOpenWrites
 from mvcc_check.analysis.graph import RW, WR, WW, EdgeBuilder
 from mvcc_check.analysis.inference import Anomaly, Inference
 from mvcc_check.history.columns import FAIL, OK
@@ -68,7 +68,7 @@ def infer(tc: TxnColumns) -> Inference:
     _edges_from_reads(m, rd, o, w, reg, late, edges)
     explainer = ListAppendExplainer(tc, m, rd, o, reg, late)
     none = np.zeros(0, np.int64)
-    open_ = open_writes(late.key, late.txn, none, none, none)  # unread: no reader, open order
+    open_ = LazyOpenWrites(late.key, late.txn, none, none, none)  # unread: no reader, open order
     return Inference(edges.builder(), anomalies, explainer, open_writes=open_)
 
 

@@ -28,7 +28,7 @@ from mvcc_check.analysis.columnar.rw_sources import (
 )
 from mvcc_check.analysis.columnar.rw_table import MopTable, build_table, writer_table
 from mvcc_check.analysis.columnar.rw_txnkeys import TxnKeys, analyse
-from mvcc_check.analysis.complete.choices import open_writes
+from mvcc_check.analysis.complete.choices import LazyOpenWrites
 from mvcc_check.analysis.graph import RW, WR, WW, EdgeBuilder, scc_labels
 from mvcc_check.analysis.inference import Anomaly, Inference
 from mvcc_check.history.columns import FAIL, INFO, OK
@@ -91,7 +91,7 @@ def infer(tc: TxnColumns, sources: VersionSources = NO_SOURCES) -> Inference:
     explainer.commits = _commit_evidence(sources, tc, table, facts)
     ok_read = wr & ~g1b & (tc.status[r_txn] == OK)
     final = table.writes[~keys.intermediate[table.writes] & live[table.txn[table.writes]]]
-    open_ = open_writes(
+    open_ = LazyOpenWrites(
         table.key[final],
         table.txn[final],
         r_txn[ok_read],

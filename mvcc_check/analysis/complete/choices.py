@@ -63,3 +63,19 @@ def open_writes(
     else:
         reader_of = reader = np.zeros(0, np.int64)
     return OpenWrites(key, txn, reader_of.astype(np.int64), reader)
+
+
+class LazyOpenWrites:
+    """open_writes' arguments, kept until the complete search needs the entries (a
+    model the cycle search rules out anyway never does: its sort is not paid)."""
+
+    def __init__(self, *args: np.ndarray) -> None:
+        self.args: tuple[np.ndarray, ...] | None = args
+        self.size = len(args[0])  # write micro-ops (several per txn and key in list-append)
+        self._made: OpenWrites | None = None
+
+    def get(self) -> OpenWrites:
+        if self._made is None:
+            assert self.args is not None
+            self._made, self.args = open_writes(*self.args), None
+        return self._made

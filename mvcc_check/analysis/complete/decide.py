@@ -19,7 +19,13 @@ import numpy as np
 from mvcc_check.analysis import models
 from mvcc_check.analysis.complete.cases import finding
 from mvcc_check.analysis.complete.choices import NONE, OpenWrites
-from mvcc_check.analysis.complete.modelgraph import Encoded, ModelGraph, encode, to_decide
+from mvcc_check.analysis.complete.modelgraph import (
+    Encoded,
+    ModelGraph,
+    cyclic_nodes,
+    encode,
+    to_decide,
+)
 from mvcc_check.analysis.complete.problem import Readers, build, n_pairs, span_orders
 from mvcc_check.analysis.complete.regions import regions
 from mvcc_check.analysis.complete.search import Budget, OverBudget, Search, Witness
@@ -56,14 +62,21 @@ def decide(
     found: set[str],
     edges_for: EdgesFor,
     n_edges: int,
+    whole: tuple[int, np.ndarray | None] = (0, None),
 ) -> Outcome:
     """For each requested family model that `found` does not already rule out:
     whether some completion avoids every cycle it forbids. Models whose fixed edges
-    alone hold a forbidden cycle are left to the cycle search (`deferred`)."""
-    ow: OpenWrites = getattr(inf, "open_writes", None) or NONE
+    alone hold a forbidden cycle are left to the cycle search (`deferred`).
+
+    `whole`: the relations of the dependency graph, and which transactions lie in
+    its strongly connected components that hold a cycle (None: there are none);
+    every model's fixed cycles lie inside them (process order is realtime order)."""
+    lazy = getattr(inf, "open_writes", None)
+    ow: OpenWrites = NONE
     out = Outcome()
     stats = out.stats
-    stats.update({"open-writes": len(ow.key), "models-searched": [], "regions": 0})
+    size = 0 if lazy is None else lazy.size
+    stats.update({"open-writes": size, "models-searched": [], "regions": 0})
     stats.update({"regions-over-budget": 0, "witnessed": []})
     units = None if tc.n <= ALWAYS_DECIDED else BUDGET_FLOOR + BUDGET_PER_ITEM * (tc.n + n_edges)
     budget = Budget(units)
@@ -74,17 +87,18 @@ def decide(
     for mg in to_decide(requested):
         if mg.model in ruled or mg.model in settled:
             continue
+        stats["models-searched"].append(mg.name)
+        fixed = edges_for(mg.mask)
+        if _fixed_cycle(mg, tc.n, fixed, whole):
+            out.deferred.append(mg.name)  # a cycle without any open choice: the cycle search's
+            continue
         if order is None:
+            ow = NONE if lazy is None else lazy.get()
             rank = commit_rank(tc)
             order = candidate(ow, rank)
             cons = consequences(ow, order)
-        stats["models-searched"].append(mg.name)
-        fixed = edges_for(mg.mask)
         failing = cycle_nodes(mg, tc.n, rank, [fixed, cons])
         verdict: bool | None = True
-        if len(failing) and len(cycle_nodes(mg, tc.n, rank, [fixed])):
-            out.deferred.append(mg.name)  # a cycle without any open choice: the cycle search's
-            continue
         if len(failing):
             readers = readers or Readers(ow)
             base = encode(mg, tc.n, *fixed)
@@ -99,6 +113,22 @@ def decide(
             ruled |= models.impossible_models([mg.model])
             ruled |= models.anomalies_to_impossible_models(out.anomalies)
     return out
+
+
+def _fixed_cycle(
+    mg: ModelGraph, n: int, fixed: Edges, whole: tuple[int, np.ndarray | None]
+) -> bool:
+    """Do the fixed edges alone hold a cycle the model forbids? Decided inside the
+    dependency graph's cyclic components only (the cycle search computes them too)."""
+    relations, in_cycle = whole
+    if in_cycle is None:
+        return False
+    if not mg.si and not relations & ~mg.mask:
+        return True  # its graph is the whole dependency graph
+    src, dst, rel = fixed
+    keep = in_cycle[src] & in_cycle[dst]
+    enc = encode(mg, n, src[keep], dst[keep], rel[keep], txns=np.flatnonzero(in_cycle))
+    return bool(len(cyclic_nodes(enc.size, enc.src, enc.dst)))
 
 
 def _search(
