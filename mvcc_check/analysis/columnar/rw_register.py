@@ -28,7 +28,7 @@ from mvcc_check.analysis.columnar.rw_sources import (
 )
 from mvcc_check.analysis.columnar.rw_table import MopTable, build_table, writer_table
 from mvcc_check.analysis.columnar.rw_txnkeys import TxnKeys, analyse
-from mvcc_check.analysis.complete.choices import LazyOpenWrites
+from mvcc_check.analysis.complete.choices import LazyOpenWrites, register_open_writes
 from mvcc_check.analysis.graph import RW, WR, WW, EdgeBuilder, scc_labels
 from mvcc_check.analysis.inference import Anomaly, Inference
 from mvcc_check.history.columns import FAIL, INFO, OK
@@ -94,9 +94,11 @@ def infer(tc: TxnColumns, sources: VersionSources = NO_SOURCES) -> Inference:
     open_ = LazyOpenWrites(
         table.key[final],
         table.txn[final],
+        table.vid[final],
         r_txn[ok_read],
-        r_w[ok_read],
-        table.key[keys.ext][ok_read],
+        r_vid[ok_read],
+        np.array([table.n_vids]),
+        make=register_open_writes,
     )
     return Inference(edges, anomalies, explainer, open_writes=open_)
 

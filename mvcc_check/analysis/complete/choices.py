@@ -65,17 +65,40 @@ def open_writes(
     return OpenWrites(key, txn, reader_of.astype(np.int64), reader)
 
 
+def register_open_writes(
+    w_key: np.ndarray,
+    w_txn: np.ndarray,
+    w_vid: np.ndarray,
+    r_txn: np.ndarray,
+    r_vid: np.ndarray,
+    n_vids: np.ndarray,
+) -> OpenWrites:
+    """OpenWrites of register writes (one per txn and key: its last, each a distinct
+    version id), readers matched by the version they read (no search)."""
+    if not len(w_key):
+        return NONE
+    o = np.argsort(w_key, kind="stable")
+    key, txn = w_key[o].astype(np.int64), w_txn[o].astype(np.int64)
+    entry_of = np.full(int(n_vids[0]), -1, np.int64)
+    entry_of[w_vid[o]] = np.arange(len(o))
+    e = entry_of[r_vid]
+    hit = e >= 0
+    hit[hit] = txn[e[hit]] != r_txn[hit]
+    return OpenWrites(key, txn, e[hit], r_txn[hit].astype(np.int64))
+
+
 class LazyOpenWrites:
     """open_writes' arguments, kept until the complete search needs the entries (a
     model the cycle search rules out anyway never does: its sort is not paid)."""
 
-    def __init__(self, *args: np.ndarray) -> None:
+    def __init__(self, *args: np.ndarray, make=open_writes) -> None:
         self.args: tuple[np.ndarray, ...] | None = args
+        self.make = make
         self.size = len(args[0])  # write micro-ops (several per txn and key in list-append)
         self._made: OpenWrites | None = None
 
     def get(self) -> OpenWrites:
         if self._made is None:
             assert self.args is not None
-            self._made, self.args = open_writes(*self.args), None
+            self._made, self.args = self.make(*self.args), None
         return self._made
