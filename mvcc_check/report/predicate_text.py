@@ -27,6 +27,8 @@ def value_text(v: Any) -> str:
 def predicate_words(mop: Any) -> str:
     """`rows where value % 2 = 0` for the micro-op [rp [mod 2 0] {...}]."""
     p = mop[1] if isinstance(mop, list | tuple) and len(mop) > 1 else None
+    if isinstance(p, tuple):
+        p = list(p)
     if p in (True, "true") or p == ["true"]:
         return "every row"
     if isinstance(p, list | tuple) and len(p) == 2 and p[0] in ("=", "=="):
