@@ -14,7 +14,9 @@ def invoke(*args):
 
 def test_run_saves_a_history_check_reads(tmp_path):
     out = tmp_path / "si.jsonl"
-    r = invoke("run", "-w", "closed-predicate", "-i", "snapshot-isolation", "-n", 300, "--save", out)
+    r = invoke(
+        "run", "-w", "closed-predicate", "-i", "snapshot-isolation", "-n", 300, "--save", out
+    )
     assert r.exit_code == 0, r.output
     first = orjson.loads(out.read_bytes().splitlines()[0])
     assert first["f"] == "init" and isinstance(first["value"], dict)
