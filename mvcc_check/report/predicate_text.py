@@ -44,8 +44,8 @@ def _saw(step: dict[str, Any], a: str) -> str:
     if step.get("returned?"):
         return f"{a}'s predicate read of {words} returned key {k} = {value_text(step.get('value'))}"
     return (
-        f"{a}'s predicate read of {words} did not return key {k}, so (every version of {k} "
-        f"being known) it saw {k} {version_text(step.get('value'))}, the only version outside the predicate"
+        f"{a}'s predicate read of {words} did not return key {k}, so it saw {k} "
+        f"{version_text(step.get('value'))} (of {k}'s versions, the only one that does not match)"
     )
 
 
