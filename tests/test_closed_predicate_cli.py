@@ -74,3 +74,37 @@ def test_matrix_includes_the_predicate_bugs():
     text = orjson.dumps(doc).decode()
     assert "skip-predicate-locks" in text and "skip-predicate-siread" in text
     assert "skip-first-updater" not in text  # each key changes once: it cannot show here
+
+
+def test_json_outputs_validate_against_the_schema(tmp_path):
+    import json
+    from pathlib import Path
+
+    import jsonschema
+
+    schema = json.loads((Path(__file__).parents[1] / "docs" / "result.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    out = tmp_path / "si.jsonl"
+    assert (
+        invoke(
+            "run",
+            "-w",
+            "closed-predicate",
+            "-i",
+            "snapshot-isolation",
+            "-n",
+            200,
+            "--save",
+            out,
+            "-o",
+            "json",
+        ).exit_code
+        == 0
+    )
+    for args in (
+        ["check", "-m", "serializable", "-o", "json", out],
+        ["run", "-w", "closed-predicate", "-n", 100, "-o", "json"],
+    ):
+        doc = orjson.loads(invoke(*args).output)
+        errors = [f"{list(e.path)}: {e.message[:200]}" for e in validator.iter_errors(doc)]
+        assert not errors, errors[:3]
