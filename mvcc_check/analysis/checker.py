@@ -33,6 +33,7 @@ from mvcc_check.history.columns import (
 )
 from mvcc_check.history.pairing import TxnColumns, pair_columns
 from mvcc_check.history.readers import History, gc_paused
+from mvcc_check.memory import release_freed_memory
 
 CLOSED_PREDICATE = "closed-predicate"
 WORKLOADS = ("list-append", "rw-register", CLOSED_PREDICATE)
@@ -221,6 +222,8 @@ def _item_cycles(
     elif extra == PROCESS:
         process_edges_columns(th, inf.edges)
     graph = inf.edges.build(th.n)
+    inf.edges.release()
+    release_freed_memory()
     if graph.edge_count == 0:
         found["empty-transaction-graph"] = True
     progress("searching cycles")
