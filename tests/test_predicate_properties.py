@@ -115,3 +115,18 @@ def test_predicate_bugs_are_caught_within_a_few_seeds():
             for s in range(5)
         ]
         assert all(caught) if every else any(caught), (bug, caught)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    level=st.sampled_from(["serializable", "serializable-2pl"]),
+    seed=st.integers(0, 10_000),
+    clients=st.integers(2, 10),
+    mops=st.integers(1, 5),
+)
+def test_serializable_engine_runs_of_any_shape_are_serializable(level, seed, clients, mops):
+    spec = WorkloadSpec(
+        workload="closed-predicate", txns=120, clients=clients, keys=4, mops_per_txn=mops, seed=seed
+    )
+    r = run_trial(Trial(level, spec, crash_rate=0.02))[1]
+    assert r.valid is True, (level, seed, r.anomaly_types)
