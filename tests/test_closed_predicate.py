@@ -233,3 +233,17 @@ def test_g1a_read_of_failed_insert() -> None:
     )
     r = _check(text, models=("read-committed",))
     assert r.valid is False and "G1a" in r.anomaly_types
+
+
+def test_predicate_g_single_is_named_beside_an_item_one_in_the_same_component() -> None:
+    """T1 -rw-> T2 -wr-> T1 (item) and T3 -rwp-> T2 -wr-> T3 (a phantom: T3's read of odd
+    rows missed T2's 5) share T2: both types are named, each once."""
+    text = (
+        INIT_XY0
+        + txn(1, "[[:r :y nil] [:r :z nil]]", "[[:r :y 0] [:r :z 5]]")
+        + txn(2, "[[:w :y 1] [:insert :z 5]]", "[[:w :y 1] [:insert :z 5]]")
+        + txn(3, "[[:rp [:mod 2 1] nil] [:r :y nil]]", "[[:rp [:mod 2 1] {}] [:r :y 1]]")
+    )
+    r = _check(text, models=("serializable",))
+    assert r.anomaly_types == ["G-single", "G-single-item"]
+    assert len(r.anomalies["G-single"]) == 1 and len(r.anomalies["G-single-item"]) == 1

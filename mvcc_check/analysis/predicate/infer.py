@@ -39,9 +39,11 @@ Reason = dict[str, Any]
 
 @dataclass
 class PredicateInference(Inference):
-    """Inference whose `edges` hold ww, wr (and wrp) and item rw; `predicate_rw` the rwp edges."""
+    """Inference whose `edges` hold ww and wr (wrp too), `item_rw` the item rw edges and
+    `predicate_rw` the rwp edges."""
 
     predicate_rw: EdgeBuilder = field(default_factory=EdgeBuilder)
+    item_rw: EdgeBuilder = field(default_factory=EdgeBuilder)
     reasons: dict[tuple[int, int, str], Reason] = field(default_factory=dict)
     universe: Universe = field(default_factory=Universe)
 
@@ -51,7 +53,7 @@ class _Collector:
 
     def __init__(self, tc: TxnColumns, u: Universe, txns: list[PTxn]) -> None:
         self.tc, self.u, self.txns = tc, u, txns
-        self.edges, self.prw = EdgeBuilder(), EdgeBuilder()
+        self.edges, self.prw, self.irw = EdgeBuilder(), EdgeBuilder(), EdgeBuilder()
         self.reasons: dict[tuple[int, int, str], Reason] = {}
         self.anomalies: dict[str, list[Anomaly]] = {}
 
@@ -60,8 +62,10 @@ class _Collector:
             return
         if typ == "rwp":
             self.prw.add(a, b, RW)
+        elif typ == "rw":
+            self.irw.add(a, b, RW)
         else:
-            self.edges.add(a, b, {"ww": WW, "wr": WR, "wrp": WR, "rw": RW}[typ])
+            self.edges.add(a, b, WW if typ == "ww" else WR)
         self.reasons.setdefault((a, b, typ), {"type": typ, **reason})
 
     def op(self, t: int) -> dict[str, Any]:
@@ -93,6 +97,7 @@ def infer(tc: TxnColumns) -> PredicateInference:
         anomalies=c.anomalies,
         explainer=explainer,
         predicate_rw=c.prw,
+        item_rw=c.irw,
         reasons=c.reasons,
         universe=u,
     )

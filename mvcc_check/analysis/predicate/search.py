@@ -1,19 +1,24 @@
 """Cycles of a closed-predicate history: item types and predicate types told apart.
 
-Two searches with the same cycle search as the other workloads:
+The same cycle search as the other workloads, over three graphs that share the
+ww and wr edges (wrp counts as wr) and the process or realtime edges:
 
-1. over the item graph (ww, wr and wrp, item rw): G0, G1c, G-single-item,
+1. the item graph, with the item anti-dependencies (rw): G0, G1c, G-single-item,
    G-nonadjacent-item, G2-item, each decided exactly as for the item workloads;
-2. over the whole graph, where predicate anti-dependencies (rwp) are rw too: a
-   cycle found there whose explanation takes a predicate anti-dependency is
-   Adya's predicate type, G-single, G-nonadjacent or G2 (Elle names them so);
-   one explained by item edges alone is already the first search's.
+2. the predicate graph, whose only anti-dependencies are the pairs an item read
+   cannot explain, predicate ones (rwp): every cycle there with an anti-dependency
+   is Adya's predicate type, G-single, G-nonadjacent or G2 (Elle's names), so the
+   cycles whose anti-dependencies are all predicate ones are decided exactly
+   (G-single above all: its one anti-dependency is a predicate one);
+3. the whole graph (rw and rwp): a cycle there that mixes item and predicate
+   anti-dependencies, explained with a predicate one, is named so too.
 
 Elle's model-level tests (*-cycle-exists) run on the whole graph, Adya's DSG.
-A predicate type is reported where the shortest cycle of its shape in a
-component takes a predicate anti-dependency; where an item cycle of the same
-shape is shorter, only the item type is named. The item type implies the
-predicate one (G2-item implies G2), so the verdict and `not` are the same.
+A mixed cycle is reported where the shortest cycle of its shape in its component
+takes a predicate anti-dependency; where an item cycle of the same shape is
+shorter, only the item type may be named for that component. The item type
+implies the predicate one (G2-item implies G2), so the verdict and `not` are
+the same either way. One cycle per type and component of the whole graph is kept.
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from mvcc_check.analysis.graph import PROCESS, REALTIME, EdgeBuilder
+import numpy as np
+
+from mvcc_check.analysis.graph import PROCESS, REALTIME, RW, DependencyGraph, EdgeBuilder
 from mvcc_check.analysis.order import process_edges_columns, realtime_edges_columns
 from mvcc_check.analysis.predicate.infer import PredicateInference
 from mvcc_check.analysis.search.find import find_cycles
@@ -43,6 +50,22 @@ def predicate_name(name: str) -> str | None:
     return None
 
 
+def _joined(n: int, *parts: EdgeBuilder) -> DependencyGraph:
+    b = EdgeBuilder()
+    for p in parts:
+        b.extend(p)
+    return b.build(n)
+
+
+def _predicate_only(inf: PredicateInference) -> EdgeBuilder:
+    """The rwp edges of pairs no item read explains as rw."""
+    out = EdgeBuilder()
+    for a, b, typ in inf.reasons:
+        if typ == "rwp" and (a, b, "rw") not in inf.reasons:
+            out.add(a, b, RW)
+    return out
+
+
 def search(
     tc: TxnColumns, inf: PredicateInference, extra: int, found: dict[str, Any]
 ) -> tuple[int, int]:
@@ -53,28 +76,45 @@ def search(
         realtime_edges_columns(tc, order)
     elif extra == PROCESS:
         process_edges_columns(tc, order)
-    item = EdgeBuilder()
-    item.extend(inf.edges)
-    item.extend(order)
-    whole = EdgeBuilder()
-    whole.extend(item)
-    whole.extend(inf.predicate_rw)
-    item_graph, graph = item.build(tc.n), whole.build(tc.n)
-    if graph.edge_count == 0:
+    n = tc.n
+    whole = _joined(n, inf.edges, inf.item_rw, inf.predicate_rw, order)
+    if whole.edge_count == 0:
         found["empty-transaction-graph"] = True
-    a = find_cycles(item_graph, tc, inf, extra, frozenset(found))
+    a = find_cycles(_joined(n, inf.edges, inf.item_rw, order), tc, inf, extra, frozenset(found))
     for name, items in a.cycles.items():
         found.setdefault(name, []).extend(items)
-    explainer = inf.explainer.with_predicates()  # type: ignore[attr-defined]
-    b = find_cycles(graph, tc, replace(inf, explainer=explainer), extra, frozenset(found))
-    for name, items in b.cycles.items():
-        pred = predicate_name(name)
-        if pred is None:
-            continue
-        for record in items:
-            if any(step.get("type") == "rwp" for step in record["steps"]):
-                record["type"] = pred
-                found.setdefault(pred, []).append(record)
+    with_pred = replace(inf, explainer=inf.explainer.with_predicates())  # type: ignore[attr-defined]
+    pred_graph = _joined(n, inf.edges, _predicate_only(inf), order)
+    c = find_cycles(pred_graph, tc, with_pred, extra, frozenset(found))
+    b = find_cycles(whole, tc, with_pred, extra, frozenset(found))
+    _add_predicate_cycles(found, [c.cycles, b.cycles], whole, tc)
     for name, record in cycle_exists(b.cyclic_models, found, extra).items():
         found[name] = [record]
-    return graph.edge_count, b.components
+    return whole.edge_count, b.components
+
+
+def _add_predicate_cycles(
+    found: dict[str, Any], sources: list[dict[str, list]], whole: DependencyGraph, tc: TxnColumns
+) -> None:
+    """Cycles explained with a predicate anti-dependency, renamed to their predicate type;
+    the shortest per type and component of the whole graph."""
+    comp = np.full(whole.n, -1, np.int64)
+    for i, nodes in enumerate(whole.sccs()):
+        comp[nodes] = i
+    index_to_txn = {int(tc.cols.index_of(tc.op_row(t))): t for t in range(tc.n)}
+    best: dict[tuple[str, int], dict] = {}
+    for cycles in sources:
+        for name, items in sorted(cycles.items()):
+            pred = predicate_name(name)
+            if pred is None:
+                continue
+            for record in items:
+                if not any(step.get("type") == "rwp" for step in record["steps"]):
+                    continue
+                first = index_to_txn[int(record["cycle"][0]["index"])]
+                key = (pred, int(comp[first]))
+                if key not in best or len(record["steps"]) < len(best[key]["steps"]):
+                    record["type"] = pred
+                    best[key] = record
+    for (pred, _), record in sorted(best.items(), key=lambda kv: kv[0]):
+        found.setdefault(pred, []).append(record)
