@@ -39,8 +39,6 @@ def shown(v: Any) -> Any:
 
 # -- predicates ---------------------------------------------------------------
 
-Predicate = tuple[str, ...] | tuple[str, Any] | tuple[str, int, int]
-
 
 def parse_predicate(p: Any) -> tuple:
     """A predicate as Elle writes it, normalised: ("true",), ("=", v) or ("mod", m, r).
@@ -72,15 +70,6 @@ def matches(pred: tuple, v: Any) -> bool:
     if type(v) is not int:  # mod of a non-integer: no match (SQL would refuse it)
         return False
     return v % pred[1] == pred[2]  # floored, as Clojure's mod
-
-
-def predicate_text(pred: tuple) -> str:
-    """The predicate in SQL's words: `value % 2 = 0`, `value = 3`, `true`."""
-    if pred[0] == "true":
-        return "every row"
-    if pred[0] == "=":
-        return f"value = {pred[1]}"
-    return f"value % {pred[1]} = {pred[2]}"
 
 
 # -- the universe -------------------------------------------------------------
