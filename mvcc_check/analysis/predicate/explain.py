@@ -26,5 +26,8 @@ class PredicateExplainer:
                 return dict(r)
         return None
 
+    def forget(self) -> None:
+        """Nothing to drop: the reasons were collected once, for every edge."""
+
     def with_predicates(self) -> PredicateExplainer:
         return PredicateExplainer(self.reasons, predicate=True)
