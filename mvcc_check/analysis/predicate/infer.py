@@ -57,16 +57,20 @@ class _Collector:
         self.reasons: dict[tuple[int, int, str], Reason] = {}
         self.anomalies: dict[str, list[Anomaly]] = {}
 
+    def has(self, a: int, b: int, typ: str) -> bool:
+        """Whether edge (a, b, typ) is known already, or is no edge (a self-edge)."""
+        return a == b or a < 0 or (a, b, typ) in self.reasons
+
     def edge(self, a: int, b: int, typ: str, reason: Reason) -> None:
-        if a == b or a < 0:
-            return
+        if self.has(a, b, typ):
+            return  # the first reason is the one kept; the edge is there
         if typ == "rwp":
             self.prw.add(a, b, RW)
         elif typ == "rw":
             self.irw.add(a, b, RW)
         else:
             self.edges.add(a, b, WW if typ == "ww" else WR)
-        self.reasons.setdefault((a, b, typ), {"type": typ, **reason})
+        self.reasons[(a, b, typ)] = {"type": typ, **reason}
 
     def op(self, t: int) -> dict[str, Any]:
         return self.tc.cols.op_json(self.tc.op_row(t))
@@ -184,6 +188,13 @@ def _predicate_read(c: _Collector, tx: PTxn, i: int, m: Mop, own: dict[Any, Any]
             c.anomaly("internal", tx.t, m, key=k, expected=shown(mine) if want else None)
     vset = _version_set(c, tx, m, own)
     u = c.u
+    quoted: list[Any] = []  # the micro-op as written, made once (its map may be large)
+
+    def mop() -> list[Any]:
+        if not quoted:
+            quoted.append(c.mop(m))
+        return quoted[0]
+
     for k, v in vset.items():
         vs = u.of(k)
         pos = u.find(k, v)
@@ -196,16 +207,19 @@ def _predicate_read(c: _Collector, tx: PTxn, i: int, m: Mop, own: dict[Any, Any]
             if ver.writer == tx.t:
                 c.anomaly("future-read", tx.t, m, key=k, element=shown(v))
                 continue
-            r = _reason(k, v, None, ver.mop, i)
-            r.update({"predicate-read": c.mop(m), "returned?": returned})
-            c.edge(ver.writer, tx.t, "wrp", r)
+            if not c.has(ver.writer, tx.t, "wrp"):
+                r = _reason(k, v, None, ver.mop, i)
+                r.update({"predicate-read": mop(), "returned?": returned})
+                c.edge(ver.writer, tx.t, "wrp", r)
         for later in vs[pos + 1 :]:
-            if matches(pred, v) != matches(pred, later.value):
+            if matches(pred, v) != matches(pred, later.value) and not c.has(
+                tx.t, later.writer, "rwp"
+            ):
                 r = _reason(k, v, later.value, i, later.mop)
                 r.update(
                     {
                         "predicate?": True,
-                        "predicate-read": c.mop(m),
+                        "predicate-read": mop(),
                         "returned?": returned,
                         "matches": matches(pred, v),
                         "matches'": matches(pred, later.value),
