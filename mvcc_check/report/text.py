@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from mvcc_check.analysis.checker import Result
 from mvcc_check.analysis.explain import DESCRIPTIONS
+from mvcc_check.report import predicate_text
 
 MAX_CYCLE_STEPS_SHOWN = 12
 
@@ -147,6 +148,8 @@ def ruled_out_line(not_: list[str], also_not: list[str], verbose: bool) -> str:
 
 
 def _val(v: Any) -> str:
+    if isinstance(v, dict):
+        return predicate_text.value_text(v)
     if isinstance(v, list | tuple):
         return "[" + " ".join(_val(x) for x in v) + "]"
     if v is None:
@@ -209,6 +212,8 @@ def _g1b(item):
 
 
 def _internal(item):
+    if "key" in item:  # a predicate read against its own transaction's changes
+        return predicate_text.predicate_internal(item, op_text)
     return [
         f"T1 = {op_text(item['op'])}",
         f"T1's read {_mop(item)} contradicts T1's own earlier operations, which imply {_val(item['expected'])}",
@@ -275,6 +280,7 @@ _NON_CYCLE = {
     "dirty-update": _dirty,
     "lost-update": _lost,
     "cyclic-versions": _cyclic_versions,
+    "predicate-read-miss": lambda item: predicate_text.predicate_read_miss(item, op_text),
 }
 
 
@@ -330,6 +336,8 @@ def step_text(
 ) -> str:
     """One dependency in words, quoting the micro-ops that justify it."""
     t = step["type"]
+    if t in ("wrp", "rwp"):
+        return predicate_text.predicate_step_text(step, a, b)
     k = _val(step.get("key"))
     v1 = _val(step.get("value"))
     v2 = _val(step.get("value'"))
