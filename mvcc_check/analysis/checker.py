@@ -14,6 +14,7 @@ from mvcc_check.analysis.graph import PROCESS, REALTIME
 from mvcc_check.analysis.inference import Inference
 from mvcc_check.analysis.order import process_edges_columns, realtime_edges_columns
 from mvcc_check.analysis.search.find import find_cycles
+from mvcc_check.analysis.search.info_writes import settle_info_write_cycles
 from mvcc_check.analysis.search.model_cycles import cycle_exists
 from mvcc_check.errors import HistoryError, OptionError
 from mvcc_check.history.columns import (
@@ -169,6 +170,7 @@ def _check(history: History | Columns, options: CheckOptions, progress: Progress
         found["empty-transaction-graph"] = True
     progress("searching cycles")
     findings = find_cycles(graph, th, inf, extra, frozenset(found))
+    findings = settle_info_write_cycles(findings, graph, th, inf, extra, frozenset(found))
     for name, items in findings.cycles.items():
         found.setdefault(name, []).extend(items)
     for name, record in cycle_exists(findings.cyclic_models, found, extra).items():

@@ -115,6 +115,22 @@ class RegisterExplainer:
             "b-mop-index": j,
         }
 
+    def committed_because(self, t: int) -> dict[str, Any] | None:
+        tids, pos, writers = self.reads
+        hits = np.flatnonzero(writers == t)
+        if not len(hits):
+            return None
+        reader, i = int(tids[hits[0]]), int(pos[hits[0]])
+        vid = self._mops(reader)[i][2]
+        j = next(j for j, m in enumerate(self._mops(t)) if m[0] == WRITE and m[2] == vid)
+        _, k, v = self._mop(t, j)
+        return {
+            "key": k,
+            "value": v,
+            "reader": self.tc.cols.op_json(self.tc.op_row(reader)),
+            "mop-index": i,
+        }
+
     def _explain_wr(self, a: int, b: int) -> dict[str, Any] | None:
         tids, pos, writers = self.reads
         key = tids.dtype.type(b)  # (a Python int would make numpy convert the whole array)

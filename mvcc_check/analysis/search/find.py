@@ -21,7 +21,7 @@ from mvcc_check.analysis.search.presence import (
 )
 from mvcc_check.analysis.search.shortest import Component, CycleFinder, SearchSpace
 from mvcc_check.analysis.search.specs import cycle_specs
-from mvcc_check.history.columns import OK
+from mvcc_check.history.columns import INFO, OK
 from mvcc_check.history.pairing import TxnColumns
 
 
@@ -216,11 +216,34 @@ def explain_cycle(
     """Elle's cycle record: the ops around the cycle and one typed step per edge."""
     ops = [tc.cols.op_json(tc.op_row(a)) for a, _, _ in steps]
     ops.append(ops[0])
-    return {
+    record: dict[str, Any] = {
         "cycle": ops,
         "steps": [explain_step(a, b, rel, tc, inf) for a, b, rel in steps],
         "type": name,
     }
+    committed = committed_info(steps, tc, inf)
+    if committed:
+        record["committed"] = committed
+    return record
+
+
+def committed_info(
+    steps: list[tuple[int, int, int]], tc: TxnColumns, inf: Inference
+) -> list[dict[str, Any]]:
+    """For each indeterminate (info) txn of a cycle, in cycle order: the committed
+    read that proves it committed ({index: its op index, key, value, reader,
+    mop-index}). An info txn is on a cycle only through what a read observed."""
+    out = []
+    seen: set[int] = set()
+    for a, _, _ in steps:
+        if tc.status[a] != INFO or a in seen:
+            continue
+        seen.add(a)
+        proof = inf.explainer.committed_because(a)
+        if proof is None:
+            raise AssertionError(f"info txn {a} is on a cycle, yet no read observed it (a bug)")
+        out.append({"index": tc.cols.index_of(tc.op_row(a)), **proof})
+    return out
 
 
 def explain_step(a: int, b: int, rel: int, tc: TxnColumns, inf: Inference) -> dict[str, Any]:
