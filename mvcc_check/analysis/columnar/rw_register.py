@@ -104,7 +104,9 @@ def _garbage_reads(
     & Alvaro 2020, section 6.1, garbage reads): external reads, and internal ones
     (a read that agrees with its txn's earlier read of the key repeats that read's
     observation and is not counted again)."""
-    ext = keys.ext[~has_w & (r_vid != table.nil_vid[table.key[keys.ext]])]
+    unwritten = np.flatnonzero(~has_w)  # (nil reads mostly: few rows)
+    ext = keys.ext[unwritten]
+    ext = ext[r_vid[unwritten] != table.nil_vid[table.key[ext]]]
     inner = keys.internal
     v = table.vid[inner]
     inner = inner[(v != table.nil_vid[table.key[inner]]) & (writer[v] < 0)]
