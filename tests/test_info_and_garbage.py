@@ -349,3 +349,20 @@ def test_a_garbage_value_in_a_read_violates_every_model(workload, data, model):
     r = _check(ops, model)
     assert r.valid is False
     assert "garbage-read" in r.anomaly_types
+
+
+def test_a_read_that_is_no_prefix_of_the_longest_proves_commitment_too(tmp_path):
+    """x is read as [2 3] and as [1] (incompatible): the read of [1] still shows
+    T1's append, so T1 committed, and its unread append to y closes a G-single."""
+    ops = [
+        *txn("info", 0, 0, ["append", "x", 1], ["append", "y", 1]),
+        *txn("ok", 1, 2, ["append", "x", 2]),
+        *txn("ok", 4, 4, ["append", "x", 3]),
+        *txn("ok", 5, 6, ["r", "x", [2, 3]]),
+        *txn("ok", 6, 8, ["r", "x", [1]], ["r", "y", []]),
+    ]
+    doc = cli(write(tmp_path, ops, "jsonl"), "serializable")
+    assert doc["anomaly-types"] == ["G-single-item", "incompatible-order"]
+    (cycle,) = doc["anomalies"]["G-single-item"]
+    (proof,) = cycle["committed"]
+    assert (proof["index"], proof["reader"]["index"], proof["value"]) == (1, 9, 1)

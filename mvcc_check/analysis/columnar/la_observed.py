@@ -10,7 +10,10 @@ version order itself:
 - An element no transaction appended to the key is a garbage read
   (Kingsbury & Alvaro 2020, section 6.1: "a read observes a value which was
   never written"). The elements around it still name their writers: a read
-  of [1 999] still saw the append of 1.
+  of [1 999] still saw the append of 1 (wr). Edges that would need the
+  garbage element's writer (ww to or from it, rw from a read that stops just
+  before it) are not drawn: the order around a value from nowhere is not
+  trusted.
 
 Numpy over the longest reads' flat tables (la_reads.Orders); the reads that
 are no prefix of their key's longest read (rare) are looked up element by
