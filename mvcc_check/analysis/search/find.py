@@ -153,7 +153,7 @@ def _component_cycles(
             continue
         present = presence.get(spec.name)
         anchors = None
-        if present is not None and i not in present.undecided:
+        if present is not None:
             if i not in present.components:
                 continue
             anchors = [(int(local[u]), int(local[v])) for u, v in present.of(i)]
