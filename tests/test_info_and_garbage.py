@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
@@ -72,12 +73,17 @@ def write(tmp_path: Path, ops: list[dict[str, Any]], fmt: str) -> Path:
     return path
 
 
+SCHEMA = json.loads((Path(__file__).parents[1] / "docs" / "result.schema.json").read_text())
+
+
 def cli(path: Path, *models_: str, extra: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The JSON result (checked against the schema) of `mvcc-check check path -o json`."""
     args = ["check", str(path), "-o", "json", *extra]
     for m in models_:
         args += ["-m", m]
     r = CliRunner().invoke(main, args)
     doc = json.loads(r.stdout)
+    jsonschema.Draft202012Validator(SCHEMA).validate(doc)
     assert r.exit_code == {True: 0, False: 1, "unknown": 3}[doc["valid?"]], r.output
     return doc
 
