@@ -20,6 +20,7 @@ __all__ = [
     "MvccCheckError",
     "OptionError",
     "Result",
+    "TransactionOrder",
     "check",
     "load_history",
     "parse_history_text",
@@ -29,6 +30,7 @@ _HOMES = {
     "CheckOptions": "mvcc_check.analysis.checker",
     "Result": "mvcc_check.analysis.checker",
     "check": "mvcc_check.analysis.checker",
+    "TransactionOrder": "mvcc_check.history.txn_order",
     "HistoryError": "mvcc_check.errors",
     "MvccCheckError": "mvcc_check.errors",
     "OptionError": "mvcc_check.errors",
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
     from mvcc_check.analysis.checker import CheckOptions, Result, check
     from mvcc_check.errors import HistoryError, MvccCheckError, OptionError
     from mvcc_check.history import load_history, parse_history_text
+    from mvcc_check.history.txn_order import TransactionOrder
 
 
 def __getattr__(name: str) -> Any:

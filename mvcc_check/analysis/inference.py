@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from mvcc_check.analysis.graph import EdgeBuilder
@@ -20,9 +20,17 @@ class PairExplainer(Protocol):
         observed one of its writes ({key, value, reader: the reader's op, mop-index:
         the read's index in it}); None if no read did."""
 
+    def forget(self) -> None:
+        """Drop what was decoded about the transactions explained so far (the search
+        calls this between components, which share no transaction)."""
+
 
 @dataclass
 class Inference:
     edges: EdgeBuilder
     anomalies: dict[str, list[Anomaly]]
     explainer: PairExplainer
+    # Keys left out because their writes are not unique (one record each), and
+    # how many keys the judgement still covers (None: none was left out).
+    excluded_keys: list[Anomaly] = field(default_factory=list)
+    keys_left: int | None = None

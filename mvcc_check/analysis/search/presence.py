@@ -40,9 +40,11 @@ class Anchors:
         )
         self.components = self._range.keys()
 
-    def of(self, component: int) -> list[tuple[int, int]]:
+    def of(self, component: int, offset: int = 0) -> list[tuple[int, int]]:
+        """The component's anchors, numbered from `offset` (its first node's id) on."""
         lo, hi = self._range[component]
-        return list(zip(self._src[lo:hi].tolist(), self._dst[lo:hi].tolist(), strict=True))
+        src, dst = self._src[lo:hi] - offset, self._dst[lo:hi] - offset
+        return list(zip(src.tolist(), dst.tolist(), strict=True))
 
 
 LabelCache = dict[tuple[int, bool], Any]
@@ -61,8 +63,6 @@ def labels_of(inside: DependencyGraph, mask: int, cache: LabelCache) -> np.ndarr
 def scc_decidable_presence(
     inside: DependencyGraph,
     comp_of: np.ndarray,
-    local: np.ndarray,
-    sizes: np.ndarray,
     specs,
     cache: LabelCache,
 ) -> dict[str, Anchors]:
