@@ -334,6 +334,13 @@ def _mop_at(op: dict[str, Any], i: Any) -> list[Any] | None:
 def committed_text(proof: dict[str, Any], names: dict[int, str]) -> str:
     """Why an indeterminate (info) transaction of a cycle counts as committed."""
     t = names.get(proof["index"], f"the transaction at op index {proof['index']}")
+    placed = proof.get("transaction-order")
+    if placed is not None:
+        return (
+            f"{t}'s outcome was not known (info), but the transaction order "
+            f"({placed['source']}) places it at position {placed['position']}, so {t} "
+            f"committed, and all of {t}'s writes count"
+        )
     reader = proof["reader"]
     r = names.get(reader["index"], f"the transaction at op index {reader['index']}")
     mop = _mop_at(reader, proof.get("mop-index"))

@@ -92,6 +92,8 @@ def infer(tc: TxnColumns, sources: VersionSources = NO_SOURCES) -> Inference:
     usable_key = order.fact_key & ~order.cyclic_key
     explainer = RegisterExplainer(tc, table.coder, reads, order.fact_key, order.usable, usable_key)
     explainer.commits = _commit_evidence(sources, tc, table, facts)
+    if rank is not None:
+        explainer.placed = (sources.transaction_order, rank)
     return Inference(edges, anomalies, explainer)
 
 
