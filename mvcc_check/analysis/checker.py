@@ -17,6 +17,7 @@ from mvcc_check.analysis.order import process_edges_columns, realtime_edges_colu
 from mvcc_check.analysis.predicate import infer as closed_predicate
 from mvcc_check.analysis.predicate.search import search as predicate_search
 from mvcc_check.analysis.search.find import find_cycles
+from mvcc_check.analysis.search.info_writes import settle_info_write_cycles
 from mvcc_check.analysis.search.model_cycles import cycle_exists
 from mvcc_check.errors import HistoryError, OptionError
 from mvcc_check.history.columns import (
@@ -242,7 +243,11 @@ def _item_cycles(
     if graph.edge_count == 0:
         found["empty-transaction-graph"] = True
     progress("searching cycles")
-    findings = find_cycles(graph, th, inf, extra, frozenset(found))
+    # The graph's edges are freed during the search unless the info transactions' write
+    # cycles may need a second search over them (settle_info_write_cycles).
+    keep = bool((th.status == INFO).any())
+    findings = find_cycles(graph, th, inf, extra, frozenset(found), release=not keep)
+    findings = settle_info_write_cycles(findings, graph, th, inf, extra, frozenset(found))
     for name, items in findings.cycles.items():
         found.setdefault(name, []).extend(items)
     for name, record in cycle_exists(findings.cyclic_models, found, extra).items():

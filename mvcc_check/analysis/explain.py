@@ -24,6 +24,7 @@ DESCRIPTIONS: dict[str, str] = {
     "duplicate-elements": "a list read holds the same appended element twice",
     "incompatible-order": "two reads of a key that no single order of appends can produce",
     "future-read": "a transaction saw its own write before making it",
+    "garbage-read": "a committed read returned a value no transaction wrote (Elle's garbage read)",
     "cyclic-versions": "the inferred version order of a key is cyclic",
     "empty-transaction-graph": "no dependencies between transactions: the history exercises nothing",
 }
