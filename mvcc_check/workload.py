@@ -30,7 +30,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-WORKLOADS = ("list-append", "rw-register")
+WORKLOADS = ("list-append", "rw-register", "closed-predicate")
 KEY_DISTS = ("uniform", "skewed")
 
 MicroOpList = list  # ["append"|"w"|"r", key, value-or-None]
@@ -145,6 +145,16 @@ class TxnGenerator:
     def __iter__(self) -> Iterator[TxnOps]:
         for _ in range(self.spec.txns):
             yield self.next_txn()
+
+
+def workload_generator(spec: WorkloadSpec):
+    """The spec's transaction source: TxnGenerator, or for closed-predicate its own
+    (whose first transaction is the init op; see `predicate_workload`)."""
+    if spec.workload == "closed-predicate":
+        from mvcc_check.predicate_workload import PredicateTxnGenerator
+
+        return PredicateTxnGenerator(spec)
+    return TxnGenerator(spec)
 
 
 def transactions(spec: WorkloadSpec) -> Iterator[TxnOps]:

@@ -2,10 +2,10 @@
 small random histories of both workloads, with ok, fail and info transactions, for
 every model the complete search decides.
 
-Two kinds of generated history are left out, by the stated predicates, because
-another branch decides them (issue 10, classes A and D): an ok read of an info
-transaction's write (`info_write_observed`), and an ok read of a value nobody wrote
-(`garbage_read`). A valid history without any dependency is "unknown" (Elle's
+Issue 10's classes A (an ok read of an info transaction's write: it committed,
+with all its writes) and D (an ok read of a value nobody wrote) are generated
+too, and compared like the rest (`info_write_observed` and `garbage_read` only
+count them). A valid history without any dependency is "unknown" (Elle's
 empty-transaction-graph), which the oracle's "valid" accepts.
 
 Repeatable-read as this checker defines it does not forbid Elle's `internal`
@@ -40,13 +40,11 @@ def _verdict(text: str, workload: str, model: str) -> tuple[bool | str, list[str
 @pytest.mark.parametrize("workload", ["rw-register", "list-append"])
 def test_verdicts_equal_the_exhaustive_search(workload):
     rng = random.Random(f"complete-oracle-{workload}")
-    compared = filtered = 0
+    compared = filtered = special = 0
     wrong = []
     for case in range(CASES):
         txns = generate(rng, workload)
-        if info_write_observed(txns) or garbage_read(txns):
-            filtered += 1
-            continue
+        special += info_write_observed(txns) or garbage_read(txns)
         text = to_jsonl(txns)
         verdicts = {model: judge(txns, workload, model) for model in MODELS}
         for model in MODELS:
@@ -63,7 +61,7 @@ def test_verdicts_equal_the_exhaustive_search(workload):
                     f"case {case}, {model}: checker {valid} {types}, oracle {expected}\n{text}"
                 )
     assert not wrong, f"{len(wrong)} of {compared} verdicts differ; first:\n" + wrong[0]
-    assert compared > CASES  # (filtered: {filtered})
+    assert compared > CASES and special > CASES // 20  # (classes A and D occur)
 
 
 def test_the_oracle_tells_the_issue_examples_apart():

@@ -363,11 +363,17 @@ def _print_run(out: Console, run, bed, result) -> None:
 
 def judge_scenario(res, model: str):
     """The checker's findings on a scenario's history: (all anomaly types, valid under model)."""
-    text = b"".join(orjson.dumps(op) + b"\n" for op in res.ops)
+    from mvcc_check.db.hermitage_predicate import predicate_ops
+
+    pred = predicate_ops(
+        res.scenario, res.observation, res.ops
+    )  # a predicate scenario: G2, not G2-item
+    workload = "list-append" if pred is None else "closed-predicate"
+    text = b"".join(orjson.dumps(op) + b"\n" for op in (res.ops if pred is None else pred))
     history = parse_history_text(
         text, source=f"hermitage {res.scenario} {res.level}", format="jsonl"
     )
-    result = check(history, CheckOptions(models=(model,), workload="list-append"))
+    result = check(history, CheckOptions(models=(model,), workload=workload))
     found = set(result.all_anomaly_types or result.anomaly_types)
     return found, result
 

@@ -29,7 +29,9 @@ from mvcc_check.analysis.models import validate_models
 from mvcc_check.commands.failure import report_internal_error
 from mvcc_check.commands.options import emit_report, new_report, report_options
 from mvcc_check.console import INTERRUPTED
-from mvcc_check.engine.bugs import BUG_NAMES, BUGS, bug_applies
+from mvcc_check.engine.bugs import ALL_BUG_NAMES as BUG_NAMES
+from mvcc_check.engine.bugs import ALL_BUGS as BUGS
+from mvcc_check.engine.bugs import bug_applies
 from mvcc_check.engine.lab import (
     MATRIX_CLIENTS,
     MATRIX_KEYS,
