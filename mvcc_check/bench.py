@@ -306,7 +306,8 @@ def print_stages(large: int) -> None:
 
 
 def bench_engine() -> None:
-    from mvcc_check.engine.bench import TARGET_TXNS_PER_S, engine_throughput, matrix_wall_time
+    from mvcc_check.engine.bench import TARGET_TXNS_PER_S, engine_throughput
+    from mvcc_check.lab.engine_runs import matrix_wall_time
 
     print(
         f"\nBuilt-in engine: 4-mop list-append, 16 clients, one core (target {TARGET_TXNS_PER_S:,}/s)\n"
@@ -324,8 +325,8 @@ def bench_engine() -> None:
 
 def bench_db() -> None:
     try:
-        from mvcc_check.db.bench import TARGET_TXNS_PER_S as PG_TARGET
-        from mvcc_check.db.bench import pg_throughput
+        from mvcc_check.lab.pg_bench import TARGET_TXNS_PER_S as PG_TARGET
+        from mvcc_check.lab.pg_bench import pg_throughput
 
         r = pg_throughput()
     except Exception as e:  # no server binaries on this machine: say so, don't fail the benchmark

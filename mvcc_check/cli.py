@@ -8,19 +8,10 @@ import sys
 
 import click
 
-from mvcc_check.console import INTERRUPTED
+from mvcc_check.exitcodes import BROKEN_PIPE, EXIT_CODES, INTERRUPTED
+from mvcc_check.exitcodes import INTERNAL as INTERNAL_ERROR
 
-INTERNAL_ERROR = 4
-BROKEN_PIPE = 141  # as the shell reports a process killed by SIGPIPE
-
-EXIT_CODES = {
-    0: "valid under every requested model",
-    1: "some requested model is violated (anomalies found)",
-    2: "unusable input or usage",
-    3: "undecided",
-    4: "internal error: a bug in mvcc-check (please report it)",
-    130: "interrupted",
-}
+__all__ = ["EXIT_CODES", "main", "run_cli"]
 
 
 # Subcommands, one module each under mvcc_check/commands/, loaded when used so

@@ -3,7 +3,7 @@
 import pytest
 
 from mvcc_check.engine import BUG_NAMES, BUGS
-from mvcc_check.engine.lab import matrix_trials, run_matrix, run_trial
+from mvcc_check.lab.engine_runs import matrix_trials, run_matrix, run_trial
 
 
 @pytest.mark.parametrize("bug", BUG_NAMES)

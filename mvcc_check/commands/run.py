@@ -28,9 +28,13 @@ from rich.table import Table
 from mvcc_check.analysis.models import validate_models
 from mvcc_check.commands.failure import report_internal_error
 from mvcc_check.commands.options import emit_report, new_report, report_options
-from mvcc_check.console import INTERRUPTED
 from mvcc_check.engine.bugs import BUG_NAMES, BUGS, bug_applies
-from mvcc_check.engine.lab import (
+from mvcc_check.engine.levels import LEVEL_NAMES, LEVELS
+from mvcc_check.engine.scheduler import run_engine
+from mvcc_check.errors import MvccCheckError
+from mvcc_check.exitcodes import INTERRUPTED
+from mvcc_check.history.recorder import HistoryRecorder, ops_jsonl
+from mvcc_check.lab.engine_runs import (
     MATRIX_CLIENTS,
     MATRIX_KEYS,
     MATRIX_SEEDS,
@@ -39,14 +43,9 @@ from mvcc_check.engine.lab import (
     Trial,
     check_ops,
     matrix_trials,
-    ops_to_jsonl,
     run_matrix,
 )
-from mvcc_check.engine.levels import LEVEL_NAMES, LEVELS
-from mvcc_check.engine.scheduler import run_engine
-from mvcc_check.engine.shrink import Shrunk, pick_target, shrink, transcript_rows
-from mvcc_check.errors import MvccCheckError
-from mvcc_check.history.recorder import HistoryRecorder
+from mvcc_check.lab.shrink_run import Shrunk, pick_target, shrink, transcript_rows
 from mvcc_check.report import exit_code_for, render_text
 from mvcc_check.report.json_report import dumps, result_json
 from mvcc_check.report.per_model import anomaly_sort_key
@@ -209,7 +208,7 @@ def run_command(
                 shrunk = shrink(trial, run, model, target)
             if save:
                 with open(_shrunk_path(save), "wb") as f:
-                    f.write(ops_to_jsonl(shrunk.run.ops))
+                    f.write(ops_jsonl(shrunk.run.ops))
 
     doc: dict[str, Any] = result_json(result)
     doc["engine"] = {

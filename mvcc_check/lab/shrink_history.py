@@ -26,10 +26,10 @@ from dataclasses import dataclass
 import orjson
 
 from mvcc_check.analysis.checker import CheckOptions, Result, check
-from mvcc_check.engine.shrink import PREFERRED  # which anomaly to keep: textbook ones first
 from mvcc_check.errors import MvccCheckError
 from mvcc_check.history.ops import Op
 from mvcc_check.history.readers import History, parse_history_text
+from mvcc_check.lab.shrink_run import PREFERRED  # which anomaly to keep: textbook ones first
 
 Progress = Callable[[int, int], None]
 """Told (transactions in the current candidate, checks so far) after each check."""

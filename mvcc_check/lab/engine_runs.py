@@ -1,24 +1,24 @@
-"""The laboratory: run the engine, hand its history to the checker, tabulate.
+"""Engine runs judged: run the built-in engine for a trial (a level, perhaps a bug,
+a workload, a seed), judge its recorded ops in memory, tabulate the matrix.
 
-The engine only produces histories and the checker only reads them (as
-JSON Lines, exactly as it would read a file), so the verdicts here are the
-ones `mvcc-check check` gives for a saved run.
+The engine only produces histories and the checker only judges them (`judge`: the
+same validation and core as `mvcc-check check` on the saved file), so the verdicts
+here are the ones `check` gives for a saved run.
 """
 
 from __future__ import annotations
 
+import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
-from mvcc_check.analysis.checker import CheckOptions, Result, check
+from mvcc_check.analysis.checker import CheckOptions, Result
 from mvcc_check.engine.bugs import BUGS
 from mvcc_check.engine.levels import LEVEL_NAMES, LEVELS
 from mvcc_check.engine.scheduler import RunResult, run_engine
-from mvcc_check.history.readers import History, parse_history_text
+from mvcc_check.lab.judge import judge
 from mvcc_check.workload import WorkloadSpec
 
 # Matrix defaults: big and contended enough that every level shows what it
@@ -29,19 +29,11 @@ MATRIX_CLIENTS = 8
 MATRIX_KEYS = 6
 
 
-def ops_to_jsonl(ops: Iterable[dict[str, Any]]) -> bytes:
-    return b"".join(orjson.dumps(op) + b"\n" for op in ops)
-
-
-def history_of(ops: Sequence[dict[str, Any]], source: str = "<engine run>") -> History:
-    """The recorded ops as the checker reads them (through the JSON Lines reader)."""
-    return parse_history_text(ops_to_jsonl(ops), source=source, format="jsonl")
-
-
 def check_ops(
     ops: Sequence[dict[str, Any]], model: str, workload: str, source: str = "<engine run>"
 ) -> Result:
-    return check(history_of(ops, source), CheckOptions(models=(model,), workload=workload))
+    """The verdict on an engine run's ops against one model (see `judge`)."""
+    return judge(ops, CheckOptions(models=(model,), workload=workload), source)
 
 
 @dataclass(frozen=True)
@@ -143,3 +135,11 @@ def run_matrix(
         if progress is not None:
             progress(label)
     return list(rows.values())
+
+
+def matrix_wall_time(bugs: bool = True) -> tuple[float, int]:
+    """Seconds that the default matrix (what `make run` shows) takes, and its number of runs."""
+    trials = matrix_trials(bugs=bugs)
+    t0 = time.perf_counter()
+    run_matrix(trials)
+    return time.perf_counter() - t0, len(trials)

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from mvcc_check.analysis.checker import Result
-from mvcc_check.engine.lab import Trial, check_ops
 from mvcc_check.engine.scheduler import RunResult, run_engine
+from mvcc_check.lab.engine_runs import Trial, check_ops
 
 Txns = list[list[list[Any]]]
 Item = tuple[list[list[Any]], bool]  # a transaction and whether it rolls back
