@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from mvcc_check.errors import InternalError, MvccCheckError
 from mvcc_check.exitcodes import BROKEN_PIPE, EXIT_CODES, INTERRUPTED
 from mvcc_check.exitcodes import INTERNAL as INTERNAL_ERROR
 
@@ -40,6 +41,28 @@ class LazyGroup(click.Group):
         import importlib
 
         return getattr(importlib.import_module(target[0]), target[1])
+
+    def invoke(self, ctx: click.Context):
+        """Run the command; the one place where its outcome becomes an exit code: the
+        code it returns, or a domain error's (one line on stderr)."""
+        try:
+            rv = super().invoke(ctx)
+        except MvccCheckError as e:
+            ctx.exit(_said(e))
+        if isinstance(rv, int):
+            ctx.exit(rv)
+        return rv
+
+
+def _said(e: MvccCheckError) -> int:
+    """Say a domain error in one line; its exit code."""
+    if isinstance(e, InternalError):
+        from mvcc_check.commands.failure import report_internal_error
+
+        report_internal_error(e.cause, e.context)
+    else:
+        click.echo(f"mvcc-check: {e}", err=True)
+    return e.exit_code
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

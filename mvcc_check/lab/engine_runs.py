@@ -8,18 +8,23 @@ here are the ones `check` gives for a saved run.
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mvcc_check.analysis.checker import CheckOptions, Result
 from mvcc_check.engine.bugs import BUGS
 from mvcc_check.engine.levels import LEVEL_NAMES, LEVELS
 from mvcc_check.engine.scheduler import RunResult, run_engine
+from mvcc_check.errors import InternalError, MvccCheckError
 from mvcc_check.lab.judge import judge
 from mvcc_check.workload import WorkloadSpec
+
+if TYPE_CHECKING:
+    from mvcc_check.lab.shrink_run import Shrunk
 
 # Matrix defaults: big and contended enough that every level shows what it
 # allows and every bug is caught, small enough that `make run` takes seconds.
@@ -65,6 +70,44 @@ def run_trial(trial: Trial, model: str | None = None, **kw: Any) -> tuple[RunRes
     return run, result
 
 
+def engine_source(trial: Trial, save: str | None) -> str:
+    """What a run's history is called: the file it was saved to, else the run itself."""
+    bug = f" +{trial.bug}" if trial.bug else ""
+    return save or f"<engine: {trial.level}{bug}, seed {trial.spec.seed}>"
+
+
+def judge_engine_run(run: RunResult, model: str, workload: str, source: str) -> Result:
+    """The verdict on a recorded engine run; a history the checker cannot use is the
+    engine's bug (InternalError), never the user's input."""
+    try:
+        return check_ops(run.ops, model, workload, source=source)
+    except MvccCheckError as e:
+        raise InternalError(e, "checking the engine's history") from e
+
+
+@dataclass(frozen=True)
+class EngineRun:
+    """One judged engine run (`mvcc-check run`): what ran, its verdict, and the small
+    run that still shows the anomaly when one was asked for."""
+
+    trial: Trial
+    model: str
+    run: RunResult
+    result: Result
+    seconds: float
+    save: str | None = None  # the history file (--save)
+    shrunk: Shrunk | None = None
+    shrink_note: str | None = None  # why nothing was shrunk
+
+    @property
+    def shrunk_path(self) -> str | None:
+        """Where the small run's history goes: FILE.min.EXT beside --save's FILE.EXT."""
+        if self.save is None:
+            return None
+        stem, ext = os.path.splitext(self.save)
+        return f"{stem}.min{ext or '.jsonl'}"
+
+
 @dataclass
 class MatrixRow:
     """One row of the matrix: a level (or a level with a bug) over several seeds."""
@@ -85,6 +128,13 @@ class MatrixRow:
     @property
     def claim_held(self) -> bool:
         return self.violations == 0 and self.undecided == 0
+
+    def as_expected(self, model: str | None = None) -> bool:
+        """The claim held, or (a row with a deliberate bug, checked against its claim)
+        the bug was caught."""
+        if model or self.bug is None:
+            return self.claim_held
+        return not self.claim_held
 
 
 def matrix_trials(

@@ -311,14 +311,3 @@ def _rename(shows: Shows, state: dict[str, Any]) -> None:
         out.append((new, rb))
     if out != state["items"]:
         shows(state["trial"], out)
-
-
-def transcript_rows(
-    trace: Sequence[tuple[int, int, str]],
-) -> tuple[list[int], list[tuple[int, int, str]]]:
-    """The processes (sessions) in order of first appearance, and the trace numbered 1, 2, ..."""
-    procs: list[int] = []
-    for _, p, _ in trace:
-        if p not in procs:
-            procs.append(p)
-    return procs, [(i + 1, p, ev) for i, (_, p, ev) in enumerate(trace)]
