@@ -62,6 +62,7 @@ class RunResult:
     target_display: str
     table: str
     faults: dict | None = None  # nemesis.summary() when faults were injected
+    ops: list[dict] = field(default_factory=list, repr=False)  # as recorded in history_path
 
 
 class _Shared:
@@ -400,4 +401,5 @@ def run_workload(
         target_display=target.display,
         table=table,
         faults=faults,
+        ops=recorder.ops,
     )
