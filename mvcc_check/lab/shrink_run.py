@@ -30,6 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from mvcc_check.analysis.anomalies import TEXTBOOK_ORDER
 from mvcc_check.analysis.checker import Result
 from mvcc_check.engine.scheduler import RunResult, run_engine
 from mvcc_check.lab.engine_runs import Trial, check_ops
@@ -38,18 +39,7 @@ Txns = list[list[list[Any]]]
 Item = tuple[list[list[Any]], bool]  # a transaction and whether it rolls back
 
 # Which anomaly to keep when a run shows several: the textbook ones first.
-PREFERRED = (
-    "G2-item",
-    "lost-update",
-    "G-single-item",
-    "G-single",
-    "G1a",
-    "G1b",
-    "G1c",
-    "G0",
-    "G2",
-    "G-nonadjacent-item",
-)
+PREFERRED = TEXTBOOK_ORDER
 
 
 def pick_target(anomaly_types: Sequence[str]) -> str | None:

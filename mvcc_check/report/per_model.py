@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from mvcc_check.analysis.anomalies import adya_sort_key
 from mvcc_check.analysis.explain import DESCRIPTIONS
 from mvcc_check.analysis.models import prohibited_anomalies
 
@@ -68,21 +69,5 @@ def undecided_reason(found: list[str]) -> str:
     return "; ".join(reasons)
 
 
-_ORDER = [
-    "G0",
-    "G1a",
-    "G1b",
-    "G1c",
-    "G-single",
-    "G-single-item",
-    "G-nonadjacent",
-    "G-nonadjacent-item",
-    "G2",
-    "G2-item",
-    "lost-update",
-]
-
-
-def anomaly_sort_key(kind: str) -> tuple[int, str]:
-    """Adya's order (G0, G1a ... G2-item, lost-update), then the rest by name."""
-    return (_ORDER.index(kind) if kind in _ORDER else len(_ORDER), kind)
+anomaly_sort_key = adya_sort_key
+"""Adya's order (G0, G1a ... G2-item, lost-update), then the rest by name."""
