@@ -5,6 +5,11 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         Extension("mvcc_check.analysis.search._bfs", ["mvcc_check/analysis/search/_bfs.c"], extra_compile_args=["-O2"]),
+        Extension(
+            "mvcc_check.analysis._scc",
+            ["mvcc_check/analysis/_scc.c"],
+            extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+        ),
         # The JSON Lines scanner: plain C in the headers, the Python glue in _scan.c.
         Extension(
             "mvcc_check.history._scan",

@@ -30,6 +30,7 @@ from mvcc_check.history.columns import (
 )
 from mvcc_check.history.pairing import TxnColumns, pair_columns
 from mvcc_check.history.readers import History, gc_paused
+from mvcc_check.memory import release_freed_memory
 
 WORKLOADS = ("list-append", "rw-register")
 
@@ -163,6 +164,8 @@ def _check(history: History | Columns, options: CheckOptions, progress: Progress
     elif extra == PROCESS:
         process_edges_columns(th, inf.edges)
     graph = inf.edges.build(th.n)
+    inf.edges.release()
+    release_freed_memory()
 
     found: dict[str, Any] = dict(inf.anomalies)
     if graph.edge_count == 0:

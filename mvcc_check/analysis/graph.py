@@ -2,7 +2,7 @@
 
 Edges are collected in flat arrays (source, target, relation bits) and
 coalesced with numpy, so the whole-history pass never builds a Python object
-per edge; strongly connected components come from scipy's csgraph.
+per edge; strongly connected components come from a small C pass (`_scc.c`).
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
+
+from mvcc_check.analysis import _scc
 
 WW = 1
 WR = 2
@@ -25,25 +27,15 @@ REL_NAMES = {WW: "ww", WR: "wr", RW: "rw", PROCESS: "process", REALTIME: "realti
 
 
 def scc_labels(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """Strongly connected component label of every node of the edges src -> dst
-    (duplicates allowed)."""
-    data = np.ones(len(src), np.float64)
-    # csgraph's strong components can loop forever on repeated entries (scipy 1.17:
-    # rows [1, 2, 2] with a self-loop after), so the CSR is built directly only from
-    # strictly increasing (source, target) pairs; anything else is summed by scipy.
-    if len(src) < 2 or _strictly_increasing_pairs(src, dst):
-        index = np.int32 if max(n, len(src)) < 2**31 else np.int64  # csgraph's own index type
-        indptr = np.zeros(n + 1, index)
-        np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
-        m = csr_matrix((data, dst.astype(index, copy=False), indptr), shape=(n, n))
-    else:
-        m = csr_matrix((data, (src, dst)), shape=(n, n))
-    return connected_components(m, directed=True, connection="strong")[1]
-
-
-def _strictly_increasing_pairs(src: np.ndarray, dst: np.ndarray) -> bool:
-    same = src[1:] == src[:-1]
-    return bool((src[1:] >= src[:-1]).all() and (dst[1:][same] > dst[:-1][same]).all())
+    """Strongly connected component label of every node of the edges src -> dst (any
+    order, duplicates allowed), numbered sinks first: for every edge a -> b,
+    label[a] >= label[b], equal exactly inside one component (`_scc.c`, Tarjan)."""
+    if n >= 2**31 - 1:  # beyond the C pass's 32-bit node ids: scipy (labels unordered)
+        m = csr_matrix((np.ones(len(src), np.float64), (src, dst)), shape=(n, n))
+        return connected_components(m, directed=True, connection="strong")[1]
+    labels = np.empty(n, np.int64)
+    _scc.scc(n, np.ascontiguousarray(src, np.int64), np.ascontiguousarray(dst, np.int64), labels)
+    return labels
 
 
 class EdgeBuilder:
@@ -66,6 +58,10 @@ class EdgeBuilder:
         self.src.extend(other.src)
         self.dst.extend(other.dst)
         self.rel.extend(other.rel)
+
+    def release(self) -> None:
+        """Drop the collected edges (once built: the graph holds its own copy)."""
+        self.src, self.dst, self.rel = array("q"), array("q"), array("b")
 
     def build(self, n: int) -> DependencyGraph:
         return DependencyGraph.from_arrays(
@@ -150,11 +146,7 @@ class DependencyGraph:
         return [order[a:b] for a, b in zip(lo[rank].tolist(), hi[rank].tolist(), strict=True)]
 
     def scc_labels(self) -> np.ndarray:
-        """Strongly connected component label of every node (scipy's csgraph).
-
-        The matrix is handed over in the form csgraph works on (CSR, float64 data),
-        built straight from the edges when they are sorted by source, as they are
-        after `from_arrays`: no COO conversion, no copy of the data."""
+        """Strongly connected component label of every node (see `scc_labels`)."""
         return scc_labels(self.n, self.src, self.dst)
 
     def cyclic_part(self) -> DependencyGraph:

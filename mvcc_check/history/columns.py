@@ -116,9 +116,12 @@ class Columns:
         if tag == NIL:
             return None
         lo, hi = int(self.el_start[v]), int(self.el_start[v + 1])
+        tags = self.el_tag[lo:hi]
+        if (tags == INT).all():  # the usual list read: integers only, decoded in one go
+            return self.el_value[lo:hi].tolist()
         return [
             self.value(t, x)
-            for t, x in zip(self.el_tag[lo:hi].tolist(), self.el_value[lo:hi].tolist(), strict=True)
+            for t, x in zip(tags.tolist(), self.el_value[lo:hi].tolist(), strict=True)
         ]
 
     def mop(self, j: int) -> list[Any]:

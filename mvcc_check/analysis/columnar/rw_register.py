@@ -15,8 +15,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
 
 from mvcc_check.analysis.columnar.rw_checks import check_input
 from mvcc_check.analysis.columnar.rw_explain import RegisterExplainer
@@ -29,7 +27,7 @@ from mvcc_check.analysis.columnar.rw_sources import (
 )
 from mvcc_check.analysis.columnar.rw_table import MopTable, build_table, writer_table
 from mvcc_check.analysis.columnar.rw_txnkeys import TxnKeys, analyse
-from mvcc_check.analysis.graph import RW, WR, WW, EdgeBuilder
+from mvcc_check.analysis.graph import RW, WR, WW, EdgeBuilder, scc_labels
 from mvcc_check.analysis.inference import Anomaly, Inference
 from mvcc_check.history.columns import FAIL, INFO, OK
 from mvcc_check.history.pairing import TxnColumns
@@ -169,8 +167,7 @@ class _Order:
         src = np.concatenate([earlier, t.nil_vid[t.key[writes]]])
         dst = np.concatenate([later, t.vid[writes]])
         n = t.n_vids
-        m = csr_matrix((np.ones(len(src), np.int8), (src, dst)), shape=(n, n))
-        labels = connected_components(m, directed=True, connection="strong")[1]
+        labels = scc_labels(n, src, dst)
         sizes = np.bincount(labels)
         return np.flatnonzero(sizes[labels] > 1)
 

@@ -120,7 +120,10 @@ def find_cycles(
         cycles.setdefault(name, []).append(record)
     smallest_of: dict[str, np.ndarray] = {}
     for _, model, smallest in (r for r in results if r[0] == "model"):
-        if model not in smallest_of or len(smallest) < len(smallest_of[model]):
+        if model not in smallest_of or (len(smallest), smallest.min()) < (
+            len(smallest_of[model]),
+            smallest_of[model].min(),
+        ):
             smallest_of[model] = smallest
     return CycleFindings(cycles, smallest_of, len(comps))
 

@@ -68,9 +68,11 @@ def cyclic_models(
             lab = labels_of(graph, mask, cache)
         cyclic = np.unique(lab[src[lab[src] == lab[dst]]])
         if len(cyclic):
-            members = np.flatnonzero(np.isin(lab, cyclic))
+            members = np.flatnonzero(np.isin(lab, cyclic))  # ascending
             sizes = np.bincount(lab[members])
-            smallest = cyclic[np.argmin(sizes[cyclic])]
+            ties = cyclic[sizes[cyclic] == sizes[cyclic].min()]
+            # of the smallest components, the one holding the lowest node: whatever the labels
+            smallest = lab[members[np.argmax(np.isin(lab[members], ties))]]
             out[model] = members[lab[members] == smallest]
             ruled_out |= models.impossible_models([model])
     return out
