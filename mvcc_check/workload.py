@@ -30,7 +30,8 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-WORKLOADS = ("list-append", "rw-register")
+from mvcc_check.history.ops import WORKLOADS
+
 KEY_DISTS = ("uniform", "skewed")
 
 MicroOpList = list  # ["append"|"w"|"r", key, value-or-None]

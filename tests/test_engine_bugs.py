@@ -44,3 +44,13 @@ def test_bug_applies_to_its_own_level_only_where_it_means_something():
     assert not bug_applies("early-lock-release", "serializable")
     assert not bug_applies("read-aborted", "read-uncommitted")
     assert bug_applies("read-aborted", "serializable-2pl")
+
+
+def test_every_bug_breaks_a_mechanism_its_own_level_has():
+    from mvcc_check.engine.bugs import bug_applies
+    from mvcc_check.engine.levels import LEVELS
+
+    known = set().union(*(lv.mechanisms for lv in LEVELS.values()))
+    for b in BUGS.values():
+        assert b.breaks in known, b.name
+        assert bug_applies(b.name, b.level), b.name

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from mvcc_check.analysis._scc import scc
+
 from mvcc_check.analysis.graph import scc_labels
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from enum import Enum
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ from mvcc_check.analysis.order import process_edges_columns, realtime_edges_colu
 from mvcc_check.analysis.search.find import find_cycles
 from mvcc_check.analysis.search.model_cycles import cycle_exists
 from mvcc_check.errors import HistoryError, OptionError
+from mvcc_check.exitcodes import INVALID, UNDECIDED, VALID
 from mvcc_check.history.columns import (
     APPEND,
     FAIL,
@@ -28,11 +30,10 @@ from mvcc_check.history.columns import (
     Columns,
     columns_from_ops,
 )
+from mvcc_check.history.ops import WORKLOADS
 from mvcc_check.history.pairing import TxnColumns, pair_columns
 from mvcc_check.history.readers import History, gc_paused
 from mvcc_check.memory import release_freed_memory
-
-WORKLOADS = ("list-append", "rw-register")
 
 
 @dataclass(frozen=True)
@@ -47,11 +48,43 @@ class CheckOptions:
     linearizable_keys: bool = False
 
 
+class Verdict(Enum):
+    """A history's verdict under the requested models: Elle's three values."""
+
+    VALID = "valid"  # every requested model holds
+    INVALID = "invalid"  # anomalies a requested model forbids were found
+    UNKNOWN = "unknown"  # undecided: anomalies no model can judge (or none at all)
+
+    @property
+    def json(self) -> bool | str:
+        """elle-cli's `valid?`: true, false or "unknown"."""
+        return _VALID_JSON[self]
+
+    @property
+    def exit_code(self) -> int:
+        return _EXIT[self]
+
+    @classmethod
+    def from_json(cls, valid: Any) -> Verdict:
+        """The verdict a JSON result's `valid?` says (anything but true or false: unknown)."""
+        if valid is True:
+            return cls.VALID
+        return cls.INVALID if valid is False else cls.UNKNOWN
+
+
+_VALID_JSON: dict[Verdict, bool | str] = {
+    Verdict.VALID: True,
+    Verdict.INVALID: False,
+    Verdict.UNKNOWN: "unknown",
+}
+_EXIT = {Verdict.VALID: VALID, Verdict.INVALID: INVALID, Verdict.UNKNOWN: UNDECIDED}
+
+
 @dataclass
 class Result:
     """A verdict with elle-cli's fields, plus what the report needs."""
 
-    valid: bool | str  # True, False or "unknown"
+    verdict: Verdict
     anomaly_types: list[str]
     anomalies: dict[str, Any]
     not_: list[str]
@@ -61,6 +94,11 @@ class Result:
     models: tuple[str, ...] = ()
     stats: dict[str, Any] = field(default_factory=dict)
     all_anomaly_types: list[str] = field(default_factory=list)  # found, reportable or not
+
+    @property
+    def valid(self) -> bool | str:
+        """elle-cli's `valid?` (True, False or "unknown"): the verdict's JSON form."""
+        return self.verdict.json
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"valid?": self.valid}
@@ -181,11 +219,11 @@ def _check(history: History | Columns, options: CheckOptions, progress: Progress
     shown = {k: v for k, v in found.items() if k in reportable}
     not_, also_not = models.boundary(found.keys())
     if not shown:
-        valid: bool | str = True
+        verdict = Verdict.VALID
     elif bad:
-        valid = False
+        verdict = Verdict.INVALID
     else:
-        valid = "unknown"
+        verdict = Verdict.UNKNOWN
     stats = {
         "ops": cols.n_ops,
         "txns": th.n,
@@ -197,7 +235,7 @@ def _check(history: History | Columns, options: CheckOptions, progress: Progress
         **_input_stats(history),
     }
     return Result(
-        valid=valid,
+        verdict=verdict,
         anomaly_types=sorted(shown),
         anomalies={k: shown[k] for k in sorted(shown)},
         not_=not_ if shown else [],

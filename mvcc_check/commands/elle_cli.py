@@ -18,16 +18,20 @@ from typing import NoReturn
 
 import click
 
-from mvcc_check.analysis.checker import CheckOptions, check
+from mvcc_check.analysis.checker import CheckOptions, Verdict, check
 from mvcc_check.analysis.models import validate_models
 from mvcc_check.commands.options import emit_report, new_report
 from mvcc_check.errors import MvccCheckError
+from mvcc_check.history.ops import WORKLOADS
 from mvcc_check.history.readers import load_history
 from mvcc_check.report.json_report import dumps, result_json
 from mvcc_check.report.stamp import options_of, stamped
 from mvcc_check.report.verdict import INVALID, UNUSABLE, VALID
 
-SUPPORTED = ("list-append", "rw-register")
+# elle-cli prints `valid?` as Clojure does: true, false, unknown
+_ELLE_CLI_WORD = {Verdict.VALID: "true", Verdict.INVALID: "false", Verdict.UNKNOWN: "unknown"}
+
+SUPPORTED = WORKLOADS
 ELLE_CLI_ONLY = (
     "bank",
     "cas-register",
@@ -209,6 +213,6 @@ def _one_file(
         doc = stamped(result_json(result), "elle-cli", options=ran_with)
         sys.stdout.write(dumps(doc) + "\n")
     else:
-        valid = result.valid if isinstance(result.valid, str) else str(result.valid).lower()
+        valid = _ELLE_CLI_WORD[result.verdict]
         sys.stdout.write(f"{path} \t {valid}\n")
-    return INVALID if result.valid is False else VALID
+    return INVALID if result.verdict is Verdict.INVALID else VALID

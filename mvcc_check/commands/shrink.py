@@ -9,7 +9,7 @@ import sys
 import click
 from rich.console import Console
 
-from mvcc_check.analysis.checker import WORKLOADS, CheckOptions, check
+from mvcc_check.analysis.checker import WORKLOADS, CheckOptions, Verdict, check
 from mvcc_check.analysis.models import validate_models
 from mvcc_check.commands.check import model_option, output_option
 from mvcc_check.errors import MvccCheckError
@@ -85,7 +85,7 @@ def _shrink(loaded, options, target, original, quiet, label) -> ShrinkResult:
 
 def _nothing_to_shrink(original, anomaly: str | None, output: str) -> None:
     code = exit_code_for(original)
-    if anomaly and original.valid is False:
+    if anomaly and original.verdict is Verdict.INVALID:
         why = f"{anomaly} is not among the anomalies found ({', '.join(original.anomaly_types)})"
     elif code == VALID:
         why = f"the history is valid under {', '.join(original.models)}"

@@ -16,6 +16,8 @@ from mvcc_check.errors import HistoryError, cut
 
 OP_TYPES = frozenset({"invoke", "ok", "fail", "info"})
 MOP_KINDS = frozenset({"append", "r", "w"})
+WORKLOADS = ("list-append", "rw-register")
+"""The workloads, defined once: appends and list reads, or writes and value reads."""
 IGNORED_WHY = "process is not an integer (a nemesis or other non-client op)"
 
 MicroOp = list[Any]

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from mvcc_check.analysis.checker import CheckOptions, Result
+from mvcc_check.analysis.checker import CheckOptions, Result, Verdict
 from mvcc_check.engine.bugs import BUGS
 from mvcc_check.engine.levels import LEVEL_NAMES, LEVELS
 from mvcc_check.engine.scheduler import RunResult, run_engine
@@ -178,9 +178,9 @@ def run_matrix(
         row.committed += run.stats["committed"]
         row.aborted += run.stats["aborted"]
         row.counts.update(set(result.all_anomaly_types or result.anomaly_types))
-        if result.valid is False:
+        if result.verdict is Verdict.INVALID:
             row.violations += 1
-        elif result.valid is not True:
+        elif result.verdict is Verdict.UNKNOWN:
             row.undecided += 1
         if progress is not None:
             progress(label)

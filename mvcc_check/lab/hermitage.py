@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mvcc_check.analysis.checker import CheckOptions, Result
+from mvcc_check.analysis.checker import CheckOptions, Result, Verdict
 from mvcc_check.db.dialects import session_class
 from mvcc_check.db.hermitage import (
     ScenarioResult,
@@ -57,7 +57,7 @@ class LevelRun:
     @property
     def violated(self) -> list[str]:
         """The scenarios whose history the claimed model rejects."""
-        return [s.scenario.name for s in self.scenarios if s.result.valid is False]
+        return [s.scenario.name for s in self.scenarios if s.result.verdict is Verdict.INVALID]
 
     @property
     def hermitage_row(self) -> dict[str, str]:

@@ -10,6 +10,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from mvcc_check.analysis.checker import Verdict
 from mvcc_check.engine.bugs import BUGS
 from mvcc_check.engine.levels import LEVELS
 from mvcc_check.lab.engine_runs import EngineRun, MatrixRow, Trial
@@ -177,7 +178,7 @@ def matrix_keeper(report: Report, model: str | None) -> Callable[..., None]:
 
     def keep(label: str, trial: Trial, run, result) -> None:
         doc = result_json(result)
-        show = result.valid is False and label not in shown
+        show = result.verdict is Verdict.INVALID and label not in shown
         if show:
             shown.add(label)
         report.add(

@@ -8,6 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from mvcc_check.analysis.checker import Verdict
 from mvcc_check.db.hermitage_table import COLUMNS, LEGEND, SYMBOLS
 from mvcc_check.lab.hermitage import LevelRun, ScenarioRun
 from mvcc_check.report.bundle import Report
@@ -114,5 +115,5 @@ def add_scenario(report: Report, s: ScenarioRun) -> None:
         "result": s.res.verdict,
         "agrees": s.agrees,
     }
-    show = s.result.valid is not True or not s.agrees
+    show = s.result.verdict is not Verdict.VALID or not s.agrees
     report.add(doc, s.res.ops if show else None, in_html=show)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mvcc_check.analysis.anomalies import adya_sort_key
+from mvcc_check.analysis.checker import Verdict
 from mvcc_check.analysis.explain import DESCRIPTIONS
 from mvcc_check.analysis.models import prohibited_anomalies
 
@@ -44,9 +45,9 @@ def model_verdicts(doc: dict[str, Any], models: tuple[str, ...] = ()) -> list[Mo
     names = tuple(doc.get("models") or models) or ("(no model)",)
     if "error" in doc:
         return [ModelVerdict(m, "error", reason=str(doc["error"])) for m in names]
-    valid = doc.get("valid?")
+    verdict = Verdict.from_json(doc.get("valid?"))
     found = list(doc.get("anomaly-types") or [])
-    if valid is True:
+    if verdict is Verdict.VALID:
         return [ModelVerdict(m, "valid") for m in names]
     out = []
     for m in names:
@@ -54,11 +55,11 @@ def model_verdicts(doc: dict[str, Any], models: tuple[str, ...] = ()) -> list[Mo
         types = tuple(a for a in found if a in forbidden)
         if types:
             out.append(ModelVerdict(m, "invalid", types))
-        elif valid is False:
+        elif verdict is Verdict.INVALID:
             out.append(ModelVerdict(m, "valid"))
         else:
             out.append(ModelVerdict(m, "undecided", reason=undecided_reason(found)))
-    if valid is False and not any(v.status == "invalid" for v in out):
+    if verdict is Verdict.INVALID and not any(v.status == "invalid" for v in out):
         # forbidden by an extra option (--anomaly), not by one model: every model fails with it
         out = [ModelVerdict(v.model, "invalid", tuple(found)) for v in out]
     return out

@@ -8,7 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from mvcc_check.analysis.checker import Result
+from mvcc_check.analysis.checker import Result, Verdict
 from mvcc_check.analysis.explain import DESCRIPTIONS
 
 MAX_CYCLE_STEPS_SHOWN = 12
@@ -26,9 +26,9 @@ def render_text(result: Result, console: Console, examples: int = 1, verbose: bo
     """Print the verdict, the models ruled out, and one explained example per anomaly type."""
     s = result.stats
     models = ", ".join(result.models)
-    if result.valid is True:
+    if result.verdict is Verdict.VALID:
         head = f"[bold green]VALID[/] under {models}"
-    elif result.valid is False:
+    elif result.verdict is Verdict.INVALID:
         head = f"[bold red]INVALID[/] under {models}"
     else:
         head = f"[bold yellow]UNDECIDED[/] under {models}"

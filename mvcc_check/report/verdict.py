@@ -21,11 +21,7 @@ __all__ = [
 
 
 def exit_code_for(result: Result) -> int:
-    if result.valid is True:
-        return VALID
-    if result.valid is False:
-        return INVALID
-    return UNDECIDED
+    return result.verdict.exit_code
 
 
 def overall_exit_code(codes: Iterable[int]) -> int:
