@@ -135,7 +135,7 @@ def progress(message):
     global stage, since
     now = time.perf_counter()
     marks[stage] = now - since
-    stage, since = message.split(" ", 1)[0], now
+    stage, since = getattr(message, "stage", message), now
 check(history, CheckOptions(), progress)
 progress("end")
 print(json.dumps(marks))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 import numpy as np
@@ -163,8 +163,39 @@ def detect_workload(tc: TxnColumns) -> str:
     return "list-append"
 
 
+class Stage(StrEnum):
+    """The stages of a check, in order (reading is the reader's, before check())."""
+
+    READING = "reading"
+    PAIRING = "pairing"
+    INFERRING = "inferring"
+    BUILDING = "building"
+    SEARCHING = "searching"
+
+
+class StageStarted(str):
+    """A stage as it starts: the words to show (the string itself) and its `stage`, so
+    that no one needs to parse the words."""
+
+    stage: Stage
+
+    def __new__(cls, stage: Stage, words: str | None = None) -> StageStarted:
+        told = super().__new__(cls, stage.value if words is None else words)
+        told.stage = stage
+        return told
+
+    def __reduce__(self):  # across a pipe (the limited check's worker)
+        return (StageStarted, (self.stage, str(self)))
+
+
+def stage_of(told: str) -> Stage:
+    """The stage a progress call names: a StageStarted's, or a bare stage name's."""
+    stage = getattr(told, "stage", None)
+    return stage if stage is not None else Stage(told)
+
+
 Progress = Callable[[str], None]
-"""Told the name of each stage as it starts (the CLI shows it; the core never prints)."""
+"""Told each stage as it starts, as a StageStarted (the CLI shows it; the core never prints)."""
 
 
 def check(
@@ -185,10 +216,10 @@ def _check(history: History | Columns, options: CheckOptions, progress: Progress
             f"unknown workload {options.workload!r} (expected {' or '.join(WORKLOADS)})"
         )
     cols = history if isinstance(history, Columns) else columns_of(history)
-    progress("pairing operations into transactions")
+    progress(StageStarted(Stage.PAIRING, "pairing operations into transactions"))
     th = pair_columns(cols)
     workload = options.workload or likely_workload(th)
-    progress(f"inferring {workload} dependencies")
+    progress(StageStarted(Stage.INFERRING, f"inferring {workload} dependencies"))
     workload, inf = _infer_settled(th, workload, options)
 
     prohibited = models.prohibited_anomalies(options.models) | models.anomalies_implying(
@@ -196,7 +227,7 @@ def _check(history: History | Columns, options: CheckOptions, progress: Progress
     )
     reportable = prohibited | models.UNKNOWN_ANOMALIES
     extra = _extra_relation(reportable)
-    progress("building the dependency graph")
+    progress(StageStarted(Stage.BUILDING, "building the dependency graph"))
     if extra == REALTIME:
         realtime_edges_columns(th, inf.edges)
     elif extra == PROCESS:
@@ -208,7 +239,7 @@ def _check(history: History | Columns, options: CheckOptions, progress: Progress
     found: dict[str, Any] = dict(inf.anomalies)
     if graph.edge_count == 0:
         found["empty-transaction-graph"] = True
-    progress("searching cycles")
+    progress(StageStarted(Stage.SEARCHING, "searching cycles"))
     findings = find_cycles(graph, th, inf, extra, frozenset(found))
     for name, items in findings.cycles.items():
         found.setdefault(name, []).extend(items)

@@ -10,7 +10,15 @@ from contextlib import contextmanager
 
 import click
 
-from mvcc_check.analysis.checker import WORKLOADS, CheckOptions, Result, check
+from mvcc_check.analysis.checker import (
+    WORKLOADS,
+    CheckOptions,
+    Result,
+    Stage,
+    StageStarted,
+    check,
+    stage_of,
+)
 from mvcc_check.analysis.models import validate_anomalies, validate_models
 from mvcc_check.commands.failure import DEBUG_ENV, report_internal_error
 from mvcc_check.commands.options import emit_report, new_report, report_options
@@ -36,7 +44,7 @@ from mvcc_check.report.verdict import (
 # of the time a million-transaction check spends, measured (BENCHMARKS.md);
 # reading fills the first share as bytes are read.
 _READING_SHARE = 25
-_STAGE_STARTS = {"pairing": 25, "inferring": 35, "building": 58, "searching": 66}
+_STAGE_STARTS = {Stage.PAIRING: 25, Stage.INFERRING: 35, Stage.BUILDING: 58, Stage.SEARCHING: 66}
 
 
 _LEFT_FOR_EXIT: list = []
@@ -54,7 +62,7 @@ class StageDisplay:
         self.name = _short_name(path)
 
     def stage(self, name: str) -> None:
-        start = _STAGE_STARTS.get(name.split(" ", 1)[0])
+        start = _STAGE_STARTS.get(stage_of(name))
         fields = {"description": f"{self.name}: {name}"}
         if start is not None:
             fields["completed"] = start
@@ -274,7 +282,7 @@ def _judge(path: str, fmt: str | None, options: CheckOptions, limits: Limits, fl
         if limits.active:
             history, result = None, run_limited(path, fmt, options, limits, clock.stage)
         else:
-            clock.stage("reading")
+            clock.stage(StageStarted(Stage.READING))
             history = load_columns(
                 path, fmt, display.bytes_read, drop_torn_tail=flags["drop_torn_tail"]
             )
