@@ -61,7 +61,7 @@ def _said(e: MvccCheckError) -> int:
 
         report_internal_error(e.cause, e.context)
     else:
-        click.echo(f"mvcc-check: {e}", err=True)
+        click.echo(f"{e.speaker}: {e}", err=True)
     return e.exit_code
 
 

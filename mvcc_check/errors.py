@@ -12,9 +12,11 @@ def cut(text: str, limit: int) -> str:
 
 
 class MvccCheckError(Exception):
-    """Base class of every error the core reports to users."""
+    """Base class of every error the core reports to users: said in one line on stderr,
+    after `speaker`, with `exit_code` (the CLI does both, in one place)."""
 
     exit_code = 2
+    speaker = "mvcc-check"
 
 
 class HistoryError(MvccCheckError):

@@ -191,7 +191,7 @@ def output_option():
     help="On an internal error, print the traceback (or MVCC_CHECK_DEBUG=1).",
 )
 @report_options
-def check_command(histories, models, workload, fmt, output, anomalies, examples, **flags) -> None:
+def check_command(histories, models, workload, fmt, output, anomalies, examples, **flags) -> int:
     """Check HISTORY files (Jepsen EDN, elle-cli JSON, or JSON Lines; `-` reads
     standard input) for isolation anomalies.
 
@@ -233,7 +233,7 @@ def check_command(histories, models, workload, fmt, output, anomalies, examples,
         out.result(result, read)
     out.finish()
     codes.append(emit_report(report, flags["report_dir"], flags["junit"], to_stderr=out.json))
-    sys.exit(overall_exit_code(c for c in codes if c is not None))
+    return overall_exit_code(c for c in codes if c is not None)
 
 
 Outcome = Result | Stopped | dict

@@ -21,7 +21,7 @@ import click
 from mvcc_check.analysis.checker import CheckOptions, Verdict, check
 from mvcc_check.analysis.models import validate_models
 from mvcc_check.commands.options import emit_report, new_report
-from mvcc_check.errors import MvccCheckError
+from mvcc_check.errors import MvccCheckError, OptionError
 from mvcc_check.history.ops import WORKLOADS
 from mvcc_check.history.readers import load_history
 from mvcc_check.report.json_report import dumps, result_json
@@ -140,14 +140,18 @@ def elle_cli_command(files, model, fmt, output, verbose, show_version, consisten
     if report is not None:  # said on stderr: stdout keeps elle-cli's lines
         codes.append(emit_report(report, rest["directory"], None, to_stderr=True))
     if UNUSABLE in codes:
-        sys.exit(UNUSABLE)
-    sys.exit(INVALID if INVALID in codes else VALID)
+        return UNUSABLE
+    return INVALID if INVALID in codes else VALID
+
+
+class _ElleCliUsage(OptionError):
+    """Said as elle-cli's usage errors are: one line (click's take three), exit 2."""
+
+    speaker = "mvcc-check elle-cli"
 
 
 def _usage_error(message: str) -> NoReturn:
-    """One line on stderr and exit 2 (click's usage errors take three lines)."""
-    click.echo(f"mvcc-check elle-cli: {message}", err=True)
-    sys.exit(UNUSABLE)
+    raise _ElleCliUsage(message)
 
 
 def _check_options(model: str | None, consistency: str, rest: dict) -> CheckOptions:
