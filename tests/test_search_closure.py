@@ -1,29 +1,28 @@
-"""Cycle-search internals: the bitset closure agrees with plain graph search, and the
+"""Cycle-search internals: the G-single reachability pass agrees with plain graph search, and the
 work budget never makes a longer cycle pass for the shortest."""
 
 from __future__ import annotations
 
 import networkx as nx
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from mvcc_check.analysis._scc import reach
 
-from mvcc_check.analysis.search import closure as reach
-from mvcc_check.analysis.search.closure import Closure
+from mvcc_check.analysis.graph import scc_labels
 
 
 @st.composite
-def graph_sets(draw):
-    """A few small graphs; some edges marked."""
-    sizes = draw(st.lists(st.integers(1, 140), min_size=1, max_size=5))
-    edges = []
-    for g, n in enumerate(sizes):
-        m = draw(st.integers(0, 3 * n))
-        for _ in range(m):
-            a = draw(st.integers(0, n - 1))
-            b = draw(st.integers(0, n - 1))
-            edges.append((g, a, b, draw(st.booleans())))
-    return sizes, edges
+def marked_graphs(draw):
+    """One small graph; some edges marked (bit 16), the others not (bit 1)."""
+    n = draw(st.integers(1, 40))
+    m = draw(st.integers(0, 3 * n))
+    edges = [
+        (draw(st.integers(0, n - 1)), draw(st.integers(0, n - 1)), draw(st.booleans()))
+        for _ in range(m)
+    ]
+    return n, edges
 
 
 def _reachable(n: int, edges: list[tuple[int, int, bool]], with_via: bool) -> set[tuple[int, int]]:
@@ -38,30 +37,35 @@ def _reachable(n: int, edges: list[tuple[int, int, bool]], with_via: bool) -> se
     return {(a, b - n) for a in range(n) for b in nx.descendants(g, a) if b >= n}
 
 
-@settings(max_examples=60, deadline=None)
-@given(graph_sets(), st.booleans())
-def test_closure_matches_networkx(gs, with_via):
-    sizes, edges = gs
-    arr = np.array([e[:3] for e in edges], np.int64).reshape(-1, 3)
-    via = np.flatnonzero([e[3] for e in edges]) if with_via else None
-    c = Closure(np.array(sizes), arr[:, 0], arr[:, 1], arr[:, 2], via)
-    qg, qa, qb, want = [], [], [], []
-    for g, n in enumerate(sizes):
-        pairs = _reachable(n, [(a, b, m) for gg, a, b, m in edges if gg == g], with_via)
-        for a in range(n):
-            for b in range(n):
-                qg.append(g)
-                qa.append(a)
-                qb.append(b)
-                want.append((a, b) in pairs)
-    assert c.reaches(np.array(qg), np.array(qa), np.array(qb)).tolist() == want
+@settings(max_examples=200, deadline=None)
+@given(marked_graphs(), st.booleans())
+def test_reach_matches_networkx(g, with_via):
+    """`_scc.reach`, pruned by the graph's component order, answers every pair as a
+    plain search does (through a marked edge when asked)."""
+    n, edges = g
+    edges.sort(key=lambda e: e[0])  # CSR order
+    src = np.array([a for a, _, _ in edges], np.int64)
+    dst = np.array([b for _, b, _ in edges], np.int64)
+    bits = np.array([16 if m else 1 for _, _, m in edges], np.uint8)
+    indptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
+    order = scc_labels(n, src, dst)
+    pairs = _reachable(n, edges, with_via)
+    qu = np.array([u for u in range(n) for _ in range(n)], np.int64)  # does v reach u?
+    qv = np.array([v for _ in range(n) for v in range(n)], np.int64)
+    hit = np.zeros(len(qu), np.uint8)
+    reach(indptr, dst, bits, order, qu, qv, 16 if with_via else 0, hit)
+    want = [(v, u) in pairs for u, v in zip(qu.tolist(), qv.tolist(), strict=True)]
+    assert hit.astype(bool).tolist() == want
 
 
-def test_large_graphs_are_left_to_the_caller(monkeypatch):
-    monkeypatch.setattr(reach, "MAX_NODES", 4)
-    c = Closure(np.array([3, 5]), np.array([0, 1]), np.array([0, 0]), np.array([1, 1]))
-    assert c.closed.tolist() == [True, False]
-    assert c.reaches(np.array([0]), np.array([0]), np.array([1])).tolist() == [True]
+def test_reach_refuses_inconsistent_arrays():
+    one = np.zeros(1, np.int64)
+    flag = np.zeros(1, np.uint8)
+    with pytest.raises(ValueError, match="sizes"):
+        reach(np.array([0, 2]), np.array([0]), flag, one, one, one, 0, flag.copy())
+    with pytest.raises(ValueError, match="out of range"):
+        reach(np.array([0, 1]), np.array([5]), flag, one, one, one, 0, flag.copy())
 
 
 def test_a_cycle_found_after_the_work_budget_is_not_claimed_shortest():

@@ -11,8 +11,6 @@ from array import array
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
 
 from mvcc_check.analysis import _scc
 
@@ -30,9 +28,6 @@ def scc_labels(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """Strongly connected component label of every node of the edges src -> dst (any
     order, duplicates allowed), numbered sinks first: for every edge a -> b,
     label[a] >= label[b], equal exactly inside one component (`_scc.c`, Tarjan)."""
-    if n >= 2**31 - 1:  # beyond the C pass's 32-bit node ids: scipy (labels unordered)
-        m = csr_matrix((np.ones(len(src), np.float64), (src, dst)), shape=(n, n))
-        return connected_components(m, directed=True, connection="strong")[1]
     labels = np.empty(n, np.int64)
     _scc.scc(n, np.ascontiguousarray(src, np.int64), np.ascontiguousarray(dst, np.int64), labels)
     return labels

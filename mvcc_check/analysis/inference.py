@@ -15,6 +15,10 @@ class PairExplainer(Protocol):
     def explain(self, a: int, b: int, rel: int) -> dict[str, Any] | None:
         """Why transaction a precedes b by relation rel (one bit), or None if it does not."""
 
+    def forget(self) -> None:
+        """Drop what was decoded about the transactions explained so far (the search
+        calls this between components, which share no transaction)."""
+
 
 @dataclass
 class Inference:

@@ -145,6 +145,10 @@ class Columns:
             op = cache[row] = reread_op(self, row)
         return op
 
+    def forget_quoted(self) -> None:
+        """Drop the ops re-read so far (quoted by explanations already made)."""
+        self.__dict__.pop("_reread", None)
+
     def op_json(self, row: int) -> dict[str, Any]:
         """The op at `row` as an elle-cli style JSON object."""
         return self.op(row).to_json()

@@ -2,8 +2,8 @@
 
 Called only for the edges of reported cycles, so plain Python over one or two
 transactions' micro-ops, with the longest reads' positions from the flat
-tables of la_reads. Values come from the ops when they are held in memory
-(exactly as written), else from the columns.
+tables of la_reads. Quoted micro-ops come from their ops, exactly as written
+(held in memory, or re-read from the file); longest reads from the columns.
 """
 
 from __future__ import annotations
@@ -60,6 +60,11 @@ class ListAppendExplainer:
         self._late: dict[int, set[int]] = {}
         self._ext: dict[int, list[tuple[int, int]]] = {}
 
+    def forget(self) -> None:
+        """Drop the decoded transactions (the per-key tables stay: keys recur)."""
+        self._txns.clear()
+        self._ext.clear()
+
     # -- values ---------------------------------------------------------------
 
     def _view(self, t: int) -> tuple[int, list[int], list[int], list[int], list[int]]:
@@ -80,22 +85,20 @@ class ListAppendExplainer:
         return view
 
     def _mop(self, t: int, i: int) -> list[Any]:
-        """Micro-op i of txn t: as written when the ops are in memory."""
-        c = self.cols
-        if c.ops is not None:
-            return c.ops[int(self.tc.mop_row[t])].value[i]
-        return c.mop(self._view(t)[0] + i)
-
-    def _read(self, t: int, i: int) -> list:
-        v = self._mop(t, i)[2]
-        return [] if v is None else v
+        """Micro-op i of txn t, as written: from the op in memory, or re-read (the cycle
+        being explained has just quoted it, so it is at hand)."""
+        return self.cols.op(int(self.tc.mop_row[t])).value[i]
 
     def _order(self, kid: int) -> list:
         """Key kid's longest read (empty if none)."""
         order = self._orders.get(kid)
         if order is None:
             r = int(self.o.longest[kid])
-            order = [] if r < 0 else self._read(int(self.rd_txn[r]), int(self.rd_pos[r]))
+            if r < 0:
+                order = []
+            else:  # from the columns: one key's longest read, not worth re-reading its op
+                t, i = int(self.rd_txn[r]), int(self.rd_pos[r])
+                order = self.cols.mop(self._view(t)[0] + i)[2] or []
             self._orders[kid] = order
         return order
 

@@ -44,6 +44,9 @@ class RegisterExplainer:
         self.usable = usable if usable is not None else np.zeros(0, np.int64)
         self.usable_key = usable_key
 
+    def forget(self) -> None:
+        """(Nothing is cached per transaction.)"""
+
     def _mops(self, t: int) -> list[_Mop]:
         """Txn t's micro-ops, as (kind, key id, vid)."""
         cols = self.tc.cols

@@ -4,6 +4,7 @@ component, explained; the model-level fallback tests; split over two processes."
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from itertools import pairwise
 from typing import Any
 
@@ -81,11 +82,9 @@ def find_cycles(
         mine = share[edge_comp]
         sub = DependencyGraph(inside.n, inside.src[mine], inside.dst[mine], inside.rel[mine])
         cache: LabelCache = {}
-        presence = scc_decidable_presence(sub, labels, local, sizes, specs, cache)
+        presence = scc_decidable_presence(sub, labels, specs, cache)
         space = SearchSpace(inside.n, sub.src, sub.dst, sub.rel, largest=int(sizes[indices].max()))
-        all_src = local[sub.src].tolist()
-        all_dst = local[sub.dst].tolist()
-        all_rel = sub.rel.tolist()
+        sub_local_src, sub_local_dst = local[sub.src], local[sub.dst]
         starts = np.cumsum([0] + [bounds[i + 1] - bounds[i] for i in indices])
         heads = starts[:-1]  # every component has edges: it holds a cycle
         unions = np.bitwise_or.reduceat(sub.rel, heads).tolist() if len(sub.rel) else []
@@ -97,17 +96,22 @@ def find_cycles(
             lo, hi = starts[j], starts[j + 1]
             nodes = comps[i].tolist()
             component = Component(
-                nodes, all_src[lo:hi], all_dst[lo:hi], all_rel[lo:hi], unions[j], rw_counts[j]
+                nodes,
+                sub_local_src[lo:hi].tolist(),
+                sub_local_dst[lo:hi].tolist(),
+                sub.rel[lo:hi].tolist(),
+                unions[j],
+                rw_counts[j],
             )
-            found = _component_cycles(
-                component, i, specs, presence, local, tc, space, int(first[i])
-            )
+            found = _component_cycles(component, i, specs, presence, tc, space, int(first[i]))
             for name, glob, proven in found:
                 record = explain_cycle(name, glob, tc, inf)
                 if not proven:
                     record["shortest?"] = False
                 out.append(("cycle", i, name, record))
                 names.add(name)
+            inf.explainer.forget()  # components share no transaction: what was decoded is done
+            tc.cols.forget_quoted()
         for model, smallest in cyclic_models(sub, names, extra, cache).items():
             out.append(("model", model, members[smallest]))
         return out
@@ -133,7 +137,6 @@ def _component_cycles(
     i: int,
     specs,
     presence: dict[str, Anchors],
-    local: np.ndarray,
     tc: TxnColumns,
     space: SearchSpace,
     offset: int,
@@ -153,14 +156,14 @@ def _component_cycles(
             continue
         present = presence.get(spec.name)
         anchors = None
-        if present is not None and i not in present.undecided:
+        if present is not None:
             if i not in present.components:
                 continue
-            anchors = [(int(local[u]), int(local[v])) for u, v in present.of(i)]
+            anchors = present.of(i, offset)
         steps = finder.shortest(spec, anchors)
         if steps is None:
             continue
-        implied |= models.implied_anomalies([spec.name])
+        implied |= _implied(spec.name)
         glob = [(nodes[a], nodes[b], rel) for a, b, rel in steps]
         if spec.extra == REALTIME:
             glob = shortcut_realtime(glob, spec, tc)
@@ -168,6 +171,11 @@ def _component_cycles(
             (spec.name, glob, finder.at_least == 0 or len(glob) <= max(2, finder.at_least))
         )
     return found
+
+
+@cache
+def _implied(name: str) -> frozenset[str]:
+    return frozenset(models.implied_anomalies([name]))
 
 
 def shortcut_realtime(

@@ -9,11 +9,7 @@ import numpy as np
 
 from mvcc_check.analysis import models
 from mvcc_check.analysis.graph import DATA, PROCESS, REALTIME, RW, WR, WW, DependencyGraph
-from mvcc_check.analysis.search.presence import (
-    LabelCache,
-    extension_labels,
-    labels_of,
-)
+from mvcc_check.analysis.search.presence import LabelCache, labels_of, two_layer_graph
 
 
 def _model_tests(extra: int) -> list[tuple[str, int, bool]]:
@@ -59,23 +55,31 @@ def cyclic_models(
     for model, mask, extension in _model_tests(extra):
         if model in ruled_out:
             continue
-        if extension:
-            plain, xs, zs, _, lab = extension_labels(graph, mask, cache)
-            src, dst = np.concatenate([plain.src, xs]), np.concatenate([plain.dst, zs])
+        if extension:  # each transaction t is two nodes there, t and n + t
+            two = two_layer_graph(graph, mask, cache)
+            src, dst, lab = two.src, two.dst, two.labels
         else:
             g = graph.select(mask)
             src, dst = g.src, g.dst
             lab = labels_of(graph, mask, cache)
         cyclic = np.unique(lab[src[lab[src] == lab[dst]]])
         if len(cyclic):
-            members = np.flatnonzero(np.isin(lab, cyclic))  # ascending
-            sizes = np.bincount(lab[members])
-            ties = cyclic[sizes[cyclic] == sizes[cyclic].min()]
-            # of the smallest components, the one holding the lowest node: whatever the labels
-            smallest = lab[members[np.argmax(np.isin(lab[members], ties))]]
-            out[model] = members[lab[members] == smallest]
+            out[model] = _smallest_component(lab, cyclic, graph.n)
             ruled_out |= models.impossible_models([model])
     return out
+
+
+def _smallest_component(lab: np.ndarray, cyclic: np.ndarray, n: int) -> np.ndarray:
+    """The transactions (node ids modulo n) of the cyclic component with the fewest of
+    them; of equally small ones, the one holding the lowest transaction."""
+    nodes = np.flatnonzero(np.isin(lab, cyclic))
+    pairs = np.unique(lab[nodes] * n + nodes % n)  # (component, transaction), once each
+    comp, txn = pairs // n, pairs % n
+    sizes = np.bincount(comp)
+    ties = cyclic[sizes[cyclic] == sizes[cyclic].min()]
+    in_tie = np.isin(comp, ties)
+    best = comp[in_tie][np.argmin(txn[in_tie])]
+    return np.unique(txn[comp == best])
 
 
 def cycle_exists(

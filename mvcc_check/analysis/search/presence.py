@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from mvcc_check.analysis.graph import RW, DependencyGraph
-from mvcc_check.analysis.search.closure import Closure
+from mvcc_check.analysis._scc import reach
+from mvcc_check.analysis.graph import RW, DependencyGraph, scc_labels
 
 
 class Anchors:
@@ -22,7 +22,6 @@ class Anchors:
         comp: np.ndarray,
         src: np.ndarray,
         dst: np.ndarray,
-        undecided: set[int] | None = None,
         promising: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
     ) -> None:
         order = np.lexsort((dst, src, comp))
@@ -40,16 +39,18 @@ class Anchors:
             zip(comp[first].tolist(), zip(first.tolist(), ends.tolist(), strict=True), strict=True)
         )
         self.components = self._range.keys()
-        self.undecided = undecided or set()  # components this pass could not decide
 
-    def of(self, component: int) -> list[tuple[int, int]]:
+    def of(self, component: int, offset: int = 0) -> list[tuple[int, int]]:
+        """The component's anchors, numbered from `offset` (its first node's id) on."""
         lo, hi = self._range[component]
-        return list(zip(self._src[lo:hi].tolist(), self._dst[lo:hi].tolist(), strict=True))
+        src, dst = self._src[lo:hi] - offset, self._dst[lo:hi] - offset
+        return list(zip(src.tolist(), dst.tolist(), strict=True))
 
 
 LabelCache = dict[tuple[int, bool], Any]
-"""SCC labels of the graph's edges cut to a relation mask (False), or the extension graph's
-composites and labels (True); computed once for the existence passes and the model tests."""
+"""SCC labels of the graph's edges cut to a relation mask (False), or the two-layer graph of
+that mask (True, see `two_layer_graph`); computed once for the existence passes and the model
+tests."""
 
 
 def labels_of(inside: DependencyGraph, mask: int, cache: LabelCache) -> np.ndarray:
@@ -62,15 +63,12 @@ def labels_of(inside: DependencyGraph, mask: int, cache: LabelCache) -> np.ndarr
 def scc_decidable_presence(
     inside: DependencyGraph,
     comp_of: np.ndarray,
-    local: np.ndarray,
-    sizes: np.ndarray,
     specs,
     cache: LabelCache,
 ) -> dict[str, Anchors]:
     """For every type whose existence can be decided over the whole graph at once,
     the anchor edges of its cycles, by component; instead of one test per component
-    and type. Components left out of a G-single result (too large for the bitset
-    closure) are decided by the per-component search."""
+    and type."""
     out: dict[str, Anchors] = {}
     closes_two_cycle = _reversed_edge_test(inside)
     for spec in specs:
@@ -78,7 +76,7 @@ def scc_decidable_presence(
             out[spec.name] = _nonadjacent_presence(inside, comp_of, spec, cache, closes_two_cycle)
             continue
         if spec.rw_rule == "one":
-            out[spec.name] = _single_presence(inside, comp_of, local, sizes, spec, closes_two_cycle)
+            out[spec.name] = _single_presence(inside, comp_of, spec, cache, closes_two_cycle)
             continue
         sub = inside.select(spec.allowed)
         lab = labels_of(inside, spec.allowed, cache)
@@ -118,62 +116,69 @@ def _reversed_edge_test(graph: DependencyGraph) -> Callable[[np.ndarray, np.ndar
 def _single_presence(
     inside: DependencyGraph,
     comp_of: np.ndarray,
-    local: np.ndarray,
-    sizes: np.ndarray,
     spec,
+    cache: LabelCache,
     promising: Callable[[np.ndarray, np.ndarray], np.ndarray],
 ) -> Anchors:
     """rw edges u -> v with a path v ~> u over the spec's non-rw steps (through at least
-    one extra step when the spec needs one), from transitive closures of every
-    component at once."""
-    plain = inside.select(spec.allowed & ~RW)
-    pc = comp_of[plain.src]
-    via = np.flatnonzero(plain.rel & spec.extra) if spec.extra else None
-    closure = Closure(sizes, pc, local[plain.src], local[plain.dst], via)
+    one extra step when the spec needs one). The non-rw graph's components, numbered
+    sinks first, rule most edges out at once (v ~> u needs order[v] >= order[u]) and
+    bound the depth-first search (`_scc.reach`) that decides the rest exactly."""
+    mask = spec.allowed & ~RW
+    plain = inside.select(mask)
+    order = labels_of(inside, mask, cache)
     rw = inside.select(RW)
-    rc = comp_of[rw.src]
-    closed = closure.closed[rc]
-    hit = np.zeros(len(rc), bool)
-    hit[closed] = closure.reaches(rc[closed], local[rw.dst[closed]], local[rw.src[closed]])
-    return Anchors(
-        rc[hit],
-        rw.src[hit],
-        rw.dst[hit],
-        set(np.flatnonzero(~closure.closed).tolist()),
-        promising=promising,
-    )
+    cand = np.flatnonzero(order[rw.dst] >= order[rw.src])
+    hit = np.zeros(len(cand), np.uint8)
+    if len(cand):
+        src = plain.src
+        if len(src) > 1 and (src[1:] < src[:-1]).any():  # (the search's graphs are sorted)
+            by = np.argsort(src, kind="stable")
+            plain = DependencyGraph(inside.n, src[by], plain.dst[by], plain.rel[by])
+        indptr = np.zeros(inside.n + 1, np.int64)
+        np.cumsum(np.bincount(plain.src, minlength=inside.n), out=indptr[1:])
+        reach(
+            indptr,
+            np.ascontiguousarray(plain.dst, np.int64),
+            np.ascontiguousarray(plain.rel, np.uint8),
+            order,
+            np.ascontiguousarray(rw.src[cand], np.int64),
+            np.ascontiguousarray(rw.dst[cand], np.int64),
+            spec.extra,
+            hit,
+        )
+    on = cand[hit.view(bool)]
+    return Anchors(comp_of[rw.src[on]], rw.src[on], rw.dst[on], promising=promising)
 
 
-def _composites(
-    graph: DependencyGraph, mask: int
-) -> tuple[DependencyGraph, np.ndarray, np.ndarray, np.ndarray]:
-    """The non-rw edges (relations in mask) and, for each non-rw edge x -> y followed by
-    an rw edge y -> z, the pair (x, z) with the first edge's index (Cerone & Gotsman's
-    extension of a dependency graph by one anti-dependency)."""
-    plain = graph.select(mask & ~RW)
-    rw = graph.select(RW)
-    order = np.argsort(rw.src, kind="stable")
-    rs, rd = rw.src[order], rw.dst[order]
-    lo = np.searchsorted(rs, plain.dst, "left")
-    hi = np.searchsorted(rs, plain.dst, "right")
-    counts = hi - lo
-    first = np.repeat(np.arange(len(plain.src)), counts)
-    starts = np.repeat(lo, counts) + (
-        np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    )
-    return plain, plain.src[first], rd[starts], first
+def two_layer_graph(inside: DependencyGraph, mask: int, cache: LabelCache) -> TwoLayer:
+    """The graph of walks whose rw steps are never adjacent, with its SCC labels.
 
-
-def extension_labels(inside: DependencyGraph, mask: int, cache: LabelCache):
-    """The composites of mask and the SCC labels of the extension graph they make."""
+    Each transaction t is two nodes: t (the walk did not just take an rw step) and
+    n + t (it did). A non-rw step x -> y leaves either x or n + x for y; an rw step
+    y -> z leaves only y, for n + z. Its closed walks are exactly the closed walks
+    of the dependency graph (relations in mask) with no two rw steps in a row,
+    cyclically; its cycles through an rw step are those of Cerone & Gotsman's
+    extension graph through a composite (non-rw; rw) edge, without building the
+    composites, whose number is the product of degrees."""
     hit = cache.get((mask, True))
     if hit is None:
-        plain, xs, zs, first = _composites(inside, mask)
-        src = np.concatenate([plain.src, xs])
-        dst = np.concatenate([plain.dst, zs])
-        lab = DependencyGraph(inside.n, src, dst, np.ones(len(src), np.int8)).scc_labels()
-        hit = cache[(mask, True)] = (plain, xs, zs, first, lab)
+        n = inside.n
+        plain = inside.select(mask & ~RW)
+        rw = inside.select(RW) if mask & RW else inside.select(RW).select(0)
+        src = np.concatenate([plain.src, plain.src + n, rw.src])
+        dst = np.concatenate([plain.dst, plain.dst, rw.dst + n])
+        hit = cache[(mask, True)] = TwoLayer(n, plain, rw, src, dst, scc_labels(2 * n, src, dst))
     return hit
+
+
+class TwoLayer:
+    """`two_layer_graph`'s answer: its edges (the non-rw edges twice, then the rw
+    edges) and labels, with the non-rw and rw parts of the graph they came from."""
+
+    def __init__(self, n, plain, rw, src, dst, labels) -> None:
+        self.n, self.plain, self.rw = n, plain, rw
+        self.src, self.dst, self.labels = src, dst, labels
 
 
 def _nonadjacent_presence(
@@ -184,17 +189,16 @@ def _nonadjacent_presence(
     promising: Callable[[np.ndarray, np.ndarray], np.ndarray],
 ) -> Anchors:
     """Components with a closed walk whose rw steps are non-adjacent: a cycle of the
-    extension graph through a composite edge (with an extra step somewhere on it when
-    the spec needs one, possibly inside a composite edge). Anchors: the rw edges of
-    the composites on such cycles."""
-    plain, xs, zs, first, lab = extension_labels(inside, spec.allowed, cache)
-    internal = lab[xs] == lab[zs]
+    two-layer graph through an rw step (with an extra step somewhere on it when the
+    spec needs one). Anchors: the rw edges on such cycles."""
+    g = two_layer_graph(inside, spec.allowed, cache)
+    lab, n, plain, rw = g.labels, g.n, g.plain, g.rw
+    internal = lab[rw.src] == lab[rw.dst + n]
     if spec.extra:
         has_x = (plain.rel & spec.extra) != 0
-        plain_in = lab[plain.src] == lab[plain.dst]
-        with_x = np.concatenate(
-            [lab[plain.src[plain_in & has_x]], lab[xs[internal & has_x[first]]]]
-        )
-        internal &= np.isin(lab[xs], np.unique(with_x))
-    ys = plain.dst[first[internal]]
-    return Anchors(comp_of[ys], ys, zs[internal], promising=promising)
+        inner = (lab[plain.src] == lab[plain.dst]) | (lab[plain.src + n] == lab[plain.dst])
+        with_x = np.unique(lab[plain.dst[inner & has_x]])
+        internal &= np.isin(lab[rw.src], with_x)
+    return Anchors(
+        comp_of[rw.src[internal]], rw.src[internal], rw.dst[internal], promising=promising
+    )

@@ -38,7 +38,6 @@ class Component:
         self.rel_union = rel_union
         self.rw_edges = rw_edges
         self._out: list[list[tuple[int, int]]] | None = None
-        self._labels: dict[int, list[int]] = {}
 
     @property
     def out(self) -> list[list[tuple[int, int]]]:
@@ -49,23 +48,6 @@ class Component:
                 out[a].append((b, r))
             self._out = out
         return self._out
-
-    def sub_components(self, mask: int) -> list[int]:
-        """Component labels over the edges carrying a relation in mask (cached per mask).
-
-        Labels are Tarjan's emission order: a path a ~> b implies label[a] >= label[b].
-        """
-        mask &= self.rel_union
-        labels = self._labels.get(mask)
-        if labels is None and mask == self.rel_union:
-            labels = self._labels[mask] = [0] * self.n  # the component itself
-        if labels is None:
-            succ: list[list[int]] = [[] for _ in range(self.n)]
-            for a, b, r in zip(self.src, self.dst, self.rel, strict=True):
-                if r & mask:
-                    succ[a].append(b)
-            labels = self._labels[mask] = _tarjan_order(self.n, succ)
-        return labels
 
 
 Step = tuple[int, int, int]  # (from local, to local, relation bit)
@@ -146,40 +128,14 @@ class CycleFinder:
         self.space = space if space is not None else SearchSpace.of_component(comp)
         self.offset = offset
 
-    # -- existence (G-single in components too large for the whole-graph closures) --
-    def _single_anchors(self, spec: CycleSpec) -> list[tuple[int, int]]:
-        """rw edges u -> v with a path v ~> u over non-rw steps (using an extra step if
-        required): [] if there is none, else the first one found followed by every
-        other candidate the topological order does not rule out (unverified; the
-        caller's bounded searches may only use them to find shorter cycles)."""
-        c = self.c
-        plain = spec.allowed & ~RW
-        order = c.sub_components(plain)
-        low = _lowest_reachable(order, [[b for b, r in c.out[a] if r & plain] for a in range(c.n)])
-        # v ~> u needs order[v] >= order[u] (paths descend in Tarjan order) and the
-        # lowest component reachable from v at or below u's.
-        candidates = [
-            (u, v)
-            for u in range(c.n)
-            for v, r in c.out[u]
-            if r & RW and order[v] >= order[u] >= low[order[v]]
-        ]
-        # Edges inside one component of the plain graph close a cycle at once.
-        candidates.sort(key=lambda e: order[e[1]] != order[e[0]])
-        for i, (u, v) in enumerate(candidates):
-            if order[v] == order[u] and not spec.extra:
-                return candidates[i:] + candidates[:i]
-            if self._bfs(spec, u, v, limit=None, order=order) is not None:
-                return candidates[i:] + candidates[:i]
-        return []
-
     # -- witnesses --------------------------------------------------------
     def _bfs(
         self, spec: CycleSpec, u: int, v: int, limit: int | None, order=None
     ) -> list[Step] | None:
         """Shortest path of steps from v back to u accepted by spec (after the anchor u -> v),
-        breadth first over (node, automaton state) pairs; in C (`_cycles.bfs`). With
-        `order` (Tarjan positions), nodes below u's position are not entered."""
+        breadth first over (node, automaton state) pairs; in C (`_bfs.c`). With `order`
+        (a reverse topological order of the component's sub-components), nodes below
+        u's position are not entered."""
         sp = self.space
         indptr, dst, bits = sp.csr(spec.allowed)
         table, accepting = _automaton(spec)
@@ -215,8 +171,7 @@ class CycleFinder:
         if the work budget runs out first, the first anchor is searched without
         a bound, which always succeeds because the first anchor is known to lie
         on a cycle of the type. `anchors` are edges known to lie on such cycles
-        (the whole-graph passes found them); only for G-single may they be left
-        out, and are then found here.
+        (the whole-graph passes in presence.py found them).
         """
         self.work = 0
         self.at_least = 0  # set when the budget runs out: a lower bound on the shortest length
@@ -230,9 +185,7 @@ class CycleFinder:
         if c.n <= TINY_COMPONENT:
             return self._exhaustive(spec)
         if anchors is None:
-            if spec.rw_rule != "one":
-                raise ValueError(f"{spec.name}: anchors come from the whole-graph passes (checker)")
-            anchors = self._single_anchors(spec)
+            raise ValueError(f"{spec.name}: anchors come from the whole-graph passes (presence)")
         if not anchors:
             return None
         limit = 1
@@ -284,70 +237,3 @@ def _automaton(spec: CycleSpec) -> tuple[np.ndarray, np.ndarray]:
         accepting = np.array(spec.accepting, np.uint8)  # type: ignore[attr-defined]
         got = _AUTOMATA[spec] = (table, accepting)
     return got
-
-
-def _lowest_reachable(order: list[int], succ: list[list[int]]) -> list[int]:
-    """For each component (by Tarjan order), the lowest component order reachable from it."""
-    ncomp = max(order) + 1 if order else 0
-    low = list(range(ncomp))
-    for x in sorted(range(len(order)), key=order.__getitem__):
-        ox = order[x]
-        best = low[ox]
-        for y in succ[x]:
-            ly = low[order[y]]
-            if ly < best:
-                best = ly
-        low[ox] = best
-    return low
-
-
-def _tarjan_order(n: int, succ: list[list[int]]) -> list[int]:
-    """For each node, its component's position in reverse topological order.
-
-    Tarjan emits components sinks first, so a path a ~> b implies
-    order[a] >= order[b], with equality exactly inside one component.
-    """
-    index = [-1] * n
-    low = [0] * n
-    on = [False] * n
-    comp = [-1] * n
-    stack: list[int] = []
-    counter = 0
-    emitted = 0
-    for root in range(n):
-        if index[root] >= 0:
-            continue
-        work = [(root, 0)]
-        index[root] = low[root] = counter
-        counter += 1
-        stack.append(root)
-        on[root] = True
-        while work:
-            node, i = work[-1]
-            s = succ[node]
-            if i < len(s):
-                work[-1] = (node, i + 1)
-                nxt = s[i]
-                if index[nxt] < 0:
-                    index[nxt] = low[nxt] = counter
-                    counter += 1
-                    stack.append(nxt)
-                    on[nxt] = True
-                    work.append((nxt, 0))
-                elif on[nxt] and index[nxt] < low[node]:
-                    low[node] = index[nxt]
-                continue
-            work.pop()
-            if work:
-                parent = work[-1][0]
-                if low[node] < low[parent]:
-                    low[parent] = low[node]
-            if low[node] == index[node]:
-                while True:
-                    x = stack.pop()
-                    on[x] = False
-                    comp[x] = emitted
-                    if x == node:
-                        break
-                emitted += 1
-    return comp
