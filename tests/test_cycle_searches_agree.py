@@ -54,29 +54,24 @@ def _summary(r) -> dict[str, list[int]]:
     faulty=FAULTS,
 )
 def test_exact_and_exhaustive_cycle_searches_agree(workload, txns, slots, seed, model, faulty):
-    """Three ways to one answer: exhaustive search of every component; existence
-    from the whole-graph passes (G-single from the bitset closures of all
-    components at once); and existence tested one component at a time (forced by
-    closing no component). Same anomalies, same shortest cycle lengths."""
-    from mvcc_check.analysis.search import closure as reach
+    """Two ways to one answer: exhaustive search of every component, and existence
+    from the whole-graph passes (G-single by pruned reachability, G-nonadjacent by the
+    two-layer graph) handing anchors to the bounded search. Same anomalies, same
+    shortest cycle lengths."""
     from mvcc_check.analysis.search import shortest as cycles
 
     name = _threshold_name()
-    saved = getattr(cycles, name), reach.MAX_NODES
+    saved = getattr(cycles, name)
     text = concurrent_history(workload, txns, slots, seed, faulty=faulty)
     try:
         setattr(cycles, name, 10**9)
         exhaustive = check_text(text, model)
         setattr(cycles, name, 0)
         whole_graph = check_text(text, model)
-        reach.MAX_NODES = 0
-        per_component = check_text(text, model)
     finally:
-        setattr(cycles, name, saved[0])
-        reach.MAX_NODES = saved[1]
-    for exact in (whole_graph, per_component):
-        assert exact.anomaly_types == exhaustive.anomaly_types
-        assert _summary(exact) == _summary(exhaustive)
+        setattr(cycles, name, saved)
+    assert whole_graph.anomaly_types == exhaustive.anomaly_types
+    assert _summary(whole_graph) == _summary(exhaustive)
 
 
 # -- the two-process component search gives the same answer ----------------------------
