@@ -224,7 +224,8 @@ def _one_test(bed, level, spec, save, models, output, out, opts, report=None):
     run = _record(bed, level, spec, path, save, output, opts["time_limit"])
     # named after the file when it is kept, else after the run (the temp file goes)
     label = path if save else f"{run.target_display} {level} seed {spec.seed}"
-    history, result = judge_db_run(run, models, label)
+    judged = judge_db_run(run, models, label)
+    result = judged.result
     code = exit_code_for(result)
     if run.stats.errors and code == VALID:
         code = UNDECIDED
@@ -235,7 +236,7 @@ def _one_test(bed, level, spec, save, models, output, out, opts, report=None):
         if keep:
             out.print(f"  history: {path}")
     if report is not None:  # before the file goes: the report reads its faults from it
-        report.add(doc, history.ops, history_file=path)
+        report.add(doc, judged.history.ops, history_file=path)
     if not keep:
         os.unlink(path)
     return code, doc
