@@ -8,6 +8,7 @@ here are the ones `check` gives for a saved run.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections import Counter
@@ -108,7 +109,7 @@ class EngineRun:
         return f"{stem}.min{ext or '.jsonl'}"
 
 
-@dataclass
+@dataclass(frozen=True)
 class MatrixRow:
     """One row of the matrix: a level (or a level with a bug) over several seeds."""
 
@@ -174,17 +175,23 @@ def run_matrix(
         run, result = run_trial(trial, model=model)
         if on_result is not None:
             on_result(label, trial, run, result)
-        row.runs += 1
-        row.committed += run.stats["committed"]
-        row.aborted += run.stats["aborted"]
-        row.counts.update(set(result.all_anomaly_types or result.anomaly_types))
-        if result.verdict is Verdict.INVALID:
-            row.violations += 1
-        elif result.verdict is Verdict.UNKNOWN:
-            row.undecided += 1
+        rows[label] = _counted(row, run, result)
         if progress is not None:
             progress(label)
     return list(rows.values())
+
+
+def _counted(row: MatrixRow, run: RunResult, result: Result) -> MatrixRow:
+    """The row with one more run counted."""
+    return dataclasses.replace(
+        row,
+        runs=row.runs + 1,
+        committed=row.committed + run.stats["committed"],
+        aborted=row.aborted + run.stats["aborted"],
+        counts=row.counts + Counter(set(result.all_anomaly_types or result.anomaly_types)),
+        violations=row.violations + (result.verdict is Verdict.INVALID),
+        undecided=row.undecided + (result.verdict is Verdict.UNKNOWN),
+    )
 
 
 def matrix_wall_time(bugs: bool = True) -> tuple[float, int]:
