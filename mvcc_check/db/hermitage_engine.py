@@ -5,6 +5,7 @@ its session (db/hermitage.py drives both this and the SQL sessions)."""
 
 from __future__ import annotations
 
+from mvcc_check.db.dialects import FAIL
 from mvcc_check.db.hermitage_scenarios import INITIAL, Observation, Scenario, Step, planned_mops
 from mvcc_check.engine import BLOCKED, Abort, Engine
 from mvcc_check.history.recorder import HistoryRecorder
@@ -40,8 +41,8 @@ class EngineBackend:
         self.eng.commit(t0)
 
     def open(self, n: int) -> EngineSession:
-        s = self.sessions[n] = EngineSession(n, self)
-        return s
+        self.sessions[n] = EngineSession(n, self)
+        return self.sessions[n]
 
     def final(self, keys: tuple[int, ...]) -> tuple[dict, dict | None]:
         t = self.eng.begin()
@@ -63,7 +64,6 @@ class EngineBackend:
 class EngineSession:
     """One Hermitage session on the engine: its transaction and its blocked step."""
 
-    unblocked = ""  # set per session: "  (Tn unblocked)"
     drains_at_end = False  # a step still blocked at the end goes with the rollback
 
     def __init__(self, n: int, backend: EngineBackend) -> None:
@@ -76,13 +76,14 @@ class EngineSession:
         self.error: BaseException | None = None
         self.done = False
         self.mops: list[list] = []
-        self.unblocked = f"  (T{n} unblocked)"
+        self.unblocked = f"  (T{n} unblocked)"  # said after a step a commit or abort woke
 
     def start(self, step: Step) -> None:
         self.pending_step, self.pos, self.woken = step, 0, True
 
     def settle(self, timeout: float) -> tuple[bool, BaseException | None]:
-        """Run the pending step if it may go on; (whether it finished, its error)."""
+        """Run the pending step if it may go on (just started, or its lock came free);
+        (whether it finished, its error). Nothing runs meanwhile, so `timeout` is moot."""
         if not self.woken:
             return False, None
         self.woken = False
@@ -123,8 +124,8 @@ class EngineSession:
 
     def classify(self, exc: BaseException) -> str:
         if isinstance(exc, Abort):
-            return "fail"
-        raise exc
+            return FAIL
+        raise exc  # not an outcome of the transaction: a bug, let it show
 
     def after_refusal(self) -> None:
         pass  # the engine has rolled the transaction back already
