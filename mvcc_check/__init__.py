@@ -22,6 +22,7 @@ __all__ = [
     "OptionError",
     "Result",
     "Verdict",
+    "TransactionOrder",
     "check",
     "judge",
     "load_history",
@@ -34,6 +35,7 @@ _HOMES = {
     "Verdict": "mvcc_check.analysis.checker",
     "check": "mvcc_check.analysis.checker",
     "judge": "mvcc_check.lab.judge",
+    "TransactionOrder": "mvcc_check.history.txn_order",
     "HistoryError": "mvcc_check.errors",
     "MvccCheckError": "mvcc_check.errors",
     "OptionError": "mvcc_check.errors",
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
     from mvcc_check.analysis.checker import CheckOptions, Result, Verdict, check
     from mvcc_check.errors import HistoryError, MvccCheckError, OptionError
     from mvcc_check.history import load_history, parse_history_text
+    from mvcc_check.history.txn_order import TransactionOrder
     from mvcc_check.lab.judge import judge
 
 

@@ -56,7 +56,8 @@ def _tree_pss_mb(pid: int) -> float:
 def measure(argv: list[str]) -> Measure:
     """Run a command to completion: wall seconds, and peak memory: the larger of the
     process's own peak RSS (wait4) and the peak of its process tree's summed PSS,
-    sampled every 20 ms (a forked worker's memory counts)."""
+    sampled every 20 ms or, for a large process, every ten sample times (a forked
+    worker's memory counts)."""
     import threading
 
     t0 = time.perf_counter()
@@ -65,8 +66,13 @@ def measure(argv: list[str]) -> Measure:
     done = threading.Event()
 
     def sample() -> None:
-        while not done.wait(0.02):
+        # Every 20 ms, or less often when a sample itself is slow: reading the page
+        # tables of a 15 GB process takes long and would slow the process measured.
+        wait = 0.02
+        while not done.wait(wait):
+            t = time.perf_counter()
             peak[0] = max(peak[0], _tree_pss_mb(p.pid))
+            wait = max(0.02, 10 * (time.perf_counter() - t))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()

@@ -274,7 +274,7 @@ def test_every_anomaly_renders_in_text_and_json(tmp_path, anomaly):
 def test_unusable_input_in_each_format_is_one_line(tmp_path, name, content, where):
     path = tmp_path / name
     path.write_text(content)
-    r = run(path)
+    r = run(path, "--strict-input")  # (without it, dup.jsonl's key is left out instead)
     assert r.exit_code == 2
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and name in lines[0] and where in lines[0], r.stderr

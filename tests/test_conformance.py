@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from mvcc_check import CheckOptions, check, load_history, parse_history_text
+from mvcc_check import CheckOptions, TransactionOrder, check, load_history, parse_history_text
 from mvcc_check.errors import HistoryError
 
 ROOT = Path(
@@ -131,8 +131,8 @@ STATED: dict[str, tuple[bool | str, list[str], str]] = {
     "rw-register-transaction-order-valid": (
         True,
         [],
-        "writes 1, 2 then a read of 2 by another process; valid without the transaction-order option, "
-        "which mvcc-check does not take",
+        "writes 1, 2 then a read of 2 by another process, committed in that order (the "
+        "transaction-order option): consistent",
     ),
     "rw-register-model-snapshot-isolation": (
         True,
@@ -152,7 +152,16 @@ def _options(case: dict) -> CheckOptions:
         wfr_keys=bool(o.get("wfr-keys")),
         sequential_keys=bool(o.get("sequential-keys")),
         linearizable_keys=bool(o.get("linearizable-keys")),
+        transaction_order=_transaction_order(case),
     )
+
+
+def _transaction_order(case: dict) -> TransactionOrder | None:
+    """The case's transaction-order option (op index -> position; string keys in the manifests)."""
+    given = case["options"].get("transaction-order")
+    if given is None:
+        return None
+    return TransactionOrder.from_pairs(list(given.items()), f"{case['case']} transaction-order")
 
 
 CASES = [
@@ -282,16 +291,7 @@ ELLE_TEST_DIFFERENCES: dict[str, tuple[dict, str]] = {
 
 # Known gaps, not differences on purpose: what we give today. The test fails if a case starts to
 # match Elle, so that the entry is removed with the work that closes it.
-ELLE_TEST_GAPS: dict[str, tuple[dict, str]] = {
-    "rw-g-single-transaction-order-given": (
-        {"valid?": True, "anomaly-types": [], "not": []},
-        "the transaction-order option is not supported yet (issue 11); judged without it",
-    ),
-    "rw-g2-item-transaction-order-given": (
-        {"valid?": True, "anomaly-types": [], "not": []},
-        "the transaction-order option is not supported yet (issue 11); judged without it",
-    ),
-}
+ELLE_TEST_GAPS: dict[str, tuple[dict, str]] = {}
 
 ELLE_TEST_OPTIONS = {
     "consistency-models",
@@ -299,14 +299,13 @@ ELLE_TEST_OPTIONS = {
     "wfr-keys?",
     "sequential-keys?",
     "linearizable-keys?",
+    "transaction-order",
 }
 
 
 def _elle_test_options(case: dict) -> CheckOptions:
     o = case["options"]
     unknown = set(o) - ELLE_TEST_OPTIONS
-    if case["case"] in ELLE_TEST_GAPS:
-        unknown -= {"transaction-order"}
     assert not unknown, f"{case['case']}: options the test does not pass on: {unknown}"
     models = o.get("consistency-models", ["strict-serializable"])
     return CheckOptions(
@@ -316,6 +315,7 @@ def _elle_test_options(case: dict) -> CheckOptions:
         wfr_keys=bool(o.get("wfr-keys?")),
         sequential_keys=bool(o.get("sequential-keys?")),
         linearizable_keys=bool(o.get("linearizable-keys?")),
+        transaction_order=_transaction_order(case),
     )
 
 

@@ -82,3 +82,37 @@ def test_c_search_matches_python(comp, spec, data) -> None:
         finder.work = 0
         got = finder._bfs(spec, u, v, limit, order)
         assert (got, finder.work) == reference_bfs(spec, comp.out, u, v, limit, order)
+
+
+def reference_deepen(finder, spec, anchors):
+    """The iterative deepening as CycleFinder.shortest wrote it in Python."""
+    limit = 1
+    while finder.work <= finder.budget and limit < finder.c.n * 16:
+        for j, (u, v) in enumerate(anchors):
+            path = finder._bfs(spec, u, v, limit)
+            if path is not None:
+                return j, path, limit
+            if finder.work > finder.budget:
+                break
+        limit += 1
+    return -1, None, limit
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    comp=components(),
+    spec=st.sampled_from(SPECS),
+    budget=st.one_of(st.none(), st.integers(0, 40)),
+    data=st.data(),
+)
+def test_c_deepening_matches_python(comp, spec, budget, data) -> None:
+    """The C loop over limits and anchors finds the same anchor, path and limit, does
+    the same work, and leaves the stamps usable (a second round agrees too)."""
+    n = comp.n
+    node = st.integers(0, n - 1)
+    anchors = data.draw(st.lists(st.tuples(node, node), min_size=1, max_size=5))
+    mine, theirs = CycleFinder(comp, budget=budget), CycleFinder(comp, budget=budget)
+    for _ in range(2):
+        mine.work = theirs.work = 0
+        assert mine._deepen(spec, anchors) == reference_deepen(theirs, spec, anchors)
+        assert mine.work == theirs.work

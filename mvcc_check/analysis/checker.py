@@ -11,6 +11,7 @@ import numpy as np
 
 from mvcc_check.analysis import models
 from mvcc_check.analysis.columnar import list_append, rw_register
+from mvcc_check.analysis.columnar.excluded import NonUniqueWrites, keys_left, without_keys
 from mvcc_check.analysis.graph import PROCESS, REALTIME
 from mvcc_check.analysis.inference import Inference
 from mvcc_check.analysis.order import process_edges_columns, realtime_edges_columns
@@ -33,6 +34,7 @@ from mvcc_check.history.columns import (
 from mvcc_check.history.ops import WORKLOADS
 from mvcc_check.history.pairing import TxnColumns, pair_columns
 from mvcc_check.history.readers import History, gc_paused
+from mvcc_check.history.txn_order import TransactionOrder
 from mvcc_check.memory import release_freed_memory
 
 
@@ -46,6 +48,12 @@ class CheckOptions:
     wfr_keys: bool = False
     sequential_keys: bool = False
     linearizable_keys: bool = False
+    transaction_order: TransactionOrder | None = None  # rw-register: a known commit order
+    # Refuse a history whose writes are not unique per key (else those keys are left out).
+    strict_input: bool = False
+    # Keys to leave out whatever their writes (shrink: those the whole history left out,
+    # so that a sub-history never judges a key the whole one could not).
+    left_out_keys: tuple[Any, ...] = ()
 
 
 class Verdict(Enum):
@@ -94,6 +102,9 @@ class Result:
     models: tuple[str, ...] = ()
     stats: dict[str, Any] = field(default_factory=dict)
     all_anomaly_types: list[str] = field(default_factory=list)  # found, reportable or not
+    # Keys left out of the judgement (writes not unique): the verdict covers only the others.
+    excluded_keys: list[dict[str, Any]] = field(default_factory=list)
+    keys_left: int | None = None  # with excluded keys: how many the verdict covers
 
     @property
     def valid(self) -> bool | str:
@@ -255,6 +266,8 @@ def _check(history: History | Columns, options: CheckOptions, progress: Progress
         verdict = Verdict.INVALID
     else:
         verdict = Verdict.UNKNOWN
+    if inf.keys_left == 0:  # every key was left out: nothing was judged
+        verdict = Verdict.UNKNOWN
     stats = {
         "ops": cols.n_ops,
         "txns": th.n,
@@ -276,6 +289,8 @@ def _check(history: History | Columns, options: CheckOptions, progress: Progress
         models=tuple(options.models),
         stats=stats,
         all_anomaly_types=sorted(found),
+        excluded_keys=inf.excluded_keys,
+        keys_left=inf.keys_left,
     )
 
 
@@ -336,11 +351,43 @@ def _evidence_only(tc: TxnColumns) -> TxnColumns:
 
 
 def _infer(tc: TxnColumns, workload: str, options: CheckOptions) -> Inference:
+    """The workload's inference; keys whose writes are not unique are left out
+    (and said in the Inference) unless the input is read strictly."""
     tc = _evidence_only(tc)
+    wanted = options.left_out_keys
+    given = [i for i, k in enumerate(tc.cols.keys) if k in wanted] if wanted else []
+    records = [{"key": tc.cols.keys[i], "from-whole-history": True} for i in given]
+    inner = without_keys(tc, given) if given else tc
+    try:
+        inf = _infer_workload(inner, workload, options)
+        out = given
+    except NonUniqueWrites as e:
+        if options.strict_input:
+            raise
+        if e.other is not None:
+            raise e.other from None
+        out = given + e.keys
+        inf = _infer_workload(without_keys(tc, out), workload, options)
+        records += e.records
+    if out:
+        inf.excluded_keys = records
+        inf.keys_left = keys_left(tc, out)
+    return inf
+
+
+def _infer_workload(tc: TxnColumns, workload: str, options: CheckOptions) -> Inference:
     if workload == "list-append":
+        if options.transaction_order is not None:
+            raise OptionError(
+                f"{options.transaction_order.source}: a transaction order applies to "
+                f"rw-register histories, and {tc.cols.source} is list-append"
+            )
         return list_append.infer(tc)
     sources = rw_register.VersionSources(
-        options.wfr_keys, options.sequential_keys, options.linearizable_keys
+        options.wfr_keys,
+        options.sequential_keys,
+        options.linearizable_keys,
+        options.transaction_order,
     )
     return rw_register.infer(tc, sources)
 

@@ -96,7 +96,18 @@ class DependencyGraph:
 
     @property
     def edge_count(self) -> int:
-        return len(self.src)
+        return self.__dict__.get("_released", len(self.src))
+
+    def release_edges(self) -> None:
+        """Drop the edge arrays and the cuts made of them, keeping the count and the
+        components (the search, done with the whole graph, frees it this way)."""
+        self.__dict__["_released"] = len(self.src)
+        self.__dict__.pop("_selected", None)
+        self.src, self.dst, self.rel = self.src[:0], self.dst[:0], self.rel[:0]
+
+    def drop_selected(self) -> None:
+        """Forget the cuts `select` kept (they are made again if asked for)."""
+        self.__dict__.pop("_selected", None)
 
     def select(self, mask: int) -> DependencyGraph:
         """The edges carrying any relation in mask, with their bits cut to mask

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from mvcc_check.analysis.graph import EdgeBuilder
@@ -25,3 +25,7 @@ class Inference:
     edges: EdgeBuilder
     anomalies: dict[str, list[Anomaly]]
     explainer: PairExplainer
+    # Keys left out because their writes are not unique (one record each), and
+    # how many keys the judgement still covers (None: none was left out).
+    excluded_keys: list[Anomaly] = field(default_factory=list)
+    keys_left: int | None = None

@@ -28,6 +28,7 @@ from mvcc_check.history.columns import Columns, OpSummaries
 from mvcc_check.history.load import load_columns
 from mvcc_check.history.readers import FORMATS, display_name
 from mvcc_check.history.store import resolve_history
+from mvcc_check.history.txn_order import TransactionOrder, read_transaction_order
 from mvcc_check.lab.limits import Limits, Stopped, parse_size, run_limited
 from mvcc_check.report.json_report import dumps, result_json
 from mvcc_check.report.limits import render_stopped, stopped_json
@@ -165,6 +166,16 @@ def output_option():
 )
 @click.option("--linearizable-keys", is_flag=True, help="rw-register: each key is linearizable.")
 @click.option(
+    "--transaction-order",
+    metavar="FILE",
+    help="rw-register: a known commit order, a JSON object from completion op index to position.",
+)
+@click.option(
+    "--strict-input",
+    is_flag=True,
+    help="Refuse a history whose writes are not unique per key (else those keys are left out).",
+)
+@click.option(
     "--examples",
     default=1,
     show_default=True,
@@ -218,6 +229,8 @@ def check_command(histories, models, workload, fmt, output, anomalies, examples,
         wfr_keys=flags["wfr_keys"],
         sequential_keys=flags["sequential_keys"],
         linearizable_keys=flags["linearizable_keys"],
+        transaction_order=_transaction_order(flags["transaction_order"]),
+        strict_input=flags["strict_input"],
     )
     # A short-lived process holding millions of long-lived objects: the cyclic
     # GC would only rescan them (seconds at a million transactions), and
@@ -234,6 +247,12 @@ def check_command(histories, models, workload, fmt, output, anomalies, examples,
     out.finish()
     codes.append(emit_report(report, flags["report_dir"], flags["junit"], to_stderr=out.json))
     return overall_exit_code(c for c in codes if c is not None)
+
+
+def _transaction_order(path: str | None) -> TransactionOrder | None:
+    """The --transaction-order file, read once for every history; a bad one is one line, exit 2."""
+    # (an unusable one raises: one line and exit 2, from the CLI group)
+    return None if path is None else read_transaction_order(path)
 
 
 Outcome = Result | Stopped | dict

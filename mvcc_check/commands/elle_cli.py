@@ -111,6 +111,11 @@ class ElleCliCommand(click.Command):
 @click.option("--wfr-keys", is_flag=True, help="(mvcc-check) rw-register version order.")
 @click.option("--sequential-keys", is_flag=True, help="(mvcc-check) rw-register version order.")
 @click.option("--linearizable-keys", is_flag=True, help="(mvcc-check) rw-register version order.")
+@click.option(
+    "--strict-input",
+    is_flag=True,
+    help="(mvcc-check) Refuse a history whose writes are not unique per key, as Elle does.",
+)
 def elle_cli_command(files, model, fmt, output, verbose, show_version, consistency, **rest):
     """elle-cli's flags and output: `mvcc-check elle-cli -m list-append FILE...`.
 
@@ -175,6 +180,7 @@ def _check_options(model: str | None, consistency: str, rest: dict) -> CheckOpti
         wfr_keys=rest["wfr_keys"],
         sequential_keys=rest["sequential_keys"],
         linearizable_keys=rest["linearizable_keys"],
+        strict_input=rest["strict_input"],
     )
 
 
@@ -219,4 +225,8 @@ def _one_file(
     else:
         valid = _ELLE_CLI_WORD[result.verdict]
         sys.stdout.write(f"{path} \t {valid}\n")
+        if result.excluded_keys:  # (stdout keeps elle-cli's line; the caveat goes to stderr)
+            from mvcc_check.report.text import excluded_note
+
+            click.echo(f"mvcc-check: {path}: {excluded_note(result)}", err=True)
     return INVALID if result.verdict is Verdict.INVALID else VALID

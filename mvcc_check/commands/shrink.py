@@ -31,7 +31,14 @@ from mvcc_check.report.verdict import VALID, exit_code_for
 @output_option()
 @click.option("--stats", "show_stats", is_flag=True, help="Say how long the shrinking took.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display on stderr.")
-def shrink_command(history, models, anomaly, save, workload, fmt, output, show_stats, quiet) -> int:
+@click.option(
+    "--strict-input",
+    is_flag=True,
+    help="Refuse a history whose writes are not unique per key (else those keys are left out).",
+)
+def shrink_command(
+    history, models, anomaly, save, workload, fmt, output, show_stats, quiet, strict_input
+) -> int:
     """Shrink HISTORY to its smallest sub-history (whole transactions, in their original
     order) that still shows an anomaly MODEL forbids, by delta debugging with the checker
     as the test; write it to OUT (JSON Lines, or a JSON array if OUT ends in .json).
@@ -46,7 +53,10 @@ def shrink_command(history, models, anomaly, save, workload, fmt, output, show_s
     if save and os.path.splitext(save)[1].lower() == ".edn":
         raise click.UsageError("--save writes JSON Lines or JSON: name OUT .jsonl or .json")
     options = CheckOptions(
-        models=tuple(models), workload=workload, anomalies=(anomaly,) if anomaly else ()
+        models=tuple(models),
+        workload=workload,
+        anomalies=(anomaly,) if anomaly else (),
+        strict_input=strict_input,
     )
     path, note = resolve_history(history)
     if note:

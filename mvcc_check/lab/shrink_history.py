@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import orjson
 
@@ -207,6 +207,8 @@ def shrink_history(
     `original` is the checker's verdict on the whole history, which must show it;
     `label` names the sub-history in its verdict (default: the source, "(sub-history)")."""
     started = time.perf_counter()
+    if original.excluded_keys:  # a key the whole history could not judge stays out of every part
+        options = replace(options, left_out_keys=tuple(r["key"] for r in original.excluded_keys))
     judge = Judge(history, options, anomaly, progress, label)
     everything = list(range(len(judge.units)))
     start, from_example = everything, False

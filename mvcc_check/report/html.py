@@ -14,7 +14,12 @@ from mvcc_check.report.bundle import HistoryReport, Report
 from mvcc_check.report.cycle_graph import RELATION_COLOURS, anomaly_graph
 from mvcc_check.report.hierarchy import hierarchy_svg
 from mvcc_check.report.html_tables import summary_html
-from mvcc_check.report.per_model import EXAMPLES_PER_TYPE, anomaly_items, model_verdicts
+from mvcc_check.report.per_model import (
+    EXAMPLES_PER_TYPE,
+    anomaly_items,
+    model_verdicts,
+    partial_note,
+)
 from mvcc_check.report.plots import CyclePicture
 from mvcc_check.report.svgdraw import esc
 from mvcc_check.report.text import explain_anomaly
@@ -148,6 +153,9 @@ def history_section(h: HistoryReport, pics: list[CyclePicture], d: str, i: int) 
         f"{s.get('info', 0)} indeterminate, {s.get('fail', 0)} failed transactions; "
         f"{s.get('edges', 0)} dependency edges</p>"
     )
+    if doc.get("excluded-keys"):
+        keys = ", ".join(repr(r["key"]) for r in doc["excluded-keys"]["keys"][:10])
+        parts.append(f'<p class="explain">{esc(partial_note(doc))} ({esc(keys)})</p>')
     not_, also = doc.get("not") or [], doc.get("also-not") or []
     if not_:
         line = f"ruled out: <b>{esc(', '.join(not_))}</b>"

@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 
 from mvcc_check.analysis.checker import Result
+from mvcc_check.analysis.columnar.excluded import REASON as EXCLUDED_REASON
 
 
 def result_json(result: Result) -> dict[str, Any]:
@@ -15,6 +16,14 @@ def result_json(result: Result) -> dict[str, Any]:
     out["workload"] = result.workload
     out["models"] = list(result.models)
     out["stats"] = result.stats
+    if result.excluded_keys:  # the verdict covers only the other keys: never a plain "valid"
+        out["partial?"] = True
+        out["excluded-keys"] = {
+            "count": len(result.excluded_keys),
+            "keys-left": result.keys_left,
+            "reason": EXCLUDED_REASON,
+            "keys": result.excluded_keys,
+        }
     return out
 
 

@@ -47,8 +47,11 @@ def model_verdicts(doc: dict[str, Any], models: tuple[str, ...] = ()) -> list[Mo
         return [ModelVerdict(m, "error", reason=str(doc["error"])) for m in names]
     verdict = Verdict.from_json(doc.get("valid?"))
     found = list(doc.get("anomaly-types") or [])
+    partial = partial_note(doc)
     if verdict is Verdict.VALID:
-        return [ModelVerdict(m, "valid") for m in names]
+        return [ModelVerdict(m, "valid", reason=partial) for m in names]
+    if partial and (doc.get("excluded-keys") or {}).get("keys-left") == 0:
+        return [ModelVerdict(m, "undecided", reason=partial) for m in names]
     out = []
     for m in names:
         forbidden = prohibited_anomalies([m])
@@ -63,6 +66,19 @@ def model_verdicts(doc: dict[str, Any], models: tuple[str, ...] = ()) -> list[Mo
         # forbidden by an extra option (--anomaly), not by one model: every model fails with it
         out = [ModelVerdict(v.model, "invalid", tuple(found)) for v in out]
     return out
+
+
+def partial_note(doc: dict[str, Any]) -> str:
+    """What a verdict over only some keys covers ("" when no key was left out)."""
+    ex = doc.get("excluded-keys")
+    if not ex:
+        return ""
+    if ex["keys-left"] == 0:
+        return f"nothing judged: every key ({ex['count']}) was left out, its writes not unique"
+    return (
+        f"judged only on the {ex['keys-left']} keys left in: {ex['count']} left out, "
+        "their writes not unique"
+    )
 
 
 def undecided_reason(found: list[str]) -> str:

@@ -32,8 +32,10 @@ def render_text(result: Result, console: Console, examples: int = 1, verbose: bo
         head = f"[bold red]INVALID[/] under {models}"
     else:
         head = f"[bold yellow]UNDECIDED[/] under {models}"
+    if result.excluded_keys:
+        head += excluded_head(result)
     console.print(f"[bold]{escape(result.source)}[/]: {head}")
-    for line in summary_lines(s, result.workload):
+    for line in summary_lines(s, result.workload) + excluded_lines(result):
         console.print("  " + escape(line))
     if result.not_:
         console.print(ruled_out_line(result.not_, result.also_not, verbose))
@@ -56,6 +58,51 @@ def render_text(result: Result, console: Console, examples: int = 1, verbose: bo
 EMPTY_GRAPH_BESIDE_OTHERS = (
     "no transaction depends on another; the anomalies above need no dependency to show"
 )
+
+
+EXCLUDED_SHOWN = 5  # keys left out that are named in text; the rest are counted
+
+
+def excluded_head(result: Result) -> str:
+    """What the verdict covers when keys were left out."""
+    n = len(result.excluded_keys)
+    if result.keys_left == 0:
+        return f": nothing judged, every key was left out ({plural(n, 'key')})"
+    return (
+        f", judged only on the {plural(result.keys_left or 0, 'key')} left in "
+        f"({plural(n, 'key')} left out)"
+    )
+
+
+def excluded_note(result: Result) -> str:
+    """One line: the verdict covers only some keys (for elle-cli's output, on stderr)."""
+    keys = ", ".join(_val(r["key"]) for r in result.excluded_keys[:EXCLUDED_SHOWN])
+    more = len(result.excluded_keys) - EXCLUDED_SHOWN
+    keys += f" and {more} more" if more > 0 else ""
+    return (
+        f"judged without {plural(len(result.excluded_keys), 'key')} whose writes are not unique "
+        f"({keys}): the verdict covers only the other keys (--strict-input refuses the history)"
+    )
+
+
+def _excluded_key(r: dict[str, Any]) -> str:
+    if r.get("from-whole-history"):
+        return f"{_val(r['key'])} (as in the whole history this one was cut from)"
+    return f"{_val(r['key'])} (value {_val(r['value'])} written at {r['first']} and again at {r['again']})"
+
+
+def excluded_lines(result: Result) -> list[str]:
+    """The keys left out of the judgement, and why."""
+    recs = result.excluded_keys
+    if not recs:
+        return []
+    named = "; ".join(_excluded_key(r) for r in recs[:EXCLUDED_SHOWN])
+    more = f"; and {len(recs) - EXCLUDED_SHOWN} more" if len(recs) > EXCLUDED_SHOWN else ""
+    return [
+        f"left out {plural(len(recs), 'key')}, whose writes are not unique: {named}{more}",
+        "  (no edge and no anomaly comes from them, the verdict covers only the other keys; "
+        "--strict-input refuses such a history)",
+    ]
 
 
 def summary_lines(s: dict[str, Any], workload: str) -> list[str]:
@@ -263,6 +310,21 @@ def _mop_at(op: dict[str, Any], i: Any) -> list[Any] | None:
     return mops[i] if isinstance(i, int) and 0 <= i < len(mops) else None
 
 
+def _commits(step: dict[str, Any], a: str, b: str, op_a: dict[str, Any]) -> str:
+    """Why the versions are in that order, when the transaction order said so."""
+    why = step.get("transaction-order")
+    if not why:
+        return ""
+    first, then = why["earlier"], why["later"]
+    who = a if first["index"] == op_a.get("index") else f"op index {first['index']}"
+    if who != a:
+        who += f", which wrote {_val(step.get('value'))},"
+    return (
+        f" (transaction-order says {who} committed before {b}: "
+        f"positions {first['position']} and {then['position']})"
+    )
+
+
 def step_text(
     step: dict[str, Any], a: str, b: str, op_a: dict[str, Any], op_b: dict[str, Any]
 ) -> str:
@@ -281,7 +343,9 @@ def step_text(
                 f"{b} {verb_b} {v2} to key {k}, which committed but no read shows, so it came after "
                 f"every value read of {k}, {a}'s {v1} included"
             )
-        return f"{a} {verb_a} {v1} to key {k} and {b} {verb_b} {v2} right after it"
+        return f"{a} {verb_a} {v1} to key {k} and {b} {verb_b} {v2} right after it" + _commits(
+            step, a, b, op_a
+        )
     if t == "wr":
         seen = _val(mop_b[2]) if mop_b else v1
         if mop_b and isinstance(mop_b[2], list):
@@ -289,7 +353,10 @@ def step_text(
         return f"{b} read key {k} = {seen}, which {a} wrote"
     if t == "rw":
         seen = _val(mop_a[2]) if mop_a else v1
-        return f"{a} read key {k} = {seen} and {b} {verb_b} {v2} to key {k} later, so {a} did not see {b}'s write"
+        return (
+            f"{a} read key {k} = {seen} and {b} {verb_b} {v2} to key {k} later, so {a} did not see "
+            f"{b}'s write" + _commits(step, a, b, op_a)
+        )
     if t == "realtime":
         a_end = step.get("a'", {}).get("index")
         return (

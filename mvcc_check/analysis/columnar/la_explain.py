@@ -61,9 +61,10 @@ class ListAppendExplainer:
         self._ext: dict[int, list[tuple[int, int]]] = {}
 
     def forget(self) -> None:
-        """Drop the decoded transactions (the per-key tables stay: keys recur)."""
-        self._txns.clear()
-        self._ext.clear()
+        """Drop everything decoded (cheap to decode again, and a big history's keys
+        decoded whole would hold gigabytes until the search ends)."""
+        for cache in (self._txns, self._ext, self._orders, self._ws, self._late):
+            cache.clear()
 
     # -- values ---------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from mvcc_check.analysis.columnar.excluded import NonUniqueWrites, repeated, values_of
 from mvcc_check.errors import HistoryError
 from mvcc_check.history.columns import APPEND, ATOM, INT, LIST, NIL, OK, READ, WRITE, Columns
 from mvcc_check.history.ops import shorten as _short
@@ -271,9 +272,29 @@ def input_error(m: Mops) -> tuple[HistoryError | None, Registry | None]:
     if rep is not None:
         cands.append((m.a_g(rep[0]), "repeat", rep[0]))
     if cands:
-        return _pass1_error(m, rep, *min(cands)), None
+        first = min(cands)
+        if first[1] != "repeat":
+            return _pass1_error(m, rep, *first), None
+        return _non_unique(m, reg, ~unh, rep, first, cands, bad_atom), None
     err = _read_error(m, bad_atom)
     return err, (reg if err is None else None)
+
+
+def _non_unique(
+    m: Mops,
+    reg: Registry,
+    ok: np.ndarray,
+    rep: tuple[int, int] | None,
+    first: tuple[int, str, int],
+    cands: list[tuple[int, str, int]],
+    bad_atom: np.ndarray | None,
+) -> NonUniqueWrites:
+    """The repeat error, naming every key with a repeated append and the first other problem."""
+    others = [c for c in cands if c[1] != "repeat"]
+    other = _pass1_error(m, rep, *min(others)) if others else _read_error(m, bad_atom)
+    ident = np.where(ok, reg.packed_of, -1)
+    keys, records = repeated(m.tc, ident, m.a_key, m.a_txn, values_of(m.tc, m.a_tag, m.a_val))
+    return NonUniqueWrites(_pass1_error(m, rep, *first), keys, records, other)
 
 
 def _txn_mop(m: Mops, g: int) -> tuple[int, int]:

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from mvcc_check.analysis.columnar.rw_commit_order import CommitEvidence
 from mvcc_check.analysis.columnar.rw_table import VersionCoder
 from mvcc_check.analysis.graph import RW, WR, WW
 from mvcc_check.history.columns import OK, READ, WRITE
@@ -43,6 +44,7 @@ class RegisterExplainer:
         self.fact_key = fact_key
         self.usable = usable if usable is not None else np.zeros(0, np.int64)
         self.usable_key = usable_key
+        self.commits: CommitEvidence | None = None  # the transaction order's facts, if given
 
     def forget(self) -> None:
         """(Nothing is cached per transaction.)"""
@@ -91,12 +93,19 @@ class RegisterExplainer:
             if rel == WW:
                 for i, (fa, ka, v1) in enumerate(ma):
                     if fa == WRITE and ka == kid and self._before(kid, v1, v2):
-                        return self._record("ww", a, i, b, j)
+                        return self._why(self._record("ww", a, i, b, j), v1, v2)
             elif rel == RW:
                 i = self._external_read(a, ma, kid)
                 if i is not None and self._before(kid, ma[i][2], v2):
-                    return self._record("rw", a, i, b, j)
+                    return self._why(self._record("rw", a, i, b, j), ma[i][2], v2)
         return None
+
+    def _why(self, record: dict[str, Any], v1: int, v2: int) -> dict[str, Any]:
+        """The record, with the two commits behind v1 < v2 when the transaction order gave it."""
+        why = self.commits.why(v1, v2) if self.commits is not None else None
+        if why is not None:
+            record["transaction-order"] = why
+        return record
 
     def _external_read(self, t: int, mops: list[_Mop], kid: int) -> int | None:
         """The index of committed txn t's external read of kid, if it has one."""

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from mvcc_check.analysis.columnar.rw_checks import check_input
+from mvcc_check.analysis.columnar.rw_commit_order import CommitEvidence, commit_ranks
 from mvcc_check.analysis.columnar.rw_explain import RegisterExplainer
 from mvcc_check.analysis.columnar.rw_records import Quoter, read_events
 from mvcc_check.analysis.columnar.rw_sources import (
@@ -63,7 +64,11 @@ def infer(tc: TxnColumns, sources: VersionSources = NO_SOURCES) -> Inference:
     lost = _lost_updates(quote, table, keys)
     if lost:
         anomalies["lost-update"] = lost
-    facts = version_facts(SourceInput(tc, table, keys), sources) if sources.any else []
+    rank = (
+        None if sources.transaction_order is None else commit_ranks(tc, sources.transaction_order)
+    )
+    inp = SourceInput(tc, table, keys, rank)
+    facts = version_facts(inp, sources) if sources.any else []
     order = _Order(tc, table, facts)
     cyclic = order.cyclic_report(quote)
     if cyclic:
@@ -71,6 +76,8 @@ def infer(tc: TxnColumns, sources: VersionSources = NO_SOURCES) -> Inference:
     observed = np.zeros(tc.n, bool)
     observed[r_w[has_w]] = True
     live = (tc.status == OK) | ((tc.status == INFO) & observed)  # writers that get edges
+    if rank is not None:  # an info txn the commit order places did commit
+        live |= (tc.status == INFO) & (rank >= 0)
     edges = EdgeBuilder()
     wr = has_w & ~g1a
     _add(edges, r_w[wr], r_txn[wr], WR)
@@ -80,7 +87,22 @@ def infer(tc: TxnColumns, sources: VersionSources = NO_SOURCES) -> Inference:
     reads = (r_txn, (keys.ext - table.start[r_txn]).astype(np.int32), r_w)
     usable_key = order.fact_key & ~order.cyclic_key
     explainer = RegisterExplainer(tc, table.coder, reads, order.fact_key, order.usable, usable_key)
+    explainer.commits = _commit_evidence(sources, tc, table, facts)
     return Inference(edges, anomalies, explainer)
+
+
+def _commit_evidence(
+    sources: VersionSources, tc: TxnColumns, table: MopTable, facts: list[Facts]
+) -> CommitEvidence | None:
+    """What the transaction order said, for explanations (None without it)."""
+    given = [f for f in facts if f.txns is not None]
+    if sources.transaction_order is None or not given:
+        return None
+    f = given[0]
+    assert f.txns is not None
+    return CommitEvidence.of(
+        sources.transaction_order, tc, table.n_vids, f.earlier, f.later, f.txns
+    )
 
 
 def _add(edges: EdgeBuilder, src: np.ndarray, dst: np.ndarray, rel: int) -> None:

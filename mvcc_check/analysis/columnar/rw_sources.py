@@ -10,10 +10,13 @@ inference itself), the optional sources are those of Elle:
   committed txn on that key first saw (the wfr facts come with it);
 - `linearizable_keys`: a txn that finished before another began saw an
   earlier or equal version of every key both touched (Elle's realtime
-  frontier, per key).
+  frontier, per key);
+- `transaction_order`: a known commit order (a position per completion op):
+  on each key, the final writes of the transactions it lists, in commit
+  order, each precede the next (rw_commit_order).
 
-A source is `(SourceInput) -> Facts`; a new one (Elle's transaction-order,
-say) is one more function and one more flag in `VersionSources`.
+A source is `(SourceInput) -> Facts`; a new one is one more function and one
+more field in `VersionSources`.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ import numpy as np
 
 from mvcc_check.analysis.columnar.rw_table import MopTable
 from mvcc_check.analysis.columnar.rw_txnkeys import TxnKeys
+from mvcc_check.history.columns import FAIL
 from mvcc_check.history.pairing import TxnColumns
+from mvcc_check.history.txn_order import TransactionOrder
 
 
 @dataclass(frozen=True)
@@ -33,10 +38,16 @@ class VersionSources:
     wfr_keys: bool = False
     sequential_keys: bool = False
     linearizable_keys: bool = False
+    transaction_order: TransactionOrder | None = None
 
     @property
     def any(self) -> bool:
-        return self.wfr_keys or self.sequential_keys or self.linearizable_keys
+        return (
+            self.wfr_keys
+            or self.sequential_keys
+            or self.linearizable_keys
+            or self.transaction_order is not None
+        )
 
 
 @dataclass
@@ -47,6 +58,7 @@ class SourceInput:
     tc: TxnColumns
     table: MopTable
     keys: TxnKeys
+    commit_rank: np.ndarray | None = None  # per txn: its rank in the transaction order, or -1
 
 
 @dataclass
@@ -63,11 +75,14 @@ class Facts:
     later: np.ndarray
     pos: np.ndarray
     tie: Callable[[int, list[int]], list[int]] | None = None
+    txns: tuple[np.ndarray, np.ndarray] | None = None  # the writers whose order gave each fact
 
 
 def version_facts(inp: SourceInput, sources: VersionSources) -> list[Facts]:
     """The facts of every source asked for, in the order the per-op inference stated them."""
     out: list[Facts] = []
+    if inp.commit_rank is not None:  # (Elle's second source, after the initial nil)
+        out.append(commit_order_facts(inp, inp.commit_rank))
     if sources.wfr_keys or sources.sequential_keys:
         out.append(wfr_facts(inp))
     if sources.sequential_keys:
@@ -75,6 +90,25 @@ def version_facts(inp: SourceInput, sources: VersionSources) -> list[Facts]:
     if sources.linearizable_keys:
         out.append(linearizable_facts(inp))
     return out
+
+
+def commit_order_facts(inp: SourceInput, rank: np.ndarray) -> Facts:
+    """Per key, the final writes of the transactions the commit order ranks
+    (ok or info; a failed one wrote nothing), in that order: each precedes
+    the next. A transaction the order leaves out gives no fact."""
+    t, k = inp.table, inp.keys
+    w = t.writes[~k.intermediate[t.writes]]  # each txn's last write of each key
+    tx = t.txn[w]
+    keep = (rank[tx] >= 0) & (inp.tc.status[tx] != FAIL)
+    w, tx = w[keep], tx[keep]
+    key = t.key[w].astype(np.int64)
+    o = np.lexsort((rank[tx], key))
+    w, tx, key = w[o], tx[o], key[o]
+    same = np.flatnonzero(key[1:] == key[:-1])
+    earlier, later = t.vid[w[same]], t.vid[w[same + 1]]
+    d = earlier != later
+    same = same[d]
+    return Facts(key[same], earlier[d], later[d], w[same], txns=(tx[same], tx[same + 1]))
 
 
 def wfr_facts(inp: SourceInput) -> Facts:

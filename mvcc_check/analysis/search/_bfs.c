@@ -46,6 +46,108 @@ static void release(Buf *b) {
 #define NSTATES 16
 #define NBITS 32
 
+typedef struct {
+    const int64_t *ip, *ds;
+    const uint8_t *bt;
+    const int8_t *tb;
+    const uint8_t *ac;
+    const int64_t *ord;
+    Py_ssize_t nord;
+    int32_t *st;   /* scratch: generation stamps, */
+    int64_t *par;  /* parents, */
+    uint8_t *pb;   /* the relation bit taken, */
+    int64_t *q;    /* and the two frontiers */
+    Py_ssize_t n, nedges, cap;
+    int64_t off;
+} Search;
+
+/* One breadth-first search (see bfs below): the found state, or -1; work added to
+ * *work; *bad set when an edge leaves the component's range. No Python calls. */
+static int64_t search_one(const Search *S, int start_q, int64_t u, int64_t v, long long limit,
+                          long long floor_, int32_t g, long long *work, int *bad) {
+    const int64_t *ip = S->ip, *ds = S->ds, *ord = S->ord;
+    const Py_ssize_t nord = S->nord, nedges = S->nedges, cap = S->cap;
+    const int64_t off = S->off;
+    const uint8_t *bt = S->bt, *ac = S->ac;
+    const int8_t *tb = S->tb;
+    int32_t *st = S->st;
+    int64_t *par = S->par;
+    uint8_t *pb = S->pb;
+    int64_t *cur = S->q, *nxt = S->q + cap * NSTATES;
+    Py_ssize_t ncur = 0, nnxt;
+    long long depth = 0;
+    int64_t found = -1;
+    int64_t start = v * NSTATES + start_q;
+    st[start] = g;
+    par[start] = -1;
+    pb[start] = 0;
+    cur[ncur++] = start;
+    while (ncur && found < 0 && !*bad) {
+        depth++;
+        if (limit >= 0 && depth > limit) break;
+        *work += ncur;
+        nnxt = 0;
+        for (Py_ssize_t i = 0; i < ncur && found < 0 && !*bad; i++) {
+            int64_t key = cur[i];
+            int64_t node = (key >> 4) + off;
+            int base = (int)(key & 15) * NBITS;
+            if (ip[node] < 0 || ip[node + 1] > nedges) {
+                *bad = 1;
+                break;
+            }
+            for (int64_t e = ip[node]; e < ip[node + 1] && found < 0; e++) {
+                int64_t b = ds[e] - off; /* the target, numbered within the component */
+                if (b < 0 || b >= cap) {
+                    *bad = 1;
+                    break;
+                }
+                if (ord && (b >= nord || ord[b] < floor_)) continue;
+                unsigned r = bt[e];
+                for (int k = 0; k < 5; k++) {
+                    unsigned bit = 1u << k;
+                    if (!(r & bit)) continue;
+                    int q2 = tb[base + bit];
+                    if (q2 < 0 || q2 >= NSTATES) continue;
+                    int64_t k2 = b * NSTATES + q2;
+                    if (st[k2] == g) continue;
+                    st[k2] = g;
+                    par[k2] = key;
+                    pb[k2] = (uint8_t)bit;
+                    if (b == u && ac[q2]) {
+                        found = k2;
+                        break;
+                    }
+                    nxt[nnxt++] = k2;
+                }
+            }
+        }
+        int64_t *t = cur;
+        cur = nxt;
+        nxt = t;
+        ncur = nnxt;
+    }
+    return found;
+}
+
+/* The steps [(from, to, bit), ...] back from state `found` (a new list). */
+static PyObject *path_of(const int64_t *par, const uint8_t *pb, int64_t found) {
+    Py_ssize_t len = 0;
+    for (int64_t k = found; par[k] >= 0; k = par[k]) len++;
+    PyObject *steps = PyList_New(len);
+    if (!steps) return NULL;
+    Py_ssize_t i = len;
+    for (int64_t k = found; par[k] >= 0; k = par[k]) {
+        PyObject *step =
+            Py_BuildValue("(LLi)", (long long)(par[k] >> 4), (long long)(k >> 4), (int)pb[k]);
+        if (!step) {
+            Py_DECREF(steps);
+            return NULL;
+        }
+        PyList_SET_ITEM(steps, --i, step);
+    }
+    return steps;
+}
+
 /* bfs(indptr i64, dst i64, bits u8, table i8[512], accepting u8[16], start_q, u, v,
  *     limit (-1: none), order i64 or None, floor, stamp i32[n*16], parent i64[n*16],
  *     pbit u8[n*16], queue i64[2*n*16], gen, offset) -> (steps or None, work)
@@ -87,69 +189,14 @@ static PyObject *bfs(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "bfs: inconsistent buffer sizes or node ids");
         goto done;
     }
-    const int64_t *ip = indptr.view.buf, *ds = dst.view.buf, *ord = order.held ? order.view.buf : NULL;
-    const Py_ssize_t nord = order.held ? order.view.len / 8 : 0;
-    const uint8_t *bt = bits.view.buf, *ac = acc.view.buf;
-    const int8_t *tb = table.view.buf;
-    int32_t *st = stamp.view.buf;
-    int64_t *par = parent.view.buf, *q = queue.view.buf;
-    uint8_t *pb = pbit.view.buf;
-    const int32_t g = (int32_t)gen;
-    int64_t *cur = q, *nxt = q + cap * NSTATES;
-    Py_ssize_t ncur = 0, nnxt;
-    long long work = 0, depth = 0;
-    int64_t found = -1;
+    Search S = {indptr.view.buf, dst.view.buf, bits.view.buf, table.view.buf, acc.view.buf,
+                order.held ? order.view.buf : NULL, order.held ? order.view.len / 8 : 0,
+                stamp.view.buf, parent.view.buf, pbit.view.buf, queue.view.buf, n, nedges, cap, off};
+    long long work = 0;
     int bad = 0;
-    int64_t start = v * NSTATES + start_q;
-    st[start] = g;
-    par[start] = -1;
-    pb[start] = 0;
-    cur[ncur++] = start;
+    int64_t found;
     Py_BEGIN_ALLOW_THREADS
-    while (ncur && found < 0 && !bad) {
-        depth++;
-        if (limit >= 0 && depth > limit) break;
-        work += ncur;
-        nnxt = 0;
-        for (Py_ssize_t i = 0; i < ncur && found < 0 && !bad; i++) {
-            int64_t key = cur[i];
-            int64_t node = (key >> 4) + off;
-            int base = (int)(key & 15) * NBITS;
-            if (ip[node] < 0 || ip[node + 1] > nedges) {
-                bad = 1;
-                break;
-            }
-            for (int64_t e = ip[node]; e < ip[node + 1] && found < 0; e++) {
-                int64_t b = ds[e] - off; /* the target, numbered within the component */
-                if (b < 0 || b >= cap) {
-                    bad = 1;
-                    break;
-                }
-                if (ord && (b >= nord || ord[b] < floor_)) continue;
-                unsigned r = bt[e];
-                for (int k = 0; k < 5; k++) {
-                    unsigned bit = 1u << k;
-                    if (!(r & bit)) continue;
-                    int q2 = tb[base + bit];
-                    if (q2 < 0 || q2 >= NSTATES) continue;
-                    int64_t k2 = b * NSTATES + q2;
-                    if (st[k2] == g) continue;
-                    st[k2] = g;
-                    par[k2] = key;
-                    pb[k2] = (uint8_t)bit;
-                    if (b == u && ac[q2]) {
-                        found = k2;
-                        break;
-                    }
-                    nxt[nnxt++] = k2;
-                }
-            }
-        }
-        int64_t *t = cur;
-        cur = nxt;
-        nxt = t;
-        ncur = nnxt;
-    }
+    found = search_one(&S, (int)start_q, u, v, limit, floor_, (int32_t)gen, &work, &bad);
     Py_END_ALLOW_THREADS
     if (bad) {
         PyErr_SetString(PyExc_ValueError, "bfs: an edge leaves the component's node range");
@@ -159,27 +206,107 @@ static PyObject *bfs(PyObject *self, PyObject *args) {
         result = Py_BuildValue("(OL)", Py_None, work);
         goto done;
     }
-    Py_ssize_t len = 0;
-    for (int64_t k = found; par[k] >= 0; k = par[k]) len++;
-    PyObject *steps = PyList_New(len);
+    PyObject *steps = path_of(S.par, S.pb, found);
     if (!steps) goto done;
-    Py_ssize_t i = len;
-    for (int64_t k = found; par[k] >= 0; k = par[k]) {
-        PyObject *step = Py_BuildValue("(LLi)", (long long)(par[k] >> 4), (long long)(k >> 4), (int)pb[k]);
-        if (!step) {
-            Py_DECREF(steps);
-            goto done;
-        }
-        PyList_SET_ITEM(steps, --i, step);
-    }
     result = Py_BuildValue("(NL)", steps, work);
 done:
     for (int i = 0; i < 10; i++) release(all[i]);
     return result;
 }
 
+
+/* deepen(indptr, dst, bits, table, accepting, start_q, us i64[k], vs i64[k], budget,
+ *        max_limit, stamp, parent, pbit, queue, gen, offset)
+ *   -> (anchor or -1, steps or None, work, limit, gen)
+ *
+ * The search's iterative deepening, as CycleFinder.shortest wrote it in Python:
+ * for limit = 1, 2, ... (while the work stays within budget and limit < max_limit),
+ * a bounded search from every anchor (us[j] -> vs[j]) in turn; the first path found
+ * wins. Returns the anchor and its steps (or -1 and None: then `limit` is where the
+ * budget or max_limit stopped it), the work done and the last generation used.
+ */
+static PyObject *deepen(PyObject *self, PyObject *args) {
+    PyObject *o_indptr, *o_dst, *o_bits, *o_table, *o_acc, *o_us, *o_vs, *o_stamp, *o_parent,
+        *o_pbit, *o_queue;
+    long long start_q, budget, max_limit, gen, off;
+    if (!PyArg_ParseTuple(args, "OOOOOLOOLLOOOOLL", &o_indptr, &o_dst, &o_bits, &o_table, &o_acc,
+                          &start_q, &o_us, &o_vs, &budget, &max_limit, &o_stamp, &o_parent,
+                          &o_pbit, &o_queue, &gen, &off))
+        return NULL;
+    Buf indptr, dst, bits, table, acc, us, vs, stamp, parent, pbit, queue;
+    Buf *all[] = {&indptr, &dst, &bits, &table, &acc, &us, &vs, &stamp, &parent, &pbit, &queue};
+    for (int i = 0; i < 11; i++) all[i]->held = 0;
+    PyObject *result = NULL;
+    if (get_buf(o_indptr, &indptr, 8, 0, "indptr") || get_buf(o_dst, &dst, 8, 0, "dst") ||
+        get_buf(o_bits, &bits, 1, 0, "bits") || get_buf(o_table, &table, 1, 0, "table") ||
+        get_buf(o_acc, &acc, 1, 0, "accepting") || get_buf(o_us, &us, 8, 0, "us") ||
+        get_buf(o_vs, &vs, 8, 0, "vs") || get_buf(o_stamp, &stamp, 4, 1, "stamp") ||
+        get_buf(o_parent, &parent, 8, 1, "parent") || get_buf(o_pbit, &pbit, 1, 1, "pbit") ||
+        get_buf(o_queue, &queue, 8, 1, "queue"))
+        goto done;
+    Py_ssize_t n = indptr.view.len / 8 - 1;
+    Py_ssize_t nedges = dst.view.len / 8;
+    Py_ssize_t cap = stamp.view.len / 4 / NSTATES;
+    Py_ssize_t k = us.view.len / 8;
+    const int64_t *u_at = us.view.buf, *v_at = vs.view.buf;
+    int ok = n >= 0 && bits.view.len == nedges && table.view.len == NSTATES * NBITS &&
+             acc.view.len == NSTATES && parent.view.len / 8 >= cap * NSTATES &&
+             pbit.view.len >= cap * NSTATES && queue.view.len / 8 >= 2 * cap * NSTATES &&
+             off >= 0 && start_q >= 0 && start_q < NSTATES && vs.view.len == us.view.len &&
+             gen >= 0 && gen < INT32_MAX;
+    for (Py_ssize_t j = 0; ok && j < k; j++)
+        ok = u_at[j] >= 0 && u_at[j] < cap && v_at[j] >= 0 && v_at[j] < cap &&
+             off + u_at[j] < n && off + v_at[j] < n;
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "deepen: inconsistent buffer sizes or node ids");
+        goto done;
+    }
+    Search S = {indptr.view.buf, dst.view.buf, bits.view.buf, table.view.buf, acc.view.buf,
+                NULL, 0, stamp.view.buf, parent.view.buf, pbit.view.buf, queue.view.buf,
+                n, nedges, cap, off};
+    long long work = 0, limit = 1;
+    int bad = 0;
+    int64_t found = -1;
+    Py_ssize_t hit = -1;
+    int32_t g = (int32_t)gen;
+    Py_BEGIN_ALLOW_THREADS
+    while (work <= budget && limit < max_limit && hit < 0 && !bad) {
+        for (Py_ssize_t j = 0; j < k; j++) {
+            if (g >= INT32_MAX - 1) { /* stamps run out: clear them, as generation() does */
+                memset(S.st, 0, (size_t)cap * NSTATES * sizeof *S.st);
+                g = 0;
+            }
+            g++;
+            found = search_one(&S, (int)start_q, u_at[j], v_at[j], limit, 0, g, &work, &bad);
+            if (bad) break;
+            if (found >= 0) {
+                hit = j;
+                break;
+            }
+            if (work > budget) break;
+        }
+        if (hit < 0 && !bad) limit++;
+    }
+    Py_END_ALLOW_THREADS
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, "deepen: an edge leaves the component's node range");
+        goto done;
+    }
+    if (hit < 0) {
+        result = Py_BuildValue("(nOLLi)", (Py_ssize_t)-1, Py_None, work, limit, (int)g);
+        goto done;
+    }
+    PyObject *steps = path_of(S.par, S.pb, found);
+    if (!steps) goto done;
+    result = Py_BuildValue("(nNLLi)", hit, steps, work, limit, (int)g);
+done:
+    for (int i = 0; i < 11; i++) release(all[i]);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"bfs", bfs, METH_VARARGS, "Shortest accepted path back to an anchor's source (see _bfs.c)."},
+    {"deepen", deepen, METH_VARARGS, "Iterative deepening over many anchors (see _bfs.c)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -72,6 +72,8 @@ def find_cycles(
     inside = DependencyGraph(
         len(members), compact[graph.src[order]], compact[graph.dst[order]], graph.rel[order]
     )
+    del ls, ld, internal, order
+    graph.release_edges()  # what follows needs only the edges inside components
     specs = cycle_specs(extra)
 
     def search(indices: list[int]) -> list[tuple]:
@@ -83,6 +85,7 @@ def find_cycles(
         sub = DependencyGraph(inside.n, inside.src[mine], inside.dst[mine], inside.rel[mine])
         cache: LabelCache = {}
         presence = scc_decidable_presence(sub, labels, specs, cache)
+        sub.drop_selected()  # (the model tests below cut again what they need)
         space = SearchSpace(inside.n, sub.src, sub.dst, sub.rel, largest=int(sizes[indices].max()))
         sub_local_src, sub_local_dst = local[sub.src], local[sub.dst]
         starts = np.cumsum([0] + [bounds[i + 1] - bounds[i] for i in indices])

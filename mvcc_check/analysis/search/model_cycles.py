@@ -57,7 +57,7 @@ def cyclic_models(
             continue
         if extension:  # each transaction t is two nodes there, t and n + t
             two = two_layer_graph(graph, mask, cache)
-            src, dst, lab = two.src, two.dst, two.labels
+            (src, dst), lab = two.edges(), two.labels
         else:
             g = graph.select(mask)
             src, dst = g.src, g.dst

@@ -160,25 +160,38 @@ def two_layer_graph(inside: DependencyGraph, mask: int, cache: LabelCache) -> Tw
     of the dependency graph (relations in mask) with no two rw steps in a row,
     cyclically; its cycles through an rw step are those of Cerone & Gotsman's
     extension graph through a composite (non-rw; rw) edge, without building the
-    composites, whose number is the product of degrees."""
+    composites, whose number is the product of degrees. Only the labels are kept;
+    the edges are made again when asked for."""
     hit = cache.get((mask, True))
     if hit is None:
-        n = inside.n
-        plain = inside.select(mask & ~RW)
-        rw = inside.select(RW) if mask & RW else inside.select(RW).select(0)
-        src = np.concatenate([plain.src, plain.src + n, rw.src])
-        dst = np.concatenate([plain.dst, plain.dst, rw.dst + n])
-        hit = cache[(mask, True)] = TwoLayer(n, plain, rw, src, dst, scc_labels(2 * n, src, dst))
+        g = TwoLayer(inside, mask)
+        src, dst = g.edges()
+        g.labels = scc_labels(2 * g.n, src, dst)
+        hit = cache[(mask, True)] = g
     return hit
 
 
 class TwoLayer:
-    """`two_layer_graph`'s answer: its edges (the non-rw edges twice, then the rw
-    edges) and labels, with the non-rw and rw parts of the graph they came from."""
+    """`two_layer_graph`'s graph: its SCC labels, and its edges on demand (the non-rw
+    edges twice, then the rw edges)."""
 
-    def __init__(self, n, plain, rw, src, dst, labels) -> None:
-        self.n, self.plain, self.rw = n, plain, rw
-        self.src, self.dst, self.labels = src, dst, labels
+    def __init__(self, inside: DependencyGraph, mask: int) -> None:
+        self.inside, self.mask, self.n = inside, mask, inside.n
+        self.labels = np.zeros(0, np.int64)
+
+    @property
+    def plain(self) -> DependencyGraph:
+        return self.inside.select(self.mask & ~RW)
+
+    @property
+    def rw(self) -> DependencyGraph:
+        return self.inside.select(RW & self.mask)
+
+    def edges(self) -> tuple[np.ndarray, np.ndarray]:
+        plain, rw, n = self.plain, self.rw, self.n
+        src = np.concatenate([plain.src, plain.src + n, rw.src])
+        dst = np.concatenate([plain.dst, plain.dst, rw.dst + n])
+        return src, dst
 
 
 def _nonadjacent_presence(

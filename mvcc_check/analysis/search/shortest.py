@@ -7,6 +7,7 @@ import numpy as np
 
 from mvcc_check.analysis.graph import RW
 from mvcc_check.analysis.search._bfs import bfs as _c_bfs
+from mvcc_check.analysis.search._bfs import deepen as _c_deepen
 from mvcc_check.analysis.search.specs import CycleSpec
 
 # Components of at most this many transactions are searched exhaustively.
@@ -162,6 +163,38 @@ class CycleFinder:
         self.work += work
         return steps
 
+    def _deepen(
+        self, spec: CycleSpec, anchors: list[tuple[int, int]]
+    ) -> tuple[int, list[Step] | None, int]:
+        """Iterative deepening over the anchors, in C (`_bfs.deepen`): for limit = 1, 2,
+        ... while the work stays within budget, a search bounded by limit from every
+        anchor in turn. (anchor index, its path, limit) of the first path found, else
+        (-1, None, the limit where it stopped)."""
+        sp = self.space
+        indptr, dst, bits = sp.csr(spec.allowed)
+        table, accepting = _automaton(spec)
+        pairs = np.array(anchors, np.int64).reshape(-1, 2)
+        j, steps, work, limit, sp._gen = _c_deepen(
+            indptr,
+            dst,
+            bits,
+            table,
+            accepting,
+            spec.start_state(),
+            np.ascontiguousarray(pairs[:, 0]),
+            np.ascontiguousarray(pairs[:, 1]),
+            self.budget - self.work,
+            self.c.n * 16,
+            sp.stamp,
+            sp.parent,
+            sp.pbit,
+            sp.queue,
+            sp._gen,
+            self.offset,
+        )
+        self.work += work
+        return j, steps, limit
+
     def shortest(
         self, spec: CycleSpec, anchors: list[tuple[int, int]] | None = None
     ) -> list[Step] | None:
@@ -188,15 +221,10 @@ class CycleFinder:
             raise ValueError(f"{spec.name}: anchors come from the whole-graph passes (presence)")
         if not anchors:
             return None
-        limit = 1
-        while self.work <= self.budget and limit < self.c.n * 16:
-            for u, v in anchors:
-                path = self._bfs(spec, u, v, limit)
-                if path is not None:
-                    return [(u, v, spec.anchor), *path]
-                if self.work > self.budget:
-                    break
-            limit += 1
+        j, path, limit = self._deepen(spec, anchors)
+        if path is not None:
+            u, v = anchors[j]
+            return [(u, v, spec.anchor), *path]
         # The budget ran out during the search to limit - 1 steps after the anchor, so
         # every anchor was searched to limit - 2 in vain: no cycle of this type has
         # fewer than limit steps. What follows is a witness, maybe longer.
