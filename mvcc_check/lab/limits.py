@@ -70,7 +70,7 @@ class Limits:
         return self.seconds is not None or self.memory_bytes is not None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Stopped:
     """A check stopped by a limit: where it was, and what it had and had not decided."""
 

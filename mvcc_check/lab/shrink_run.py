@@ -49,7 +49,7 @@ def pick_target(anomaly_types: Sequence[str]) -> str | None:
     return anomaly_types[0] if anomaly_types else None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Shrunk:
     """A small run that still shows `anomaly`, with its trace and verdict."""
 
