@@ -92,3 +92,32 @@ def test_the_console_script_and_the_cli_do_not_import_each_other():
     console = {m for _, m in imports_of(PACKAGE / "console.py")}
     assert not ("mvcc_check.console" in cli and "mvcc_check.cli" in console)
     assert "mvcc_check.console" not in cli
+
+
+def _exits(path: Path) -> list[int]:
+    """Lines that end the process with a code (sys.exit, raise SystemExit)."""
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            f = node.func
+            if f.attr == "exit" and isinstance(f.value, ast.Name) and f.value.id == "sys":
+                out.append(node.lineno)
+        if isinstance(node, ast.Raise) and node.exc is not None:
+            exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+            if isinstance(exc, ast.Name) and exc.id == "SystemExit":
+                out.append(node.lineno)
+    return out
+
+
+def test_exit_codes_are_decided_in_one_place():
+    """Commands return their code and raise domain errors; the CLI group (cli.py) turns
+    both into the exit code. Only the benchmark scripts, run by hand, exit themselves."""
+    scripts = {PACKAGE / "bench.py", PACKAGE / "bench_scan.py"}
+    assert all(_exits(p) for p in scripts)  # the walk sees an exit where there is one
+    bad = [
+        f"{p.relative_to(PACKAGE)} line {ln}"
+        for p in _modules()
+        if p not in scripts
+        for ln in _exits(p)
+    ]
+    assert not bad
