@@ -142,7 +142,8 @@ class DependencyGraph:
         big = np.flatnonzero(cyclic)
         if len(big) == 0:
             return []
-        order = np.argsort(labels, kind="stable")  # members ascending within each label
+        nodes = np.flatnonzero(cyclic[labels])  # only those in cyclic components, ascending
+        order = nodes[np.argsort(labels[nodes], kind="stable")]  # ascending within each label
         sorted_labels = labels[order]
         lo = np.searchsorted(sorted_labels, big, "left")
         hi = np.searchsorted(sorted_labels, big, "right")

@@ -54,7 +54,6 @@ class ListAppendExplainer:
         self.o = o
         self.reg = reg
         self.late = late
-        self._orders: dict[int, list] = {}
         self._txns: dict[int, tuple[int, list[int], list[int], list[int], list[int]]] = {}
         self._ws: dict[int, list[int]] = {}
         self._late: dict[int, set[int]] = {}
@@ -63,7 +62,7 @@ class ListAppendExplainer:
     def forget(self) -> None:
         """Drop everything decoded (cheap to decode again, and a big history's keys
         decoded whole would hold gigabytes until the search ends)."""
-        for cache in (self._txns, self._ext, self._orders, self._ws, self._late):
+        for cache in (self._txns, self._ext, self._ws, self._late):
             cache.clear()
 
     # -- values ---------------------------------------------------------------
@@ -90,18 +89,12 @@ class ListAppendExplainer:
         being explained has just quoted it, so it is at hand)."""
         return self.cols.op(int(self.tc.mop_row[t])).value[i]
 
-    def _order(self, kid: int) -> list:
-        """Key kid's longest read (empty if none)."""
-        order = self._orders.get(kid)
-        if order is None:
-            r = int(self.o.longest[kid])
-            if r < 0:
-                order = []
-            else:  # from the columns: one key's longest read, not worth re-reading its op
-                t, i = int(self.rd_txn[r]), int(self.rd_pos[r])
-                order = self.cols.mop(self._view(t)[0] + i)[2] or []
-            self._orders[kid] = order
-        return order
+    def _longest_at(self, kid: int, j: int) -> Any:
+        """Element j (from the end when negative) of key kid's longest read, from the
+        columns (one element: not worth re-reading the op that read it)."""
+        e = int(self.o.start[kid]) + (j if j >= 0 else int(self.o.length[kid]) + j)
+        c = self.cols
+        return c.value(int(c.el_tag[e]), int(c.el_value[e]))
 
     def _writers(self, kid: int) -> list[int]:
         """The writer of each position of kid's longest read (-1: nobody)."""
@@ -204,22 +197,20 @@ class ListAppendExplainer:
             ws = self._writers(kid)
             pos = next((p for p in range(1, len(ws)) if ws[p] == b and ws[p - 1] == a), 0)
             if pos:
-                order = self._order(kid)
                 return {
                     "type": "ww",
                     "key": self._mop(b, i)[1],
-                    "value": order[pos - 1],
-                    "value'": order[pos],
+                    "value": self._longest_at(kid, pos - 1),
+                    "value'": self._longest_at(kid, pos),
                     "a-mop-index": self._app_pos(kid, pos - 1),
                     "b-mop-index": self._app_pos(kid, pos),
                 }
             if ws and ws[-1] == a and self._is_late(kid, b):
-                order = self._order(kid)
                 j = self._unread_mop(b, kid)
                 return {
                     "type": "ww",
                     "key": self._mop(b, i)[1],
-                    "value": order[-1],
+                    "value": self._longest_at(kid, -1),
                     "value'": self._mop(b, j)[2],
                     "a-mop-index": self._app_pos(kid, len(ws) - 1),
                     "b-mop-index": j,
@@ -265,7 +256,7 @@ class ListAppendExplainer:
                         "type": "rw",
                         "key": mop[1],
                         "value": mop[2][-1] if n else None,
-                        "value'": self._order(kid)[n],
+                        "value'": self._longest_at(kid, n),
                         "a-mop-index": i,
                         "b-mop-index": self._app_pos(kid, n),
                     }
