@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench lint faults clean fuzz fuzz-scan fuzz-input
+.PHONY: run test bench lint faults phantoms clean fuzz fuzz-scan fuzz-input
 
 # The C extensions (their .c and .h files) are built by pip install -e (setup.py).
 $(STAMP): pyproject.toml setup.py $(wildcard mvcc_check/*/*.c mvcc_check/*/*/*.c mvcc_check/*/*.h)
@@ -42,6 +42,11 @@ faults: $(STAMP)
 	$(BIN)/mvcc-check test --launch etcd -i linearizable -i serializable --seed 1 --seed 2 --nemesis pause,crash,partition --txns 3000
 	-$(BIN)/mvcc-check test --launch postgresql-replica -i repeatable-read -i serializable --seed 1 --seed 2 --seed 3 --txns 1500 --keys 10 -m snapshot-isolation -m serializable -m strict-serializable
 	-$(BIN)/mvcc-check test --launch postgresql-replica --replica-lag remote-apply -i repeatable-read -i serializable --seed 1 --seed 2 --seed 3 --txns 1500 --keys 10 -m snapshot-isolation -m serializable -m strict-serializable
+
+# Which database levels allow phantoms: the closed-predicate workload on launched
+# SQLite, PostgreSQL and MariaDB, every level; rewrites docs/phantoms.md (not a test).
+phantoms: $(STAMP)
+	$(BIN)/python -m mvcc_check.lab.phantoms --txns 500 --seeds 3 --out docs/phantoms.md
 
 # Fuzzing: every target below runs for FUZZ_SECONDS; `make fuzz` runs them all.
 FUZZ_SECONDS ?= 60

@@ -148,6 +148,16 @@ class TxnGenerator:
             yield self.next_txn()
 
 
+def workload_generator(spec: WorkloadSpec):
+    """The spec's transaction source: TxnGenerator, or for closed-predicate its own
+    (whose first transaction is the init op; see `predicate_workload`)."""
+    if spec.workload == "closed-predicate":
+        from mvcc_check.predicate_workload import PredicateTxnGenerator
+
+        return PredicateTxnGenerator(spec)
+    return TxnGenerator(spec)
+
+
 def transactions(spec: WorkloadSpec) -> Iterator[TxnOps]:
     """Yield `spec.txns` transactions (lists of `[f, k, v]` micro-ops), deterministically."""
     return iter(TxnGenerator(spec))

@@ -237,6 +237,7 @@ ANOMALY_HISTORIES = {
     "duplicate-elements": (_h("ax1", "rx11"), []),
     "incompatible-order": (_h("ax1", "ax2", "ax3", "rx13", "rx123"), []),
     "future-read": (_h("rx1 ax1", "rx1"), []),
+    "garbage-read": (_h("ax1", "rx19"), []),
     "cyclic-versions": (_h("wx1", "wx2", "rx1", register=True), ["--linearizable-keys"]),
     "G-single-item-realtime": (_h("ax1", "ax2", "rx1", "rx12"), ["-m", "strict-serializable"]),
 }

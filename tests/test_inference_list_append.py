@@ -437,12 +437,20 @@ def test_stale_read_of_empty_list_is_g_single_item_realtime():
 
 
 def test_observed_info_append_is_a_graph_node():
+    """T3's reads prove the info txn committed (or T3 read an aborted write, G1a): a
+    write cycle, reported as the G1c it also is, since read uncommitted allows G1a."""
     for status in ("info", "open"):
         h = History().serial(txn("ax1 ay1", status=status), txn("ax2 ay2"), txn("rx12 ry21"))
         r = h.check(SER)
-        assert r.anomaly_types == ["G0"], status
-        ops = r.anomalies["G0"][0]["cycle"]
-        assert any(op["type"] in ("info", "invoke") for op in ops), status
+        assert r.anomaly_types == ["G1c"], status
+        (cycle,) = r.anomalies["G1c"]
+        assert cycle["write-cycle"] is True
+        assert [s["type"] for s in cycle["steps"]] == ["ww", "ww"]
+        assert any(op["type"] in ("info", "invoke") for op in cycle["cycle"]), status
+        assert r.not_ == ["read-committed"]
+        assert h.check("read-uncommitted").valid is True
+        ok = History().serial(txn("ax1 ay1"), txn("ax2 ay2"), txn("rx12 ry21"))
+        assert ok.check(SER).anomaly_types == ["G0"]
 
 
 def test_unobserved_info_append_creates_no_edges():

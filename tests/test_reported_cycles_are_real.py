@@ -129,6 +129,19 @@ def check_cycle(ix: Index, workload: str, name: str, item: dict[str, Any]) -> No
         )
     for i, step in enumerate(steps):
         check_step(ix, workload, step, ops[i], ops[i + 1])
+    # Every indeterminate txn on the cycle is proven committed by a committed read of its write.
+    proofs = {p["index"]: p for p in item.get("committed", ())}
+    for op in ops:
+        if op["type"] in ("info", "invoke"):
+            proof = proofs[op["index"]]
+            if "transaction-order" in proof:  # placed by the given commit order
+                continue
+            reader = ix.by_index[proof["reader"]["index"]]
+            assert reader["type"] == "ok"
+            f, k, v = reader["value"][proof["mop-index"]]
+            assert f == "r" and k == proof["key"]
+            assert proof["value"] in v if isinstance(v, list) else proof["value"] == v
+            assert [proof["key"], proof["value"]] in [m[1:] for m in op["value"] if m[0] != "r"]
     kinds = [s["type"] for s in steps]
     rw = [k == "rw" for k in kinds]
     n_rw = sum(rw)
@@ -144,6 +157,9 @@ def check_cycle(ix: Index, workload: str, name: str, item: dict[str, Any]) -> No
         assert set(kinds) <= {"ww", "wr", "rw"}, kinds
     if base == "G0":
         assert set(kinds) <= {"ww", "process", "realtime"}, kinds
+    elif base == "G1c" and item.get("write-cycle"):  # a G0 through info txns (see info_writes)
+        assert set(kinds) <= {"ww", "process", "realtime"}, kinds
+        assert any(op["type"] in ("info", "invoke") for op in ops), ops
     elif base == "G1c":
         assert n_rw == 0 and "wr" in kinds, kinds
     elif base == "G-single-item":

@@ -9,7 +9,10 @@ to reproduce first when a run shows several (the best known ones first: write sk
 lost update, read skew). Sources, as in `models.py`: Adya 1999 (G0 ... G2, G-single),
 Berenson et al. 1995 (P4 lost update, A5B write skew), Cerone & Gotsman 2016
 (G-nonadjacent, generalised SI), Elle (Kingsbury & Alvaro 2020: the `-item`,
-`-process` and `-realtime` names and the non-cycle checks of list-append).
+`-process` and `-realtime` names, the non-cycle checks of list-append, garbage
+reads and the closed-predicate workload's predicate-read-miss). The predicate
+types (G-single, G-nonadjacent, G2) are the item cycle shapes through a predicate
+anti-dependency: the item row names its predicate type.
 
 Models and what each forbids are in `models.py`; how each anomaly is found is code
 (`columnar/`, `search/`); this table says what each is.
@@ -40,6 +43,7 @@ class Anomaly:
     cycle: Cycle | None = None
     rank: int | None = None  # Adya's order (tables list these first, in this order)
     textbook: int | None = None  # 1 = the first to reproduce when a run shows several
+    predicate: str | None = None  # the type of this cycle's shape through a predicate rw
 
 
 ANOMALIES: tuple[Anomaly, ...] = (
@@ -73,7 +77,14 @@ ANOMALIES: tuple[Anomaly, ...] = (
         rank=4,
         textbook=7,
     ),
-    Anomaly("G-single", None, "Adya 1999, G-single", rank=5, textbook=4),
+    Anomaly(
+        "G-single",
+        "a cycle with exactly one anti-dependency, a predicate one: a phantom or a row changed "
+        "out of a predicate read, read skew over a predicate (Adya G-single)",
+        "Adya 1999, G-single; Elle (closed-predicate)",
+        rank=5,
+        textbook=4,
+    ),
     Anomaly(
         "G-single-item",
         "a cycle with exactly one anti-dependency, as read skew or a lost update makes (Adya G-single)",
@@ -81,8 +92,15 @@ ANOMALIES: tuple[Anomaly, ...] = (
         Cycle(RW, WW | WR, "one"),
         rank=6,
         textbook=3,
+        predicate="G-single",
     ),
-    Anomaly("G-nonadjacent", None, "Cerone & Gotsman 2016; Elle", rank=7),
+    Anomaly(
+        "G-nonadjacent",
+        "a cycle with several anti-dependencies, none adjacent, some of them predicate "
+        "ones: forbidden by snapshot isolation (Adya; Cerone & Gotsman)",
+        "Cerone & Gotsman 2016; Elle (closed-predicate)",
+        rank=7,
+    ),
     Anomaly(
         "G-nonadjacent-item",
         "a cycle with several anti-dependencies, none adjacent: forbidden by snapshot isolation",
@@ -90,8 +108,16 @@ ANOMALIES: tuple[Anomaly, ...] = (
         Cycle(RW, WW | WR | RW, "nonadjacent"),
         rank=8,
         textbook=10,
+        predicate="G-nonadjacent",
     ),
-    Anomaly("G2", None, "Adya 1999, G2", rank=9, textbook=9),
+    Anomaly(
+        "G2",
+        "anti-dependency cycles over predicates: phantoms each transaction did not see, write "
+        "skew through a predicate read (Adya G2; Berenson A3, P3)",
+        "Adya 1999, G2; Berenson et al. 1995, A3, P3",
+        rank=9,
+        textbook=9,
+    ),
     Anomaly(
         "G2-item",
         "write skew: a cycle with two adjacent anti-dependencies (Adya G2-item; Berenson A5B)",
@@ -99,6 +125,7 @@ ANOMALIES: tuple[Anomaly, ...] = (
         Cycle(RW, WW | WR | RW, "adjacent"),
         rank=10,
         textbook=1,
+        predicate="G2",
     ),
     Anomaly(
         "lost-update",
@@ -120,6 +147,17 @@ ANOMALIES: tuple[Anomaly, ...] = (
         "Elle",
     ),
     Anomaly("future-read", "a transaction saw its own write before making it", "Elle"),
+    Anomaly(
+        "garbage-read",
+        "a committed read returned a value no transaction wrote (Elle's garbage read)",
+        "Elle",
+    ),
+    Anomaly(
+        "predicate-read-miss",
+        "a predicate read did not return a key every version of which matches it (Elle's "
+        "closed-predicate check)",
+        "Elle (closed-predicate)",
+    ),
     Anomaly("cyclic-versions", "the inferred version order of a key is cyclic", "Elle"),
     Anomaly(
         "empty-transaction-graph",
@@ -138,11 +176,17 @@ VARIANTS: dict[str, str] = {
 }
 
 
+PREDICATE_TYPES: dict[str, str] = {a.name: a.predicate for a in ANOMALIES if a.predicate}
+"""Each item cycle type and the predicate type of its shape (G2-item: G2), which the
+closed-predicate search names a cycle through a predicate anti-dependency."""
+
+
 def descriptions() -> dict[str, str]:
     """Every reportable anomaly type (variants included) in plain words."""
     out = {a.name: a.description for a in ANOMALIES if a.description is not None}
+    predicate_types = set(PREDICATE_TYPES.values())
     for a in ANOMALIES:
-        if a.cycle is not None:
+        if a.cycle is not None or a.name in predicate_types:
             for suffix, words in VARIANTS.items():
                 out[a.name + suffix] = a.description + words  # type: ignore[operator]
     return out

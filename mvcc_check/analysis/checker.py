@@ -15,7 +15,10 @@ from mvcc_check.analysis.columnar.excluded import NonUniqueWrites, keys_left, wi
 from mvcc_check.analysis.graph import PROCESS, REALTIME
 from mvcc_check.analysis.inference import Inference
 from mvcc_check.analysis.order import process_edges_columns, realtime_edges_columns
+from mvcc_check.analysis.predicate import infer as closed_predicate
+from mvcc_check.analysis.predicate.search import search as predicate_search
 from mvcc_check.analysis.search.find import find_cycles
+from mvcc_check.analysis.search.info_writes import settle_info_write_cycles
 from mvcc_check.analysis.search.model_cycles import cycle_exists
 from mvcc_check.errors import HistoryError, OptionError
 from mvcc_check.exitcodes import INVALID, UNDECIDED, VALID
@@ -26,12 +29,13 @@ from mvcc_check.history.columns import (
     LIST,
     NIL,
     OK,
+    PREDICATE_KINDS,
     READ,
     WRITE,
     Columns,
     columns_from_ops,
 )
-from mvcc_check.history.ops import WORKLOADS
+from mvcc_check.history.ops import CLOSED_PREDICATE, WORKLOADS
 from mvcc_check.history.pairing import TxnColumns, pair_columns
 from mvcc_check.history.readers import History, gc_paused
 from mvcc_check.history.txn_order import TransactionOrder
@@ -135,6 +139,8 @@ def likely_workload(tc: TxnColumns) -> str:
     a write or scalar read: rw-register). Each workload's inference rejects the other's
     micro-ops, so a wrong guess only costs a second try (see `_infer`)."""
     kind, tag, _ = _evidence(tc)
+    if (kind >= PREDICATE_KINDS[0]).any():
+        return CLOSED_PREDICATE  # an insert, delete, predicate read or init op
     telling = np.flatnonzero((kind != READ) | (tag != NIL))
     if not len(telling):
         return "list-append"
@@ -142,12 +148,18 @@ def likely_workload(tc: TxnColumns) -> str:
     return "list-append" if kind[j] == APPEND or tag[j] == LIST else "rw-register"
 
 
-_WORKLOAD_MOPS = {"list-append": "appends and list reads", "rw-register": "writes and value reads"}
+_WORKLOAD_MOPS = {
+    "list-append": "appends and list reads",
+    "rw-register": "writes and value reads",
+    CLOSED_PREDICATE: "inserts, deletes, predicate reads or an init op",
+}
 
 
 def _shows_workload(tc: TxnColumns, workload: str) -> bool:
     """Whether some micro-op is of `workload`'s kind alone (an append or list read, a write)."""
     kind, tag, _ = _evidence(tc)
+    if workload == CLOSED_PREDICATE:
+        return bool((kind >= PREDICATE_KINDS[0]).any())
     if workload == "list-append":
         return bool(((kind == APPEND) | ((kind == READ) & (tag == LIST))).any())
     return bool((kind == WRITE).any())
@@ -157,6 +169,8 @@ def detect_workload(tc: TxnColumns) -> str:
     """list-append if anything appends or reads a list, rw-register if anything writes;
     HistoryError if both appends and writes occur."""
     kind, tag, txn = _evidence(tc)
+    if (kind >= PREDICATE_KINDS[0]).any():
+        return CLOSED_PREDICATE
     appends, writes = np.flatnonzero(kind == APPEND), np.flatnonzero(kind == WRITE)
     if len(appends) and len(writes):
         cols = tc.cols
@@ -238,24 +252,12 @@ def _check(history: History | Columns, options: CheckOptions, progress: Progress
     )
     reportable = prohibited | models.UNKNOWN_ANOMALIES
     extra = _extra_relation(reportable)
-    progress(StageStarted(Stage.BUILDING, "building the dependency graph"))
-    if extra == REALTIME:
-        realtime_edges_columns(th, inf.edges)
-    elif extra == PROCESS:
-        process_edges_columns(th, inf.edges)
-    graph = inf.edges.build(th.n)
-    inf.edges.release()
-    release_freed_memory()
-
     found: dict[str, Any] = dict(inf.anomalies)
-    if graph.edge_count == 0:
-        found["empty-transaction-graph"] = True
-    progress(StageStarted(Stage.SEARCHING, "searching cycles"))
-    findings = find_cycles(graph, th, inf, extra, frozenset(found))
-    for name, items in findings.cycles.items():
-        found.setdefault(name, []).extend(items)
-    for name, record in cycle_exists(findings.cyclic_models, found, extra).items():
-        found[name] = [record]
+    if workload == CLOSED_PREDICATE:
+        progress(StageStarted(Stage.SEARCHING, "searching cycles"))
+        edge_count, components = predicate_search(th, inf, extra, found)  # type: ignore[arg-type]
+    else:
+        edge_count, components = _item_cycles(th, inf, extra, found, progress)
 
     bad = {k: v for k, v in found.items() if k in prohibited}
     shown = {k: v for k, v in found.items() if k in reportable}
@@ -274,8 +276,8 @@ def _check(history: History | Columns, options: CheckOptions, progress: Progress
         "ok": int((th.status == OK).sum()),
         "info": int((th.status == INFO).sum()),
         "fail": int((th.status == FAIL).sum()),
-        "edges": graph.edge_count,
-        "sccs": findings.components,
+        "edges": edge_count,
+        "sccs": components,
         **_input_stats(history),
     }
     return Result(
@@ -292,6 +294,33 @@ def _check(history: History | Columns, options: CheckOptions, progress: Progress
         excluded_keys=inf.excluded_keys,
         keys_left=inf.keys_left,
     )
+
+
+def _item_cycles(
+    th: TxnColumns, inf: Inference, extra: int, found: dict[str, Any], progress: Progress
+) -> tuple[int, int]:
+    """The item workloads' graph and cycles, added to `found`: (edges, components)."""
+    progress(StageStarted(Stage.BUILDING, "building the dependency graph"))
+    if extra == REALTIME:
+        realtime_edges_columns(th, inf.edges)
+    elif extra == PROCESS:
+        process_edges_columns(th, inf.edges)
+    graph = inf.edges.build(th.n)
+    inf.edges.release()
+    release_freed_memory()
+    if graph.edge_count == 0:
+        found["empty-transaction-graph"] = True
+    progress(StageStarted(Stage.SEARCHING, "searching cycles"))
+    # The graph's edges are freed during the search unless the info transactions' write
+    # cycles may need a second search over them (settle_info_write_cycles).
+    keep = bool((th.status == INFO).any())
+    findings = find_cycles(graph, th, inf, extra, frozenset(found), release=not keep)
+    findings = settle_info_write_cycles(findings, graph, th, inf, extra, frozenset(found))
+    for name, items in findings.cycles.items():
+        found.setdefault(name, []).extend(items)
+    for name, record in cycle_exists(findings.cyclic_models, found, extra).items():
+        found[name] = [record]
+    return graph.edge_count, findings.components
 
 
 def _infer_settled(th: TxnColumns, workload: str, options: CheckOptions) -> tuple[str, Inference]:
@@ -354,6 +383,13 @@ def _infer(tc: TxnColumns, workload: str, options: CheckOptions) -> Inference:
     """The workload's inference; keys whose writes are not unique are left out
     (and said in the Inference) unless the input is read strictly."""
     tc = _evidence_only(tc)
+    if workload == CLOSED_PREDICATE:
+        if options.transaction_order is not None:
+            raise OptionError(
+                f"{options.transaction_order.source}: a transaction order applies to "
+                f"rw-register histories, and {tc.cols.source} is closed-predicate"
+            )
+        return closed_predicate.infer(tc)
     wanted = options.left_out_keys
     given = [i for i, k in enumerate(tc.cols.keys) if k in wanted] if wanted else []
     records = [{"key": tc.cols.keys[i], "from-whole-history": True} for i in given]
@@ -376,6 +412,7 @@ def _infer(tc: TxnColumns, workload: str, options: CheckOptions) -> Inference:
 
 
 def _infer_workload(tc: TxnColumns, workload: str, options: CheckOptions) -> Inference:
+    _refuse_predicate_mops(tc, workload)
     if workload == "list-append":
         if options.transaction_order is not None:
             raise OptionError(
@@ -390,6 +427,21 @@ def _infer_workload(tc: TxnColumns, workload: str, options: CheckOptions) -> Inf
         options.transaction_order,
     )
     return rw_register.infer(tc, sources)
+
+
+def _refuse_predicate_mops(tc: TxnColumns, workload: str) -> None:
+    """An item workload's inference does not know inserts, deletes, predicate reads or
+    init ops: a history with one is refused, naming it."""
+    kind = tc.cols.mop_kind
+    bad = np.flatnonzero(kind >= PREDICATE_KINDS[0])
+    if len(bad):
+        row = int(np.searchsorted(tc.cols.op_mop, bad[0], side="right") - 1)
+        raise HistoryError(
+            tc.cols.source,
+            tc.cols.where(row),
+            f"micro-op {tc.cols.mop(int(bad[0]))!r} is not of the {workload} workload "
+            "(it is of closed-predicate)",
+        )
 
 
 def _extra_relation(reportable: frozenset[str] | set[str]) -> int:

@@ -15,6 +15,11 @@ class PairExplainer(Protocol):
     def explain(self, a: int, b: int, rel: int) -> dict[str, Any] | None:
         """Why transaction a precedes b by relation rel (one bit), or None if it does not."""
 
+    def committed_because(self, t: int) -> dict[str, Any] | None:
+        """Why indeterminate (info) transaction t committed: a committed read that
+        observed one of its writes ({key, value, reader: the reader's op, mop-index:
+        the read's index in it}); None if no read did."""
+
     def forget(self) -> None:
         """Drop what was decoded about the transactions explained so far (the search
         calls this between components, which share no transaction)."""

@@ -180,6 +180,19 @@ PROSCRIBES: tuple[tuple[str, tuple[str, ...], str], ...] = (
         "Daudjee; Elle",
     ),
     ("update-serializable", ("G1", "G-update"), "Adya"),
+    # A read of a value no transaction wrote: Elle's garbage read ("a read
+    # observes a value which was never written", Kingsbury & Alvaro 2020, section
+    # 6.1). No model admits one: in Adya's histories every read observes a version
+    # some transaction installed, and Bailis's session guarantees and Bernstein's
+    # view and one-copy serializability constrain which written version a read
+    # returns. Listed for each model that implies no other of these.
+    ("PL-1", ("garbage-read",), "Adya; Elle"),
+    ("monotonic-reads", ("garbage-read",), "Bailis; Elle"),
+    ("monotonic-writes", ("garbage-read",), "Bailis; Elle"),
+    ("read-your-writes", ("garbage-read",), "Bailis; Elle"),
+    ("writes-follow-reads", ("garbage-read",), "Bailis; Elle"),
+    ("view-serializable", ("garbage-read",), "Bernstein; Elle"),
+    ("1SR", ("garbage-read",), "Zuikeviciute; Elle"),
 )
 
 # (anomaly, anomaly it implies, source)

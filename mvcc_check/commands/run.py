@@ -25,7 +25,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from mvcc_check.analysis.models import validate_models
 from mvcc_check.commands.options import emit_report, new_report, report_options
-from mvcc_check.engine.bugs import BUG_NAMES, BUGS, bug_applies
+from mvcc_check.engine.bugs import ALL_BUG_NAMES as BUG_NAMES
+from mvcc_check.engine.bugs import ALL_BUGS as BUGS
+from mvcc_check.engine.bugs import bug_applies
 from mvcc_check.engine.levels import LEVEL_NAMES, LEVELS
 from mvcc_check.engine.scheduler import RunResult, run_engine
 from mvcc_check.errors import Interrupted, MvccCheckError

@@ -23,10 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mvcc_check.db import predicate_sql
 from mvcc_check.db.dialects import FAIL, INFO, Session, open_session
 from mvcc_check.db.target import DbError, DbTarget, normalize_level
+from mvcc_check.history.ops import CLOSED_PREDICATE
 from mvcc_check.history.recorder import HistoryRecorder
-from mvcc_check.workload import TxnGenerator, WorkloadSpec
+from mvcc_check.workload import WorkloadSpec, workload_generator
 
 TABLE_PREFIX = "mvcc_check_"
 
@@ -69,7 +71,7 @@ class _Shared:
     """What the client threads share: the generator, the recorder, the counters."""
 
     def __init__(self, spec: WorkloadSpec, recorder: HistoryRecorder) -> None:
-        self.gen = TxnGenerator(spec)
+        self.gen = workload_generator(spec)
         self.total = spec.txns
         self.issued = 0
         self.recorder = recorder
@@ -132,6 +134,8 @@ def run_txn(
     """Run one transaction; return the micro-ops with the values read. Raises what the
     database raised (the caller classifies it); `state["commit-sent"]` tells whether
     COMMIT had been sent when it did."""
+    if workload == CLOSED_PREDICATE:
+        return predicate_sql.run_txn(session, table, level, txn, state)
     if hasattr(session, "transact"):  # not SQL (etcd): the session runs it its own way
         return session.transact(table, level, workload, txn, state)
     append_sql = session.append_sql(table)
@@ -256,7 +260,7 @@ class Client(threading.Thread):
                 s.close()
 
 
-def _prepare(target: DbTarget, level: str, history_path, routing: Routing):
+def _prepare(target: DbTarget, level: str, history_path, routing: Routing, workload: str = ""):
     """Open the history and the admin connection, create the run's table: (recorder,
     admin, server version, table)."""
     try:
@@ -269,7 +273,12 @@ def _prepare(target: DbTarget, level: str, history_path, routing: Routing):
         admin.check_level(level)
         version = admin.server_version()
         table = f"{TABLE_PREFIX}{secrets.token_hex(4)}"
-        admin.create_kv_table(table)
+        if workload == CLOSED_PREDICATE:
+            if hasattr(admin, "transact"):
+                raise DbError("the closed-predicate workload needs a SQL database")
+            predicate_sql.create_table(admin, table)
+        else:
+            admin.create_kv_table(table)
         if routing.read_target is not None:
             _wait_visible(routing, table)
     except BaseException:
@@ -364,8 +373,17 @@ def run_workload(
     """
     level = normalize_level(level)
     routing = Routing(client_target or target, read_target, read_level)
-    recorder, admin, version, table = _prepare(target, level, history_path, routing)
+    recorder, admin, version, table = _prepare(target, level, history_path, routing, spec.workload)
     shared = _Shared(spec, recorder)
+    if spec.workload == CLOSED_PREDICATE:
+        try:
+            predicate_sql.load_init(admin, table, shared.gen.init, recorder)  # type: ignore[attr-defined]
+        except BaseException:
+            with contextlib.suppress(Exception):
+                admin.drop_table(table)
+            admin.close()
+            recorder.close()
+            raise
     hooks = [h for h in (on_session, nemesis and nemesis.on_session) if h]
     if nemesis is not None:
         nemesis.record = shared.record_nemesis

@@ -27,9 +27,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from mvcc_check.engine.predicates import PredicateEngine
 from mvcc_check.engine.store import BLOCKED, Abort, Engine
+from mvcc_check.history.ops import CLOSED_PREDICATE
 from mvcc_check.history.recorder import HistoryRecorder
-from mvcc_check.workload import TxnGenerator, WorkloadSpec
+from mvcc_check.predicate_workload import init_value, is_init
+from mvcc_check.workload import WorkloadSpec, workload_generator
 
 
 @dataclass
@@ -80,6 +83,32 @@ def _taken(
         if progress is not None and i % PROGRESS_EVERY == 0:
             progress(i)
         yield i, t
+
+
+def _engine(level: str, workload: str, bugs: tuple[str, ...], vacuum_every: int) -> Engine:
+    if workload == CLOSED_PREDICATE:
+        return PredicateEngine(level, bugs=bugs, vacuum_every=vacuum_every)
+    return Engine(level, workload=workload, bugs=bugs, vacuum_every=vacuum_every)
+
+
+def _load_init(
+    engine: Engine,
+    source: Iterator[list[list[Any]]],
+    into: list[list[list[Any]]],
+    rec: HistoryRecorder,
+) -> Iterator[list[list[Any]]]:
+    """The closed-predicate workload's init op, run and recorded (process 0) before the
+    clients start; the transactions after it."""
+    first = next(source, None)
+    if first is not None and is_init(first):
+        into.append(first)
+        value = init_value(first)
+        rec.record("invoke", 0, value, 0, f="init")
+        engine.load(first[0][2])  # type: ignore[attr-defined]
+        rec.record("ok", 0, value, 0, f="init")
+    elif first is not None:
+        yield first
+    yield from source
 
 
 def run_engine(
@@ -157,13 +186,16 @@ def _run(
     rollbacks: frozenset[int] | set[int] | None,
     progress: Callable[[int], None] | None = None,
 ) -> RunResult:
-    engine = Engine(level, workload=spec.workload, bugs=tuple(bugs), vacuum_every=vacuum_every)
+    engine = _engine(level, spec.workload, tuple(bugs), vacuum_every)
     seed = spec.seed if seed is None else seed
     own_recorder = recorder is None
     rec = HistoryRecorder() if own_recorder else recorder
     assert rec is not None
     txn_list: list[list[list[Any]]] = []  # filled as clients take transactions
-    queue = _taken(iter(txns) if txns is not None else iter(TxnGenerator(spec)), txn_list, progress)
+    source = iter(txns) if txns is not None else iter(workload_generator(spec))
+    if spec.workload == CLOSED_PREDICATE:
+        source = _load_init(engine, source, txn_list, rec)  # type: ignore[arg-type]
+    queue = _taken(source, txn_list, progress)
     if rollbacks is not None:
         rollback_rate = 0.0
     s = _Scheduler(engine, spec, queue, rec, seed, choices, trace)
@@ -301,8 +333,8 @@ class _Scheduler:
             self._crash(c, "crash mid-transaction (info)")
             return
         f, k, v = c.mops[pos]
-        if f == "r":
-            r = self.engine.read(t, k)
+        if f == "r" or f == "rp":
+            r = self.engine.read(t, k) if f == "r" else self.engine.read_predicate(t, k)  # type: ignore[attr-defined]
             if r is BLOCKED:
                 self.runnable.pop(pick)
                 self._say(c, f"r {k}: waits for a lock")
@@ -311,7 +343,7 @@ class _Scheduler:
                 r = [] if r is None else list(r)
             c.out[pos][2] = r
         else:
-            r = self.engine.write(t, k, v)
+            r = self.engine.write(t, k, v) if f != "delete" else self.engine.delete(t, k)  # type: ignore[attr-defined]
             if r is BLOCKED:
                 self.runnable.pop(pick)
                 self._say(c, f"{f} {k} {v!r}: waits for a lock")

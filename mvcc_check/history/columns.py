@@ -29,10 +29,21 @@ INVOKE, OK, FAIL, INFO = 0, 1, 2, 3
 OP_TYPE_CODES = {"invoke": INVOKE, "ok": OK, "fail": FAIL, "info": INFO}
 OP_TYPE_NAMES = ("invoke", "ok", "fail", "info")
 
-# Micro-op kinds (mop_kind).
-APPEND, READ, WRITE = 0, 1, 2
-MOP_KIND_CODES = {"append": APPEND, "r": READ, "w": WRITE}
-MOP_KIND_NAMES = ("append", "r", "w")
+# Micro-op kinds (mop_kind). The last four are Elle's closed-predicate workload's:
+# a predicate read keeps its predicate in mop_key and the map of rows it returned
+# as an ATOM; the init op is one micro-op whose value is its map of first values.
+APPEND, READ, WRITE, INSERT, DELETE, PREAD, INIT = 0, 1, 2, 3, 4, 5, 6
+MOP_KIND_CODES = {
+    "append": APPEND,
+    "r": READ,
+    "w": WRITE,
+    "insert": INSERT,
+    "delete": DELETE,
+    "rp": PREAD,
+    "init": INIT,
+}
+MOP_KIND_NAMES = ("append", "r", "w", "insert", "delete", "rp", "init")
+PREDICATE_KINDS = (INSERT, DELETE, PREAD, INIT)  # only the closed-predicate workload has these
 
 # Value tags (mop_tag, el_tag): what mop_value / el_value hold.
 NIL = 0  # null (an invocation's read, a read of the initial state); value 0

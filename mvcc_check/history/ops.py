@@ -1,8 +1,10 @@
 """The op, as Elle reads it, and the validation of one raw op map.
 
 An op is `{type, process, f, value, index, time}`; `value` is a list of
-micro-ops `[f, k, v]` with f in append / r (list-append) or w / r
-(rw-register). Invocations carry `None` for read values.
+micro-ops `[f, k, v]` with f in append / r (list-append), w / r
+(rw-register), or insert / delete / w / r / rp (Elle's closed-predicate
+workload, whose `init` op's value is a map of keys to first values, held as
+one micro-op `["init", None, {k: v}]`). Invocations carry `None` for read values.
 """
 
 from __future__ import annotations
@@ -16,8 +18,14 @@ from mvcc_check.errors import HistoryError, cut
 
 OP_TYPES = frozenset({"invoke", "ok", "fail", "info"})
 MOP_KINDS = frozenset({"append", "r", "w"})
-WORKLOADS = ("list-append", "rw-register")
-"""The workloads, defined once: appends and list reads, or writes and value reads."""
+WORKLOADS = ("list-append", "rw-register", "closed-predicate")
+"""The workloads, defined once: appends and list reads, writes and value reads, or
+Elle's closed-predicate inserts, deletes and predicate reads."""
+CLOSED_PREDICATE = WORKLOADS[2]
+# Elle's closed-predicate workload: inserts, deletes and predicate reads; the init op.
+PREDICATE_MOP_KINDS = frozenset({"insert", "delete", "rp"})
+ALL_MOP_KINDS = MOP_KINDS | PREDICATE_MOP_KINDS
+INIT = "init"
 IGNORED_WHY = "process is not an integer (a nemesis or other non-client op)"
 
 MicroOp = list[Any]
@@ -54,6 +62,8 @@ class Op(msgspec.Struct, gc=False):
             "f": self.f,
             "value": [list(m) for m in self.value],
         }
+        if self.f == INIT and len(self.value) == 1 and self.value[0][0] == INIT:
+            out["value"] = self.value[0][2]  # the map it was written as
         return out
 
 
@@ -115,6 +125,16 @@ def normalize_op(raw: Any, position: int, source: str, where: str, line: int) ->
     ):
         raise HistoryError(source, where, f"op time must be a finite number, got {shorten(time)}")
     value = raw.get("value")
+    if raw.get("f") == INIT and (type(value) is dict or value is None):
+        return Op(  # Elle's universe-constructing op, held as one micro-op
+            type=typ,
+            value=[[INIT, None, value]],
+            process=process,
+            index=index,
+            time=time,
+            f=INIT,
+            line=line,
+        )
     if type(value) is not list:
         if type(value) is not tuple:
             raise HistoryError(
@@ -142,8 +162,9 @@ def _checked_mop(mop: Any, i: int, source: str, where: str) -> list[Any]:
     """The slow path: explain what is wrong with a micro-op, or normalise an unusual shape."""
     if not isinstance(mop, list | tuple):
         raise HistoryError(source, where, f"micro-op {i} is not a list: {shorten(mop)}")
-    if len(mop) == 2 and mop[0] == "r":  # [r k] reads as [r k nil], as Elle does (elle#21)
-        return ["r", _hashable(mop[1]), None]
+    if len(mop) == 2 and mop[0] in ("r", "delete", "rp"):
+        # [r k] reads as [r k nil], as Elle does (elle#21); [delete k] as [delete k nil]
+        return [mop[0], _hashable(mop[1]), None]
     if len(mop) != 3:
         raise HistoryError(
             source,
@@ -151,11 +172,12 @@ def _checked_mop(mop: Any, i: int, source: str, where: str) -> list[Any]:
             f"micro-op {i} {shorten(mop)} has {len(mop)} elements, expected 3 [f k v]",
         )
     kind = mop[0]
-    if type(kind) is not str or kind not in MOP_KINDS:
+    if type(kind) is not str or kind not in ALL_MOP_KINDS:
         raise HistoryError(
             source,
             where,
-            f"micro-op {i} has unknown kind {shorten(kind)} (expected append, r or w)",
+            f"micro-op {i} has unknown kind {shorten(kind)} "
+            "(expected append, r or w; insert, delete or rp for closed-predicate)",
         )
     v = list(mop[2]) if isinstance(mop[2], tuple) else mop[2]
     return [kind, _hashable(mop[1]), v]

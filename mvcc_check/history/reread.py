@@ -43,6 +43,24 @@ def reread_op(cols: Columns, row: int) -> Op:
     if reader is None:
         reader = cols.__dict__["_lines"] = LineReader(cols.path)
     line = reader.line_at(offset)
+    try:  # the usual line: straight into an Op (micro-ops as tuples, keys ints or strings)
+        op = _TYPED.decode(line)
+    except msgspec.DecodeError:  # anything else: the exact reader's validation
+        return _reread_general(cols, row, line)
+    if op.process is msgspec.UNSET:  # no process: a client op all the same
+        op.process = None
+    elif type(op.process) is not int:  # (an explicit null too): let the exact reader say why
+        return _reread_general(cols, row, line)
+    op.value = [list(m) for m in op.value]  # as the exact reader gives them
+    op.line = int(cols.op_line[row])
+    op.index = cols.index_of(row)
+    return op
+
+
+_TYPED = msgspec.json.Decoder(Op)
+
+
+def _reread_general(cols: Columns, row: int, line: bytes) -> Op:
     where = cols.where(row)
     try:
         raw = msgspec.json.decode(line)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mvcc_check.analysis.checker import CheckOptions, Result, Verdict
-from mvcc_check.engine.bugs import BUGS
+from mvcc_check.engine.bugs import bugs_for
 from mvcc_check.engine.levels import LEVEL_NAMES, LEVELS
 from mvcc_check.engine.scheduler import RunResult, run_engine
 from mvcc_check.errors import InternalError, MvccCheckError
@@ -150,7 +150,7 @@ def matrix_trials(
     """(row label, trial) for every level (and bug) and seed, in table order."""
     rows: list[tuple[str, str, str | None]] = [(lv, lv, None) for lv in levels]
     if bugs:
-        rows += [(f"{b.level} +{b.name}", b.level, b.name) for b in BUGS.values()]
+        rows += [(f"{b.level} +{b.name}", b.level, b.name) for b in bugs_for(workload)]
     out = []
     for label, level, bug in rows:
         for seed in range(seeds):

@@ -20,17 +20,22 @@ from mvcc_check.db.hermitage import (
     run_scenario,
     scenarios_for,
 )
+from mvcc_check.db.hermitage_predicate import predicate_ops
 from mvcc_check.db.hermitage_scenarios import Scenario
 from mvcc_check.db.hermitage_table import hermitage_row
 from mvcc_check.db.target import DbTarget
 from mvcc_check.errors import MvccCheckError, OptionError, Undecided
+from mvcc_check.history.ops import CLOSED_PREDICATE
 from mvcc_check.lab.judge import judge
 
 
 def judge_scenario(res: ScenarioResult, model: str) -> tuple[set[str], Result]:
     """The checker's findings on a scenario's history: (all anomaly types, the verdict)."""
-    options = CheckOptions(models=(model,), workload="list-append")
-    result = judge(res.ops, options, source=f"hermitage {res.scenario} {res.level}")
+    pred = predicate_ops(res.scenario, res.observation, res.ops)  # G2, not G2-item
+    workload = "list-append" if pred is None else CLOSED_PREDICATE
+    options = CheckOptions(models=(model,), workload=workload)
+    ops = res.ops if pred is None else pred
+    result = judge(ops, options, source=f"hermitage {res.scenario} {res.level}")
     return set(result.all_anomaly_types or result.anomaly_types), result
 
 

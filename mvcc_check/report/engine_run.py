@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mvcc_check.analysis.checker import Verdict
-from mvcc_check.engine.bugs import BUGS
+from mvcc_check.engine.bugs import ALL_BUGS
 from mvcc_check.engine.levels import LEVELS
 from mvcc_check.lab.engine_runs import EngineRun, MatrixRow, Trial
 from mvcc_check.lab.shrink_run import Shrunk
@@ -23,7 +23,7 @@ from mvcc_check.report.text import render_text
 
 def print_bugs(console: Console) -> None:
     """--list-bugs: each deliberate bug, the level it breaks and what it shows."""
-    for b in BUGS.values():
+    for b in ALL_BUGS.values():
         console.print(f"[bold]{b.name}[/] (breaks {b.level}; shows {' or '.join(b.expect)})")
         console.print(f"    {b.doc}")
 

@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from mvcc_check.analysis.checker import Result, Verdict
 from mvcc_check.analysis.explain import DESCRIPTIONS
+from mvcc_check.report import predicate_text
 
 MAX_CYCLE_STEPS_SHOWN = 12
 
@@ -147,6 +148,8 @@ def ruled_out_line(not_: list[str], also_not: list[str], verbose: bool) -> str:
 
 
 def _val(v: Any) -> str:
+    if isinstance(v, dict):
+        return predicate_text.value_text(v)
     if isinstance(v, list | tuple):
         return "[" + " ".join(_val(x) for x in v) + "]"
     if v is None:
@@ -209,6 +212,8 @@ def _g1b(item):
 
 
 def _internal(item):
+    if "key" in item:  # a predicate read against its own transaction's changes
+        return predicate_text.predicate_internal(item, op_text)
     return [
         f"T1 = {op_text(item['op'])}",
         f"T1's read {_mop(item)} contradicts T1's own earlier operations, which imply {_val(item['expected'])}",
@@ -219,6 +224,18 @@ def _future(item):
     return [
         f"T1 = {op_text(item['op'])}",
         f"T1's read {_mop(item)} saw {_val(item['element'])}, which T1 itself writes only later",
+    ]
+
+
+def _garbage(item):
+    mop = item.get("mop") or ["?", "?", "?"]
+    unknown = item.get("elements", [item.get("element")])
+    verb = "appended" if isinstance(mop[2], list) else "wrote"
+    what = _val(unknown[0]) if len(unknown) == 1 else "elements " + ", ".join(map(_val, unknown))
+    return [
+        f"T1 = {op_text(item['op'])}",
+        f"T1's read {_mop(item)} returned {what}, which no transaction {verb} to key "
+        f"{_val(mop[1])}: a value from nowhere (corruption, or a read of something else)",
     ]
 
 
@@ -271,10 +288,12 @@ _NON_CYCLE = {
     "internal": _internal,
     "future-read": _future,
     "duplicate-elements": _dup,
+    "garbage-read": _garbage,
     "incompatible-order": _incompatible,
     "dirty-update": _dirty,
     "lost-update": _lost,
     "cyclic-versions": _cyclic_versions,
+    "predicate-read-miss": lambda item: predicate_text.predicate_read_miss(item, op_text),
 }
 
 
@@ -294,6 +313,14 @@ def explain_cycle(item: dict[str, Any]) -> list[str]:
         lines.append(f"{i + 1}. {a} < {b} because {step_text(step, a, b, op_a, op_b)}")
     if len(steps) > MAX_CYCLE_STEPS_SHOWN:
         lines.append(f"... {len(steps) - MAX_CYCLE_STEPS_SHOWN} more steps (see --output json)")
+    for proof in item.get("committed", ()):
+        lines.append(committed_text(proof, names))
+    if item.get("write-cycle"):
+        lines.append(
+            "(only ww steps: a write cycle, G0, had the indeterminate transactions committed; had "
+            "they not, a read saw an aborted write, G1a, which read uncommitted allows: so this "
+            "rules out read committed and the models above it, not read uncommitted)"
+        )
     first = names[ops[0]["index"]]
     lines.append(
         f"so {first} < {first}: a contradiction, no order of these transactions explains what they saw"
@@ -308,6 +335,29 @@ def explain_cycle(item: dict[str, Any]) -> list[str]:
 def _mop_at(op: dict[str, Any], i: Any) -> list[Any] | None:
     mops = op.get("value") or []
     return mops[i] if isinstance(i, int) and 0 <= i < len(mops) else None
+
+
+def committed_text(proof: dict[str, Any], names: dict[int, str]) -> str:
+    """Why an indeterminate (info) transaction of a cycle counts as committed."""
+    t = names.get(proof["index"], f"the transaction at op index {proof['index']}")
+    placed = proof.get("transaction-order")
+    if placed is not None:
+        return (
+            f"{t}'s outcome was not known (info), but the transaction order "
+            f"({placed['source']}) places it at position {placed['position']}, so {t} "
+            f"committed, and all of {t}'s writes count"
+        )
+    reader = proof["reader"]
+    r = names.get(reader["index"], f"the transaction at op index {reader['index']}")
+    mop = _mop_at(reader, proof.get("mop-index"))
+    k, v = _val(proof["key"]), _val(proof["value"])
+    seen = _val(mop[2]) if mop else v
+    verb = "appended" if mop and isinstance(mop[2], list) else "wrote"
+    return (
+        f"{t}'s outcome was not known (info), but {r} read key {k} = {seen}, and only {t} "
+        f"{verb} {v} to {k}, so {t} committed (or {r} read an aborted write, worse still), "
+        f"and all of {t}'s writes count"
+    )
 
 
 def _commits(step: dict[str, Any], a: str, b: str, op_a: dict[str, Any]) -> str:
@@ -330,6 +380,8 @@ def step_text(
 ) -> str:
     """One dependency in words, quoting the micro-ops that justify it."""
     t = step["type"]
+    if t in ("wrp", "rwp"):
+        return predicate_text.predicate_step_text(step, a, b)
     k = _val(step.get("key"))
     v1 = _val(step.get("value"))
     v2 = _val(step.get("value'"))

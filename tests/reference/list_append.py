@@ -51,7 +51,7 @@ _STATUS = {"ok": OK, "info": INFO, "fail": FAIL}
 _NEVER = np.iinfo(np.int64).max  # "no such position"
 
 # The order in which one read's anomalies are reported.
-_DUP, _FUTURE, _INTERNAL, _G1A, _G1B = range(5)
+_DUP, _FUTURE, _INTERNAL, _G1A, _G1B, _GARBAGE = range(6)
 
 
 class _Pass(KeyedPass):
@@ -488,6 +488,18 @@ def _conclude(th: TxnHistory, p: _Pass, kt: _KeyTables) -> Inference:
             tid, i, kid = int(tid_a[r]), int(mop_a[r]), int(kid_a[r])
             _check_g1b(p, txns, txns[tid], i, kid, _read_value(txns[tid], i)[-1])
 
+    # Every committed read, element by element: garbage reads (elements nobody
+    # appended to the key), and the info txns whose appends a read shows (they committed).
+    proven: set[int] = set()
+    for tid, i, kid in zip(tid_a.tolist(), mop_a.tolist(), kid_a.tolist(), strict=True):
+        wk = p.wdicts[kid] or {}
+        v = _read_value(txns[tid], i)
+        unknown = [e for e in v if e not in wk]
+        if unknown:
+            record = {"op": op_json(txns[tid]), "mop": list(txns[tid].mops[i])}
+            record.update(element=unknown[0], elements=unknown)
+            events.append((tid, i, _GARBAGE, "garbage-read", record))
+        proven.update(wk[e] for e in v if e in wk and status[wk[e]] == INFO)
     anomalies: dict[str, list[Anomaly]] = {}
 
     def report(kind: str, record: Anomaly) -> None:
@@ -564,7 +576,7 @@ def _conclude(th: TxnHistory, p: _Pass, kt: _KeyTables) -> Inference:
             )
 
     # Edges.
-    unread = _unread(p, kt)
+    unread = _unread(p, kt, proven)
     edges = EdgeBuilder()
     _edges_from_orders(p, kt, unread, edges)
     _edges_from_reads(p, kt, unread, edges, tid_a, kid_a, len_a, ext_a & good)
@@ -572,9 +584,10 @@ def _conclude(th: TxnHistory, p: _Pass, kt: _KeyTables) -> Inference:
         tid, kid = int(tid_a[r]), int(kid_a[r])
         val = _read_value(txns[tid], int(mop_a[r]))
         per_key = p.wdicts[kid] or {}
-        if val:
-            w = per_key.get(val[-1])
-            if w is not None and status[w] != FAIL:
+        known = [e for e in val if e in per_key]  # the last one someone appended
+        if known:
+            w = per_key[known[-1]]
+            if status[w] != FAIL:
                 edges.add(w, tid, WR)
         order = p.longest[kid]
         if len(val) < len(order) and order[: len(val)] == val:
@@ -591,11 +604,12 @@ def _conclude(th: TxnHistory, p: _Pass, kt: _KeyTables) -> Inference:
     )
 
 
-def _unread(p: _Pass, kt: _KeyTables) -> dict[Any, list[int]]:
-    """Per read key, committed appends that no read shows (in append order).
-    Lists only grow, so they come after every value read."""
+def _unread(p: _Pass, kt: _KeyTables, proven: set[int]) -> dict[Any, list[int]]:
+    """Per read key, committed appends (of ok txns, and of the info txns in
+    `proven`) that no read shows (in append order). Lists only grow, so they
+    come after every value read."""
     out: dict[Any, list[int]] = {}
-    status = p.status
+    status = [OK if w in proven else s for w, s in enumerate(p.status)]
     ok_pos = (kt.wstatus == OK).astype(np.int64)
     ok_seen = (
         np.bincount(kt.pos_kid, weights=ok_pos, minlength=len(p.keys)) if len(ok_pos) else None
@@ -605,7 +619,12 @@ def _unread(p: _Pass, kt: _KeyTables) -> dict[Any, list[int]]:
         if not wk:
             continue
         n_ok = len(wk) - int(kt.nonok_appends[kid])
-        if ok_seen is not None and kt.dup_pos[kid] == _NEVER and ok_seen[kid] == n_ok:
+        if (
+            not proven
+            and ok_seen is not None
+            and kt.dup_pos[kid] == _NEVER
+            and ok_seen[kid] == n_ok
+        ):
             continue  # every committed append is in the longest read
         seen = set(p.longest[kid])
         late = [w for v, w in wk.items() if v not in seen and status[w] == OK]
@@ -662,7 +681,13 @@ def _edges_from_reads(
     tid, kid, n = tid_a[mask], kid_a[mask], len_a[mask]
     base = kt.off[kid]
     has = n > 0
-    writer = kt.node[(base + n - 1)[has]]
+    writer = kt.node[(base + n - 1)[has]].copy()
+    # A last element nobody appended (a garbage read): the last one somebody did.
+    for j in np.flatnonzero(kt.writer[(base + n - 1)[has]] < 0).tolist():
+        at = int(base[has][j])
+        ws = kt.writer[at : at + int(n[has][j])].tolist()
+        known = [x for x, w in enumerate(ws) if w >= 0]
+        writer[j] = kt.node[at + known[-1]] if known else -1
     ok = writer >= 0
     _add(edges, writer[ok], tid[has][ok], WR)
     short = n < kt.lens[kid]
@@ -818,13 +843,16 @@ class ListAppendExplainer:
             return []
         return self.writer[span[0] : span[0] + span[1]].tolist()
 
-    def _last_writer(self, k: Any, val: list) -> int | None:
-        """Writer of the last element of val, a read of k."""
+    def _last_known(self, k: Any, val: list) -> tuple[Any, int | None]:
+        """(element, writer) of the last element of val, a read of k, that some
+        txn appended (None, None) if none."""
         odd = self.odd.get(k)
-        if odd is not None:
-            return odd.get(val[-1])
-        w = self._writers(k)[len(val) - 1]
-        return w if w >= 0 else None
+        ws = None if odd is not None else self._writers(k)
+        for j in range(len(val) - 1, -1, -1):
+            w = odd.get(val[j]) if odd is not None else ws[j]
+            if w is not None and w >= 0:
+                return val[j], w
+        return None, None
 
     def explain(self, a: int, b: int, rel: int) -> dict[str, Any] | None:
         tb = self.txns[b]
@@ -855,12 +883,13 @@ class ListAppendExplainer:
                     }
         elif rel == WR:
             for k, i, val in _external_reads(tb):
-                if val and self._last_writer(k, val) == a:
+                e, w = self._last_known(k, val)
+                if w == a:
                     return {
                         "type": "wr",
                         "key": k,
-                        "value": val[-1],
-                        "a-mop-index": self._mop(a, k, val[-1]),
+                        "value": e,
+                        "a-mop-index": self._mop(a, k, e),
                         "b-mop-index": i,
                     }
         elif rel == RW:

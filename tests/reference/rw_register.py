@@ -48,7 +48,7 @@ INITIAL = None  # the initial version of every key
 OK, INFO, FAIL = 0, 1, 2
 _STATUS = {"ok": OK, "info": INFO, "fail": FAIL}
 _CONTAINERS = (list, dict)  # what a register value cannot be
-_FUTURE, _INTERNAL, _READ = range(3)  # the order of one read's anomalies
+_FUTURE, _INTERNAL, _READ, _GARBAGE = range(4)  # the order of one read's anomalies
 
 
 @dataclass(frozen=True)
@@ -290,6 +290,15 @@ def _conclude(th: TxnHistory, p: _Pass, sources: VersionSources) -> Inference:
                         },
                     )
                 )
+    # Garbage reads: an external or internal read of a value nobody wrote to the key.
+    garbage = [(int(tid_a[r]), int(p.r_mop[r])) for r in np.flatnonzero(~has_w).tolist()]
+    garbage += [(e[0], e[1]) for e in events if e[3] == "internal"]
+    for tid, i in garbage:
+        t = txns[tid]
+        _, k, v = t.mops[i]
+        if v is not None and v not in wd[p.key_ids[k]]:
+            record = {"op": op_json(t), "mop": list(t.mops[i]), "element": v}
+            events.append((tid, i, _GARBAGE, "garbage-read", record))
     anomalies: dict[str, list[Anomaly]] = {}
 
     def report(kind: str, record: Anomaly) -> None:
@@ -324,8 +333,14 @@ def _conclude(th: TxnHistory, p: _Pass, sources: VersionSources) -> Inference:
                 pairs.add((INITIAL, v))
     # An indeterminate transaction took effect only if some read shows one of its
     # writes; one that no read shows may never have happened, so it gets no edges.
-    observed = np.zeros(len(status), bool)
+    observed = np.zeros(len(status), bool)  # info txns a committed read proved committed
     observed[r_w[has_w]] = True
+    for e in p.events:
+        if e[3] == "internal":
+            _, k, v = txns[e[0]].mops[e[1]]
+            w = wd[p.key_ids[k]].get(v)
+            if w is not None:
+                observed[w] = True
 
     edges = EdgeBuilder()
     _add(edges, r_w[has_w & (w_st != FAIL)], tid_a[has_w & (w_st != FAIL)], WR)

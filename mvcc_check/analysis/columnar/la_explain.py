@@ -45,9 +45,19 @@ class ListAppendExplainer:
     txns and keys)."""
 
     def __init__(
-        self, tc: TxnColumns, m: Mops, rd: Reads, o: Orders, reg: Registry, late: Late
+        self,
+        tc: TxnColumns,
+        m: Mops,
+        rd: Reads,
+        o: Orders,
+        reg: Registry,
+        late: Late,
+        bad: tuple[np.ndarray, np.ndarray],
     ) -> None:
+        """`bad`: (read id, append) of the elements of reads that are no prefix
+        of their key's longest (la_observed.bad_read_apps)."""
         self.tc = tc
+        self.bad = bad
         self.cols = tc.cols
         self.a_txn, self.a_pos = m.a_txn, m.a_pos
         self.rd_txn, self.rd_pos = rd.txn, rd.pos
@@ -167,16 +177,55 @@ class ListAppendExplainer:
             and (c.el_tag[lo : lo + n] == c.el_tag[L : L + n]).all()
         )
 
-    def _last_writer(self, kid: int, lo: int, n: int) -> int:
-        """Writer of the last element of a read of kid (any status), -1 if none."""
-        if self.o.inconsistent[kid]:
-            c = self.cols
-            e = lo + n - 1
-            app = self.reg.lookup(np.array([kid]), c.el_tag[e : e + 1], c.el_value[e : e + 1])[0]
-            return int(self.a_txn[app]) if app >= 0 else -1
-        return self._writers(kid)[n - 1]
+    def _last_known(self, kid: int, lo: int, n: int) -> tuple[int, int]:
+        """(position, writer of any status) of the last element of a read of kid
+        that some txn appended (a garbage element names nobody); (-1, -1) if none."""
+        if not self.o.inconsistent[kid]:
+            ws = self._writers(kid)
+            j = next((j for j in range(n - 1, -1, -1) if ws[j] >= 0), -1)
+            return j, (ws[j] if j >= 0 else -1)
+        for j in range(n - 1, -1, -1):
+            app = self._lookup(kid, lo + j)
+            if app >= 0:
+                return j, int(self.a_txn[app])
+        return -1, -1
+
+    def _lookup(self, kid: int, el: int) -> int:
+        """The append (Mops.a_* index) of the element at row el of a read of kid, -1 if none."""
+        c = self.cols
+        return int(
+            self.reg.lookup(np.array([kid]), c.el_tag[el : el + 1], c.el_value[el : el + 1])[0]
+        )
 
     # -- explanations ---------------------------------------------------------
+
+    def committed_because(self, t: int) -> dict[str, Any] | None:
+        """Why info txn t committed: a committed read that shows one of its appends
+        (key, value, the reader and its micro-op index); None if none does."""
+        at = self.a_txn.dtype.type(t)
+        lo, hi = int(self.a_txn.searchsorted(at, "left")), int(self.a_txn.searchsorted(at, "right"))
+        kids = self._view(t)[2]
+        for a in range(lo, hi):
+            if self.late.seen[a]:
+                kid = kids[int(self.a_pos[a])]
+                r = int(self.o.longest[kid])
+                return self._shown_by(t, a, int(self.rd_txn[r]), int(self.rd_pos[r]))
+        owner, apps = self.bad
+        hits = np.flatnonzero((apps >= lo) & (apps < hi))
+        if len(hits):
+            r = int(owner[hits[0]])
+            return self._shown_by(t, int(apps[hits[0]]), int(self.rd_txn[r]), int(self.rd_pos[r]))
+        return None
+
+    def _shown_by(self, t: int, a: int, reader: int, i: int) -> dict[str, Any]:
+        """Txn t's append a was seen by micro-op i of txn reader."""
+        _, k, v = self._mop(t, int(self.a_pos[a]))
+        return {
+            "key": k,
+            "value": v,
+            "reader": self.cols.op_json(self.tc.op_row(reader)),
+            "mop-index": i,
+        }
 
     def explain(self, a: int, b: int, rel: int) -> dict[str, Any] | None:
         if rel == WW:
@@ -221,26 +270,23 @@ class ListAppendExplainer:
     def _wr(self, a: int, b: int) -> dict[str, Any] | None:
         for kid, i in self._external_reads(b):
             lo, n = self._read_span(b, i)
-            if n and self._last_writer(kid, lo, n) == a:
+            j, writer = self._last_known(kid, lo, n)
+            if j >= 0 and writer == a:
                 mop = self._mop(b, i)
                 return {
                     "type": "wr",
                     "key": mop[1],
-                    "value": mop[2][-1],
-                    "a-mop-index": self._append_of(a, kid, lo, n),
+                    "value": mop[2][j],
+                    "a-mop-index": self._append_of(a, kid, lo, j),
                     "b-mop-index": i,
                 }
         return None
 
-    def _append_of(self, t: int, kid: int, lo: int, n: int) -> int:
-        """Index of txn t's append of the last value of the read at rows lo:lo+n of kid."""
+    def _append_of(self, t: int, kid: int, lo: int, j: int) -> int:
+        """Index of txn t's append of element j of the read at rows lo: of kid."""
         if not self.o.inconsistent[kid]:
-            return self._app_pos(kid, n - 1)  # the read is a prefix of the longest
-        c = self.cols
-        el = lo + n - 1
-        app = int(
-            self.reg.lookup(np.array([kid]), c.el_tag[el : el + 1], c.el_value[el : el + 1])[0]
-        )
+            return self._app_pos(kid, j)  # the read is a prefix of the longest
+        app = self._lookup(kid, lo + j)
         if app < 0 or int(self.a_txn[app]) != t:
             raise AssertionError(f"txn {t} has no such append to key id {kid}")
         return int(self.a_pos[app])

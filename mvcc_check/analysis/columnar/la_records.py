@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from mvcc_check.analysis.columnar.la_mops import NEVER, Mops, Registry
+from mvcc_check.analysis.columnar.la_observed import first_unknown
 from mvcc_check.analysis.columnar.la_reads import Orders, Reads, dup_positions, first_failed
 from mvcc_check.analysis.columnar.la_within import FUTURE, INTERNAL, Within, odd_group_events
 from mvcc_check.analysis.inference import Anomaly
@@ -21,7 +22,7 @@ from mvcc_check.history.columns import FAIL
 from mvcc_check.history.ops import Op
 from mvcc_check.history.pairing import TxnColumns
 
-DUP, G1A, G1B = 0, 3, 4  # ranks of a read's anomalies, with FUTURE and INTERNAL
+DUP, G1A, G1B, GARBAGE = 0, 3, 4, 5  # ranks of a read's anomalies, with FUTURE and INTERNAL
 
 
 class Exact:
@@ -55,7 +56,7 @@ Event = tuple[int, int, int, int, str, Anomaly]  # (txn, pos, rank, seq, kind, r
 
 
 def read_events(m: Mops, rd: Reads, o: Orders, w: Within, reg: Registry, ex: Exact) -> list[Event]:
-    """Every read's non-cycle anomalies (duplicates, future, internal, G1a, G1b)."""
+    """Every read's non-cycle anomalies (duplicates, future, internal, G1a, G1b, garbage)."""
     events: list[Event] = []
     status = m.tc.status
     good = ~rd.bad
@@ -71,6 +72,11 @@ def read_events(m: Mops, rd: Reads, o: Orders, w: Within, reg: Registry, ex: Exa
             if status[writers[j]] == FAIL:
                 e = ex.read(int(rd.txn[r]), int(rd.pos[r]))[j]
                 events.append(_event(rd, r, G1A, "G1a", _g1a(rd, r, e, int(writers[j]), ex)))
+    garbage = np.flatnonzero(good & (n > first_unknown(o)[key]))
+    for r in garbage.tolist():
+        lo = int(o.off[rd.key[r]])
+        unknown = np.flatnonzero(o.f_app[lo : lo + int(n[r])] < 0).tolist()
+        events.append(_garbage_event(rd, r, unknown, ex))
     full = np.flatnonzero(good & (n > 0))
     last = o.f_app[o.off[key[full]] + n[full] - 1]
     hit = last >= 0
@@ -95,6 +101,14 @@ def _event(rd: Reads, r: int, rank: int, kind: str, record: Anomaly) -> Event:
 def _read_record(rd: Reads, r: int, ex: Exact, **extra: Any) -> Anomaly:
     t, i = int(rd.txn[r]), int(rd.pos[r])
     return {"op": ex.op_json(t), "mop": ex.mop(t, i), **extra}
+
+
+def _garbage_event(rd: Reads, r: int, at: list[int], ex: Exact) -> Event:
+    """A garbage read: the read's elements at positions `at` were appended by nobody."""
+    v = ex.read(int(rd.txn[r]), int(rd.pos[r]))
+    unknown = [v[j] for j in at]
+    record = _read_record(rd, r, ex, element=unknown[0], elements=unknown)
+    return _event(rd, r, GARBAGE, "garbage-read", record)
 
 
 def _duplicates(rd: Reads, r: int, ex: Exact) -> Anomaly:
@@ -148,8 +162,9 @@ def _bad_reads(
     inter = np.zeros(len(last_app), bool)
     inter[has_app] = w.intermediate[last_app[has_app]]
     g1b[nonempty[inter]] = True
+    garbage = np.bincount(owner[~known], minlength=len(bad)).astype(bool)
     for j in np.flatnonzero(
-        dup | g1b | np.bincount(owner[failed], minlength=len(bad)).astype(bool)
+        dup | g1b | garbage | np.bincount(owner[failed], minlength=len(bad)).astype(bool)
     ).tolist():
         r = int(bad[j])
         if dup[j]:
@@ -162,6 +177,9 @@ def _bad_reads(
                 events.append(_event(rd, r, G1A, "G1a", _g1a(rd, r, v[e], int(writer[lo + e]), ex)))
         if g1b[j]:
             _g1b(m, rd, r, int(apps[last[j]]), ex, events)
+        if garbage[j]:
+            at = np.flatnonzero(~known[lo : int(ends[j])]).tolist()
+            events.append(_garbage_event(rd, r, at, ex))
 
 
 def _odd_group(

@@ -23,7 +23,13 @@ from __future__ import annotations
 import numpy as np
 
 from mvcc_check.analysis.columnar.la_explain import Late, ListAppendExplainer
-from mvcc_check.analysis.columnar.la_mops import Mops, Registry, input_error, split_mops
+from mvcc_check.analysis.columnar.la_mops import Mops, input_error, split_mops
+from mvcc_check.analysis.columnar.la_observed import (
+    bad_read_apps,
+    last_known_apps,
+    last_known_node,
+    proven_committed,
+)
 from mvcc_check.analysis.columnar.la_reads import Orders, Reads, committed_reads, version_orders
 from mvcc_check.analysis.columnar.la_records import (
     Exact,
@@ -35,7 +41,7 @@ from mvcc_check.analysis.columnar.la_records import (
 from mvcc_check.analysis.columnar.la_within import Within, within_txn
 from mvcc_check.analysis.graph import RW, WR, WW, EdgeBuilder
 from mvcc_check.analysis.inference import Anomaly, Inference
-from mvcc_check.history.columns import FAIL, OK
+from mvcc_check.history.columns import FAIL
 from mvcc_check.history.pairing import TxnColumns
 
 
@@ -61,20 +67,23 @@ def infer(tc: TxnColumns) -> Inference:
     ):
         if records:
             anomalies.setdefault(kind, []).extend(records)
-    late = unread(m, o)
+    owner, bad_apps = bad_read_apps(m, rd, reg)
+    committed = proven_committed(m, o, bad_apps)
+    late = unread(m, o, committed)
     edges = _Edges()
     _edges_from_orders(o, late, edges)
-    _edges_from_reads(m, rd, o, w, reg, late, edges)
-    explainer = ListAppendExplainer(tc, m, rd, o, reg, late)
+    _edges_from_reads(m, rd, o, w, late, (owner, bad_apps), edges)
+    explainer = ListAppendExplainer(tc, m, rd, o, reg, late, (owner, bad_apps))
     return Inference(edges.builder(), anomalies, explainer)
 
 
-def unread(m: Mops, o: Orders) -> Late:
-    """Committed appends that no longest read shows, by key (in append order).
+def unread(m: Mops, o: Orders, committed: np.ndarray) -> Late:
+    """Committed appends (of ok txns, and of info txns a read proved committed:
+    `committed`, per txn) that no longest read shows, by key (in append order).
     Lists only grow, so they come after every value read."""
     seen = np.zeros(len(m.a_txn), bool)
     seen[o.f_app[o.f_app >= 0]] = True
-    late = np.flatnonzero((m.tc.status[m.a_txn] == OK) & ~seen)
+    late = np.flatnonzero(committed[m.a_txn] & ~seen)
     late = late[np.argsort(m.a_key[late], kind="stable")]
     return Late(m.a_key[late], m.a_txn[late].astype(np.int64), seen)
 
@@ -119,15 +128,24 @@ def _edges_from_orders(o: Orders, late: Late, edges: _Edges) -> None:
 
 
 def _edges_from_reads(
-    m: Mops, rd: Reads, o: Orders, w: Within, reg: Registry, late: Late, edges: _Edges
+    m: Mops,
+    rd: Reads,
+    o: Orders,
+    w: Within,
+    late: Late,
+    bad: tuple[np.ndarray, np.ndarray],
+    edges: _Edges,
 ) -> None:
-    """wr and rw edges of the external reads (reads of committed state)."""
+    """wr and rw edges of the external reads (reads of committed state). The wr
+    edge comes from the writer of the read's last element that some txn
+    appended (a garbage element after it names no writer); `bad` holds the
+    elements' appends of the reads that are no prefix (la_observed.bad_read_apps)."""
     mask = w.ext & ~rd.bad
     t, k, n = rd.txn, rd.key, rd.n
     base = o.off[k] + n
     length = o.length[k]
     if len(o.f_node):
-        writer = o.f_node[np.maximum(base - 1, 0)]
+        writer = last_known_node(o)[np.maximum(base - 1, 0)]
         keep = mask & (n > 0) & (writer >= 0)
         edges.add(writer[keep], t[keep], WR)
         nxt = o.f_node[np.minimum(base, len(o.f_node) - 1)]
@@ -145,8 +163,7 @@ def _edges_from_reads(
     # Reads that are no prefix of the longest: the writer of their last element.
     odd = np.flatnonzero(w.ext & rd.bad & (rd.n > 0))
     if len(odd):
-        el = rd.start[odd] + rd.n[odd] - 1
-        app = reg.lookup(rd.key[odd], m.cols.el_tag[el], m.cols.el_value[el])
+        app = last_known_apps(*bad, odd)
         hit = app >= 0
         src = m.a_txn[app[hit]].astype(np.int64)
         dst = rd.txn[odd[hit]].astype(np.int64)

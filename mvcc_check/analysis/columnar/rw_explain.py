@@ -13,6 +13,7 @@ from mvcc_check.analysis.columnar.rw_table import VersionCoder
 from mvcc_check.analysis.graph import RW, WR, WW
 from mvcc_check.history.columns import OK, READ, WRITE
 from mvcc_check.history.pairing import TxnColumns
+from mvcc_check.history.txn_order import TransactionOrder
 
 _Mop = tuple[int, int, int]  # (kind, key id, vid)
 
@@ -45,6 +46,8 @@ class RegisterExplainer:
         self.usable = usable if usable is not None else np.zeros(0, np.int64)
         self.usable_key = usable_key
         self.commits: CommitEvidence | None = None  # the transaction order's facts, if given
+        # The transaction order and each txn's rank in it (-1: not placed), if given.
+        self.placed: tuple[TransactionOrder, np.ndarray] | None = None
 
     def forget(self) -> None:
         """(Nothing is cached per transaction.)"""
@@ -126,6 +129,31 @@ class RegisterExplainer:
             "a-mop-index": i,
             "b-mop-index": j,
         }
+
+    def committed_because(self, t: int) -> dict[str, Any] | None:
+        tids, pos, writers = self.reads
+        hits = np.flatnonzero(writers == t)
+        if not len(hits):
+            return self._placed(t)
+        reader, i = int(tids[hits[0]]), int(pos[hits[0]])
+        vid = self._mops(reader)[i][2]
+        j = next(j for j, m in enumerate(self._mops(t)) if m[0] == WRITE and m[2] == vid)
+        _, k, v = self._mop(t, j)
+        return {
+            "key": k,
+            "value": v,
+            "reader": self.tc.cols.op_json(self.tc.op_row(reader)),
+            "mop-index": i,
+        }
+
+    def _placed(self, t: int) -> dict[str, Any] | None:
+        """The transaction order's position of info txn t, if the order places it."""
+        if self.placed is None or self.placed[1][t] < 0:
+            return None
+        order, _ = self.placed
+        index = self.tc.cols.index_of(int(self.tc.complete_row[t]))
+        position = order.position[order.index.index(index)]
+        return {"transaction-order": {"source": order.source, "position": position}}
 
     def _explain_wr(self, a: int, b: int) -> dict[str, Any] | None:
         tids, pos, writers = self.reads

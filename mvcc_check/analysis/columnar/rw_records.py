@@ -18,7 +18,7 @@ from mvcc_check.analysis.inference import Anomaly
 from mvcc_check.history.ops import Op
 from mvcc_check.history.pairing import TxnColumns
 
-_FUTURE, _INTERNAL, _READ = range(3)  # the order of one read's anomalies
+_FUTURE, _INTERNAL, _READ, _GARBAGE = range(4)  # the order of one read's anomalies
 
 
 class Quoter:
@@ -62,22 +62,24 @@ def read_events(
     g1a_writer: np.ndarray,
     g1b: np.ndarray,
     g1b_writer: np.ndarray,
+    garbage: np.ndarray,
 ) -> Iterator[tuple[str, Anomaly]]:
     """(anomaly type, record) of every anomalous read, by reader, micro-op, and
-    then future-read, internal, G1a / G1b (at most one of these per read)."""
+    then future-read, internal, G1a / G1b (at most one of these per read), garbage-read."""
     events: list[tuple[int, int, str, int]] = []
     events += [(x, _FUTURE, "future-read", -1) for x in keys.future.tolist()]
     expected = keys.expected.tolist()
     events += [(x, _INTERNAL, "internal", i) for i, x in enumerate(keys.internal.tolist())]
     events += [(x, _READ, "G1a", w) for x, w in zip(g1a.tolist(), g1a_writer.tolist(), strict=True)]
     events += [(x, _READ, "G1b", w) for x, w in zip(g1b.tolist(), g1b_writer.tolist(), strict=True)]
+    events += [(x, _GARBAGE, "garbage-read", -1) for x in garbage.tolist()]
     events.sort(key=lambda e: e[:2])
     for x, _, kind, extra in events:
         t = int(quote.table.txn[x])
         record: Anomaly = {"op": quote.op_json(t), "mop": quote.mop(x)}
         if kind == "internal":
             record["expected"] = quote.mop(expected[extra])[2]
-        elif kind == "future-read":
+        elif kind in ("future-read", "garbage-read"):
             record["element"] = record["mop"][2]
         else:
             record["writer"] = quote.op_json(extra)

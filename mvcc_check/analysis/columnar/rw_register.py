@@ -58,7 +58,8 @@ def infer(tc: TxnColumns, sources: VersionSources = NO_SOURCES) -> Inference:
     g1b[g1b] = keys.intermediate[wrow[r_vid[g1b]]]
     del wrow
     anomalies: dict[str, list[Anomaly]] = {}
-    events = read_events(quote, keys, keys.ext[g1a], r_w[g1a], keys.ext[g1b], r_w[g1b])
+    garbage = _garbage_reads(table, keys, writer, r_vid, has_w)
+    events = read_events(quote, keys, keys.ext[g1a], r_w[g1a], keys.ext[g1b], r_w[g1b], garbage)
     for kind, record in events:
         anomalies.setdefault(kind, []).append(record)
     lost = _lost_updates(quote, table, keys)
@@ -73,8 +74,11 @@ def infer(tc: TxnColumns, sources: VersionSources = NO_SOURCES) -> Inference:
     cyclic = order.cyclic_report(quote)
     if cyclic:
         anomalies["cyclic-versions"] = cyclic
+    # An info txn whose write a committed read (external or internal) saw committed.
     observed = np.zeros(tc.n, bool)
     observed[r_w[has_w]] = True
+    inner = writer[table.vid[keys.internal]]
+    observed[inner[inner >= 0]] = True
     live = (tc.status == OK) | ((tc.status == INFO) & observed)  # writers that get edges
     if rank is not None:  # an info txn the commit order places did commit
         live |= (tc.status == INFO) & (rank >= 0)
@@ -88,6 +92,8 @@ def infer(tc: TxnColumns, sources: VersionSources = NO_SOURCES) -> Inference:
     usable_key = order.fact_key & ~order.cyclic_key
     explainer = RegisterExplainer(tc, table.coder, reads, order.fact_key, order.usable, usable_key)
     explainer.commits = _commit_evidence(sources, tc, table, facts)
+    if rank is not None:
+        explainer.placed = (sources.transaction_order, rank)
     return Inference(edges, anomalies, explainer)
 
 
@@ -113,6 +119,22 @@ def _add(edges: EdgeBuilder, src: np.ndarray, dst: np.ndarray, rel: int) -> None
         edges.src.frombytes(np.ascontiguousarray(src, np.int64).view(np.uint8))
         edges.dst.frombytes(np.ascontiguousarray(dst, np.int64).view(np.uint8))
         edges.rel.frombytes(np.full(len(src), rel, np.int8).view(np.uint8))
+
+
+def _garbage_reads(
+    table: MopTable, keys: TxnKeys, writer: np.ndarray, r_vid: np.ndarray, has_w: np.ndarray
+) -> np.ndarray:
+    """Table rows of committed reads of a value no txn wrote to the key (Kingsbury
+    & Alvaro 2020, section 6.1, garbage reads): external reads, and internal ones
+    (a read that agrees with its txn's earlier read of the key repeats that read's
+    observation and is not counted again)."""
+    unwritten = np.flatnonzero(~has_w)  # (nil reads mostly: few rows)
+    ext = keys.ext[unwritten]
+    ext = ext[r_vid[unwritten] != table.nil_vid[table.key[ext]]]
+    inner = keys.internal
+    v = table.vid[inner]
+    inner = inner[(v != table.nil_vid[table.key[inner]]) & (writer[v] < 0)]
+    return np.union1d(ext, inner)
 
 
 def _lost_updates(quote: Quoter, table: MopTable, keys: TxnKeys) -> list[Anomaly]:

@@ -22,7 +22,7 @@ from mvcc_check.analysis.search.presence import (
 )
 from mvcc_check.analysis.search.shortest import Component, CycleFinder, SearchSpace
 from mvcc_check.analysis.search.specs import cycle_specs
-from mvcc_check.history.columns import OK
+from mvcc_check.history.columns import INFO, OK
 from mvcc_check.history.pairing import TxnColumns
 
 
@@ -42,10 +42,12 @@ def find_cycles(
     inf: Inference,
     extra: int,
     known: frozenset[str] = frozenset(),
+    release: bool = False,
 ) -> CycleFindings:
     """Shortest cycle of each type in each component, skipping types already implied,
     and the model-level tests; `known` names the anomalies found before (they let
-    those tests skip models already ruled out).
+    those tests skip models already ruled out). With `release`, the graph's edges are
+    freed once the components' own are taken (its count and components stay).
 
     Components are independent, so the work is split between two processes, each
     running the whole-graph existence passes over its own share of components."""
@@ -73,7 +75,8 @@ def find_cycles(
         len(members), compact[graph.src[order]], compact[graph.dst[order]], graph.rel[order]
     )
     del ls, ld, internal, order
-    graph.release_edges()  # what follows needs only the edges inside components
+    if release:  # what follows needs only the edges inside components
+        graph.release_edges()
     specs = cycle_specs(extra)
 
     def search(indices: list[int]) -> list[tuple]:
@@ -230,11 +233,34 @@ def explain_cycle(
     """Elle's cycle record: the ops around the cycle and one typed step per edge."""
     ops = [tc.cols.op_json(tc.op_row(a)) for a, _, _ in steps]
     ops.append(ops[0])
-    return {
+    record: dict[str, Any] = {
         "cycle": ops,
         "steps": [explain_step(a, b, rel, tc, inf) for a, b, rel in steps],
         "type": name,
     }
+    committed = committed_info(steps, tc, inf)
+    if committed:
+        record["committed"] = committed
+    return record
+
+
+def committed_info(
+    steps: list[tuple[int, int, int]], tc: TxnColumns, inf: Inference
+) -> list[dict[str, Any]]:
+    """For each indeterminate (info) txn of a cycle, in cycle order: the committed
+    read that proves it committed ({index: its op index, key, value, reader,
+    mop-index}). An info txn is on a cycle only through what a read observed."""
+    out = []
+    seen: set[int] = set()
+    for a, _, _ in steps:
+        if tc.status[a] != INFO or a in seen:
+            continue
+        seen.add(a)
+        proof = inf.explainer.committed_because(a)
+        if proof is None:
+            raise AssertionError(f"info txn {a} is on a cycle, yet no read observed it (a bug)")
+        out.append({"index": tc.cols.index_of(tc.op_row(a)), **proof})
+    return out
 
 
 def explain_step(a: int, b: int, rel: int, tc: TxnColumns, inf: Inference) -> dict[str, Any]:

@@ -20,13 +20,14 @@ type's anchor edges to the search):
 
 - G0, G1c and G2-item by strongly connected components of the allowed
   relations (inside one component any set of edges lies on one closed walk);
-- G-nonadjacent by components of the "extension" graph, whose edges are
-  non-rw steps and (non-rw step; rw step) pairs (Cerone & Gotsman 2016);
+- G-nonadjacent by the components of a two-layer graph (each transaction twice:
+  after an rw step or not), whose cycles through an rw step are the cycles of
+  Cerone & Gotsman's (2016) extension graph (non-rw steps and (non-rw; rw)
+  pairs) through a composite edge;
 - G-single by reachability from each rw edge's target back to its source
-  over non-rw steps, from bitset transitive closures (`closure.py`); and in
-  `shortest.py`, one component at a time, only for components too large for those closures,
-  pruned by the topological order of that graph's components (a path can
-  only visit components between its two ends).
+  over non-rw steps: the non-rw graph's topological order rules most edges
+  out, and a depth-first search in C (`analysis/_scc.c`), bounded by that
+  order, decides the rest.
 
 Witnesses are found by breadth-first search over (transaction, automaton
 state) pairs from each candidate anchor edge, keeping the shortest; after the
