@@ -4,7 +4,7 @@ component, explained; the model-level fallback tests; split over two processes."
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from itertools import pairwise
 from typing import Any
 
@@ -54,77 +54,12 @@ def find_cycles(
     comps = graph.sccs()
     if not comps:
         return CycleFindings({}, {}, 0)
-    # Compact numbering: the nodes of all components, component by component (so the
-    # passes below work on arrays of that size, not of the whole history), each
-    # with its component and its position in it (its local number).
-    sizes = np.array([len(c) for c in comps], np.int64)
-    members = np.concatenate(comps)  # compact id -> transaction id
-    compact = np.full(graph.n, -1, np.int64)
-    compact[members] = np.arange(len(members))
-    labels = np.repeat(np.arange(len(comps)), sizes)  # compact id -> component
-    first = np.cumsum(sizes) - sizes  # component -> its first compact id
-    local = np.arange(len(members)) - np.repeat(first, sizes)
-    comp_of_txn = np.full(graph.n, -1, np.int64)
-    comp_of_txn[members] = labels
-    ls, ld = comp_of_txn[graph.src], comp_of_txn[graph.dst]
-    internal = np.flatnonzero((ls == ld) & (ls >= 0))
-    order = internal[np.argsort(ls[internal], kind="stable")]
-    edge_comp = ls[order]
-    bounds = np.searchsorted(edge_comp, np.arange(len(comps) + 1)).tolist()
-    inside = DependencyGraph(
-        len(members), compact[graph.src[order]], compact[graph.dst[order]], graph.rel[order]
-    )
-    del ls, ld, internal, order
+    cp = Compact.of(graph, comps)
     if release:  # what follows needs only the edges inside components
         graph.release_edges()
-    specs = cycle_specs(extra)
-
-    def search(indices: list[int]) -> list[tuple]:
-        """("cycle", component, type, explained cycle) and ("model", model, smallest
-        cyclic component) records for the given components."""
-        share = np.zeros(len(comps), bool)
-        share[indices] = True
-        mine = share[edge_comp]
-        sub = DependencyGraph(inside.n, inside.src[mine], inside.dst[mine], inside.rel[mine])
-        cache: LabelCache = {}
-        presence = scc_decidable_presence(sub, labels, specs, cache)
-        sub.drop_selected()  # (the model tests below cut again what they need)
-        space = SearchSpace(inside.n, sub.src, sub.dst, sub.rel, largest=int(sizes[indices].max()))
-        sub_local_src, sub_local_dst = local[sub.src], local[sub.dst]
-        starts = np.cumsum([0] + [bounds[i + 1] - bounds[i] for i in indices])
-        heads = starts[:-1]  # every component has edges: it holds a cycle
-        unions = np.bitwise_or.reduceat(sub.rel, heads).tolist() if len(sub.rel) else []
-        rw_counts = np.add.reduceat((sub.rel & RW) != 0, heads).tolist() if len(sub.rel) else []
-        starts = starts.tolist()
-        out: list[tuple] = []
-        names: set[str] = set(known)
-        for j, i in enumerate(indices):
-            lo, hi = starts[j], starts[j + 1]
-            nodes = comps[i].tolist()
-            component = Component(
-                nodes,
-                sub_local_src[lo:hi].tolist(),
-                sub_local_dst[lo:hi].tolist(),
-                sub.rel[lo:hi].tolist(),
-                unions[j],
-                rw_counts[j],
-            )
-            found = _component_cycles(component, i, specs, presence, tc, space, int(first[i]))
-            for name, glob, proven in found:
-                record = explain_cycle(name, glob, tc, inf)
-                if not proven:
-                    record["shortest?"] = False
-                out.append(("cycle", i, name, record))
-                names.add(name)
-            inf.explainer.forget()  # components share no transaction: what was decoded is done
-            tc.cols.forget_quoted()
-        for model, smallest in cyclic_models(sub, names, extra, cache).items():
-            out.append(("model", model, members[smallest]))
-        return out
-
-    results = in_two_processes(
-        search, sorted(range(len(comps))), [hi - lo for lo, hi in pairwise(bounds)]
-    )
+    work = partial(_search_share, cp, tc, inf, extra, known)
+    weights = [hi - lo for lo, hi in pairwise(cp.bounds)]
+    results = in_two_processes(work, list(range(len(comps))), weights)
     cycles: dict[str, list] = {}
     for _, _, name, record in sorted((r for r in results if r[0] == "cycle"), key=lambda r: r[1]):
         cycles.setdefault(name, []).append(record)
@@ -136,6 +71,95 @@ def find_cycles(
         ):
             smallest_of[model] = smallest
     return CycleFindings(cycles, smallest_of, len(comps))
+
+
+@dataclass
+class Compact:
+    """The components' nodes numbered compactly, component by component (so the
+    passes work on arrays of that size, not of the whole history), and the edges
+    inside components in that numbering, grouped by component."""
+
+    comps: list[np.ndarray]  # each component's transaction ids, ascending
+    sizes: np.ndarray
+    members: np.ndarray  # compact id -> transaction id
+    labels: np.ndarray  # compact id -> component
+    first: np.ndarray  # component -> its first compact id
+    local: np.ndarray  # compact id -> position in its component
+    edge_comp: np.ndarray  # inside edge -> component
+    bounds: list[int]  # component i's inside edges: bounds[i]:bounds[i + 1]
+    inside: DependencyGraph
+
+    @classmethod
+    def of(cls, graph: DependencyGraph, comps: list[np.ndarray]) -> Compact:
+        sizes = np.array([len(c) for c in comps], np.int64)
+        members = np.concatenate(comps)
+        compact = np.full(graph.n, -1, np.int64)
+        compact[members] = np.arange(len(members))
+        labels = np.repeat(np.arange(len(comps)), sizes)
+        first = np.cumsum(sizes) - sizes
+        local = np.arange(len(members)) - np.repeat(first, sizes)
+        comp_of_txn = np.full(graph.n, -1, np.int64)
+        comp_of_txn[members] = labels
+        ls, ld = comp_of_txn[graph.src], comp_of_txn[graph.dst]
+        internal = np.flatnonzero((ls == ld) & (ls >= 0))
+        order = internal[np.argsort(ls[internal], kind="stable")]
+        edge_comp = ls[order]
+        bounds = np.searchsorted(edge_comp, np.arange(len(comps) + 1)).tolist()
+        inside = DependencyGraph(
+            len(members), compact[graph.src[order]], compact[graph.dst[order]], graph.rel[order]
+        )
+        return cls(comps, sizes, members, labels, first, local, edge_comp, bounds, inside)
+
+
+def _search_share(
+    cp: Compact,
+    tc: TxnColumns,
+    inf: Inference,
+    extra: int,
+    known: frozenset[str],
+    indices: list[int],
+) -> list[tuple]:
+    """("cycle", component, type, explained cycle) and ("model", model, smallest
+    cyclic component) records for the given components (one process's share)."""
+    inside, specs = cp.inside, cycle_specs(extra)
+    share = np.zeros(len(cp.comps), bool)
+    share[indices] = True
+    mine = share[cp.edge_comp]
+    sub = DependencyGraph(inside.n, inside.src[mine], inside.dst[mine], inside.rel[mine])
+    cache: LabelCache = {}
+    presence = scc_decidable_presence(sub, cp.labels, specs, cache)
+    sub.drop_selected()  # (the model tests below cut again what they need)
+    space = SearchSpace(inside.n, sub.src, sub.dst, sub.rel, largest=int(cp.sizes[indices].max()))
+    local_src, local_dst = cp.local[sub.src], cp.local[sub.dst]
+    starts = np.cumsum([0] + [cp.bounds[i + 1] - cp.bounds[i] for i in indices])
+    heads = starts[:-1]  # every component has edges: it holds a cycle
+    unions = np.bitwise_or.reduceat(sub.rel, heads).tolist() if len(sub.rel) else []
+    rw_counts = np.add.reduceat((sub.rel & RW) != 0, heads).tolist() if len(sub.rel) else []
+    starts = starts.tolist()
+    out: list[tuple] = []
+    names: set[str] = set(known)
+    for j, i in enumerate(indices):
+        lo, hi = starts[j], starts[j + 1]
+        component = Component(
+            cp.comps[i].tolist(),
+            local_src[lo:hi].tolist(),
+            local_dst[lo:hi].tolist(),
+            sub.rel[lo:hi].tolist(),
+            unions[j],
+            rw_counts[j],
+        )
+        found = _component_cycles(component, i, specs, presence, tc, space, int(cp.first[i]))
+        for name, glob, proven in found:
+            record = explain_cycle(name, glob, tc, inf)
+            if not proven:
+                record["shortest?"] = False
+            out.append(("cycle", i, name, record))
+            names.add(name)
+        inf.explainer.forget()  # components share no transaction: what was decoded is done
+        tc.cols.forget_quoted()
+    for model, smallest in cyclic_models(sub, names, extra, cache).items():
+        out.append(("model", model, cp.members[smallest]))
+    return out
 
 
 def _component_cycles(
