@@ -30,7 +30,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from mvcc_check.history.ops import WORKLOADS
+from mvcc_check.history.ops import CLOSED_PREDICATE, WORKLOADS
 
 KEY_DISTS = ("uniform", "skewed")
 
@@ -151,7 +151,7 @@ class TxnGenerator:
 def workload_generator(spec: WorkloadSpec):
     """The spec's transaction source: TxnGenerator, or for closed-predicate its own
     (whose first transaction is the init op; see `predicate_workload`)."""
-    if spec.workload == "closed-predicate":
+    if spec.workload == CLOSED_PREDICATE:
         from mvcc_check.predicate_workload import PredicateTxnGenerator
 
         return PredicateTxnGenerator(spec)

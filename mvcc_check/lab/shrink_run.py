@@ -33,6 +33,7 @@ from typing import Any
 from mvcc_check.analysis.anomalies import TEXTBOOK_ORDER
 from mvcc_check.analysis.checker import Result
 from mvcc_check.engine.scheduler import RunResult, run_engine
+from mvcc_check.history.ops import CLOSED_PREDICATE
 from mvcc_check.lab.engine_runs import Trial, check_ops
 
 Txns = list[list[list[Any]]]
@@ -139,7 +140,7 @@ def shrink(
     limit["checks"] = checks + 400
     limit["seconds"] = time.perf_counter() - t0 + 10.0
     try:
-        if state["trial"].spec.workload != "closed-predicate":  # its keys are in maps too
+        if state["trial"].spec.workload != CLOSED_PREDICATE:  # its keys are in maps too
             _rename(shows, state)
         _simplify_schedule(shows, state)
     except _Budget:
