@@ -248,3 +248,78 @@ def test_predicate_g_single_is_named_beside_an_item_one_in_the_same_component() 
     r = _check(text, models=("serializable",))
     assert r.anomaly_types == ["G-single", "G-single-item"]
     assert len(r.anomalies["G-single"]) == 1 and len(r.anomalies["G-single-item"]) == 1
+
+
+def _saw(mop: list, key, value) -> bool:
+    """Whether a committed micro-op saw `key` at `value`: an item read of it, a predicate
+    read that returned it, or one that did not return it where `value` fails the
+    predicate (the closed universe)."""
+    from mvcc_check.history.predicates import matches, parse_predicate
+
+    f, k, v = mop
+    if f == "r":
+        return k == key and v == value
+    if f != "rp":
+        return False
+    rows = {int(a): b for a, b in (v or {}).items()}
+    pred = parse_predicate(tuple(k) if isinstance(k, list) else k)
+    if key in rows:
+        return rows[key] == value
+    return value in ("elle/unborn", "elle/dead") or not matches(pred, value)
+
+
+# Seeded runs (the engine is deterministic) whose reported cycles hold info txns: one
+# proven by a predicate read that returned the row, one by an item read.
+PROVEN_RUNS = [
+    ("snapshot-isolation", 3, 150, 5, 0.05, "serializable"),
+    ("read-uncommitted", 2, 200, 6, 0.1, "strict-serializable"),
+]
+
+
+@pytest.mark.parametrize(("level", "seed", "txns", "clients", "crash", "model"), PROVEN_RUNS)
+def test_info_txns_on_predicate_cycles_come_with_a_committed_read_of_their_change(
+    level, seed, txns, clients, crash, model
+):
+    """Crashed clients leave info txns; one on a reported cycle is proven committed by
+    a committed read that saw its change (the explainer once had no such proof)."""
+    from mvcc_check.engine.scheduler import run_engine
+    from mvcc_check.lab.engine_runs import check_ops
+    from mvcc_check.report.text import explain_cycle
+    from mvcc_check.workload import WorkloadSpec
+
+    spec = WorkloadSpec(workload="closed-predicate", txns=txns, clients=clients, keys=4, seed=seed)
+    run = run_engine(level, spec, crash_rate=crash)
+    result = check_ops(run.ops, model, "closed-predicate")
+    proofs = [
+        p
+        for items in result.anomalies.values()
+        if isinstance(items, list)
+        for item in items
+        for p in item.get("committed", ())
+    ]
+    assert proofs  # the run puts an info txn on a reported cycle
+    for items in result.anomalies.values():
+        for item in items if isinstance(items, list) else ():
+            if item.get("committed"):  # said in words, the proving read as a read
+                said = [ln for ln in explain_cycle(item) if "outcome was not known" in ln]
+                assert len(said) == len(item["committed"])
+                assert all(" = {" not in ln for ln in said), said
+    by_index = {op["index"]: op for op in run.ops}
+    proofs = [
+        p
+        for items in result.anomalies.values()
+        if isinstance(items, list)
+        for item in items
+        for p in item.get("committed", ())
+    ]
+    assert proofs  # the runs put info txns on cycles
+    for p in proofs:
+        info, reader = by_index[p["index"]], by_index[p["reader"]["index"]]
+        assert info["type"] == "info" and reader["type"] == "ok"
+        changed = {
+            m[1]: (m[2] if m[0] != "delete" else "elle/dead")
+            for m in info["value"]
+            if m[0] in ("w", "insert", "delete")
+        }
+        assert changed.get(p["key"]) == p["value"]
+        assert _saw(reader["value"][p["mop-index"]], p["key"], p["value"])

@@ -350,6 +350,8 @@ def committed_text(proof: dict[str, Any], names: dict[int, str]) -> str:
     reader = proof["reader"]
     r = names.get(reader["index"], f"the transaction at op index {reader['index']}")
     mop = _mop_at(reader, proof.get("mop-index"))
+    if mop and mop[0] == "rp":
+        return predicate_text.committed_by_predicate_read(proof, mop, t, r)
     k, v = _val(proof["key"]), _val(proof["value"])
     seen = _val(mop[2]) if mop else v
     verb = "appended" if mop and isinstance(mop[2], list) else "wrote"
