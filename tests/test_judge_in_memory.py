@@ -10,7 +10,7 @@ import copy
 import pytest
 
 from mvcc_check import CheckOptions, check, judge, parse_history_text
-from mvcc_check.engine.bugs import BUGS
+from mvcc_check.engine.bugs import BUGS, bugs_for
 from mvcc_check.engine.scheduler import run_engine
 from mvcc_check.errors import HistoryError
 from mvcc_check.history.recorder import ops_jsonl
@@ -42,6 +42,26 @@ def test_engine_runs_judged_in_memory_as_through_their_file(level, bug, workload
     options = CheckOptions(models=("strict-serializable",), workload=workload)
     _same(judge(run.ops, options, "<run>"), _through_the_file(run.ops, options, "<run>"))
     assert run.ops == before  # the producer's ops are not changed
+
+
+PREDICATE_RUNS = [(lv, None) for lv in ("read-committed", "snapshot-isolation")] + [
+    (b.level, b.name) for b in bugs_for("closed-predicate")
+]
+
+
+@pytest.mark.parametrize(("level", "bug"), PREDICATE_RUNS)
+def test_closed_predicate_runs_judged_in_memory_as_through_their_file(level, bug):
+    """The init op, inserts, deletes and predicate reads (with their row maps) too."""
+    spec = WorkloadSpec(workload="closed-predicate", txns=150, clients=5, keys=4, seed=3)
+    run = run_engine(level, spec, bugs=(bug,) if bug else (), crash_rate=0.05)
+    assert run.ops[0]["f"] == "init"
+    before = copy.deepcopy(run.ops)
+    options = CheckOptions(models=("serializable",), workload="closed-predicate")
+    in_memory = judge(run.ops, options, "<run>")
+    _same(in_memory, _through_the_file(run.ops, options, "<run>"))
+    assert run.ops == before
+    if bug in ("skip-predicate-locks", "skip-predicate-siread"):
+        assert in_memory.anomaly_types  # the judged run is not vacuous
 
 
 def test_ignored_ops_and_tuples_are_read_as_from_the_file():
