@@ -209,6 +209,49 @@ def string_keys_file(path: Path) -> Path:
     return out
 
 
+def edn_file(path: Path) -> Path:
+    """The same history written as Jepsen writes history.edn (one op map a line)."""
+    out = path.with_suffix(".edn")
+    if out.exists():
+        return out
+    import orjson
+
+    def edn(x: object, kw: bool = False) -> str:
+        if x is None:
+            return "nil"
+        if isinstance(x, str):
+            return ":" + x if kw else orjson.dumps(x).decode()
+        if isinstance(x, list):
+            return "[" + " ".join(edn(e, kw and i == 0) for i, e in enumerate(x)) + "]"
+        return str(x).lower() if isinstance(x, bool) else str(x)
+
+    tmp = out.with_suffix(".tmp")
+    with open(path, "rb") as src, open(tmp, "w") as dst:
+        for line in src:
+            op = orjson.loads(line)
+            fields = [
+                f":{k} {edn(v, kw=k in ('type', 'f'))}" for k, v in op.items() if k != "value"
+            ]
+            mops = " ".join(edn(m, kw=True) for m in op["value"])
+            dst.write("{" + ", ".join(fields) + f", :value [{mops}]" + "}\n")
+    tmp.rename(out)
+    return out
+
+
+def bench_edn(n: int) -> None:
+    """The same history as EDN and as JSON Lines, checked side by side."""
+    jsonl = history_file("list-append", n)
+    edn = edn_file(jsonl)
+    a, b = (
+        best_of(check_cmd(jsonl, "strict-serializable"), REPEAT),
+        best_of(check_cmd(edn, "strict-serializable"), REPEAT),
+    )
+    print(
+        f"\nEDN: {n:,} list-append txns as history.edn: check {b.seconds:.2f} s, {b.peak_mb:.0f} MB;"
+        f" as JSON Lines: {a.seconds:.2f} s, {a.peak_mb:.0f} MB ({b.seconds / a.seconds:.1f}x)"
+    )
+
+
 def bench_files(
     rows: list[tuple[str, int, Path]], model: str = "strict-serializable"
 ) -> list[dict]:
@@ -385,6 +428,7 @@ def main(argv: list[str] | None = None) -> None:
     by = {(r["workload"], r["txns"]): r for r in rows}
     huge = bench_huge(args.huge, by.get(("list-append", args.large))) if args.huge else None
     print_targets(by, args.small, args.large, huge)
+    bench_edn(args.small)
     bench_cycle_heavy(args.cycle_heavy)
     if args.large:
         print_stages(args.large)

@@ -1,7 +1,9 @@
 """Load any history file as columns: the one entry point of the bulk path.
 
-JSON Lines goes through the C scanner (`scan.py`); EDN and elle-cli JSON
-through the exact readers, whose ops are kept for explanations. Input is
+JSON Lines goes through the C scanner (`scan.py`), and so does EDN written one
+op map per line, translated line for line into a temporary JSON Lines file
+first (`edn_jsonl.py`); other EDN and elle-cli JSON go through the exact
+readers, whose ops are kept for explanations. Input is
 opened as `load_history` opens it (`source.opened`: a BOM skipped, standard
 input and pipes spooled); a spooled JSON Lines input is kept in a temporary
 file, removed at exit, so that every op can be re-read by its byte offset.
@@ -16,6 +18,7 @@ import shutil
 import tempfile
 
 from mvcc_check.history.columns import Columns, columns_from_ops
+from mvcc_check.history.edn_jsonl import edn_as_jsonl
 from mvcc_check.history.readers import ReadProgress, parse_history_text
 from mvcc_check.history.scan import scan_jsonl
 from mvcc_check.history.source import HEAD_BYTES, STDIN, Input, detect_format, opened
@@ -37,8 +40,15 @@ def load_columns(
             return scan_jsonl(
                 real, source=src.name, progress=progress, drop_torn_tail=drop_torn_tail
             )
+        data = head + src.file.read()
+        if fmt == "edn":  # one op map per line, as Jepsen writes it: through the scanner
+            translated = edn_as_jsonl(data)
+            if translated is not None:
+                cols = scan_jsonl(translated, source=src.name, progress=progress)
+                cols.format = "edn"
+                return cols
         history = parse_history_text(
-            head + src.file.read(), source=src.name, format=fmt, drop_torn_tail=drop_torn_tail
+            data, source=src.name, format=fmt, drop_torn_tail=drop_torn_tail
         )
     cols = columns_from_ops(history.ops, source=src.name, format=fmt, ignored=history.ignored)
     cols.ignored_why = history.ignored_why
