@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from enum import Enum, StrEnum
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ from mvcc_check.analysis.search.find import find_cycles
 from mvcc_check.analysis.search.info_writes import settle_info_write_cycles
 from mvcc_check.analysis.search.model_cycles import cycle_exists
 from mvcc_check.errors import HistoryError, OptionError
+from mvcc_check.exitcodes import INVALID, UNDECIDED, VALID
 from mvcc_check.history.columns import (
     APPEND,
     FAIL,
@@ -33,13 +35,11 @@ from mvcc_check.history.columns import (
     Columns,
     columns_from_ops,
 )
+from mvcc_check.history.ops import CLOSED_PREDICATE, WORKLOADS
 from mvcc_check.history.pairing import TxnColumns, pair_columns
 from mvcc_check.history.readers import History, gc_paused
 from mvcc_check.history.txn_order import TransactionOrder
 from mvcc_check.memory import release_freed_memory
-
-CLOSED_PREDICATE = "closed-predicate"
-WORKLOADS = ("list-append", "rw-register", CLOSED_PREDICATE)
 
 
 @dataclass(frozen=True)
@@ -60,11 +60,43 @@ class CheckOptions:
     left_out_keys: tuple[Any, ...] = ()
 
 
+class Verdict(Enum):
+    """A history's verdict under the requested models: Elle's three values."""
+
+    VALID = "valid"  # every requested model holds
+    INVALID = "invalid"  # anomalies a requested model forbids were found
+    UNKNOWN = "unknown"  # undecided: anomalies no model can judge (or none at all)
+
+    @property
+    def json(self) -> bool | str:
+        """elle-cli's `valid?`: true, false or "unknown"."""
+        return _VALID_JSON[self]
+
+    @property
+    def exit_code(self) -> int:
+        return _EXIT[self]
+
+    @classmethod
+    def from_json(cls, valid: Any) -> Verdict:
+        """The verdict a JSON result's `valid?` says (anything but true or false: unknown)."""
+        if valid is True:
+            return cls.VALID
+        return cls.INVALID if valid is False else cls.UNKNOWN
+
+
+_VALID_JSON: dict[Verdict, bool | str] = {
+    Verdict.VALID: True,
+    Verdict.INVALID: False,
+    Verdict.UNKNOWN: "unknown",
+}
+_EXIT = {Verdict.VALID: VALID, Verdict.INVALID: INVALID, Verdict.UNKNOWN: UNDECIDED}
+
+
 @dataclass
 class Result:
     """A verdict with elle-cli's fields, plus what the report needs."""
 
-    valid: bool | str  # True, False or "unknown"
+    verdict: Verdict
     anomaly_types: list[str]
     anomalies: dict[str, Any]
     not_: list[str]
@@ -77,6 +109,11 @@ class Result:
     # Keys left out of the judgement (writes not unique): the verdict covers only the others.
     excluded_keys: list[dict[str, Any]] = field(default_factory=list)
     keys_left: int | None = None  # with excluded keys: how many the verdict covers
+
+    @property
+    def valid(self) -> bool | str:
+        """elle-cli's `valid?` (True, False or "unknown"): the verdict's JSON form."""
+        return self.verdict.json
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"valid?": self.valid}
@@ -151,8 +188,39 @@ def detect_workload(tc: TxnColumns) -> str:
     return "list-append"
 
 
+class Stage(StrEnum):
+    """The stages of a check, in order (reading is the reader's, before check())."""
+
+    READING = "reading"
+    PAIRING = "pairing"
+    INFERRING = "inferring"
+    BUILDING = "building"
+    SEARCHING = "searching"
+
+
+class StageStarted(str):
+    """A stage as it starts: the words to show (the string itself) and its `stage`, so
+    that no one needs to parse the words."""
+
+    stage: Stage
+
+    def __new__(cls, stage: Stage, words: str | None = None) -> StageStarted:
+        told = super().__new__(cls, stage.value if words is None else words)
+        told.stage = stage
+        return told
+
+    def __reduce__(self):  # across a pipe (the limited check's worker)
+        return (StageStarted, (self.stage, str(self)))
+
+
+def stage_of(told: str) -> Stage:
+    """The stage a progress call names: a StageStarted's, or a bare stage name's."""
+    stage = getattr(told, "stage", None)
+    return stage if stage is not None else Stage(told)
+
+
 Progress = Callable[[str], None]
-"""Told the name of each stage as it starts (the CLI shows it; the core never prints)."""
+"""Told each stage as it starts, as a StageStarted (the CLI shows it; the core never prints)."""
 
 
 def check(
@@ -173,10 +241,10 @@ def _check(history: History | Columns, options: CheckOptions, progress: Progress
             f"unknown workload {options.workload!r} (expected {' or '.join(WORKLOADS)})"
         )
     cols = history if isinstance(history, Columns) else columns_of(history)
-    progress("pairing operations into transactions")
+    progress(StageStarted(Stage.PAIRING, "pairing operations into transactions"))
     th = pair_columns(cols)
     workload = options.workload or likely_workload(th)
-    progress(f"inferring {workload} dependencies")
+    progress(StageStarted(Stage.INFERRING, f"inferring {workload} dependencies"))
     workload, inf = _infer_settled(th, workload, options)
 
     prohibited = models.prohibited_anomalies(options.models) | models.anomalies_implying(
@@ -186,7 +254,7 @@ def _check(history: History | Columns, options: CheckOptions, progress: Progress
     extra = _extra_relation(reportable)
     found: dict[str, Any] = dict(inf.anomalies)
     if workload == CLOSED_PREDICATE:
-        progress("searching cycles")
+        progress(StageStarted(Stage.SEARCHING, "searching cycles"))
         edge_count, components = predicate_search(th, inf, extra, found)  # type: ignore[arg-type]
     else:
         edge_count, components = _item_cycles(th, inf, extra, found, progress)
@@ -195,13 +263,13 @@ def _check(history: History | Columns, options: CheckOptions, progress: Progress
     shown = {k: v for k, v in found.items() if k in reportable}
     not_, also_not = models.boundary(found.keys())
     if not shown:
-        valid: bool | str = True
+        verdict = Verdict.VALID
     elif bad:
-        valid = False
+        verdict = Verdict.INVALID
     else:
-        valid = "unknown"
+        verdict = Verdict.UNKNOWN
     if inf.keys_left == 0:  # every key was left out: nothing was judged
-        valid = "unknown"
+        verdict = Verdict.UNKNOWN
     stats = {
         "ops": cols.n_ops,
         "txns": th.n,
@@ -213,7 +281,7 @@ def _check(history: History | Columns, options: CheckOptions, progress: Progress
         **_input_stats(history),
     }
     return Result(
-        valid=valid,
+        verdict=verdict,
         anomaly_types=sorted(shown),
         anomalies={k: shown[k] for k in sorted(shown)},
         not_=not_ if shown else [],
@@ -232,7 +300,7 @@ def _item_cycles(
     th: TxnColumns, inf: Inference, extra: int, found: dict[str, Any], progress: Progress
 ) -> tuple[int, int]:
     """The item workloads' graph and cycles, added to `found`: (edges, components)."""
-    progress("building the dependency graph")
+    progress(StageStarted(Stage.BUILDING, "building the dependency graph"))
     if extra == REALTIME:
         realtime_edges_columns(th, inf.edges)
     elif extra == PROCESS:
@@ -242,7 +310,7 @@ def _item_cycles(
     release_freed_memory()
     if graph.edge_count == 0:
         found["empty-transaction-graph"] = True
-    progress("searching cycles")
+    progress(StageStarted(Stage.SEARCHING, "searching cycles"))
     # The graph's edges are freed during the search unless the info transactions' write
     # cycles may need a second search over them (settle_info_write_cycles).
     keep = bool((th.status == INFO).any())
