@@ -46,7 +46,7 @@ faults: $(STAMP)
 # Which database levels allow phantoms: the closed-predicate workload on launched
 # SQLite, PostgreSQL and MariaDB, every level; rewrites docs/phantoms.md (not a test).
 phantoms: $(STAMP)
-	$(BIN)/python -m mvcc_check.db.phantoms --txns 500 --seeds 3 --out docs/phantoms.md
+	$(BIN)/python -m mvcc_check.lab.phantoms --txns 500 --seeds 3 --out docs/phantoms.md
 
 # Fuzzing: every target below runs for FUZZ_SECONDS; `make fuzz` runs them all.
 FUZZ_SECONDS ?= 60

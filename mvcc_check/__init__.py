@@ -4,7 +4,8 @@ The small public API::
 
     from mvcc_check import load_history, check, CheckOptions
     result = check(load_history("history.edn"), CheckOptions(models=("serializable",)))
-    result.valid, result.anomaly_types, result.to_json()
+    result.verdict, result.valid, result.anomaly_types, result.to_json()
+    judge(ops, CheckOptions(...))  # ops held in memory, as a recorder keeps them
 
 Names are imported on first use, so that `mvcc-check` can start (and be
 interrupted) before numpy and scipy load.
@@ -20,8 +21,10 @@ __all__ = [
     "MvccCheckError",
     "OptionError",
     "Result",
+    "Verdict",
     "TransactionOrder",
     "check",
+    "judge",
     "load_history",
     "parse_history_text",
 ]
@@ -29,7 +32,9 @@ __all__ = [
 _HOMES = {
     "CheckOptions": "mvcc_check.analysis.checker",
     "Result": "mvcc_check.analysis.checker",
+    "Verdict": "mvcc_check.analysis.checker",
     "check": "mvcc_check.analysis.checker",
+    "judge": "mvcc_check.lab.judge",
     "TransactionOrder": "mvcc_check.history.txn_order",
     "HistoryError": "mvcc_check.errors",
     "MvccCheckError": "mvcc_check.errors",
@@ -39,10 +44,11 @@ _HOMES = {
 }
 
 if TYPE_CHECKING:
-    from mvcc_check.analysis.checker import CheckOptions, Result, check
+    from mvcc_check.analysis.checker import CheckOptions, Result, Verdict, check
     from mvcc_check.errors import HistoryError, MvccCheckError, OptionError
     from mvcc_check.history import load_history, parse_history_text
     from mvcc_check.history.txn_order import TransactionOrder
+    from mvcc_check.lab.judge import judge
 
 
 def __getattr__(name: str) -> Any:

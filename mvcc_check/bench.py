@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from mvcc_check.history.ops import WORKLOADS
+
 CACHE = Path(".bench-cache")
 ORJSON_REFERENCE = "import gc, sys, orjson\ngc.disable()\nops = [orjson.loads(l) for l in open(sys.argv[1], 'rb')]\n"
 
@@ -141,7 +143,7 @@ def progress(message):
     global stage, since
     now = time.perf_counter()
     marks[stage] = now - since
-    stage, since = message.split(" ", 1)[0], now
+    stage, since = getattr(message, "stage", message), now
 check(history, CheckOptions(), progress)
 progress("end")
 print(json.dumps(marks))
@@ -280,7 +282,7 @@ def print_targets(by: dict, small: int, large: int, huge: dict | None) -> None:
     print("\n| target | figure | limit | |")
     print("|---|---:|---:|---|")
     if large:
-        for w in ("list-append", "rw-register"):
+        for w in WORKLOADS:
             big = by[(w, large)]
             print(target_row(f"{w}: check / orjson at {large:,}", big["ratio"], 0.7, "x"))
             print(target_row(f"{w}: peak memory at {large:,}", big["check_mb"] / 1024, 1.5, "GB"))
@@ -349,13 +351,14 @@ def print_stages(large: int) -> None:
     )
     print("| workload | " + " | ".join(STAGES) + " |")
     print("|---|" + "---:|" * len(STAGES))
-    for w in ("list-append", "rw-register"):
+    for w in WORKLOADS:
         times = stage_times(history_file(w, large))
         print(f"| {w} | " + " | ".join(f"{times.get(name, 0.0):.2f}" for name in STAGES) + " |")
 
 
 def bench_engine() -> None:
-    from mvcc_check.engine.bench import TARGET_TXNS_PER_S, engine_throughput, matrix_wall_time
+    from mvcc_check.engine.bench import TARGET_TXNS_PER_S, engine_throughput
+    from mvcc_check.lab.engine_runs import matrix_wall_time
 
     print(
         f"\nBuilt-in engine: 4-mop list-append, 16 clients, one core (target {TARGET_TXNS_PER_S:,}/s)\n"
@@ -373,8 +376,8 @@ def bench_engine() -> None:
 
 def bench_db() -> None:
     try:
-        from mvcc_check.db.bench import TARGET_TXNS_PER_S as PG_TARGET
-        from mvcc_check.db.bench import pg_throughput
+        from mvcc_check.lab.pg_bench import TARGET_TXNS_PER_S as PG_TARGET
+        from mvcc_check.lab.pg_bench import pg_throughput
 
         r = pg_throughput()
     except Exception as e:  # no server binaries on this machine: say so, don't fail the benchmark
@@ -416,7 +419,7 @@ def main(argv: list[str] | None = None) -> None:
     print(
         "(default model strict-serializable). list-append reads are up to 64 elements long (keys retired after 64).\n"
     )
-    files = [(w, n, history_file(w, n)) for w in ("list-append", "rw-register") for n in sizes]
+    files = [(w, n, history_file(w, n)) for w in WORKLOADS for n in sizes]
     if args.large:
         strings = string_keys_file(history_file("list-append", args.large))
         files.append(("list-append, string keys", args.large, strings))

@@ -8,19 +8,11 @@ import sys
 
 import click
 
-from mvcc_check.console import INTERRUPTED
+from mvcc_check.errors import InternalError, MvccCheckError
+from mvcc_check.exitcodes import BROKEN_PIPE, EXIT_CODES, INTERRUPTED
+from mvcc_check.exitcodes import INTERNAL as INTERNAL_ERROR
 
-INTERNAL_ERROR = 4
-BROKEN_PIPE = 141  # as the shell reports a process killed by SIGPIPE
-
-EXIT_CODES = {
-    0: "valid under every requested model",
-    1: "some requested model is violated (anomalies found)",
-    2: "unusable input or usage",
-    3: "undecided",
-    4: "internal error: a bug in mvcc-check (please report it)",
-    130: "interrupted",
-}
+__all__ = ["EXIT_CODES", "main", "run_cli"]
 
 
 # Subcommands, one module each under mvcc_check/commands/, loaded when used so
@@ -49,6 +41,28 @@ class LazyGroup(click.Group):
         import importlib
 
         return getattr(importlib.import_module(target[0]), target[1])
+
+    def invoke(self, ctx: click.Context):
+        """Run the command; the one place where its outcome becomes an exit code: the
+        code it returns, or a domain error's (one line on stderr)."""
+        try:
+            rv = super().invoke(ctx)
+        except MvccCheckError as e:
+            ctx.exit(_said(e))
+        if isinstance(rv, int):
+            ctx.exit(rv)
+        return rv
+
+
+def _said(e: MvccCheckError) -> int:
+    """Say a domain error in one line; its exit code."""
+    if isinstance(e, InternalError):
+        from mvcc_check.commands.failure import report_internal_error
+
+        report_internal_error(e.cause, e.context)
+    else:
+        click.echo(f"{e.speaker}: {e}", err=True)
+    return e.exit_code
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

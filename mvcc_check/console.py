@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-INTERRUPTED = 130  # the shell's code for Ctrl-C; never 1, which would read as "anomalies found"
+from mvcc_check.exitcodes import INTERRUPTED
 
 
 def entry() -> None:

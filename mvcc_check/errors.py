@@ -12,9 +12,11 @@ def cut(text: str, limit: int) -> str:
 
 
 class MvccCheckError(Exception):
-    """Base class of every error the core reports to users."""
+    """Base class of every error the core reports to users: said in one line on stderr,
+    after `speaker`, with `exit_code` (the CLI does both, in one place)."""
 
     exit_code = 2
+    speaker = "mvcc-check"
 
 
 class HistoryError(MvccCheckError):
@@ -33,3 +35,27 @@ class HistoryError(MvccCheckError):
 
 class OptionError(MvccCheckError):
     """An option's value is not usable (unknown model, bad workload name...)."""
+
+
+class Interrupted(MvccCheckError):
+    """Ctrl-C or SIGTERM stopped a run; the message says what was kept."""
+
+    exit_code = 130
+
+
+class Undecided(MvccCheckError):
+    """A run ended without a verdict (e.g. a database error nobody understands)."""
+
+    exit_code = 3
+
+
+class InternalError(MvccCheckError):
+    """A bug in mvcc-check found on the way (e.g. the engine wrote a history the checker
+    cannot use): never a verdict, never the user's fault."""
+
+    exit_code = 4
+
+    def __init__(self, cause: BaseException, context: str) -> None:
+        self.cause = cause
+        self.context = context
+        super().__init__(f"internal error while {context}: {cause}")

@@ -22,7 +22,6 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-CLOSED_PREDICATE = "closed-predicate"
 MAX_UNIVERSE = 500  # every predicate read scans the whole universe
 
 

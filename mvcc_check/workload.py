@@ -30,7 +30,8 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-WORKLOADS = ("list-append", "rw-register", "closed-predicate")
+from mvcc_check.history.ops import CLOSED_PREDICATE, WORKLOADS
+
 KEY_DISTS = ("uniform", "skewed")
 
 MicroOpList = list  # ["append"|"w"|"r", key, value-or-None]
@@ -150,7 +151,7 @@ class TxnGenerator:
 def workload_generator(spec: WorkloadSpec):
     """The spec's transaction source: TxnGenerator, or for closed-predicate its own
     (whose first transaction is the init op; see `predicate_workload`)."""
-    if spec.workload == "closed-predicate":
+    if spec.workload == CLOSED_PREDICATE:
         from mvcc_check.predicate_workload import PredicateTxnGenerator
 
         return PredicateTxnGenerator(spec)

@@ -17,6 +17,7 @@ import json
 import pytest
 
 from mvcc_check import CheckOptions, check, parse_history_text
+from mvcc_check.analysis.checker import Verdict
 from mvcc_check.errors import HistoryError
 
 SEQ = "{{:process {p}, :type :invoke, :f :txn, :value {inv}}}\n{{:process {p}, :type :ok, :f :txn, :value {ok}}}\n"
@@ -121,7 +122,7 @@ def test_elle_closed_predicate_cases(name: str) -> None:
     text, ours, _elle = CASES[name]
     r = _check(text)
     assert r.workload == "closed-predicate"
-    assert r.valid is False
+    assert r.verdict is Verdict.INVALID
     assert r.anomaly_types == ours
 
 
@@ -154,9 +155,9 @@ def test_g2_is_not_g2_item_for_repeatable_read() -> None:
     """Write skew through predicates (G2) is allowed by repeatable read (PL-2.99
     forbids only G2-item) and forbidden by serializable."""
     text = CASES["g2-predicate-read-unseen-universe-write"][0]
-    assert _check(text, models=("repeatable-read",)).valid is True
+    assert _check(text, models=("repeatable-read",)).verdict is Verdict.VALID
     r = _check(text, models=("serializable",))
-    assert r.valid is False and r.anomaly_types == ["G2"]
+    assert r.verdict is Verdict.INVALID and r.anomaly_types == ["G2"]
     assert r.not_ == ["serializable"]
 
 
@@ -168,7 +169,7 @@ def test_item_write_skew_is_g2_item() -> None:
         + txn(1, "[[:r :x nil] [:w :y 1]]", "[[:r :x 0] [:w :y 1]]")
     )
     r = _check(text, models=("repeatable-read",))
-    assert r.valid is False and r.anomaly_types == ["G2-item"]
+    assert r.verdict is Verdict.INVALID and r.anomaly_types == ["G2-item"]
 
 
 JSONL = [
@@ -222,7 +223,7 @@ def test_serial_history_is_valid() -> None:
         + txn(2, "[[:rp :true nil] [:r :x nil]]", "[[:rp :true {:y 0 :z 4}] [:r :x nil]]")
     )
     r = _check(text)
-    assert r.valid is True, r.anomalies
+    assert r.verdict is Verdict.VALID, r.anomalies
 
 
 def test_g1a_read_of_failed_insert() -> None:
@@ -232,7 +233,7 @@ def test_g1a_read_of_failed_insert() -> None:
         + txn(1, "[[:rp :true nil]]", "[[:rp :true {:x 1}]]")
     )
     r = _check(text, models=("read-committed",))
-    assert r.valid is False and "G1a" in r.anomaly_types
+    assert r.verdict is Verdict.INVALID and "G1a" in r.anomaly_types
 
 
 def test_predicate_g_single_is_named_beside_an_item_one_in_the_same_component() -> None:
@@ -247,3 +248,78 @@ def test_predicate_g_single_is_named_beside_an_item_one_in_the_same_component() 
     r = _check(text, models=("serializable",))
     assert r.anomaly_types == ["G-single", "G-single-item"]
     assert len(r.anomalies["G-single"]) == 1 and len(r.anomalies["G-single-item"]) == 1
+
+
+def _saw(mop: list, key, value) -> bool:
+    """Whether a committed micro-op saw `key` at `value`: an item read of it, a predicate
+    read that returned it, or one that did not return it where `value` fails the
+    predicate (the closed universe)."""
+    from mvcc_check.history.predicates import matches, parse_predicate
+
+    f, k, v = mop
+    if f == "r":
+        return k == key and v == value
+    if f != "rp":
+        return False
+    rows = {int(a): b for a, b in (v or {}).items()}
+    pred = parse_predicate(tuple(k) if isinstance(k, list) else k)
+    if key in rows:
+        return rows[key] == value
+    return value in ("elle/unborn", "elle/dead") or not matches(pred, value)
+
+
+# Seeded runs (the engine is deterministic) whose reported cycles hold info txns: one
+# proven by a predicate read that returned the row, one by an item read.
+PROVEN_RUNS = [
+    ("snapshot-isolation", 3, 150, 5, 0.05, "serializable"),
+    ("read-uncommitted", 2, 200, 6, 0.1, "strict-serializable"),
+]
+
+
+@pytest.mark.parametrize(("level", "seed", "txns", "clients", "crash", "model"), PROVEN_RUNS)
+def test_info_txns_on_predicate_cycles_come_with_a_committed_read_of_their_change(
+    level, seed, txns, clients, crash, model
+):
+    """Crashed clients leave info txns; one on a reported cycle is proven committed by
+    a committed read that saw its change (the explainer once had no such proof)."""
+    from mvcc_check.engine.scheduler import run_engine
+    from mvcc_check.lab.engine_runs import check_ops
+    from mvcc_check.report.text import explain_cycle
+    from mvcc_check.workload import WorkloadSpec
+
+    spec = WorkloadSpec(workload="closed-predicate", txns=txns, clients=clients, keys=4, seed=seed)
+    run = run_engine(level, spec, crash_rate=crash)
+    result = check_ops(run.ops, model, "closed-predicate")
+    proofs = [
+        p
+        for items in result.anomalies.values()
+        if isinstance(items, list)
+        for item in items
+        for p in item.get("committed", ())
+    ]
+    assert proofs  # the run puts an info txn on a reported cycle
+    for items in result.anomalies.values():
+        for item in items if isinstance(items, list) else ():
+            if item.get("committed"):  # said in words, the proving read as a read
+                said = [ln for ln in explain_cycle(item) if "outcome was not known" in ln]
+                assert len(said) == len(item["committed"])
+                assert all(" = {" not in ln for ln in said), said
+    by_index = {op["index"]: op for op in run.ops}
+    proofs = [
+        p
+        for items in result.anomalies.values()
+        if isinstance(items, list)
+        for item in items
+        for p in item.get("committed", ())
+    ]
+    assert proofs  # the runs put info txns on cycles
+    for p in proofs:
+        info, reader = by_index[p["index"]], by_index[p["reader"]["index"]]
+        assert info["type"] == "info" and reader["type"] == "ok"
+        changed = {
+            m[1]: (m[2] if m[0] != "delete" else "elle/dead")
+            for m in info["value"]
+            if m[0] in ("w", "insert", "delete")
+        }
+        assert changed.get(p["key"]) == p["value"]
+        assert _saw(reader["value"][p["mop-index"]], p["key"], p["value"])

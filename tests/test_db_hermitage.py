@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pytest
 
-from mvcc_check.commands.dbtest import judge_scenario
 from mvcc_check.db import parse_db_url
 from mvcc_check.db.dialects import SESSIONS
 from mvcc_check.db.hermitage import (
@@ -24,6 +23,7 @@ from mvcc_check.db.hermitage import (
     scenarios_for,
 )
 from mvcc_check.db.hermitage_table import COLUMNS, PUBLISHED, PUBLISHED_SOURCE, cell, hermitage_row
+from mvcc_check.lab.hermitage import judge_scenario
 
 ALL = set(SCENARIO_NAMES)
 ENGINE = {sc.name for sc in scenarios_for("engine")}

@@ -7,6 +7,7 @@ import orjson
 import pytest
 
 from mvcc_check import CheckOptions, check
+from mvcc_check.analysis.checker import Verdict
 from mvcc_check.db import parse_db_url
 from mvcc_check.db.predicate_sql import where_sql
 from mvcc_check.db.runner import run_workload
@@ -49,7 +50,7 @@ def test_sqlite_records_init_and_predicate_reads_and_is_serializable(tmp_path):
     assert any(m[0] == "rp" and m[2] for m in rps)
     assert {m[0] for m in rps} >= {"r", "rp", "insert", "w", "delete"}
     r = _found(path, "strict-serializable")
-    assert r.workload == "closed-predicate" and r.valid is True, r.anomaly_types
+    assert r.workload == "closed-predicate" and r.verdict is Verdict.VALID, r.anomaly_types
 
 
 @pytest.mark.db
@@ -60,7 +61,7 @@ def test_sqlite_records_init_and_predicate_reads_and_is_serializable(tmp_path):
 def test_postgresql_phantoms_at_repeatable_read_only(pg_server, tmp_path, level, claim, phantoms):
     path = tmp_path / "pg.jsonl"
     _run(pg_server.url, level, path)
-    assert _found(path, claim).valid is True
+    assert _found(path, claim).verdict is Verdict.VALID
     found = set(_found(path, "serializable").anomaly_types)
     assert bool(found & PREDICATE_TYPES) == phantoms, found
     assert "G2-item" not in found

@@ -70,7 +70,7 @@ def test_sqlite_rejects_other_levels(tmp_path):
 
 @pytest.mark.db
 def test_bench_pg_throughput(pg_server):
-    from mvcc_check.db.bench import pg_throughput
+    from mvcc_check.lab.pg_bench import pg_throughput
 
     r = pg_throughput(pg_server.url, txns=400, keys=50)
     assert r["valid"] is True

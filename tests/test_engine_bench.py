@@ -1,6 +1,6 @@
 from mvcc_check.engine import BUG_NAMES, LEVEL_NAMES
-from mvcc_check.engine.bench import engine_throughput, matrix_wall_time
-from mvcc_check.engine.lab import MATRIX_SEEDS
+from mvcc_check.engine.bench import engine_throughput
+from mvcc_check.lab.engine_runs import MATRIX_SEEDS, matrix_wall_time
 
 
 def test_bench_reports_each_level():

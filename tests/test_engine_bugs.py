@@ -3,7 +3,8 @@
 import pytest
 
 from mvcc_check.engine import BUG_NAMES, BUGS
-from mvcc_check.engine.lab import matrix_trials, run_matrix, run_trial
+from mvcc_check.engine.bugs import ALL_BUGS, bugs_for
+from mvcc_check.lab.engine_runs import matrix_trials, run_matrix, run_trial
 
 
 @pytest.mark.parametrize("bug", BUG_NAMES)
@@ -44,3 +45,27 @@ def test_bug_applies_to_its_own_level_only_where_it_means_something():
     assert not bug_applies("early-lock-release", "serializable")
     assert not bug_applies("read-aborted", "read-uncommitted")
     assert bug_applies("read-aborted", "serializable-2pl")
+
+
+def test_every_bug_breaks_a_mechanism_its_own_level_has():
+    from mvcc_check.engine.bugs import bug_applies
+    from mvcc_check.engine.levels import LEVELS
+
+    known = set().union(*(lv.mechanisms for lv in LEVELS.values()))
+    for b in ALL_BUGS.values():
+        assert b.breaks in known, b.name
+        assert bug_applies(b.name, b.level), b.name
+    assert not bug_applies("skip-predicate-locks", "serializable")  # SSI, not 2PL
+    assert not bug_applies("skip-predicate-siread", "serializable-2pl")
+
+
+def test_each_workload_runs_the_bugs_its_histories_can_show():
+    """The item matrix runs the item bugs; closed-predicate (each key changed once)
+    leaves out first-updater-wins and early lock release, and adds its predicate bugs."""
+    assert [b.name for b in bugs_for("list-append")] == list(BUG_NAMES)
+    assert [b.name for b in bugs_for("rw-register")] == list(BUG_NAMES)
+    predicate = {b.name for b in bugs_for("closed-predicate")}
+    assert predicate == (set(BUG_NAMES) - {"skip-first-updater", "early-lock-release"}) | {
+        "skip-predicate-locks",
+        "skip-predicate-siread",
+    }

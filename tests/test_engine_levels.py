@@ -3,7 +3,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mvcc_check.engine.lab import (
+from mvcc_check.lab.engine_runs import (
     MATRIX_CLIENTS,
     MATRIX_KEYS,
     MATRIX_SEEDS,

@@ -3,8 +3,8 @@
 from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
-from mvcc_check.engine.lab import check_ops
 from mvcc_check.engine.scheduler import run_engine
+from mvcc_check.lab.engine_runs import check_ops
 from mvcc_check.workload import WorkloadSpec
 
 SKEW = [

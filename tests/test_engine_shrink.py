@@ -1,8 +1,8 @@
 """--shrink turns a large anomalous run into a textbook-sized one."""
 
-from mvcc_check.engine.lab import Trial, check_ops, run_trial
 from mvcc_check.engine.scheduler import run_engine
-from mvcc_check.engine.shrink import pick_target, shrink
+from mvcc_check.lab.engine_runs import Trial, check_ops, run_trial
+from mvcc_check.lab.shrink_run import pick_target, shrink
 from mvcc_check.workload import WorkloadSpec
 
 

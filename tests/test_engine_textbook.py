@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mvcc_check.engine.lab import check_ops
 from mvcc_check.engine.scheduler import run_engine
+from mvcc_check.lab.engine_runs import check_ops
 from mvcc_check.workload import WorkloadSpec
 
 A, R = "append", "r"

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from mvcc_check.commands.dbtest import judge_scenario
+from mvcc_check.analysis.checker import Verdict
 from mvcc_check.db import parse_db_url
 from mvcc_check.db.hermitage import run_scenario, scenarios_for
 from mvcc_check.db.hermitage_predicate import is_predicate_scenario, predicate_of
 from mvcc_check.db.hermitage_scenarios import ANOMALY, CATALOGUE
+from mvcc_check.lab.hermitage import judge_scenario
 
 PREDICATE = {"PMP", "G2", "G2-general"}
 
@@ -55,7 +56,7 @@ def test_g2_scenarios_are_found_as_g2_proper(request, tmp_path, kind, level, g2)
         assert (res.verdict == ANOMALY) == g2, (sc.name, res.verdict)
         if g2:
             assert "G2" in found and "G2-item" not in found, (sc.name, found)
-            assert result.valid is False
+            assert result.verdict is Verdict.INVALID
         else:
             assert not found & {"G2", "G2-item"}, (sc.name, found)
 

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from mvcc_check import CheckOptions, check, parse_history_text
 from mvcc_check.analysis import models
+from mvcc_check.analysis.checker import Verdict
 from mvcc_check.analysis.models import REQUIRED_MODEL_NAMES
 from mvcc_check.cli import main
 
@@ -322,7 +323,7 @@ def test_an_observed_info_txn_judges_as_an_ok_one(workload, data, model):
     as_ok = [
         dict(o, type="ok") if o["type"] == "info" and o["process"] in proven else o for o in ops
     ]
-    assert _check(ops, model).valid == _check(as_ok, model).valid
+    assert _check(ops, model).verdict == _check(as_ok, model).verdict
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -353,7 +354,7 @@ def test_a_garbage_value_in_a_read_violates_every_model(workload, data, model):
     value[j] = [f, k, v]
     ops[i] = dict(ops[i], value=value)
     r = _check(ops, model)
-    assert r.valid is False
+    assert r.verdict is Verdict.INVALID
     assert "garbage-read" in r.anomaly_types
 
 

@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mvcc_check import CheckOptions, check, parse_history_text
-from mvcc_check.engine.lab import Trial, run_trial
+from mvcc_check.analysis.checker import Verdict
+from mvcc_check.lab.engine_runs import Trial, run_trial
 from mvcc_check.workload import WorkloadSpec
 
 PREDICATES = st.one_of(
@@ -80,7 +81,7 @@ def test_serial_executions_are_strict_serializable(ops):
         parse_history_text(text, "serial", "jsonl"),
         CheckOptions(models=("strict-serializable",), workload="closed-predicate"),
     )
-    assert r.valid is not False, (r.anomaly_types, text)
+    assert r.verdict is not Verdict.INVALID, (r.anomaly_types, text)
 
 
 def _trial(level: str, seed: int, bug: str | None = None, txns: int = 300):
@@ -92,7 +93,7 @@ def test_serializable_levels_never_show_predicate_cycles():
     for level in ("serializable", "serializable-2pl"):
         for seed in range(4):
             r = _trial(level, seed)
-            assert r.valid is True, (level, seed, r.anomaly_types)
+            assert r.verdict is Verdict.VALID, (level, seed, r.anomaly_types)
             assert not {"G2", "G-single", "G-nonadjacent"} & set(r.all_anomaly_types)
 
 
@@ -100,7 +101,10 @@ def test_snapshot_isolation_shows_phantoms_and_keeps_its_claim():
     found = set()
     for seed in range(3):
         r = _trial("snapshot-isolation", seed)
-        assert r.valid is True, (seed, r.anomaly_types)  # G2 is allowed by snapshot isolation
+        assert r.verdict is Verdict.VALID, (
+            seed,
+            r.anomaly_types,
+        )  # G2 is allowed by snapshot isolation
         found |= set(r.all_anomaly_types)
     assert "G2" in found
 
@@ -129,4 +133,4 @@ def test_serializable_engine_runs_of_any_shape_are_serializable(level, seed, cli
         workload="closed-predicate", txns=120, clients=clients, keys=4, mops_per_txn=mops, seed=seed
     )
     r = run_trial(Trial(level, spec, crash_rate=0.02))[1]
-    assert r.valid is True, (level, seed, r.anomaly_types)
+    assert r.verdict is Verdict.VALID, (level, seed, r.anomaly_types)

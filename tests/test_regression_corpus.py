@@ -17,11 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from mvcc_check import CheckOptions, check, parse_history_text
 from mvcc_check.engine.bugs import BUG_NAMES, bug_applies
-from mvcc_check.engine.lab import ops_to_jsonl
 from mvcc_check.engine.levels import LEVEL_NAMES
 from mvcc_check.engine.scheduler import run_engine
 from mvcc_check.workload import WorkloadSpec
@@ -46,7 +46,7 @@ def corpus() -> Iterator[tuple[str, bytes, str]]:
                         level, spec, bugs=(bug,) if bug else (), rollback_rate=0.05, crash_rate=0.03
                     )
                     name = f"{workload}/{level}{'+' + bug if bug else ''}/{txns}"
-                    yield name, ops_to_jsonl(run.ops), "jsonl"
+                    yield name, b"".join(orjson.dumps(op) + b"\n" for op in run.ops), "jsonl"
     for path in sorted(HISTORIES.iterdir()):
         yield f"histories/{path.name}", path.read_bytes(), path.suffix.lstrip(".")
 

@@ -27,13 +27,14 @@ from mvcc_check import load_history
 from mvcc_check.analysis.columnar import rw_register as new
 from mvcc_check.analysis.columnar.rw_table import version_ids
 from mvcc_check.analysis.graph import RW, WR, WW
-from mvcc_check.engine.lab import history_of, matrix_trials
 from mvcc_check.engine.scheduler import run_engine
 from mvcc_check.errors import HistoryError
 from mvcc_check.history.columns import columns_from_ops
 from mvcc_check.history.ops import Op
 from mvcc_check.history.pairing import pair_columns
 from mvcc_check.history.readers import History
+from mvcc_check.lab.engine_runs import matrix_trials
+from mvcc_check.lab.judge import in_memory
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFORMANCE = Path(os.environ.get("MVCC_CHECK_CONFORMANCE", ROOT.parent / "shared" / "conformance"))
@@ -336,7 +337,7 @@ def test_engine_histories_match(trial) -> None:
         rollback_rate=0.1,
         crash_rate=0.05,
     )
-    ops = history_of(run.ops).ops
+    ops = in_memory(run.ops, "<engine run>").ops
     for sources in (ALL_SOURCES[0], ALL_SOURCES[-1]):
         assert_same(ops, sources, all_pairs=False)
 

@@ -240,7 +240,11 @@ def test_other_formats_and_stdin(tmp_path):
         ref = columns_from_ops(h.ops, source=str(p), format=h.format, ignored=h.ignored)
         ref.ignored_why, ref.client_like = h.ignored_why, h.client_like
         got = load_columns(str(p))
-        assert differences(got, ref) == [] and got.ops == h.ops
+        assert differences(got, ref) == []
+        # (EDN one op a line is scanned from a translation and keeps no ops: it quotes
+        # them by re-reading; the other formats hold their ops)
+        assert got.ops == h.ops or got.ops is None
+        assert [got.op_json(r) for r in range(got.n_ops)] == [op.to_json() for op in h.ops]
     src = HISTORIES / "lost-update.jsonl"
     code = (
         "import sys; from mvcc_check.history.load import load_columns\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from enum import Enum, StrEnum
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ from mvcc_check.analysis.search.find import find_cycles
 from mvcc_check.analysis.search.info_writes import settle_info_write_cycles
 from mvcc_check.analysis.search.model_cycles import cycle_exists
 from mvcc_check.errors import HistoryError, OptionError
+from mvcc_check.exitcodes import INVALID, UNDECIDED, VALID
 from mvcc_check.history.columns import (
     APPEND,
     FAIL,
@@ -34,13 +36,11 @@ from mvcc_check.history.columns import (
     Columns,
     columns_from_ops,
 )
+from mvcc_check.history.ops import CLOSED_PREDICATE, WORKLOADS
 from mvcc_check.history.pairing import TxnColumns, pair_columns
 from mvcc_check.history.readers import History, gc_paused
 from mvcc_check.history.txn_order import TransactionOrder
 from mvcc_check.memory import release_freed_memory
-
-CLOSED_PREDICATE = "closed-predicate"
-WORKLOADS = ("list-append", "rw-register", CLOSED_PREDICATE)
 
 
 @dataclass(frozen=True)
@@ -62,11 +62,43 @@ class CheckOptions:
     complete: bool = True  # decide the orders Elle's inference leaves open (complete/)
 
 
+class Verdict(Enum):
+    """A history's verdict under the requested models: Elle's three values."""
+
+    VALID = "valid"  # every requested model holds
+    INVALID = "invalid"  # anomalies a requested model forbids were found
+    UNKNOWN = "unknown"  # undecided: anomalies no model can judge (or none at all)
+
+    @property
+    def json(self) -> bool | str:
+        """elle-cli's `valid?`: true, false or "unknown"."""
+        return _VALID_JSON[self]
+
+    @property
+    def exit_code(self) -> int:
+        return _EXIT[self]
+
+    @classmethod
+    def from_json(cls, valid: Any) -> Verdict:
+        """The verdict a JSON result's `valid?` says (anything but true or false: unknown)."""
+        if valid is True:
+            return cls.VALID
+        return cls.INVALID if valid is False else cls.UNKNOWN
+
+
+_VALID_JSON: dict[Verdict, bool | str] = {
+    Verdict.VALID: True,
+    Verdict.INVALID: False,
+    Verdict.UNKNOWN: "unknown",
+}
+_EXIT = {Verdict.VALID: VALID, Verdict.INVALID: INVALID, Verdict.UNKNOWN: UNDECIDED}
+
+
 @dataclass
 class Result:
     """A verdict with elle-cli's fields, plus what the report needs."""
 
-    valid: bool | str  # True, False or "unknown"
+    verdict: Verdict
     anomaly_types: list[str]
     anomalies: dict[str, Any]
     not_: list[str]
@@ -79,6 +111,11 @@ class Result:
     # Keys left out of the judgement (writes not unique): the verdict covers only the others.
     excluded_keys: list[dict[str, Any]] = field(default_factory=list)
     keys_left: int | None = None  # with excluded keys: how many the verdict covers
+
+    @property
+    def valid(self) -> bool | str:
+        """elle-cli's `valid?` (True, False or "unknown"): the verdict's JSON form."""
+        return self.verdict.json
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"valid?": self.valid}
@@ -153,8 +190,40 @@ def detect_workload(tc: TxnColumns) -> str:
     return "list-append"
 
 
+class Stage(StrEnum):
+    """The stages of a check, in order (reading is the reader's, before check())."""
+
+    READING = "reading"
+    PAIRING = "pairing"
+    INFERRING = "inferring"
+    BUILDING = "building"
+    DECIDING = "deciding"  # the complete search (before the cycle search frees the graph)
+    SEARCHING = "searching"
+
+
+class StageStarted(str):
+    """A stage as it starts: the words to show (the string itself) and its `stage`, so
+    that no one needs to parse the words."""
+
+    stage: Stage
+
+    def __new__(cls, stage: Stage, words: str | None = None) -> StageStarted:
+        told = super().__new__(cls, stage.value if words is None else words)
+        told.stage = stage
+        return told
+
+    def __reduce__(self):  # across a pipe (the limited check's worker)
+        return (StageStarted, (self.stage, str(self)))
+
+
+def stage_of(told: str) -> Stage:
+    """The stage a progress call names: a StageStarted's, or a bare stage name's."""
+    stage = getattr(told, "stage", None)
+    return stage if stage is not None else Stage(told)
+
+
 Progress = Callable[[str], None]
-"""Told the name of each stage as it starts (the CLI shows it; the core never prints)."""
+"""Told each stage as it starts, as a StageStarted (the CLI shows it; the core never prints)."""
 
 
 def check(
@@ -175,10 +244,10 @@ def _check(history: History | Columns, options: CheckOptions, progress: Progress
             f"unknown workload {options.workload!r} (expected {' or '.join(WORKLOADS)})"
         )
     cols = history if isinstance(history, Columns) else columns_of(history)
-    progress("pairing operations into transactions")
+    progress(StageStarted(Stage.PAIRING, "pairing operations into transactions"))
     th = pair_columns(cols)
     workload = options.workload or likely_workload(th)
-    progress(f"inferring {workload} dependencies")
+    progress(StageStarted(Stage.INFERRING, f"inferring {workload} dependencies"))
     workload, inf = _infer_settled(th, workload, options)
 
     prohibited = models.prohibited_anomalies(options.models) | models.anomalies_implying(
@@ -188,7 +257,7 @@ def _check(history: History | Columns, options: CheckOptions, progress: Progress
     extra = _extra_relation(reportable)
     found: dict[str, Any] = dict(inf.anomalies)
     if workload == CLOSED_PREDICATE:
-        progress("searching cycles")
+        progress(StageStarted(Stage.SEARCHING, "searching cycles"))
         edge_count, components = predicate_search(th, inf, extra, found)  # type: ignore[arg-type]
         complete_stats = None  # (the complete search decides item workloads only)
     else:
@@ -200,13 +269,13 @@ def _check(history: History | Columns, options: CheckOptions, progress: Progress
     shown = {k: v for k, v in found.items() if k in reportable}
     not_, also_not = models.boundary(found.keys())
     if not shown:
-        valid: bool | str = True
+        verdict = Verdict.VALID
     elif bad:
-        valid = False
+        verdict = Verdict.INVALID
     else:
-        valid = "unknown"
+        verdict = Verdict.UNKNOWN
     if inf.keys_left == 0:  # every key was left out: nothing was judged
-        valid = "unknown"
+        verdict = Verdict.UNKNOWN
     stats = {
         "ops": cols.n_ops,
         "txns": th.n,
@@ -220,7 +289,7 @@ def _check(history: History | Columns, options: CheckOptions, progress: Progress
     if complete_stats is not None:
         stats["complete-search"] = complete_stats
     return Result(
-        valid=valid,
+        verdict=verdict,
         anomaly_types=sorted(shown),
         anomalies={k: shown[k] for k in sorted(shown)},
         not_=not_ if shown else [],
@@ -245,7 +314,7 @@ def _item_cycles(
 ) -> tuple[int, int, dict[str, Any] | None]:
     """The item workloads' graph and cycles, and the complete search's findings, added
     to `found`: (edges, components, the complete search's stats)."""
-    progress("building the dependency graph")
+    progress(StageStarted(Stage.BUILDING, "building the dependency graph"))
     if extra == REALTIME:
         realtime_edges_columns(th, inf.edges)
     elif extra == PROCESS:
@@ -257,9 +326,9 @@ def _item_cycles(
         found["empty-transaction-graph"] = True
     outcome = None
     if options.complete:  # (before the cycle search, which frees the graph's edges)
-        progress("deciding the open version orders")
+        progress(StageStarted(Stage.DECIDING, "deciding the open version orders"))
         outcome = _complete(th, inf, graph, extra, options, found)
-    progress("searching cycles")
+    progress(StageStarted(Stage.SEARCHING, "searching cycles"))
     # The graph's edges are freed during the search unless the info transactions' write
     # cycles may need a second search over them (settle_info_write_cycles).
     keep = bool((th.status == INFO).any())

@@ -10,7 +10,15 @@ from contextlib import contextmanager
 
 import click
 
-from mvcc_check.analysis.checker import WORKLOADS, CheckOptions, Result, check
+from mvcc_check.analysis.checker import (
+    WORKLOADS,
+    CheckOptions,
+    Result,
+    Stage,
+    StageStarted,
+    check,
+    stage_of,
+)
 from mvcc_check.analysis.models import validate_anomalies, validate_models
 from mvcc_check.commands.failure import DEBUG_ENV, report_internal_error
 from mvcc_check.commands.options import emit_report, new_report, report_options
@@ -37,7 +45,13 @@ from mvcc_check.report.verdict import (
 # of the time a million-transaction check spends, measured (BENCHMARKS.md);
 # reading fills the first share as bytes are read.
 _READING_SHARE = 25
-_STAGE_STARTS = {"pairing": 25, "inferring": 35, "building": 58, "deciding": 62, "searching": 66}
+_STAGE_STARTS = {
+    Stage.PAIRING: 25,
+    Stage.INFERRING: 35,
+    Stage.BUILDING: 58,
+    Stage.DECIDING: 62,
+    Stage.SEARCHING: 66,
+}
 
 
 _LEFT_FOR_EXIT: list = []
@@ -55,7 +69,7 @@ class StageDisplay:
         self.name = _short_name(path)
 
     def stage(self, name: str) -> None:
-        start = _STAGE_STARTS.get(name.split(" ", 1)[0])
+        start = _STAGE_STARTS.get(stage_of(name))
         fields = {"description": f"{self.name}: {name}"}
         if start is not None:
             fields["completed"] = start
@@ -199,7 +213,7 @@ def output_option():
     help="On an internal error, print the traceback (or MVCC_CHECK_DEBUG=1).",
 )
 @report_options
-def check_command(histories, models, workload, fmt, output, anomalies, examples, **flags) -> None:
+def check_command(histories, models, workload, fmt, output, anomalies, examples, **flags) -> int:
     """Check HISTORY files (Jepsen EDN, elle-cli JSON, or JSON Lines; `-` reads
     standard input) for isolation anomalies.
 
@@ -244,18 +258,13 @@ def check_command(histories, models, workload, fmt, output, anomalies, examples,
         out.result(result, read)
     out.finish()
     codes.append(emit_report(report, flags["report_dir"], flags["junit"], to_stderr=out.json))
-    sys.exit(overall_exit_code(c for c in codes if c is not None))
+    return overall_exit_code(c for c in codes if c is not None)
 
 
 def _transaction_order(path: str | None) -> TransactionOrder | None:
     """The --transaction-order file, read once for every history; a bad one is one line, exit 2."""
-    if path is None:
-        return None
-    try:
-        return read_transaction_order(path)
-    except MvccCheckError as e:
-        click.echo(f"mvcc-check: {e}", err=True)
-        sys.exit(UNUSABLE)
+    # (an unusable one raises: one line and exit 2, from the CLI group)
+    return None if path is None else read_transaction_order(path)
 
 
 Outcome = Result | Stopped | dict
@@ -304,7 +313,7 @@ def _judge(path: str, fmt: str | None, options: CheckOptions, limits: Limits, fl
         if limits.active:
             history, result = None, run_limited(path, fmt, options, limits, clock.stage)
         else:
-            clock.stage("reading")
+            clock.stage(StageStarted(Stage.READING))
             history = load_columns(
                 path, fmt, display.bytes_read, drop_torn_tail=flags["drop_torn_tail"]
             )

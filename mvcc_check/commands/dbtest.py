@@ -10,25 +10,20 @@ import tempfile
 from pathlib import Path
 
 import click
-import orjson
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from mvcc_check.analysis.checker import CheckOptions, check
 from mvcc_check.analysis.models import validate_models
 from mvcc_check.commands.check import model_option, output_option
 from mvcc_check.commands.options import emit_report, new_report, report_options
-from mvcc_check.db.dialects import session_class
 from mvcc_check.db.target import LEVELS, DbError, normalize_level, parse_db_url
-from mvcc_check.db.testbed import run_doc
-from mvcc_check.errors import MvccCheckError
-from mvcc_check.history.readers import parse_history_text
-from mvcc_check.report import exit_code_for, overall_exit_code, render_text
-from mvcc_check.report.json_report import dumps, result_json
+from mvcc_check.errors import Interrupted, MvccCheckError, OptionError
+from mvcc_check.report import exit_code_for, overall_exit_code
+from mvcc_check.report.db_run import print_db_run, print_findings, test_json
+from mvcc_check.report.json_report import dumps
 from mvcc_check.report.stamp import stamped
 from mvcc_check.report.tables import table_console
-from mvcc_check.report.verdict import INVALID, UNDECIDED, UNUSABLE, VALID
+from mvcc_check.report.verdict import INVALID, UNDECIDED, VALID
 from mvcc_check.workload import WORKLOADS, WorkloadSpec
 
 REPLICA_LAGS = ("async", "remote-apply")
@@ -131,7 +126,7 @@ def _session_kind_check(db, launch, levels):
 @model_option(default=None)
 @output_option()
 @report_options
-def test_command(db, launch, keep, levels, models, output, **opts) -> None:
+def test_command(db, launch, keep, levels, models, output, **opts) -> int:
     """Run randomized transactions against a database at an isolation level, record the
     history as it happens, and check it against the model the level claims (or --model).
     With several levels or seeds, one run each and a table of findings at the end.
@@ -163,12 +158,9 @@ def test_command(db, launch, keep, levels, models, output, **opts) -> None:
         ) as bed:
             _announce(out, bed, keep, output)
             codes = _runs(out, bed, cls, levels, models, output, opts)
-    except MvccCheckError as e:
-        click.echo(f"mvcc-check: {e}", err=True)
-        sys.exit(UNUSABLE)
     finally:
         signal.signal(signal.SIGTERM, previous)
-    sys.exit(overall_exit_code(codes))
+    return overall_exit_code(codes)
 
 
 def _runs(out, bed, cls, levels, models, output, opts) -> list[int]:
@@ -200,7 +192,7 @@ def _runs(out, bed, cls, levels, models, output, opts) -> list[int]:
         sys.stdout.write(dumps(docs[0] if len(docs) == 1 else docs) + "\n")
     elif len(runs) > 1:
         out.print()
-        _findings_table(out, bed.target, rows)
+        print_findings(out, bed.target, rows)
     codes.append(emit_report(report, opts["report_dir"], opts["junit"], to_stderr=output == "json"))
     return [c for c in codes if c is not None]
 
@@ -216,72 +208,35 @@ def _announce(out: Console, bed, keep: bool, output: str) -> None:
             click.echo(line, err=True)
 
 
-def _findings_table(out: Console, target, rows) -> None:
-    table = Table(show_edge=False, pad_edge=False)
-    for col in (
-        "isolation",
-        "seed",
-        "committed",
-        "aborted",
-        "indet.",
-        "txns/s",
-        "anomalies found",
-        "claimed model",
-        "verdict",
-    ):
-        table.add_column(col)
-    for level, seed, run_models, code, doc in rows:
-        run = doc["run"]
-        verdict = {VALID: "[green]valid[/]", INVALID: "[red]INVALID[/]"}.get(code, "undecided")
-        table.add_row(
-            level,
-            str(seed),
-            str(run["committed"]),
-            str(run["aborted"]),
-            str(run["indeterminate"]),
-            f"{run['committed-per-second']:.0f}",
-            ", ".join(doc.get("all-anomaly-types", [])) or "-",
-            ", ".join(run_models),
-            verdict,
-        )
-    version = rows[0][4]["run"]["server-version"]
-    out.print(f"[bold]{target.display}[/] ({version}): findings")
-    out.print(table)
-
-
 def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
 def _one_test(bed, level, spec, save, models, output, out, opts, report=None):
+    """One run, recorded (to `save`, else a temporary file) and judged in memory."""
+    from mvcc_check.lab.db_runs import judge_db_run
+
     if save:
         path = save
     else:
         fd, path = tempfile.mkstemp(prefix="mvcc-test-", suffix=".jsonl")
         os.close(fd)
     run = _record(bed, level, spec, path, save, output, opts["time_limit"])
-    try:
-        # named after the file when it is kept, else after the run (the temp file goes)
-        label = path if save else f"{run.target_display} {level} seed {spec.seed}"
-        with open(path, "rb") as f:
-            history = parse_history_text(f.read(), source=label, format="jsonl")
-        result = check(history, CheckOptions(models=models, workload=spec.workload))
-    except MvccCheckError as e:
-        click.echo(f"mvcc-check: {e}", err=True)
-        sys.exit(UNUSABLE)
+    # named after the file when it is kept, else after the run (the temp file goes)
+    label = path if save else f"{run.target_display} {level} seed {spec.seed}"
+    judged = judge_db_run(run, models, label)
+    result = judged.result
     code = exit_code_for(result)
     if run.stats.errors and code == VALID:
         code = UNDECIDED
     keep = bool(save) or code != VALID
-    doc = stamped(result_json(result), "test")
-    doc["all-anomaly-types"] = sorted(set(result.all_anomaly_types or result.anomaly_types))
-    doc["run"] = run_doc(run, bed, path if keep else None)
+    doc = test_json(result, run, bed, path if keep else None)
     if output == "text":
-        _print_run(out, run, bed, result)
+        print_db_run(out, run, bed, result)
         if keep:
             out.print(f"  history: {path}")
     if report is not None:  # before the file goes: the report reads its faults from it
-        report.add(doc, getattr(history, "ops", None), history_file=path)
+        report.add(doc, judged.history.ops, history_file=path)
     if not keep:
         os.unlink(path)
     return code, doc
@@ -313,21 +268,18 @@ def _record(bed, level, spec, path, save, output, time_limit):
                 time_limit_s=time_limit,
                 **bed.run_kwargs(spec.seed),
             )
-    except MvccCheckError as e:
-        click.echo(f"mvcc-check: {e}", err=True)
+    except MvccCheckError:
         if not save and os.path.exists(path):
             os.unlink(path)  # nothing was recorded
-        sys.exit(UNUSABLE)
+        raise
     st = run.stats
     for e in st.errors:
         click.echo(f"mvcc-check: {e}", err=True)
     if st.interrupted:
-        click.echo(
-            f"mvcc-check: interrupted after {st.finished} of {spec.txns} transactions; the "
-            f"history so far is in {path} (`mvcc-check check {path}` reads it)",
-            err=True,
+        raise Interrupted(
+            f"interrupted after {st.finished} of {spec.txns} transactions; the "
+            f"history so far is in {path} (`mvcc-check check {path}` reads it)"
         )
-        sys.exit(130)
     if st.timed_out:
         click.echo(
             f"mvcc-check: stopped at the time limit ({time_limit:g} s) after {st.finished} "
@@ -337,45 +289,7 @@ def _record(bed, level, spec, path, save, output, time_limit):
     return run
 
 
-def _print_run(out: Console, run, bed, result) -> None:
-    st, spec = run.stats, run.spec
-    out.print(
-        f"[bold]{run.target_display}[/] ({run.server_version}), isolation [bold]{run.level}[/], "
-        f"{spec.workload}, {spec.txns} txns by {spec.clients} clients over {spec.keys} keys, "
-        f"seed {spec.seed}"
-    )
-    if bed.read_target is not None:
-        out.print(f"  read-only txns on the standby {bed.read_target.display} at {bed.read_level}")
-    out.print(
-        f"  {st.committed} committed, {st.aborted} aborted by the database, "
-        f"{st.indeterminate} indeterminate (info); {st.elapsed_s:.2f} s, "
-        f"{st.committed_per_s:.0f} committed txns/s"
-    )
-    if run.faults is not None:
-        from mvcc_check.db.nemesis import describe_summary
-
-        out.print("  " + describe_summary(run.faults))
-    render_text(result, out)
-
-
 # --- hermitage ----------------------------------------------------------------------------
-
-
-def judge_scenario(res, model: str):
-    """The checker's findings on a scenario's history: (all anomaly types, valid under model)."""
-    from mvcc_check.db.hermitage_predicate import predicate_ops
-
-    pred = predicate_ops(
-        res.scenario, res.observation, res.ops
-    )  # a predicate scenario: G2, not G2-item
-    workload = "list-append" if pred is None else "closed-predicate"
-    text = b"".join(orjson.dumps(op) + b"\n" for op in (res.ops if pred is None else pred))
-    history = parse_history_text(
-        text, source=f"hermitage {res.scenario} {res.level}", format="jsonl"
-    )
-    result = check(history, CheckOptions(models=(model,), workload=workload))
-    found = set(result.all_anomaly_types or result.anomaly_types)
-    return found, result
 
 
 @click.command("hermitage")
@@ -398,7 +312,7 @@ def judge_scenario(res, model: str):
 @report_options
 def hermitage_command(
     db, levels, scenarios, save_dir, transcript, output, report_dir, junit
-) -> None:
+) -> int:
     """Run Hermitage's isolation scenarios, every variant of its columns (G0, G1a, G1b,
     G1c, OTV, PMP, P4, G-single, G2-item, G2), as exact interleavings over separate
     connections, and print per level which anomalies the database prevents, prevents by
@@ -410,155 +324,52 @@ def hermitage_command(
     input or usage, 3 undecided (as everywhere; here also when the checker's finding
     disagrees with the scenario's outcome), 4 internal error, 130 interrupted.
     """
-    from mvcc_check.db.hermitage import (
-        checker_agrees,
-        default_levels,
-        run_scenario,
-        scenarios_for,
-    )
-    from mvcc_check.db.hermitage_table import hermitage_row
+    from mvcc_check.lab.hermitage import plan
     from mvcc_check.report.hermitage import print_hermitage_table
 
     target = _target(db)
-    if target.kind == "engine":
-        from mvcc_check.db.hermitage import engine_bugs, engine_claims, engine_levels
-
-        try:
-            from mvcc_check.engine import get_bug
-
-            for b in engine_bugs(target.url):
-                get_bug(b)
-        except ValueError as e:
-            raise click.UsageError(str(e)) from None
-        offered = engine_levels()
-        chosen_levels = tuple(levels) or offered
-        claims = {lv: engine_claims(lv) for lv in offered}
-    else:
-        cls = session_class(target)
-        offered = cls.levels
-        chosen_levels = tuple(_level(lv) for lv in levels) or default_levels(target.kind)
-        claims = cls.claimed_models
-    for lv in chosen_levels:
-        if lv not in offered:
-            raise click.UsageError(
-                f"{target.kind} does not offer isolation level {lv!r} (it offers {', '.join(offered)})"
-            )
-    names = {s.name.lower(): s for s in scenarios_for(target.kind)}
-    chosen = []
-    for name in scenarios:
-        if name.lower() not in names:
-            raise click.UsageError(
-                f"unknown scenario {name!r} (known here: {', '.join(s.name for s in names.values())})"
-            )
-        chosen.append(names[name.lower()])
-    chosen = chosen or list(scenarios_for(target.kind))
+    try:
+        p = plan(target, levels, scenarios, _level)
+    except OptionError as e:
+        raise click.UsageError(str(e)) from None
     if save_dir:
         Path(save_dir).mkdir(parents=True, exist_ok=True)
-    out = table_console()
-    codes: list[int] = []
-    docs = []
-    rows = []
-    version = None
+    out, text = table_console(), output == "text"
     report = new_report("hermitage", report_dir, junit)
-    for lv in chosen_levels:
-        model = claims[lv]
-        table = Table(title=None, show_edge=False, pad_edge=False)
-        for col in ("scenario", "anomaly", "result", "checker found", "agrees"):
-            table.add_column(col)
-        level_doc = {"isolation": lv, "claimed-model": model, "scenarios": []}
-        violated = []
-        for sc in chosen:
-            hp = Path(save_dir, f"{target.kind}-{lv}-{sc.name}.jsonl") if save_dir else None
-            try:
-                res = run_scenario(target, lv, sc, history_path=hp)
-            except MvccCheckError as e:
-                click.echo(f"mvcc-check: {e}", err=True)
-                sys.exit(UNUSABLE)
-            except Exception as e:  # a database error we do not understand: say it, no verdict
-                click.echo(f"mvcc-check: {sc.name} at {lv}: {type(e).__name__}: {e}", err=True)
-                sys.exit(UNDECIDED)
-            found, result = judge_scenario(res, model)
-            agree = checker_agrees(sc, res.verdict, found)
-            if report is not None:
-                _report_scenario(report, res, result, found, agree)
-            if result.valid is False:
-                violated.append(sc.name)
-            codes.append(exit_code_for(result) if agree else UNDECIDED)
-            shown = ", ".join(sorted(found)) or "-"
-            colour = {"anomaly": "red", "prevented": "green"}.get(res.verdict, "yellow")
-            table.add_row(
-                sc.name,
-                sc.title,
-                f"[{colour}]{res.verdict}[/]",
-                shown,
-                "yes" if agree else "[red]NO[/]",
-            )
-            level_doc["scenarios"].append(
-                {
-                    "scenario": sc.name,
-                    "result": res.verdict,
-                    "blocked": res.observation.blocked,
-                    "checker-anomaly-types": sorted(found),
-                    "valid?": result.valid,  # under the level's claimed model
-                    "agrees": agree,
-                    "history-file": str(hp) if hp else None,
-                }
-            )
-            if transcript and output == "text":
-                out.print(f"[bold]{sc.name}[/] at {lv}:")
-                for line in res.observation.transcript:
-                    out.print("   " + line)
-        level_doc["violates-claimed-model"] = violated
-        verdicts = {d["scenario"]: d["result"] for d in level_doc["scenarios"]}
-        level_doc["hermitage-row"] = hermitage_row(verdicts)
-        rows.append((lv, model, level_doc["hermitage-row"]))
-        docs.append(level_doc)
-        if version is None:
-            version = _server_version(target)
-        if output == "text":
-            out.print(
-                f"\n[bold]{target.display}[/] ({version}), isolation [bold]{lv}[/] (claims {model})"
-            )
-            out.print(table)
-            if violated:
-                out.print(f"  [red]histories invalid under {model}[/]: {', '.join(violated)}")
-            else:
-                out.print(f"  every history is valid under {model}")
-    whole = {"database": target.display, "server-version": version, "levels": docs}
-    if output == "text":
-        print_hermitage_table(out, version or target.kind, rows)
-    if output == "json":
+    codes, whole, rows = _hermitage_levels(p, out, text, transcript, save_dir, report)
+    if text:
+        print_hermitage_table(out, whole["server-version"] or target.kind, rows)
+    else:
         sys.stdout.write(dumps(stamped(whole, "hermitage")) + "\n")
     if report is not None:
         report.summary = whole
     code = overall_exit_code(codes)
-    failed = emit_report(report, report_dir, junit, to_stderr=output == "json")
-    sys.exit(failed or (code if code in (VALID, INVALID, UNDECIDED) else UNDECIDED))
+    failed = emit_report(report, report_dir, junit, to_stderr=not text)
+    return failed or (code if code in (VALID, INVALID, UNDECIDED) else UNDECIDED)
 
 
-def _report_scenario(report, res, result, found: set[str], agree: bool) -> None:
-    """A scenario's history in the report: in the HTML when it breaks the claim or disagrees."""
-    doc = result_json(result)
-    doc["all-anomaly-types"] = sorted(found)
-    doc["hermitage"] = {
-        "scenario": res.scenario,
-        "isolation": res.level,
-        "result": res.verdict,
-        "agrees": agree,
-    }
-    show = result.valid is not True or not agree
-    report.add(doc, res.ops if show else None, in_html=show)
+def _hermitage_levels(p, out, text: bool, transcript: bool, save_dir, report):
+    """Every level of the plan, run, judged and printed (text) as it ends: the exit codes
+    of its scenarios, the JSON document, and the rows of Hermitage's table."""
+    from mvcc_check.lab.hermitage import run_level, server_version
+    from mvcc_check.report.hermitage import add_scenario, level_json, print_level, print_transcript
 
+    codes, docs, rows, version = [], [], [], None
 
-def _server_version(target) -> str:
-    from mvcc_check.db.dialects import open_session
+    def seen(s) -> None:
+        if report is not None:
+            add_scenario(report, s)
+        codes.append(exit_code_for(s.result) if s.agrees else UNDECIDED)
+        if transcript and text:
+            print_transcript(out, s)
 
-    if target.kind == "engine":
-        bugs = target.url.split(":", 1)[1]
-        return "mvcc-check built-in engine" + (f" with bugs {bugs}" if bugs else "")
-
-    s = open_session(target)
-    try:
-        return s.server_version()
-    finally:
-        s.close()
+    for lv in p.levels:
+        lr = run_level(p, lv, save_dir, seen)
+        rows.append((lv, lr.model, lr.hermitage_row))
+        docs.append(level_json(lr))
+        if version is None:
+            version = server_version(p.target)
+        if text:
+            print_level(out, lr, p.target.display, version)
+    whole = {"database": p.target.display, "server-version": version, "levels": docs}
+    return codes, whole, rows

@@ -18,16 +18,20 @@ from typing import NoReturn
 
 import click
 
-from mvcc_check.analysis.checker import CheckOptions, check
+from mvcc_check.analysis.checker import CheckOptions, Verdict, check
 from mvcc_check.analysis.models import validate_models
 from mvcc_check.commands.options import emit_report, new_report
-from mvcc_check.errors import MvccCheckError
+from mvcc_check.errors import MvccCheckError, OptionError
+from mvcc_check.history.ops import WORKLOADS
 from mvcc_check.history.readers import load_history
 from mvcc_check.report.json_report import dumps, result_json
 from mvcc_check.report.stamp import options_of, stamped
 from mvcc_check.report.verdict import INVALID, UNUSABLE, VALID
 
-SUPPORTED = ("list-append", "rw-register")
+# elle-cli prints `valid?` as Clojure does: true, false, unknown
+_ELLE_CLI_WORD = {Verdict.VALID: "true", Verdict.INVALID: "false", Verdict.UNKNOWN: "unknown"}
+
+SUPPORTED = WORKLOADS
 ELLE_CLI_ONLY = (
     "bank",
     "cas-register",
@@ -141,14 +145,18 @@ def elle_cli_command(files, model, fmt, output, verbose, show_version, consisten
     if report is not None:  # said on stderr: stdout keeps elle-cli's lines
         codes.append(emit_report(report, rest["directory"], None, to_stderr=True))
     if UNUSABLE in codes:
-        sys.exit(UNUSABLE)
-    sys.exit(INVALID if INVALID in codes else VALID)
+        return UNUSABLE
+    return INVALID if INVALID in codes else VALID
+
+
+class _ElleCliUsage(OptionError):
+    """Said as elle-cli's usage errors are: one line (click's take three), exit 2."""
+
+    speaker = "mvcc-check elle-cli"
 
 
 def _usage_error(message: str) -> NoReturn:
-    """One line on stderr and exit 2 (click's usage errors take three lines)."""
-    click.echo(f"mvcc-check elle-cli: {message}", err=True)
-    sys.exit(UNUSABLE)
+    raise _ElleCliUsage(message)
 
 
 def _check_options(model: str | None, consistency: str, rest: dict) -> CheckOptions:
@@ -216,10 +224,10 @@ def _one_file(
         doc = stamped(result_json(result), "elle-cli", options=ran_with)
         sys.stdout.write(dumps(doc) + "\n")
     else:
-        valid = result.valid if isinstance(result.valid, str) else str(result.valid).lower()
+        valid = _ELLE_CLI_WORD[result.verdict]
         sys.stdout.write(f"{path} \t {valid}\n")
         if result.excluded_keys:  # (stdout keeps elle-cli's line; the caveat goes to stderr)
             from mvcc_check.report.text import excluded_note
 
             click.echo(f"mvcc-check: {path}: {excluded_note(result)}", err=True)
-    return INVALID if result.valid is False else VALID
+    return INVALID if result.verdict is Verdict.INVALID else VALID

@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from mvcc_check.analysis.checker import stage_of
+
 
 def peak_memory_bytes() -> int:
     """The peak resident memory of this process, or of its largest finished child (a
@@ -33,7 +35,7 @@ class StageClock:
 
     def stage(self, name: str) -> None:
         self._close()
-        self._current = name.split(" ", 1)[0]
+        self._current = stage_of(name).value
         self.inner(name)
 
     def _close(self) -> None:

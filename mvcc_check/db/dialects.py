@@ -37,6 +37,8 @@ class Session(ABC):
 
     kind = ""
     levels: tuple[str, ...] = LEVELS
+    hermitage_levels: tuple[str, ...] = ("serializable",)  # what `hermitage` runs by default
+    observer_level = "read-committed"  # Hermitage's setup and final read
     # the model each level is documented to give, for `test`'s default --model
     claimed_models: dict[str, str] = {}
 
@@ -147,6 +149,7 @@ class Session(ABC):
 class SqliteSession(Session):
     kind = "sqlite"
     levels = ("serializable",)
+    observer_level = "serializable"  # the one level SQLite has
     claimed_models = {"serializable": "serializable"}
 
     def connect(self) -> None:
@@ -203,6 +206,8 @@ class SqliteSession(Session):
 
 class PostgresSession(Session):
     kind = "postgresql"
+    # PostgreSQL's READ UNCOMMITTED is its READ COMMITTED
+    hermitage_levels = ("read-committed", "repeatable-read", "serializable")
     claimed_models = {
         # PostgreSQL docs, "Transaction Isolation" (13.2): READ UNCOMMITTED behaves
         # as READ COMMITTED; REPEATABLE READ is snapshot isolation; SERIALIZABLE is SSI.
@@ -277,6 +282,7 @@ class PostgresSession(Session):
 
 class MysqlSession(Session):
     kind = "mysql"
+    hermitage_levels = LEVELS
     claimed_models = {
         "read-uncommitted": "read-uncommitted",
         "read-committed": "read-committed",

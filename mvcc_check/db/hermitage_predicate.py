@@ -19,8 +19,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mvcc_check.analysis.predicate.universe import matches, parse_predicate
 from mvcc_check.db.hermitage_scenarios import CATALOGUE, INITIAL, Observation, Scenario
+from mvcc_check.history.predicates import matches, parse_predicate
 
 _ASK = re.compile(r"value(?:%(\d+))?=(\d+)\Z")
 

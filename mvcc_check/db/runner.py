@@ -26,8 +26,8 @@ from typing import Any
 from mvcc_check.db import predicate_sql
 from mvcc_check.db.dialects import FAIL, INFO, Session, open_session
 from mvcc_check.db.target import DbError, DbTarget, normalize_level
+from mvcc_check.history.ops import CLOSED_PREDICATE
 from mvcc_check.history.recorder import HistoryRecorder
-from mvcc_check.predicate_workload import CLOSED_PREDICATE
 from mvcc_check.workload import WorkloadSpec, workload_generator
 
 TABLE_PREFIX = "mvcc_check_"
@@ -64,6 +64,7 @@ class RunResult:
     target_display: str
     table: str
     faults: dict | None = None  # nemesis.summary() when faults were injected
+    ops: list[dict] = field(default_factory=list, repr=False)  # as recorded in history_path
 
 
 class _Shared:
@@ -418,4 +419,5 @@ def run_workload(
         target_display=target.display,
         table=table,
         faults=faults,
+        ops=recorder.ops,
     )

@@ -4,8 +4,8 @@
 (4-micro-op list-append transactions, 16 clients, one core, history kept in
 memory as the recorder does) and returns the figures; `make bench` prints
 them. Workload generation is done before the clock starts; recording is
-timed, since every real run records. `matrix_wall_time()` times the default
-matrix (every level and bug over its seeds, engine plus checker).
+timed, since every real run records. (The default matrix's wall time,
+engine plus checker, is `mvcc_check.lab.engine_runs.matrix_wall_time`.)
 """
 
 from __future__ import annotations
@@ -76,16 +76,6 @@ def engine_throughput(
     return out
 
 
-def matrix_wall_time(bugs: bool = True) -> tuple[float, int]:
-    """Seconds that the default matrix (what `make run` shows) takes, and its number of runs."""
-    from mvcc_check.engine.lab import matrix_trials, run_matrix
-
-    trials = matrix_trials(bugs=bugs)
-    t0 = time.perf_counter()
-    run_matrix(trials)
-    return time.perf_counter() - t0, len(trials)
-
-
 def main() -> None:  # pragma: no cover - manual entry point
     print(f"engine: 4-mop list-append, 16 clients, one core (target {TARGET_TXNS_PER_S:,}/s)")
     for b in engine_throughput():
@@ -95,8 +85,6 @@ def main() -> None:  # pragma: no cover - manual entry point
             f"({b.committed:,} of {b.txns:,} committed, {b.aborted:,} aborted, "
             f"longest chain {b.longest_chain}) {flag}"
         )
-    seconds, runs = matrix_wall_time()
-    print(f"  matrix --bugs (default sizes): {runs} runs, engine and checker, in {seconds:.1f} s")
 
 
 if __name__ == "__main__":  # pragma: no cover

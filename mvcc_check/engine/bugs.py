@@ -1,13 +1,20 @@
 """Deliberate engine faults (`--bug NAME`), each of which a correct checker must catch.
 
 Each bug names the level it breaks (the level `run --bug` uses unless
-`--isolation` says otherwise) and the anomalies it is expected to produce
-against that level's claim.
+`--isolation` says otherwise), the anomalies it is expected to produce
+against that level's claim, the mechanism it breaks (`Level.mechanisms`:
+under a level without that mechanism it changes nothing) and the workloads
+whose histories can show it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from mvcc_check.engine.levels import get_level
+from mvcc_check.history.ops import CLOSED_PREDICATE, WORKLOADS
+
+_ITEM_WORKLOADS = tuple(w for w in WORKLOADS if w != CLOSED_PREDICATE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +23,10 @@ class Bug:
     level: str
     doc: str
     expect: tuple[str, ...]  # anomaly types it typically produces (any one suffices)
+    breaks: str  # the mechanism it breaks (one of Level.mechanisms)
+    # the workloads whose histories can show it: each key changed once (closed-predicate)
+    # leaves nothing for first-updater-wins or an early lock release to get wrong
+    workloads: tuple[str, ...] = WORKLOADS
 
 
 BUGS: dict[str, Bug] = {
@@ -27,24 +38,29 @@ BUGS: dict[str, Bug] = {
             "skip the first-updater-wins check: a write to a concurrently updated key "
             "goes ahead on the latest version",
             ("lost-update", "G-single-item"),
+            "first-updater-wins",
+            _ITEM_WORKLOADS,
         ),
         Bug(
             "skip-dangerous-structure",
             "serializable",
             "skip SSI's dangerous-structure check: serializable degrades to snapshot isolation",
             ("G2-item",),
+            "ssi",
         ),
         Bug(
             "read-aborted",
             "read-committed",
             "a read may see a version written by a transaction that aborted",
             ("G1a",),
+            "committed-reads",
         ),
         Bug(
             "dirty-read",
             "read-committed",
             "reads ignore the snapshot and see uncommitted versions",
             ("G1a", "G1b", "G1c"),
+            "unlocked-committed-reads",
         ),
         Bug(
             "stale-snapshot",
@@ -52,6 +68,7 @@ BUGS: dict[str, Bug] = {
             "the read view is a snapshot from two commits ago, while conflict checks "
             "use the transaction's real snapshot",
             ("G-single-item", "G2-item"),
+            "transaction-snapshot",
         ),
         Bug(
             "eager-vacuum",
@@ -59,12 +76,15 @@ BUGS: dict[str, Bug] = {
             "vacuum ignores live snapshots: it keeps only the newest committed version, so "
             "an older snapshot finds nothing (or too little) to read",
             ("G-single-item", "G2-item"),
+            "transaction-snapshot",
         ),
         Bug(
             "early-lock-release",
             "serializable-2pl",
             "release a shared lock right after the read instead of at commit (not two-phase)",
             ("G-single-item", "G2-item"),
+            "two-phase-locking",
+            _ITEM_WORKLOADS,
         ),
     )
 }
@@ -82,6 +102,8 @@ PREDICATE_BUGS: dict[str, Bug] = {
             "closed-predicate workload: a predicate read share-locks only the rows it finds, "
             "not the table, so a row inserted afterwards is a phantom no lock keeps out",
             ("G2", "G-single", "G-nonadjacent"),
+            "two-phase-locking",
+            (CLOSED_PREDICATE,),
         ),
         Bug(
             "skip-predicate-siread",
@@ -89,43 +111,23 @@ PREDICATE_BUGS: dict[str, Bug] = {
             "closed-predicate workload: a predicate read leaves SSI's SIREAD marks only on the "
             "rows it finds, not on the table, so an insert after it is no rw-conflict SSI sees",
             ("G2", "G-single", "G-nonadjacent"),
+            "ssi",
+            (CLOSED_PREDICATE,),
         ),
     )
 }
 ALL_BUGS: dict[str, Bug] = {**BUGS, **PREDICATE_BUGS}
 ALL_BUG_NAMES = tuple(ALL_BUGS)
 
-# Item bugs whose mechanism this workload (each key changed once) cannot reach.
-_NOT_CLOSED_PREDICATE = frozenset({"skip-first-updater", "early-lock-release"})
-
 
 def bugs_for(workload: str) -> list[Bug]:
     """The bugs a matrix of `workload` runs: each one its histories can show."""
-    if workload != "closed-predicate":
-        return list(BUGS.values())
-    return [b for b in ALL_BUGS.values() if b.name not in _NOT_CLOSED_PREDICATE]
+    return [b for b in ALL_BUGS.values() if workload in b.workloads]
 
 
 def bug_applies(bug: str, level: str) -> bool:
-    """Whether `bug` changes anything under `level` (each breaks one mechanism)."""
-    from mvcc_check.engine.levels import READ_TXN, READ_UNCOMMITTED, get_level
-
-    lv = get_level(level)
-    if bug == "skip-first-updater":
-        return lv.first_updater_wins
-    if bug == "skip-dangerous-structure":
-        return lv.ssi
-    if bug == "early-lock-release":
-        return lv.two_phase_locking
-    if bug == "skip-predicate-locks":
-        return lv.two_phase_locking
-    if bug == "skip-predicate-siread":
-        return lv.ssi
-    if bug in ("stale-snapshot", "eager-vacuum"):
-        return lv.read_mode == READ_TXN
-    if bug == "dirty-read":  # under 2PL the shared lock already keeps uncommitted versions away
-        return lv.read_mode != READ_UNCOMMITTED and not lv.two_phase_locking
-    return lv.read_mode != READ_UNCOMMITTED  # read-aborted
+    """Whether `bug` changes anything under `level`: the level has the mechanism it breaks."""
+    return ALL_BUGS[bug].breaks in get_level(level).mechanisms
 
 
 def get_bug(name: str) -> Bug:

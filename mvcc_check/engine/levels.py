@@ -61,6 +61,22 @@ class Level:
     two_phase_locking: bool = False
     doc: str = ""
 
+    @property
+    def mechanisms(self) -> frozenset[str]:
+        """The mechanisms this level relies on, by name: what a deliberate bug can break
+        (`Bug.breaks`)."""
+        committed = self.read_mode != READ_UNCOMMITTED
+        named = {
+            "first-updater-wins": self.first_updater_wins,
+            "ssi": self.ssi,
+            "two-phase-locking": self.two_phase_locking,
+            "transaction-snapshot": self.read_mode == READ_TXN,
+            "committed-reads": committed,
+            # under 2PL the shared lock already keeps uncommitted versions away
+            "unlocked-committed-reads": committed and not self.two_phase_locking,
+        }
+        return frozenset(name for name, on in named.items() if on)
+
 
 LEVELS: dict[str, Level] = {
     lv.name: lv

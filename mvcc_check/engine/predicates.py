@@ -25,8 +25,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from mvcc_check.analysis.predicate.universe import matches, parse_predicate
 from mvcc_check.engine.store import BLOCKED, Engine, Txn
+from mvcc_check.history.ops import CLOSED_PREDICATE
+from mvcc_check.history.predicates import matches, parse_predicate
 
 TABLE = ("<the table>",)  # the lock and SIREAD key that stands for every row, present or future
 TOMBSTONE = ("<deleted>",)  # the version a delete installs
@@ -36,7 +37,7 @@ class PredicateEngine(Engine):
     """An Engine whose keys are rows, with predicate reads and table-level protection."""
 
     def __init__(self, level: Any, bugs: tuple[str, ...] = (), vacuum_every: int = 64) -> None:
-        super().__init__(level, workload="closed-predicate", bugs=bugs, vacuum_every=vacuum_every)
+        super().__init__(level, workload=CLOSED_PREDICATE, bugs=bugs, vacuum_every=vacuum_every)
         self.predicate_locks = "skip-predicate-locks" not in self.bugs
         self.predicate_siread = "skip-predicate-siread" not in self.bugs
         self.ix: list[Txn] = []  # intention-exclusive holders of TABLE (2PL writers)

@@ -29,8 +29,9 @@ from typing import Any
 
 from mvcc_check.engine.predicates import PredicateEngine
 from mvcc_check.engine.store import BLOCKED, Abort, Engine
+from mvcc_check.history.ops import CLOSED_PREDICATE
 from mvcc_check.history.recorder import HistoryRecorder
-from mvcc_check.predicate_workload import CLOSED_PREDICATE, init_value, is_init
+from mvcc_check.predicate_workload import init_value, is_init
 from mvcc_check.workload import WorkloadSpec, workload_generator
 
 
@@ -187,8 +188,6 @@ def _run(
 ) -> RunResult:
     engine = _engine(level, spec.workload, tuple(bugs), vacuum_every)
     seed = spec.seed if seed is None else seed
-    rnd = random.Random(seed).random  # the scheduler's picks
-    frnd = random.Random(f"faults-{seed}").random  # rollbacks and crashes, apart from the picks
     own_recorder = recorder is None
     rec = HistoryRecorder() if own_recorder else recorder
     assert rec is not None
@@ -197,142 +196,185 @@ def _run(
     if spec.workload == CLOSED_PREDICATE:
         source = _load_init(engine, source, txn_list, rec)  # type: ignore[arg-type]
     queue = _taken(source, txn_list, progress)
-    rolled_back: list[int] = []
     if rollbacks is not None:
         rollback_rate = 0.0
-    nclients = spec.clients
-    clients = [_Client(p) for p in range(nclients)]
-    runnable = list(range(nclients))
-    schedule: list[int] = []
-    tr: list[tuple[int, int, str]] | None = [] if trace else None
-    append = spec.workload == "list-append"
-    fault = rollback_rate > 0 or crash_rate > 0 or bool(rollbacks)
-    nchoices = -1 if choices is None else len(choices)
-    record = rec.record
-    sched_append = schedule.append
-    step = 0
-
-    def wake(woken: list[Any]) -> None:
-        for w in woken:
-            ci = w.client
-            if ci not in runnable:
-                runnable.append(ci)
-
-    while runnable:
-        n = len(runnable)
-        if nchoices < 0:
-            pick = int(rnd() * n)
-        elif step < nchoices:
-            pick = choices[step] % n  # type: ignore[index]
-        else:
-            pick = 0
-        sched_append(pick)
-        step += 1
-        ci = runnable[pick]
-        c = clients[ci]
-        t = c.txn
-        if t is None:
-            nxt = next(queue, None)
-            if nxt is None:
-                runnable.pop(pick)
-                continue
-            c.qi, mops = nxt
-            t = engine.begin()
-            t.client = ci
-            c.txn = t
-            c.mops = mops
-            c.out = [[f, k, v] for f, k, v in mops]
-            c.pos = 0
-            record("invoke", c.process, mops, step)
-            if tr is not None:
-                tr.append((step, c.process, "begin"))
-            continue
-        pos = c.pos
-        mops = c.mops
-        try:
-            if pos < len(mops):
-                if crash_rate and pos and frnd() < crash_rate / 4:
-                    # Crash between two micro-ops: the engine rolls the transaction back,
-                    # the client never learns the outcome.
-                    wake(engine.abort(t))
-                    record("info", c.process, mops, step)
-                    if tr is not None:
-                        tr.append((step, c.process, "crash mid-transaction (info)"))
-                    c.txn = None
-                    c.process += nclients
-                    continue
-                f, k, v = mops[pos]
-                if f == "r" or f == "rp":
-                    r = engine.read(t, k) if f == "r" else engine.read_predicate(t, k)  # type: ignore[attr-defined]
-                    if r is BLOCKED:
-                        runnable.pop(pick)
-                        if tr is not None:
-                            tr.append((step, c.process, f"r {k}: waits for a lock"))
-                        continue
-                    if append:
-                        r = [] if r is None else list(r)
-                    c.out[pos][2] = r
-                else:
-                    r = engine.write(t, k, v) if f != "delete" else engine.delete(t, k)  # type: ignore[attr-defined]
-                    if r is BLOCKED:
-                        runnable.pop(pick)
-                        if tr is not None:
-                            tr.append((step, c.process, f"{f} {k} {v!r}: waits for a lock"))
-                        continue
-                c.pos = pos + 1
-                if tr is not None:
-                    tr.append((step, c.process, _fmt_mop(c.out[pos])))
-                continue
-            # The end of the transaction.
-            if fault:
-                x = frnd()
-                if x < rollback_rate or (rollbacks and c.qi in rollbacks):
-                    rolled_back.append(c.qi)
-                    wake(engine.abort(t))
-                    record("fail", c.process, mops, step)
-                    if tr is not None:
-                        tr.append((step, c.process, "rollback (fail)"))
-                    c.txn = None
-                    continue
-                if x < rollback_rate + crash_rate:
-                    # Crash: half the time before the commit reaches the engine, half after.
-                    if frnd() < 0.5:
-                        wake(engine.abort(t))
-                        what = "crash before commit (info)"
-                    else:
-                        what = "crash after commit (info)"
-                        try:
-                            wake(engine.commit(t))
-                        except Abort as e:  # the commit failed, but no one hears of it
-                            wake(e.woken)
-                            what = f"crash after a failed commit: {e.reason} (info)"
-                    record("info", c.process, mops, step)
-                    if tr is not None:
-                        tr.append((step, c.process, what))
-                    c.txn = None
-                    c.process += nclients
-                    continue
-            wake(engine.commit(t))
-            record("ok", c.process, c.out, step)
-            if tr is not None:
-                tr.append((step, c.process, "commit (ok)"))
-            c.txn = None
-        except Abort as e:
-            wake(e.woken)
-            record("fail", c.process, mops, step)
-            if tr is not None:
-                tr.append((step, c.process, f"aborted: {e.reason} (fail)"))
-            c.txn = None
-    if any(c.txn is not None for c in clients):  # pragma: no cover - would be an engine bug
-        raise RuntimeError("scheduler stalled: every remaining client waits for a lock")
+    s = _Scheduler(engine, spec, queue, rec, seed, choices, trace)
+    s.faults(rollback_rate, crash_rate, rollbacks)
+    s.run()
     ops = rec.ops
     if own_recorder:
         rec.close()
     return RunResult(
         ops=ops,
         stats=engine.stats(),
-        schedule=schedule,
-        trace=tr,
+        schedule=s.schedule,
+        trace=s.tr,
         txns=txn_list,
-        rolled_back=sorted(rolled_back),
+        rolled_back=sorted(s.rolled_back),
     )
+
+
+class _Scheduler:
+    """One run: the clients, the runnable ones, the picks, and what each step does."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        spec: WorkloadSpec,
+        queue: Iterator[tuple[int, list[list[Any]]]],
+        rec: HistoryRecorder,
+        seed: int,
+        choices: Sequence[int] | None,
+        trace: bool,
+    ) -> None:
+        self.engine = engine
+        self.queue = queue
+        self.record = rec.record
+        self.rnd = random.Random(seed).random  # the scheduler's picks
+        self.frnd = random.Random(f"faults-{seed}").random  # rollbacks, crashes: apart
+        self.nclients = spec.clients
+        self.clients = [_Client(p) for p in range(spec.clients)]
+        self.runnable = list(range(spec.clients))
+        self.schedule: list[int] = []
+        self.tr: list[tuple[int, int, str]] | None = [] if trace else None
+        self.append = spec.workload == "list-append"
+        self.choices = choices
+        self.nchoices = -1 if choices is None else len(choices)
+        self.rolled_back: list[int] = []
+        self.step = 0
+
+    def faults(
+        self, rollback_rate: float, crash_rate: float, rollbacks: frozenset[int] | set[int] | None
+    ) -> None:
+        self.rollback_rate = rollback_rate
+        self.crash_rate = crash_rate
+        self.rollbacks = rollbacks
+        self.fault = rollback_rate > 0 or crash_rate > 0 or bool(rollbacks)
+
+    def _say(self, c: _Client, event: str) -> None:
+        if self.tr is not None:
+            self.tr.append((self.step, c.process, event))
+
+    def _wake(self, woken: list[Any]) -> None:
+        runnable = self.runnable
+        for w in woken:
+            ci = w.client
+            if ci not in runnable:
+                runnable.append(ci)
+
+    def _pick(self) -> int:
+        n = len(self.runnable)
+        if self.nchoices < 0:
+            pick = int(self.rnd() * n)
+        elif self.step < self.nchoices:
+            pick = self.choices[self.step] % n  # type: ignore[index]
+        else:
+            pick = 0
+        self.schedule.append(pick)
+        self.step += 1
+        return pick
+
+    def run(self) -> None:
+        runnable, clients = self.runnable, self.clients
+        while runnable:
+            pick = self._pick()
+            c = clients[runnable[pick]]
+            if c.txn is None:
+                self._begin(pick, c)
+                continue
+            try:
+                if c.pos < len(c.mops):
+                    self._mop(pick, c)
+                elif not self.fault or not self._fault_end(c):
+                    self._wake(self.engine.commit(c.txn))
+                    self.record("ok", c.process, c.out, self.step)
+                    if self.tr is not None:
+                        self._say(c, "commit (ok)")
+                    c.txn = None
+            except Abort as e:
+                self._wake(e.woken)
+                self.record("fail", c.process, c.mops, self.step)
+                self._say(c, f"aborted: {e.reason} (fail)")
+                c.txn = None
+        if any(c.txn is not None for c in clients):  # pragma: no cover - would be an engine bug
+            raise RuntimeError("scheduler stalled: every remaining client waits for a lock")
+
+    def _begin(self, pick: int, c: _Client) -> None:
+        """The client takes the next transaction (or, with none left, stops)."""
+        nxt = next(self.queue, None)
+        if nxt is None:
+            self.runnable.pop(pick)
+            return
+        c.qi, mops = nxt
+        t = self.engine.begin()
+        t.client = self.runnable[pick]
+        c.txn = t
+        c.mops = mops
+        c.out = [[f, k, v] for f, k, v in mops]
+        c.pos = 0
+        self.record("invoke", c.process, mops, self.step)
+        if self.tr is not None:
+            self._say(c, "begin")
+
+    def _crash(self, c: _Client, event: str) -> None:
+        """The client crashed: the outcome is unknown (info); it goes on as a new process."""
+        self.record("info", c.process, c.mops, self.step)
+        self._say(c, event)
+        c.txn = None
+        c.process += self.nclients
+
+    def _mop(self, pick: int, c: _Client) -> None:
+        """One micro-op (or a crash before it); a lock wait makes the client not runnable."""
+        pos, t = c.pos, c.txn
+        if self.crash_rate and pos and self.frnd() < self.crash_rate / 4:
+            # Crash between two micro-ops: the engine rolls the transaction back,
+            # the client never learns the outcome.
+            self._wake(self.engine.abort(t))
+            self._crash(c, "crash mid-transaction (info)")
+            return
+        f, k, v = c.mops[pos]
+        if f == "r" or f == "rp":
+            r = self.engine.read(t, k) if f == "r" else self.engine.read_predicate(t, k)  # type: ignore[attr-defined]
+            if r is BLOCKED:
+                self.runnable.pop(pick)
+                self._say(c, f"r {k}: waits for a lock")
+                return
+            if self.append:
+                r = [] if r is None else list(r)
+            c.out[pos][2] = r
+        else:
+            r = self.engine.write(t, k, v) if f != "delete" else self.engine.delete(t, k)  # type: ignore[attr-defined]
+            if r is BLOCKED:
+                self.runnable.pop(pick)
+                self._say(c, f"{f} {k} {v!r}: waits for a lock")
+                return
+        c.pos = pos + 1
+        if self.tr is not None:
+            self._say(c, _fmt_mop(c.out[pos]))
+
+    def _fault_end(self, c: _Client) -> bool:
+        """The end of a transaction as a voluntary rollback or a crash; False: commit it."""
+        t, x = c.txn, self.frnd()
+        rollbacks = self.rollbacks
+        if x < self.rollback_rate or (rollbacks and c.qi in rollbacks):
+            self.rolled_back.append(c.qi)
+            self._wake(self.engine.abort(t))
+            self.record("fail", c.process, c.mops, self.step)
+            self._say(c, "rollback (fail)")
+            c.txn = None
+            return True
+        if x >= self.rollback_rate + self.crash_rate:
+            return False
+        # Crash: half the time before the commit reaches the engine, half after.
+        if self.frnd() < 0.5:
+            self._wake(self.engine.abort(t))
+            what = "crash before commit (info)"
+        else:
+            what = "crash after commit (info)"
+            try:
+                self._wake(self.engine.commit(t))
+            except Abort as e:  # the commit failed, but no one hears of it
+                self._wake(e.woken)
+                what = f"crash after a failed commit: {e.reason} (info)"
+        self._crash(c, what)
+        return True

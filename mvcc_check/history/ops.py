@@ -18,6 +18,10 @@ from mvcc_check.errors import HistoryError, cut
 
 OP_TYPES = frozenset({"invoke", "ok", "fail", "info"})
 MOP_KINDS = frozenset({"append", "r", "w"})
+WORKLOADS = ("list-append", "rw-register", "closed-predicate")
+"""The workloads, defined once: appends and list reads, writes and value reads, or
+Elle's closed-predicate inserts, deletes and predicate reads."""
+CLOSED_PREDICATE = WORKLOADS[2]
 # Elle's closed-predicate workload: inserts, deletes and predicate reads; the init op.
 PREDICATE_MOP_KINDS = frozenset({"insert", "delete", "rp"})
 ALL_MOP_KINDS = MOP_KINDS | PREDICATE_MOP_KINDS

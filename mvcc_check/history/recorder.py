@@ -31,6 +31,11 @@ import orjson
 OpDict = dict[str, Any]
 
 
+def ops_jsonl(ops: list[OpDict]) -> bytes:
+    """Recorded ops as the JSON Lines a recorder writes, one op per line."""
+    return b"".join(orjson.dumps(op) + b"\n" for op in ops)
+
+
 def _copy_value(value: Any) -> list[list[Any]]:
     """A private copy of a micro-op list, so later mutation by the caller cannot change it."""
     return [[m[0], m[1], list(m[2]) if type(m[2]) is list else m[2]] for m in value]
@@ -104,7 +109,7 @@ class HistoryRecorder:
 
     def to_jsonl(self) -> bytes:
         """The in-memory ops as JSON Lines bytes (what the file holds)."""
-        return b"".join(orjson.dumps(op) + b"\n" for op in self.ops)
+        return ops_jsonl(self.ops)
 
     def close(self) -> None:
         if self.closed:

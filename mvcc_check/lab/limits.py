@@ -20,23 +20,30 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from mvcc_check.analysis.checker import CheckOptions, Result, check
+from mvcc_check.analysis.checker import (
+    CheckOptions,
+    Result,
+    Stage,
+    StageStarted,
+    check,
+    stage_of,
+)
 from mvcc_check.errors import MvccCheckError, OptionError
 from mvcc_check.history.readers import load_history
 
 # The stages of a check, as check() and the reader name them, with what each settles.
-STAGES: tuple[tuple[str, str], ...] = (
-    ("reading", "reading the history: whether it is well-formed"),
-    ("pairing", "pairing ops into transactions"),
+STAGES: tuple[tuple[Stage, str], ...] = (
+    (Stage.READING, "reading the history: whether it is well-formed"),
+    (Stage.PAIRING, "pairing ops into transactions"),
     (
-        "inferring",
+        Stage.INFERRING,
         "inferring dependencies and the anomalies found without cycles "
         "(G1a, G1b, internal, lost-update...)",
     ),
-    ("building", "building the dependency graph"),
-    ("searching", "the cycle search (G0, G1c, G-single, G2...) and so the verdict"),
+    (Stage.BUILDING, "building the dependency graph"),
+    (Stage.SEARCHING, "the cycle search (G0, G1c, G-single, G2...) and so the verdict"),
 )
-STAGE_NAMES = tuple(name for name, _ in STAGES)
+STAGE_NAMES = tuple(stage.value for stage, _ in STAGES)
 POLL_SECONDS = 0.02
 
 _UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
@@ -63,7 +70,7 @@ class Limits:
         return self.seconds is not None or self.memory_bytes is not None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Stopped:
     """A check stopped by a limit: where it was, and what it had and had not decided."""
 
@@ -109,7 +116,7 @@ def _child(conn, path: str, fmt: str | None, options: CheckOptions, memory: int 
     try:
         if memory is not None:
             resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
-        conn.send(("stage", "reading"))
+        conn.send(("stage", StageStarted(Stage.READING)))
         history = load_history(path, fmt)
         conn.send(("read", len(history.ops)))
         result = check(history, options, lambda name: conn.send(("stage", name)))
@@ -186,7 +193,7 @@ class _Watch:
 
     def _message(self, kind: str, payload) -> Result | Stopped | None:
         if kind == "stage":
-            self.stage = payload.split(" ", 1)[0]
+            self.stage = stage_of(payload).value
             if self.on_stage is not None:
                 self.on_stage(payload)
             return None

@@ -25,11 +25,11 @@ from dataclasses import dataclass, replace
 
 import orjson
 
-from mvcc_check.analysis.checker import CheckOptions, Result, check
-from mvcc_check.engine.shrink import PREFERRED  # which anomaly to keep: textbook ones first
+from mvcc_check.analysis.checker import CheckOptions, Result, Verdict, check
 from mvcc_check.errors import MvccCheckError
 from mvcc_check.history.ops import Op
 from mvcc_check.history.readers import History, parse_history_text
+from mvcc_check.lab.shrink_run import PREFERRED  # which anomaly to keep: textbook ones first
 
 Progress = Callable[[int, int], None]
 """Told (transactions in the current candidate, checks so far) after each check."""
@@ -53,7 +53,7 @@ class ShrinkResult:
 def pick_anomaly(result: Result, wanted: str | None = None) -> str | None:
     """The anomaly to keep: `wanted` if the result shows it as forbidden, else the
     first forbidden one in PREFERRED's order (then by name); None if there is none."""
-    if result.valid is not False:
+    if result.verdict is not Verdict.INVALID:
         return None
     shown = result.anomaly_types
     if wanted is not None:
@@ -130,7 +130,9 @@ class Judge:
     def __call__(self, chosen: Sequence[int]) -> bool:
         result = self.verdict(chosen)
         shows = (
-            result is not None and result.valid is False and self.anomaly in result.anomaly_types
+            result is not None
+            and result.verdict is Verdict.INVALID
+            and self.anomaly in result.anomaly_types
         )
         if shows:
             self.last = (tuple(chosen), result)

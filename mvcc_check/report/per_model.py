@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from mvcc_check.analysis.anomalies import adya_sort_key
+from mvcc_check.analysis.checker import Verdict
 from mvcc_check.analysis.explain import DESCRIPTIONS
 from mvcc_check.analysis.models import prohibited_anomalies
 
@@ -43,10 +45,10 @@ def model_verdicts(doc: dict[str, Any], models: tuple[str, ...] = ()) -> list[Mo
     names = tuple(doc.get("models") or models) or ("(no model)",)
     if "error" in doc:
         return [ModelVerdict(m, "error", reason=str(doc["error"])) for m in names]
-    valid = doc.get("valid?")
+    verdict = Verdict.from_json(doc.get("valid?"))
     found = list(doc.get("anomaly-types") or [])
     partial = partial_note(doc)
-    if valid is True:
+    if verdict is Verdict.VALID:
         return [ModelVerdict(m, "valid", reason=partial) for m in names]
     if partial and (doc.get("excluded-keys") or {}).get("keys-left") == 0:
         return [ModelVerdict(m, "undecided", reason=partial) for m in names]
@@ -56,11 +58,11 @@ def model_verdicts(doc: dict[str, Any], models: tuple[str, ...] = ()) -> list[Mo
         types = tuple(a for a in found if a in forbidden)
         if types:
             out.append(ModelVerdict(m, "invalid", types))
-        elif valid is False:
+        elif verdict is Verdict.INVALID:
             out.append(ModelVerdict(m, "valid"))
         else:
             out.append(ModelVerdict(m, "undecided", reason=undecided_reason(found)))
-    if valid is False and not any(v.status == "invalid" for v in out):
+    if verdict is Verdict.INVALID and not any(v.status == "invalid" for v in out):
         # forbidden by an extra option (--anomaly), not by one model: every model fails with it
         out = [ModelVerdict(v.model, "invalid", tuple(found)) for v in out]
     return out
@@ -84,21 +86,5 @@ def undecided_reason(found: list[str]) -> str:
     return "; ".join(reasons)
 
 
-_ORDER = [
-    "G0",
-    "G1a",
-    "G1b",
-    "G1c",
-    "G-single",
-    "G-single-item",
-    "G-nonadjacent",
-    "G-nonadjacent-item",
-    "G2",
-    "G2-item",
-    "lost-update",
-]
-
-
-def anomaly_sort_key(kind: str) -> tuple[int, str]:
-    """Adya's order (G0, G1a ... G2-item, lost-update), then the rest by name."""
-    return (_ORDER.index(kind) if kind in _ORDER else len(_ORDER), kind)
+anomaly_sort_key = adya_sort_key
+"""Adya's order (G0, G1a ... G2-item, lost-update), then the rest by name."""

@@ -89,3 +89,22 @@ def predicate_internal(item: dict[str, Any], op_text) -> list[str]:
         f"T1 = {op_text(item['op'])}",
         f"T1's predicate read {value_text(item.get('mop'))} {saw}",
     ]
+
+
+def committed_by_predicate_read(proof: dict[str, Any], mop: list[Any], t: str, r: str) -> str:
+    """Why info txn t committed, when the proof is predicate read `mop` of txn r."""
+    key, v = proof.get("key"), proof.get("value")
+    k, rows = value_text(key), mop[2] if isinstance(mop[2], dict) else {}
+    words = predicate_words(mop)
+    if key in rows or str(key) in rows:
+        saw = f"{r}'s predicate read of {words} returned key {k} = {value_text(v)}"
+    else:
+        saw = (
+            f"{r}'s predicate read of {words} did not return key {k}, so it saw {k} "
+            f"{version_text(v)} (of {k}'s versions, the only one that does not match)"
+        )
+    made = "deleted it" if v == "elle/dead" else f"made it {value_text(v)}"
+    return (
+        f"{t}'s outcome was not known (info), but {saw}, and only {t} {made}, so {t} "
+        f"committed (or {r} saw an aborted change, worse still), and all of {t}'s changes count"
+    )

@@ -8,7 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from mvcc_check.analysis.checker import Result
+from mvcc_check.analysis.checker import Result, Verdict
 from mvcc_check.analysis.explain import DESCRIPTIONS
 from mvcc_check.report import predicate_text
 from mvcc_check.report.cases_text import case_step_text, explain_split, over_budget_text
@@ -28,9 +28,9 @@ def render_text(result: Result, console: Console, examples: int = 1, verbose: bo
     """Print the verdict, the models ruled out, and one explained example per anomaly type."""
     s = result.stats
     models = ", ".join(result.models)
-    if result.valid is True:
+    if result.verdict is Verdict.VALID:
         head = f"[bold green]VALID[/] under {models}"
-    elif result.valid is False:
+    elif result.verdict is Verdict.INVALID:
         head = f"[bold red]INVALID[/] under {models}"
     else:
         head = f"[bold yellow]UNDECIDED[/] under {models}"
@@ -354,6 +354,8 @@ def committed_text(proof: dict[str, Any], names: dict[int, str]) -> str:
     reader = proof["reader"]
     r = names.get(reader["index"], f"the transaction at op index {reader['index']}")
     mop = _mop_at(reader, proof.get("mop-index"))
+    if mop and mop[0] == "rp":
+        return predicate_text.committed_by_predicate_read(proof, mop, t, r)
     k, v = _val(proof["key"]), _val(proof["value"])
     seen = _val(mop[2]) if mop else v
     verb = "appended" if mop and isinstance(mop[2], list) else "wrote"

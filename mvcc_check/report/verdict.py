@@ -7,16 +7,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from mvcc_check.analysis.checker import Result
+from mvcc_check.exitcodes import INTERNAL, INVALID, UNDECIDED, UNUSABLE, VALID
 
-VALID, INVALID, UNUSABLE, UNDECIDED, INTERNAL = 0, 1, 2, 3, 4
+__all__ = [
+    "INTERNAL",
+    "INVALID",
+    "UNDECIDED",
+    "UNUSABLE",
+    "VALID",
+    "exit_code_for",
+    "overall_exit_code",
+]
 
 
 def exit_code_for(result: Result) -> int:
-    if result.valid is True:
-        return VALID
-    if result.valid is False:
-        return INVALID
-    return UNDECIDED
+    return result.verdict.exit_code
 
 
 def overall_exit_code(codes: Iterable[int]) -> int:

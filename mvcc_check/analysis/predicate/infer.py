@@ -95,7 +95,7 @@ def infer(tc: TxnColumns) -> PredicateInference:
     for tx in txns:
         if tx.status == OK:
             _reads(c, tx)
-    explainer = PredicateExplainer(c.reasons, predicate=False)
+    explainer = PredicateExplainer(c.reasons, predicate=False, op=c.op)
     return PredicateInference(
         edges=c.edges,
         anomalies=c.anomalies,

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from mvcc_check.analysis.anomalies import PREDICATE_TYPES
 from mvcc_check.analysis.graph import PROCESS, REALTIME, RW, DependencyGraph, EdgeBuilder
 from mvcc_check.analysis.order import process_edges_columns, realtime_edges_columns
 from mvcc_check.analysis.predicate.infer import PredicateInference
@@ -35,11 +36,7 @@ from mvcc_check.analysis.search.find import find_cycles
 from mvcc_check.analysis.search.model_cycles import cycle_exists
 from mvcc_check.history.pairing import TxnColumns
 
-_PREDICATE_NAMES = {
-    "G-single-item": "G-single",
-    "G-nonadjacent-item": "G-nonadjacent",
-    "G2-item": "G2",
-}
+_PREDICATE_NAMES = PREDICATE_TYPES  # G-single-item: G-single, ... (the anomaly table)
 
 
 def predicate_name(name: str) -> str | None:

@@ -16,60 +16,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mvcc_check.errors import HistoryError
+from mvcc_check.history.predicates import (  # the predicates and markers, shared with producers
+    DEAD,
+    UNBORN,
+    Marker,
+    matches,
+    parse_predicate,
+    shown,
+)
 
-
-class _Marker:
-    __slots__ = ("name",)
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return self.name
-
-
-UNBORN = _Marker("elle/unborn")  # before a key exists
-DEAD = _Marker("elle/dead")  # after it is deleted
-
-
-def shown(v: Any) -> Any:
-    """A version as JSON shows it: Elle's :elle/unborn and :elle/dead as strings."""
-    return v.name if isinstance(v, _Marker) else v
-
-
-# -- predicates ---------------------------------------------------------------
-
-
-def parse_predicate(p: Any) -> tuple:
-    """A predicate as Elle writes it, normalised: ("true",), ("=", v) or ("mod", m, r).
-
-    Accepts Elle's `:true` (read as "true", or JSON true), `[:= v]` and `[:mod m r]`
-    (m a positive integer). Raises ValueError saying what is wrong."""
-    if p is True or p == "true" or p == ("true",):
-        return ("true",)
-    if isinstance(p, tuple | list) and len(p) >= 1:
-        op = p[0]
-        if op in ("=", "==") and len(p) == 2:
-            return ("=", p[1])
-        if op == "mod" and len(p) == 3:
-            m, r = p[1], p[2]
-            if type(m) is int and type(r) is int and m > 0:
-                return ("mod", m, r)
-            raise ValueError(f"[mod m r] needs integers with m > 0, got {list(p)!r}")
-    raise ValueError(f"unknown predicate {p!r} (expected true, [= v] or [mod m r])")
-
-
-def matches(pred: tuple, v: Any) -> bool:
-    """Whether version v matches the predicate (unborn and dead never do)."""
-    if isinstance(v, _Marker):
-        return False
-    if pred[0] == "true":
-        return True
-    if pred[0] == "=":
-        return v == pred[1]
-    if type(v) is not int:  # mod of a non-integer: no match (SQL would refuse it)
-        return False
-    return v % pred[1] == pred[2]  # floored, as Clojure's mod
+__all__ = ["DEAD", "UNBORN", "Marker", "matches", "parse_predicate", "shown"]
 
 
 # -- the universe -------------------------------------------------------------
@@ -102,7 +58,7 @@ class Universe:
         vs = self.versions.get(k, ())
         for i, ver in enumerate(vs):
             a = ver.value
-            if isinstance(a, _Marker) or isinstance(v, _Marker):
+            if isinstance(a, Marker) or isinstance(v, Marker):
                 if a is v:
                     return i
             elif a == v:
@@ -165,7 +121,7 @@ def build_universe(
             )
         changed[c.key] = c
         base = first.get(c.key)
-        if base is not None and not isinstance(c.value, _Marker) and base.value == c.value:
+        if base is not None and not isinstance(c.value, Marker) and base.value == c.value:
             raise HistoryError(
                 source,
                 c.where,

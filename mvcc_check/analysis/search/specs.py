@@ -40,6 +40,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mvcc_check.analysis.anomalies import cycle_types
 from mvcc_check.analysis.graph import PROCESS, REALTIME, RW, WR, WW
 
 # Automaton state bits.
@@ -100,13 +101,8 @@ class CycleSpec:
 
 
 def _base_specs() -> list[CycleSpec]:
-    return [
-        CycleSpec("G0", WW, WW, "none"),
-        CycleSpec("G1c", WR, WW | WR, "none"),
-        CycleSpec("G-single-item", RW, WW | WR, "one"),
-        CycleSpec("G-nonadjacent-item", RW, WW | WR | RW, "nonadjacent"),
-        CycleSpec("G2-item", RW, WW | WR | RW, "adjacent"),
-    ]
+    """The cycle types of the anomaly table (`analysis/anomalies.py`), in its order."""
+    return [CycleSpec(name, c.anchor, c.allowed, c.rw_rule) for name, c in cycle_types()]
 
 
 def cycle_specs(extra: int) -> list[CycleSpec]:

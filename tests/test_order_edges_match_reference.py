@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from hypothesis import given
 from reference.txns import Txn, build_txns
-from test_txns_fast import FAST, histories, ops
+from test_pairing_matches_reference import FAST, histories, ops
 
 from mvcc_check.analysis.checker import columns_of
 from mvcc_check.analysis.graph import PROCESS, REALTIME, EdgeBuilder

@@ -5,7 +5,7 @@ loopback, and the checker's share of the total time.
 given a URL, runs the list-append workload at SERIALIZABLE, checks the
 history, and returns the figures as a dict.
 
-    python -m mvcc_check.db.bench [--url postgresql://...] [--txns N]
+    python -m mvcc_check.lab.pg_bench [--url postgresql://...] [--txns N]
 """
 
 from __future__ import annotations

@@ -30,26 +30,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from mvcc_check.analysis.anomalies import TEXTBOOK_ORDER
 from mvcc_check.analysis.checker import Result
-from mvcc_check.engine.lab import Trial, check_ops
 from mvcc_check.engine.scheduler import RunResult, run_engine
+from mvcc_check.history.ops import CLOSED_PREDICATE
+from mvcc_check.lab.engine_runs import Trial, check_ops
 
 Txns = list[list[list[Any]]]
 Item = tuple[list[list[Any]], bool]  # a transaction and whether it rolls back
 
 # Which anomaly to keep when a run shows several: the textbook ones first.
-PREFERRED = (
-    "G2-item",
-    "lost-update",
-    "G-single-item",
-    "G-single",
-    "G1a",
-    "G1b",
-    "G1c",
-    "G0",
-    "G2",
-    "G-nonadjacent-item",
-)
+PREFERRED = TEXTBOOK_ORDER
 
 
 def pick_target(anomaly_types: Sequence[str]) -> str | None:
@@ -59,7 +50,7 @@ def pick_target(anomaly_types: Sequence[str]) -> str | None:
     return anomaly_types[0] if anomaly_types else None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Shrunk:
     """A small run that still shows `anomaly`, with its trace and verdict."""
 
@@ -149,7 +140,7 @@ def shrink(
     limit["checks"] = checks + 400
     limit["seconds"] = time.perf_counter() - t0 + 10.0
     try:
-        if state["trial"].spec.workload != "closed-predicate":  # its keys are in maps too
+        if state["trial"].spec.workload != CLOSED_PREDICATE:  # its keys are in maps too
             _rename(shows, state)
         _simplify_schedule(shows, state)
     except _Budget:
@@ -312,14 +303,3 @@ def _rename(shows: Shows, state: dict[str, Any]) -> None:
         out.append((new, rb))
     if out != state["items"]:
         shows(state["trial"], out)
-
-
-def transcript_rows(
-    trace: Sequence[tuple[int, int, str]],
-) -> tuple[list[int], list[tuple[int, int, str]]]:
-    """The processes (sessions) in order of first appearance, and the trace numbered 1, 2, ..."""
-    procs: list[int] = []
-    for _, p, _ in trace:
-        if p not in procs:
-            procs.append(p)
-    return procs, [(i + 1, p, ev) for i, (_, p, ev) in enumerate(trace)]

@@ -1,25 +1,31 @@
-"""The laboratory: run the engine, hand its history to the checker, tabulate.
+"""Engine runs judged: run the built-in engine for a trial (a level, perhaps a bug,
+a workload, a seed), judge its recorded ops in memory, tabulate the matrix.
 
-The engine only produces histories and the checker only reads them (as
-JSON Lines, exactly as it would read a file), so the verdicts here are the
-ones `mvcc-check check` gives for a saved run.
+The engine only produces histories and the checker only judges them (`judge`: the
+same validation and core as `mvcc-check check` on the saved file), so the verdicts
+here are the ones `check` gives for a saved run.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import orjson
-
-from mvcc_check.analysis.checker import CheckOptions, Result, check
+from mvcc_check.analysis.checker import CheckOptions, Result, Verdict
 from mvcc_check.engine.bugs import bugs_for
 from mvcc_check.engine.levels import LEVEL_NAMES, LEVELS
 from mvcc_check.engine.scheduler import RunResult, run_engine
-from mvcc_check.history.readers import History, parse_history_text
+from mvcc_check.errors import InternalError, MvccCheckError
+from mvcc_check.lab.judge import judge
 from mvcc_check.workload import WorkloadSpec
+
+if TYPE_CHECKING:
+    from mvcc_check.lab.shrink_run import Shrunk
 
 # Matrix defaults: big and contended enough that every level shows what it
 # allows and every bug is caught, small enough that `make run` takes seconds.
@@ -29,19 +35,11 @@ MATRIX_CLIENTS = 8
 MATRIX_KEYS = 6
 
 
-def ops_to_jsonl(ops: Iterable[dict[str, Any]]) -> bytes:
-    return b"".join(orjson.dumps(op) + b"\n" for op in ops)
-
-
-def history_of(ops: Sequence[dict[str, Any]], source: str = "<engine run>") -> History:
-    """The recorded ops as the checker reads them (through the JSON Lines reader)."""
-    return parse_history_text(ops_to_jsonl(ops), source=source, format="jsonl")
-
-
 def check_ops(
     ops: Sequence[dict[str, Any]], model: str, workload: str, source: str = "<engine run>"
 ) -> Result:
-    return check(history_of(ops, source), CheckOptions(models=(model,), workload=workload))
+    """The verdict on an engine run's ops against one model (see `judge`)."""
+    return judge(ops, CheckOptions(models=(model,), workload=workload), source)
 
 
 @dataclass(frozen=True)
@@ -73,7 +71,45 @@ def run_trial(trial: Trial, model: str | None = None, **kw: Any) -> tuple[RunRes
     return run, result
 
 
-@dataclass
+def engine_source(trial: Trial, save: str | None) -> str:
+    """What a run's history is called: the file it was saved to, else the run itself."""
+    bug = f" +{trial.bug}" if trial.bug else ""
+    return save or f"<engine: {trial.level}{bug}, seed {trial.spec.seed}>"
+
+
+def judge_engine_run(run: RunResult, model: str, workload: str, source: str) -> Result:
+    """The verdict on a recorded engine run; a history the checker cannot use is the
+    engine's bug (InternalError), never the user's input."""
+    try:
+        return check_ops(run.ops, model, workload, source=source)
+    except MvccCheckError as e:
+        raise InternalError(e, "checking the engine's history") from e
+
+
+@dataclass(frozen=True)
+class EngineRun:
+    """One judged engine run (`mvcc-check run`): what ran, its verdict, and the small
+    run that still shows the anomaly when one was asked for."""
+
+    trial: Trial
+    model: str
+    run: RunResult
+    result: Result
+    seconds: float
+    save: str | None = None  # the history file (--save)
+    shrunk: Shrunk | None = None
+    shrink_note: str | None = None  # why nothing was shrunk
+
+    @property
+    def shrunk_path(self) -> str | None:
+        """Where the small run's history goes: FILE.min.EXT beside --save's FILE.EXT."""
+        if self.save is None:
+            return None
+        stem, ext = os.path.splitext(self.save)
+        return f"{stem}.min{ext or '.jsonl'}"
+
+
+@dataclass(frozen=True)
 class MatrixRow:
     """One row of the matrix: a level (or a level with a bug) over several seeds."""
 
@@ -93,6 +129,13 @@ class MatrixRow:
     @property
     def claim_held(self) -> bool:
         return self.violations == 0 and self.undecided == 0
+
+    def as_expected(self, model: str | None = None) -> bool:
+        """The claim held, or (a row with a deliberate bug, checked against its claim)
+        the bug was caught."""
+        if model or self.bug is None:
+            return self.claim_held
+        return not self.claim_held
 
 
 def matrix_trials(
@@ -132,14 +175,28 @@ def run_matrix(
         run, result = run_trial(trial, model=model)
         if on_result is not None:
             on_result(label, trial, run, result)
-        row.runs += 1
-        row.committed += run.stats["committed"]
-        row.aborted += run.stats["aborted"]
-        row.counts.update(set(result.all_anomaly_types or result.anomaly_types))
-        if result.valid is False:
-            row.violations += 1
-        elif result.valid is not True:
-            row.undecided += 1
+        rows[label] = _counted(row, run, result)
         if progress is not None:
             progress(label)
     return list(rows.values())
+
+
+def _counted(row: MatrixRow, run: RunResult, result: Result) -> MatrixRow:
+    """The row with one more run counted."""
+    return dataclasses.replace(
+        row,
+        runs=row.runs + 1,
+        committed=row.committed + run.stats["committed"],
+        aborted=row.aborted + run.stats["aborted"],
+        counts=row.counts + Counter(set(result.all_anomaly_types or result.anomaly_types)),
+        violations=row.violations + (result.verdict is Verdict.INVALID),
+        undecided=row.undecided + (result.verdict is Verdict.UNKNOWN),
+    )
+
+
+def matrix_wall_time(bugs: bool = True) -> tuple[float, int]:
+    """Seconds that the default matrix (what `make run` shows) takes, and its number of runs."""
+    trials = matrix_trials(bugs=bugs)
+    t0 = time.perf_counter()
+    run_matrix(trials)
+    return time.perf_counter() - t0, len(trials)
