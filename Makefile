@@ -58,7 +58,9 @@ fuzz-scan:
 	cp histories/*.jsonl build/fuzz/scan-corpus/
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	  fuzz/scan_fuzz.c -o build/fuzz/scan_fuzz
+	ASAN_OPTIONS=allocator_release_to_os_interval_ms=200:quarantine_size_mb=64 \
 	build/fuzz/scan_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -dict=fuzz/scan.dict \
+	  -rss_limit_mb=4096 -malloc_limit_mb=2048 \
 	  -artifact_prefix=build/fuzz/ build/fuzz/scan-corpus
 
 lint: $(STAMP)

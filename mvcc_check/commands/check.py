@@ -30,7 +30,7 @@ from mvcc_check.history.readers import FORMATS, display_name
 from mvcc_check.history.store import resolve_history
 from mvcc_check.history.txn_order import TransactionOrder, read_transaction_order
 from mvcc_check.lab.limits import Limits, Stopped, parse_size, run_limited
-from mvcc_check.report.json_report import dumps, result_json
+from mvcc_check.report.json_report import result_json, write_json
 from mvcc_check.report.limits import render_stopped, stopped_json
 from mvcc_check.report.stamp import stamped
 from mvcc_check.report.verdict import (
@@ -388,4 +388,4 @@ class _Output:
 
     def finish(self) -> None:
         if self.json:
-            sys.stdout.write(dumps(self.docs[0] if len(self.docs) == 1 else self.docs) + "\n")
+            write_json(self.docs[0] if len(self.docs) == 1 else self.docs)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 import tempfile
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from mvcc_check.db.target import LEVELS, DbError, normalize_level, parse_db_url
 from mvcc_check.errors import Interrupted, MvccCheckError, OptionError
 from mvcc_check.report import exit_code_for, overall_exit_code
 from mvcc_check.report.db_run import print_db_run, print_findings, test_json
-from mvcc_check.report.json_report import dumps
+from mvcc_check.report.json_report import write_json
 from mvcc_check.report.stamp import stamped
 from mvcc_check.report.tables import table_console
 from mvcc_check.report.verdict import INVALID, UNDECIDED, VALID
@@ -189,7 +188,7 @@ def _runs(out, bed, cls, levels, models, output, opts) -> list[int]:
         docs.append(doc)
         rows.append((level, seed, run_models, code, doc))
     if output == "json":
-        sys.stdout.write(dumps(docs[0] if len(docs) == 1 else docs) + "\n")
+        write_json(docs[0] if len(docs) == 1 else docs)
     elif len(runs) > 1:
         out.print()
         print_findings(out, bed.target, rows)
@@ -340,7 +339,7 @@ def hermitage_command(
     if text:
         print_hermitage_table(out, whole["server-version"] or target.kind, rows)
     else:
-        sys.stdout.write(dumps(stamped(whole, "hermitage")) + "\n")
+        write_json(stamped(whole, "hermitage"))
     if report is not None:
         report.summary = whole
     code = overall_exit_code(codes)

@@ -24,7 +24,7 @@ from mvcc_check.commands.options import emit_report, new_report
 from mvcc_check.errors import MvccCheckError, OptionError
 from mvcc_check.history.ops import WORKLOADS
 from mvcc_check.history.readers import load_history
-from mvcc_check.report.json_report import dumps, result_json
+from mvcc_check.report.json_report import result_json, write_json
 from mvcc_check.report.stamp import options_of, stamped
 from mvcc_check.report.verdict import INVALID, UNUSABLE, VALID
 
@@ -222,7 +222,7 @@ def _one_file(
         report.add(result_json(result), getattr(history, "ops", None), path)
     if ran_with is not None:
         doc = stamped(result_json(result), "elle-cli", options=ran_with)
-        sys.stdout.write(dumps(doc) + "\n")
+        write_json(doc)
     else:
         valid = _ELLE_CLI_WORD[result.verdict]
         sys.stdout.write(f"{path} \t {valid}\n")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import signal
-import sys
 import time
 from contextlib import nullcontext
 from typing import Any
@@ -55,7 +54,7 @@ from mvcc_check.report.engine_run import (
     print_engine_run,
     print_matrix,
 )
-from mvcc_check.report.json_report import dumps
+from mvcc_check.report.json_report import write_json
 from mvcc_check.report.stamp import stamped
 from mvcc_check.report.tables import table_console
 from mvcc_check.workload import KEY_DISTS, WORKLOADS, WorkloadSpec
@@ -155,7 +154,7 @@ def run_command(**o: Any) -> int:
     if text:
         print_engine_run(er, console)
     else:
-        sys.stdout.write(dumps(stamped(engine_run_json(er), "run")) + "\n")
+        write_json(stamped(engine_run_json(er), "run"))
     failed = emit_report(report, o["report_dir"], o["junit"], to_stderr=not text)
     return failed or exit_code_for(result)
 
@@ -291,7 +290,7 @@ def matrix_command(**o: Any) -> int:
             model=model,
         )
     if o["output"] == "json":
-        sys.stdout.write(dumps(stamped({"rows": doc}, "matrix")) + "\n")
+        write_json(stamped({"rows": doc}, "matrix"))
     else:
         print_matrix(table_console(), rows, {**params, "model": model})
     failed = emit_report(report, o["report_dir"], o["junit"], to_stderr=o["output"] == "json")

@@ -4,7 +4,6 @@ sub-history of a recorded history that still shows an anomaly the model forbids.
 from __future__ import annotations
 
 import os
-import sys
 
 import click
 from rich.console import Console
@@ -16,7 +15,7 @@ from mvcc_check.errors import MvccCheckError, OptionError
 from mvcc_check.history.readers import FORMATS, load_history
 from mvcc_check.history.store import resolve_history
 from mvcc_check.lab.shrink_history import ShrinkResult, ops_json, ops_jsonl, pick_anomaly
-from mvcc_check.report.json_report import dumps
+from mvcc_check.report.json_report import write_json
 from mvcc_check.report.shrink import nothing_to_shrink_json, print_shrink, shrink_json
 from mvcc_check.report.verdict import VALID, exit_code_for
 
@@ -70,7 +69,7 @@ def shrink_command(
     if save:
         _save(save, shrunk)
     if output == "json":
-        sys.stdout.write(dumps(shrink_json(shrunk, path, save, show_stats)) + "\n")
+        write_json(shrink_json(shrunk, path, save, show_stats))
     else:
         print_shrink(shrunk, path, save, show_stats)
     return exit_code_for(shrunk.result)
@@ -100,7 +99,7 @@ def _nothing_to_shrink(original, anomaly: str | None, output: str) -> int:
         why = "the history is undecided (no anomaly the model forbids was found)"
     click.echo(f"mvcc-check: nothing to shrink: {why}", err=True)
     if output == "json":
-        sys.stdout.write(dumps(nothing_to_shrink_json(original)) + "\n")
+        write_json(nothing_to_shrink_json(original))
     return code
 
 

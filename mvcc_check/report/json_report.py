@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import orjson
@@ -25,6 +26,31 @@ def result_json(result: Result) -> dict[str, Any]:
             "keys": result.excluded_keys,
         }
     return out
+
+
+def dump_bytes(doc: Any) -> bytes:
+    """`dumps` as UTF-8 bytes with the closing newline: for big documents, without the
+    decoding, copying and re-encoding a str costs (0.26 s of 71 MB at 1M transactions)."""
+    try:
+        return orjson.dumps(
+            doc,
+            option=orjson.OPT_NON_STR_KEYS | orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE,
+            default=_default,
+        )
+    except TypeError:
+        return (dumps(doc) + "\n").encode()
+
+
+def write_json(doc: Any) -> None:
+    """Write the document to standard output as `dumps` does, a newline after it."""
+    out = sys.stdout
+    buffer = getattr(out, "buffer", None)
+    if buffer is None:
+        out.write(dumps(doc) + "\n")
+        return
+    out.flush()
+    buffer.write(dump_bytes(doc))
+    buffer.flush()
 
 
 def dumps(doc: Any) -> str:
