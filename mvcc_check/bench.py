@@ -433,8 +433,8 @@ def main(argv: list[str] | None = None) -> None:
     by = {(r["workload"], r["txns"]): r for r in rows}
     huge = bench_huge(args.huge, by.get(("list-append", args.large))) if args.huge else None
     print_targets(by, args.small, args.large, huge)
-    bench_edn(args.small)
     bench_cycle_heavy(args.cycle_heavy)
+    bench_edn(args.small)
     if args.large:
         print_stages(args.large)
     if not args.skip_engine:
