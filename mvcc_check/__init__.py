@@ -8,7 +8,7 @@ The small public API::
     judge(ops, CheckOptions(...))  # ops held in memory, as a recorder keeps them
 
 Names are imported on first use, so that `mvcc-check` can start (and be
-interrupted) before numpy and scipy load.
+interrupted) before numpy loads.
 """
 
 from __future__ import annotations
