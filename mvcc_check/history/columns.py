@@ -16,7 +16,7 @@ Identity follows Python equality, as the dict-based inference did: the key
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -165,6 +165,21 @@ class Columns:
         return self.op(row).to_json()
 
 
+def scalar_tag(v: Any, atom_id: Callable[[Any], int]) -> tuple[int, int]:
+    """(tag, value) of a scalar: INT for integers in int64 range (bools and integral
+    floats too: they compare equal to them), NIL for None, else ATOM with the id
+    `atom_id` gives (an integral float beyond int64 as the integer it equals)."""
+    t = type(v)
+    if t is int or t is bool or (t is float and v.is_integer()):
+        i = int(v)
+        if INT64_MIN <= i <= INT64_MAX:
+            return INT, i
+        v = i
+    if v is None:
+        return NIL, 0
+    return ATOM, atom_id(v)
+
+
 class ColumnBuilder:
     """Fills columns from ops one at a time: the exact readers' and in-memory path.
 
@@ -209,17 +224,12 @@ class ColumnBuilder:
         return kid
 
     def tagged(self, v: Any) -> tuple[int, int]:
-        """(tag, value) of a scalar: INT for integers in int64 range (bools and
-        integral floats too: they compare equal to them), else an interned ATOM."""
-        t = type(v)
-        if t is int or t is bool or (t is float and v.is_integer()):
-            i = int(v)
-            if INT64_MIN <= i <= INT64_MAX:
-                return INT, i
-            v = i
-        if v is None:
-            return NIL, 0
-        # Python equality decides identity (as a dict did), but "1" and 1 differ anyway.
+        """(tag, value) of a scalar (see `scalar_tag`)."""
+        return scalar_tag(v, self.atom_id)
+
+    def atom_id(self, v: Any) -> int:
+        """The id of a value that is not an int64: Python equality decides identity (as
+        a dict did), but "1" and 1 differ anyway."""
         try:
             aid = self.atom_ids.get(v)  # type: ignore[call-overload]
             if aid is None:
@@ -228,7 +238,7 @@ class ColumnBuilder:
         except TypeError:  # unhashable (a map or list value): never equal to another
             aid = len(self.atoms)
             self.atoms.append(v)
-        return ATOM, aid
+        return aid
 
     def add_op(self, op: Op, offset: int = -1) -> None:
         """Append one client op (as normalize_op made it)."""

@@ -36,7 +36,6 @@ from mvcc_check.history import _scan
 from mvcc_check.history import readers as _readers
 from mvcc_check.history.columns import (
     ATOM,
-    INT,
     INT64_MAX,
     INT64_MIN,
     LIST,
@@ -44,6 +43,7 @@ from mvcc_check.history.columns import (
     NIL,
     OP_TYPE_CODES,
     Columns,
+    scalar_tag,
 )
 from mvcc_check.history.ops import IGNORED_WHY, looks_like_client, normalize_op
 from mvcc_check.history.source import BOM
@@ -98,16 +98,9 @@ def canon(v: Any) -> bytes | None:
 
 
 def _tagged(s: Any, v: Any) -> tuple[int, int]:
-    """(tag, value) of a scalar, as `ColumnBuilder.tagged` makes it."""
-    t = type(v)
-    if t is int or t is bool or (t is float and v.is_integer()):
-        i = int(v)
-        if INT64_MIN <= i <= INT64_MAX:
-            return INT, i
-        v = i
-    if v is None:
-        return NIL, 0
-    return ATOM, s.intern(ATOMS, canon(v), v)
+    """(tag, value) of a scalar, as `ColumnBuilder.tagged` makes it, with the
+    scanner's intern table."""
+    return scalar_tag(v, lambda x: s.intern(ATOMS, canon(x), x))
 
 
 @dataclass

@@ -76,6 +76,21 @@ static void scan_free(scan_t *s) {
 #define SKIP_WS(p, e) \
     while ((p) < (e) && (*(p) == ' ' || *(p) == '\t')) (p)++
 
+/* After an item of a list or map: 1, past the comma and the blanks after it, when
+ * another item follows; 0, on the closer, when the list ends; -1 for anything else. */
+static int p_more(const char **pp, const char *e, char close) {
+    const char *p = *pp;
+    SKIP_WS(p, e);
+    if (p < e && *p == ',') {
+        p++;
+        SKIP_WS(p, e);
+        *pp = p;
+        return 1;
+    }
+    *pp = p;
+    return p < e && *p == close ? 0 : -1;
+}
+
 static int p_lit(const char **pp, const char *e, const char *lit, size_t n) {
     if ((size_t)(e - *pp) < n || memcmp(*pp, lit, n) != 0) return 0;
     *pp += n;
@@ -192,14 +207,9 @@ static int p_value(scan_t *s, const char **pp, const char *e, tval_t *v, size_t 
             if (!p_scalar(&p, e, &s->te[*ne])) return 0;
             (*ne)++;
             v->n++;
-            SKIP_WS(p, e);
-            if (p < e && *p == ',') {
-                p++;
-                SKIP_WS(p, e);
-                continue;
-            }
-            if (p < e && *p == ']') break;
-            return 0;
+            int more = p_more(&p, e, ']');
+            if (more < 0) return 0;
+            if (!more) break;
         }
         *pp = p + 1;
         return 1;
@@ -255,14 +265,9 @@ static int p_mops(scan_t *s, const char **pp, const char *e, size_t *nm, size_t 
         if (p >= e || *p != ']') return 0;
         p++;
         (*nm)++;
-        SKIP_WS(p, e);
-        if (p < e && *p == ',') {
-            p++;
-            SKIP_WS(p, e);
-            continue;
-        }
-        if (p < e && *p == ']') break;
-        return 0;
+        int more = p_more(&p, e, ']');
+        if (more < 0) return 0;
+        if (!more) break;
     }
     *pp = p + 1;
     return 1;
@@ -337,14 +342,9 @@ static int parse_line(scan_t *s, const char *p, const char *e, tline_t *L, const
     SKIP_WS(p, e);
     for (;;) {
         if (!p_field(s, &p, e, L, &seen)) return 0;
-        SKIP_WS(p, e);
-        if (p < e && *p == ',') {
-            p++;
-            SKIP_WS(p, e);
-            continue;
-        }
-        if (p < e && *p == '}') break;
-        return 0;
+        int more = p_more(&p, e, '}');
+        if (more < 0) return 0;
+        if (!more) break;
     }
     p++;
     SKIP_WS(p, e);

@@ -138,16 +138,9 @@ class CycleFinder:
         (a reverse topological order of the component's sub-components), nodes below
         u's position are not entered."""
         sp = self.space
-        indptr, dst, bits = sp.csr(spec.allowed)
-        table, accepting = _automaton(spec)
         order_arr = None if order is None else np.asarray(order, np.int64)
         steps, work = _c_bfs(
-            indptr,
-            dst,
-            bits,
-            table,
-            accepting,
-            spec.start_state(),
+            *_graph_and_automaton(sp, spec),
             u,
             v,
             -1 if limit is None else limit,
@@ -171,16 +164,9 @@ class CycleFinder:
         anchor in turn. (anchor index, its path, limit) of the first path found, else
         (-1, None, the limit where it stopped)."""
         sp = self.space
-        indptr, dst, bits = sp.csr(spec.allowed)
-        table, accepting = _automaton(spec)
         pairs = np.array(anchors, np.int64).reshape(-1, 2)
         j, steps, work, limit, sp._gen = _c_deepen(
-            indptr,
-            dst,
-            bits,
-            table,
-            accepting,
-            spec.start_state(),
+            *_graph_and_automaton(sp, spec),
             np.ascontiguousarray(pairs[:, 0]),
             np.ascontiguousarray(pairs[:, 1]),
             self.budget - self.work,
@@ -255,6 +241,12 @@ class CycleFinder:
 
 
 _AUTOMATA: dict[CycleSpec, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _graph_and_automaton(sp: SearchSpace, spec: CycleSpec) -> tuple:
+    """The C searches' first arguments: the CSR cut to the spec's relations, its
+    automaton's table and accepting states, and its start state."""
+    return (*sp.csr(spec.allowed), *_automaton(spec), spec.start_state())
 
 
 def _automaton(spec: CycleSpec) -> tuple[np.ndarray, np.ndarray]:
