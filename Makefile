@@ -68,4 +68,4 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check mvcc_check tests
 
 clean:
-	rm -rf $(VENV) .bench-cache .pytest_cache .hypothesis build mvcc_check/history/*.so
+	rm -rf $(VENV) .bench-cache .pytest_cache .hypothesis build mvcc_check/*/*.so mvcc_check/*/*/*.so

@@ -12,6 +12,11 @@ setup(
         ),
         # The JSON Lines scanner: plain C in the headers, the Python glue in _scan.c.
         Extension(
+            "mvcc_check.history._pair",
+            ["mvcc_check/history/_pair.c"],
+            extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+        ),
+        Extension(
             "mvcc_check.history._scan",
             sources=["mvcc_check/history/_scan.c"],
             depends=["mvcc_check/history/scan_core.h", "mvcc_check/history/scan_table.h"],

@@ -6,9 +6,8 @@ completion (ok, fail or info); an invocation that never completes is info (it
 may or may not have happened); a completion with no invocation is its own.
 The completion must repeat its invocation's micro-ops (kinds and keys).
 
-Done with numpy: ops are grouped by process (a stable sort keeps file order
-within each), and an op's predecessor in its process decides everything. The
-first problem in file order is reported, as a one-op-at-a-time pass would.
+Done in one pass over the op columns in C (`_pair.c`), which stops at the
+first problem in file order, as the errors must name it.
 """
 
 from __future__ import annotations
@@ -18,7 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from mvcc_check.errors import HistoryError
-from mvcc_check.history.columns import INFO, INVOKE, Columns
+from mvcc_check.history import _pair
+from mvcc_check.history.columns import INFO, Columns
 
 
 @dataclass
@@ -77,39 +77,48 @@ class TxnColumns:
         return rows, txn
 
 
+_REINVOKED, _SHAPE = 1, 2  # the problems `_pair.pair` reports
+
+
 def pair_columns(cols: Columns) -> TxnColumns:
     """Transactions of a history; HistoryError for the first broken rule in file order."""
     n = cols.n_ops
-    typ = cols.op_type
-    rows = np.arange(n, dtype=np.int64)
-    order = np.argsort(cols.op_process, kind="stable")
-    proc_sorted = cols.op_process[order]
-    same = np.zeros(n, bool)
-    same[1:] = proc_sorted[1:] == proc_sorted[:-1]
-    prev = np.full(n, -1, np.int64)  # the previous op of the same process, by row
-    prev[order[1:][same[1:]]] = order[:-1][same[1:]]
-    has_prev = prev >= 0
-    prev_invoke = np.zeros(n, bool)
-    prev_invoke[has_prev] = typ[prev[has_prev]] == INVOKE
-    is_invoke = typ == INVOKE
-    paired = ~is_invoke & prev_invoke  # completions with their invocation at prev
-
-    _raise_first_problem(cols, is_invoke & prev_invoke, paired, prev)
-
-    completes_alone = ~is_invoke & ~prev_invoke
-    starts = np.flatnonzero(is_invoke | completes_alone)  # one txn each, in row order
-    invoke_row = starts
-    complete_row = np.full(len(starts), -1, np.int64)
-    tid_of_start = np.full(n, -1, np.int64)
-    tid_of_start[starts] = np.arange(len(starts))
-    comp = rows[paired]
-    complete_row[tid_of_start[prev[comp]]] = comp
-    alone = rows[completes_alone]
-    complete_row[tid_of_start[alone]] = alone
-    done = complete_row >= 0
-    status = np.full(len(starts), INFO, np.int8)
-    status[done] = typ[complete_row[done]]
-    mop_row = np.where(done & (status != INFO), complete_row, invoke_row)
+    stop = _first_index_repeat(cols)
+    invoke_row = np.empty(n, np.int64)
+    complete_row = np.empty(n, np.int64)
+    status = np.empty(n, np.int8)
+    mop_row = np.empty(n, np.int64)
+    count, row, problem, prev = _pair.pair(
+        np.ascontiguousarray(cols.op_type, np.int8),
+        np.ascontiguousarray(cols.op_process, np.int32),
+        np.ascontiguousarray(cols.op_mop, np.int64),
+        np.ascontiguousarray(cols.mop_kind, np.int8),
+        np.ascontiguousarray(cols.mop_key, np.int32),
+        len(cols.processes),
+        n if stop is None else stop,
+        invoke_row,
+        complete_row,
+        status,
+        mop_row,
+    )
+    if problem == _REINVOKED:
+        process = cols.processes[cols.op_process[row]]
+        raise HistoryError(cols.source, cols.where(row), overlap_why(process, cols.where(prev)))
+    if problem == _SHAPE:
+        raise HistoryError(
+            cols.source,
+            cols.where(row),
+            f"completion's micro-ops do not match its invocation at {cols.where(prev)}",
+        )
+    if stop is not None:  # reported once the ops before it are paired
+        first = _first_with_index(cols, cols.index_of(stop))
+        raise HistoryError(
+            cols.source,
+            cols.where(stop),
+            f"duplicate op index {cols.index_of(stop)} (also at {cols.where(first)})",
+        )
+    for column in (invoke_row, complete_row, status, mop_row):
+        column.resize(count, refcheck=False)  # in place: no copy of the ten-million case
     return TxnColumns(
         cols=cols,
         status=status,
@@ -129,60 +138,6 @@ def overlap_why(process: object, open_at: str) -> str:
             "no process, had not completed (ops without a process are read as one process)"
         )
     return f"process {process} invoked a new op while its op at {open_at} had not completed"
-
-
-def _raise_first_problem(
-    cols: Columns, reinvoked: np.ndarray, paired: np.ndarray, prev: np.ndarray
-) -> None:
-    """Raise the error a pass in file order meets first: an invocation while the
-    process's op is open, a completion unlike its invocation, or (reported once
-    the ops before it are paired) a repeated op index."""
-    stop = _first_index_repeat(cols)
-    limit = cols.n_ops if stop is None else stop
-    bad_shape = np.zeros(cols.n_ops, bool)
-    comp = np.flatnonzero(paired[:limit])
-    if len(comp):
-        bad_shape[comp[_shapes_differ(cols, prev[comp], comp)]] = True
-    problems = np.flatnonzero((reinvoked | bad_shape)[:limit])
-    if len(problems):
-        r = int(problems[0])
-        p = int(prev[r])
-        if reinvoked[r]:
-            process = cols.processes[cols.op_process[r]]
-            raise HistoryError(cols.source, cols.where(r), overlap_why(process, cols.where(p)))
-        raise HistoryError(
-            cols.source,
-            cols.where(r),
-            f"completion's micro-ops do not match its invocation at {cols.where(p)}",
-        )
-    if stop is not None:
-        first = _first_with_index(cols, cols.index_of(stop))
-        raise HistoryError(
-            cols.source,
-            cols.where(stop),
-            f"duplicate op index {cols.index_of(stop)} (also at {cols.where(first)})",
-        )
-
-
-def _shapes_differ(cols: Columns, inv: np.ndarray, comp: np.ndarray) -> np.ndarray:
-    """For each pair, whether the completion's micro-ops differ from the
-    invocation's in number, or in the kind or key of one."""
-    om = cols.op_mop
-    n_inv, n_comp = om[inv + 1] - om[inv], om[comp + 1] - om[comp]
-    differ = n_inv != n_comp
-    same_count = np.flatnonzero(~differ & (n_inv > 0))
-    if len(same_count):
-        counts = n_inv[same_count]
-        ends = np.cumsum(counts)
-        step = np.arange(int(ends[-1])) - np.repeat(ends - counts, counts)
-        a = np.repeat(om[inv[same_count]], counts) + step
-        b = np.repeat(om[comp[same_count]], counts) + step
-        mismatch = (cols.mop_kind[a] != cols.mop_kind[b]) | (cols.mop_key[a] != cols.mop_key[b])
-        pair_of = np.repeat(np.arange(len(same_count)), counts)
-        bad = np.zeros(len(same_count), bool)
-        bad[pair_of[mismatch]] = True
-        differ[same_count[bad]] = True
-    return differ
 
 
 def _first_index_repeat(cols: Columns) -> int | None:
