@@ -8,11 +8,12 @@ step, labelled by its relation with key and values.
 
 from __future__ import annotations
 
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from mvcc_check.report.text import _val as value_text
+
+if TYPE_CHECKING:  # networkx is imported where a graph is made: `check -o json` needs none
+    import networkx as nx
 
 # One colour per relation, shared by the cycle pictures, the timelines and the legend.
 RELATION_COLOURS = {
@@ -70,6 +71,8 @@ def colour(relation: str) -> str:
 def cycle_graph(record: dict[str, Any]) -> nx.MultiDiGraph:
     """Transactions as nodes (attributes op, header, lines), steps as edges (rel, label, step)."""
     ops = record["cycle"][:-1] if len(record["cycle"]) > 1 else record["cycle"]
+    import networkx as nx
+
     g = nx.MultiDiGraph(type=record.get("type", ""))
     names: dict[Any, str] = {}
     for op in ops:
@@ -128,6 +131,8 @@ def anomaly_graph(kind: str, item: Any) -> nx.MultiDiGraph | None:
     ops = example_ops(item)
     if not ops:
         return None
+    import networkx as nx
+
     g = nx.MultiDiGraph(type=kind)
     names: dict[Any, str] = {}
     for op in ops:
