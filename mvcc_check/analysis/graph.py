@@ -69,7 +69,7 @@ class EdgeBuilder:
 
 @dataclass
 class DependencyGraph:
-    """n nodes; unique (src, dst) pairs with OR-ed relation bits."""
+    """n nodes; unique (src, dst) pairs with OR-ed relation bits, and no self-loops."""
 
     n: int
     src: np.ndarray
@@ -80,6 +80,10 @@ class DependencyGraph:
     def from_arrays(
         cls, n: int, src: np.ndarray, dst: np.ndarray, rel: np.ndarray
     ) -> DependencyGraph:
+        loops = src == dst  # a transaction never depends on itself: no self-loops, ever
+        if loops.any():
+            keep = ~loops
+            src, dst, rel = src[keep], dst[keep], rel[keep]
         if len(src) == 0:
             z = np.zeros(0, np.int64)
             return cls(n, z, z.copy(), np.zeros(0, np.int8))
@@ -121,7 +125,7 @@ class DependencyGraph:
         return cut
 
     def sccs(self) -> list[np.ndarray]:
-        """Components that hold a cycle (two or more nodes, or a self-loop), largest first.
+        """Components that hold a cycle (those of two or more nodes), largest first.
 
         Computed once per graph (the cycle search and the model-level tests both need them).
         """
@@ -134,11 +138,7 @@ class DependencyGraph:
         if self.edge_count == 0:
             return []
         labels = self.scc_labels()
-        sizes = np.bincount(labels)
-        cyclic = sizes > 1
-        loops = self.src[self.src == self.dst]
-        if len(loops):
-            cyclic[labels[loops]] = True
+        cyclic = np.bincount(labels) > 1  # (no self-loops: see from_arrays)
         big = np.flatnonzero(cyclic)
         if len(big) == 0:
             return []

@@ -56,13 +56,13 @@ def cyclic_models(
         if model in ruled_out:
             continue
         if extension:  # each transaction t is two nodes there, t and n + t
-            two = two_layer_graph(graph, mask, cache)
-            (src, dst), lab = two.edges(), two.labels
+            lab = two_layer_graph(graph, mask, cache).labels
         else:
-            g = graph.select(mask)
-            src, dst = g.src, g.dst
             lab = labels_of(graph, mask, cache)
-        cyclic = np.unique(lab[src[lab[src] == lab[dst]]])
+        # Neither graph has a self-loop (no edge joins a transaction to itself; the
+        # two-layer graph's edges join t and n + t's layers to other transactions),
+        # so the components holding a cycle are exactly those of two or more nodes.
+        cyclic = np.flatnonzero(np.bincount(lab) > 1)
         if len(cyclic):
             out[model] = _smallest_component(lab, cyclic, graph.n)
             ruled_out |= models.impossible_models([model])
