@@ -30,7 +30,12 @@ from mvcc_check.analysis.complete.problem import Readers, build, n_pairs, span_o
 from mvcc_check.analysis.complete.regions import regions
 from mvcc_check.analysis.complete.search import Budget, OverBudget, Search, Witness
 from mvcc_check.analysis.complete.verify import cycle_nodes
-from mvcc_check.analysis.complete.witness import candidate, commit_rank, consequences
+from mvcc_check.analysis.complete.witness import (
+    candidate,
+    commit_rank,
+    consequences,
+    info_placed,
+)
 from mvcc_check.analysis.inference import Inference
 from mvcc_check.history.pairing import TxnColumns
 
@@ -95,7 +100,7 @@ def decide(
         if order is None:
             ow = NONE if lazy is None else lazy.get()
             rank = commit_rank(tc)
-            order = candidate(ow, rank)
+            order = candidate(ow, info_placed(tc, rank, fixed))
             cons = consequences(ow, order)
         failing = cycle_nodes(mg, tc.n, rank, [fixed, cons])
         verdict: bool | None = True

@@ -11,7 +11,7 @@ import numpy as np
 
 from mvcc_check.analysis.complete.choices import OpenWrites
 from mvcc_check.analysis.graph import RW, WW
-from mvcc_check.history.columns import OK
+from mvcc_check.history.columns import INFO, OK
 from mvcc_check.history.pairing import TxnColumns
 
 
@@ -19,6 +19,24 @@ def commit_rank(tc: TxnColumns) -> np.ndarray:
     """Per txn: its completion row if it committed, else (indeterminate: it may have
     committed any time after) its invocation row. Rows are distinct, so ranks are."""
     return np.where(tc.status == OK, tc.complete_row, tc.invoke_row).astype(np.int64)
+
+
+def info_placed(tc: TxnColumns, rank: np.ndarray, fixed: tuple) -> np.ndarray:
+    """The commit rank with each indeterminate transaction moved as late as its known
+    successors allow (just before the earliest of them, or after everything without
+    one): it committed, if it did, some time after its invocation, and ranking it
+    there puts every transaction it read from or overwrote after it. Only the
+    candidate order uses this; any order is sound, a good one just saves search."""
+    key = 2 * rank.astype(np.int64)
+    info = tc.status == INFO
+    if not info.any():
+        return key
+    src, dst = fixed[0], fixed[1]
+    latest = np.full(tc.n, 2 * (int(rank.max()) + 1) if len(rank) else 0, np.int64)
+    out = info[src]
+    np.minimum.at(latest, src[out], 2 * rank[dst[out]] - 1)
+    key[info] = np.maximum(key[info], latest[info])
+    return key
 
 
 def candidate(ow: OpenWrites, rank: np.ndarray) -> np.ndarray:
