@@ -6,6 +6,16 @@ setup(
     ext_modules=[
         Extension("mvcc_check.analysis.search._bfs", ["mvcc_check/analysis/search/_bfs.c"], extra_compile_args=["-O2"]),
         Extension(
+            "mvcc_check.analysis.columnar._split",
+            ["mvcc_check/analysis/columnar/_split.c"],
+            extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+        ),
+        Extension(
+            "mvcc_check.analysis._coalesce",
+            ["mvcc_check/analysis/_coalesce.c"],
+            extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+        ),
+        Extension(
             "mvcc_check.analysis._scc",
             ["mvcc_check/analysis/_scc.c"],
             extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],

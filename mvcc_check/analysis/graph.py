@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mvcc_check.analysis import _scc
+from mvcc_check.analysis import _coalesce, _scc
 
 WW = 1
 WR = 2
@@ -80,23 +80,26 @@ class DependencyGraph:
     def from_arrays(
         cls, n: int, src: np.ndarray, dst: np.ndarray, rel: np.ndarray
     ) -> DependencyGraph:
-        loops = src == dst  # a transaction never depends on itself: no self-loops, ever
-        if loops.any():
-            keep = ~loops
-            src, dst, rel = src[keep], dst[keep], rel[keep]
-        if len(src) == 0:
-            z = np.zeros(0, np.int64)
-            return cls(n, z, z.copy(), np.zeros(0, np.int8))
-        # One sort of (pair, relation) packed into an int64: the relation bits
-        # (5 of them) ride in the low bits, so no argsort and gather are needed
-        # (n * n * 32 fits an int64 for any n below 2**29 transactions).
-        key = (src.astype(np.int64) * n + dst.astype(np.int64)) << 5 | rel.astype(np.int64)
-        key.sort()
-        pair = key >> 5
-        starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
-        merged = np.bitwise_or.reduceat(key & 31, starts)
-        upair = pair[starts]
-        return cls(n, upair // n, upair % n, merged.astype(np.int8))
+        # Unique pairs in (src, dst) order with their bits OR-ed, self-loops dropped: a
+        # transaction never depends on itself (`_coalesce.c`).
+        m = len(src)
+        out_src, out_dst, out_rel = (
+            np.empty(m, np.int64),
+            np.empty(m, np.int64),
+            np.empty(m, np.int8),
+        )
+        count = _coalesce.coalesce(
+            n,
+            np.ascontiguousarray(src, np.int64),
+            np.ascontiguousarray(dst, np.int64),
+            np.ascontiguousarray(rel, np.int8),
+            out_src,
+            out_dst,
+            out_rel,
+        )
+        for column in (out_src, out_dst, out_rel):
+            column.resize(count, refcheck=False)  # in place, no copy
+        return cls(n, out_src, out_dst, out_rel)
 
     @property
     def edge_count(self) -> int:

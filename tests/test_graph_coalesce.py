@@ -1,0 +1,56 @@
+"""The C edge coalescing (`analysis/_coalesce.c`) against a dictionary: unique pairs in
+(source, target) order, relation bits OR-ed, self-loops dropped."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from mvcc_check.analysis._coalesce import coalesce
+
+from mvcc_check.analysis.graph import DependencyGraph
+
+
+@st.composite
+def edge_lists(draw):
+    n = draw(st.integers(1, 40))
+    node = st.integers(0, n - 1)
+    edges = draw(st.lists(st.tuples(node, node, st.integers(1, 31)), max_size=300))
+    return n, edges
+
+
+@settings(max_examples=300, deadline=None)
+@given(edge_lists())
+def test_coalesce_matches_a_dictionary(case) -> None:
+    n, edges = case
+    want: dict[tuple[int, int], int] = {}
+    for a, b, r in edges:
+        if a != b:
+            want[(a, b)] = want.get((a, b), 0) | r
+    src = np.array([e[0] for e in edges], np.int64)
+    dst = np.array([e[1] for e in edges], np.int64)
+    rel = np.array([e[2] for e in edges], np.int8)
+    g = DependencyGraph.from_arrays(n, src, dst, rel)
+    got = list(zip(g.src.tolist(), g.dst.tolist(), g.rel.tolist(), strict=True))
+    assert got == [(a, b, r) for (a, b), r in sorted(want.items())]
+
+
+def test_long_buckets_are_sorted_too() -> None:
+    """A node with many targets (past the insertion sort's cut-off), in reverse order."""
+    dst = np.arange(500, 0, -1, dtype=np.int64)
+    g = DependencyGraph.from_arrays(
+        501, np.zeros(500, np.int64), np.concatenate([dst[:250], dst[:250]]), np.ones(500, np.int8)
+    )
+    assert g.dst.tolist() == list(range(251, 501)) and (g.src == 0).all()
+
+
+def test_bad_arrays_are_refused() -> None:
+    out = np.empty(1, np.int64), np.empty(1, np.int64), np.empty(1, np.int8)
+    one, rel = np.array([5], np.int64), np.array([1], np.int8)
+    with pytest.raises(ValueError, match="out of range"):
+        coalesce(3, one, np.array([0], np.int64), rel, *out)
+    with pytest.raises(ValueError, match="lengths"):
+        coalesce(9, one, np.array([0, 1], np.int64), rel, *out)
+    with pytest.raises(TypeError, match="4-byte items, expected 8"):
+        coalesce(9, one.astype(np.int32), one, rel, *out)
