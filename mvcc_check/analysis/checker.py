@@ -127,11 +127,13 @@ class Result:
         return out
 
 
-def _evidence(tc: TxnColumns) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(kind, value tag, txn) of every transaction's micro-ops, with what a failed or
-    indeterminate transaction read counted as nil: it is no evidence of anything,
-    the workload included (issue 15)."""
-    rows, txn = tc.mop_txn()
+def _evidence(
+    tc: TxnColumns, txns: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(kind, value tag, txn) of every transaction's micro-ops (or of `txns`'), with
+    what a failed or indeterminate transaction read counted as nil: it is no evidence
+    of anything, the workload included (issue 15)."""
+    rows, txn = tc.mop_txn(txns)
     kind, tag = tc.cols.mop_kind[rows], tc.cols.mop_tag[rows]
     return kind, np.where(tc.status[txn] == OK, tag, NIL), txn
 
@@ -139,15 +141,23 @@ def _evidence(tc: TxnColumns) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def likely_workload(tc: TxnColumns) -> str:
     """The workload the first telling micro-op shows (an append or list read: list-append;
     a write or scalar read: rw-register). Each workload's inference rejects the other's
-    micro-ops, so a wrong guess only costs a second try (see `_infer`)."""
-    kind, tag, _ = _evidence(tc)
-    if (kind >= PREDICATE_KINDS[0]).any():
+    micro-ops, so a wrong guess only costs a second try (see `_infer`).
+
+    Every op's micro-ops are some transaction's, or of the same kinds as its
+    completion's (pairing checks that), so predicate kinds are looked for over all rows;
+    the first telling micro-op is looked for over growing prefixes of the transactions."""
+    if (tc.cols.mop_kind >= PREDICATE_KINDS[0]).any():
         return CLOSED_PREDICATE  # an insert, delete, predicate read or init op
-    telling = np.flatnonzero((kind != READ) | (tag != NIL))
-    if not len(telling):
-        return "list-append"
-    j = telling[0]
-    return "list-append" if kind[j] == APPEND or tag[j] == LIST else "rw-register"
+    lo, step = 0, 1024
+    while lo < tc.n:
+        hi = min(tc.n, lo + step)
+        kind, tag, _ = _evidence(tc, np.arange(lo, hi))
+        telling = np.flatnonzero((kind != READ) | (tag != NIL))
+        if len(telling):
+            j = telling[0]
+            return "list-append" if kind[j] == APPEND or tag[j] == LIST else "rw-register"
+        lo, step = hi, step * 4
+    return "list-append"
 
 
 _WORKLOAD_MOPS = {
@@ -436,11 +446,9 @@ def _evidence_only(tc: TxnColumns) -> TxnColumns:
     """The transactions with what failed and indeterminate ones read dropped (read as
     nil): they did not commit, or may not have, so what they read is no evidence and
     can neither make nor break a verdict. The caller's columns are not changed."""
-    rows, txn = tc.mop_txn()
+    rows, _ = tc.mop_txn(np.flatnonzero(tc.status != OK))
     cols = tc.cols
-    drop = rows[
-        (tc.status[txn] != OK) & (cols.mop_kind[rows] == READ) & (cols.mop_tag[rows] != NIL)
-    ]
+    drop = rows[(cols.mop_kind[rows] == READ) & (cols.mop_tag[rows] != NIL)]
     if not len(drop):
         return tc
     tag, value = cols.mop_tag.copy(), cols.mop_value.copy()

@@ -63,13 +63,15 @@ class TxnColumns:
         r = int(self.mop_row[t])
         return int(self.cols.op_mop[r]), int(self.cols.op_mop[r + 1])
 
-    def mop_txn(self) -> tuple[np.ndarray, np.ndarray]:
-        """(micro-op rows, their txn) of every transaction's micro-ops, txn by txn
-        in id order and in order within each txn."""
+    def mop_txn(self, txns: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(micro-op rows, their txn) of every transaction's micro-ops (or of `txns`',
+        ascending ids), txn by txn in id order and in order within each txn."""
         om = self.cols.op_mop
-        lo, hi = om[self.mop_row], om[self.mop_row + 1]
+        ids = np.arange(self.n, dtype=np.int64) if txns is None else txns.astype(np.int64)
+        mop_row = self.mop_row if txns is None else self.mop_row[ids]
+        lo, hi = om[mop_row], om[mop_row + 1]
         counts = hi - lo
-        txn = np.repeat(np.arange(self.n, dtype=np.int64), counts)
+        txn = np.repeat(ids, counts)
         ends = np.cumsum(counts)
         rows = np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64) - np.repeat(
             ends - counts - lo, counts

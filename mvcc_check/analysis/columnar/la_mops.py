@@ -18,9 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from mvcc_check.analysis.columnar import _split
 from mvcc_check.analysis.columnar.excluded import NonUniqueWrites, repeated, values_of
 from mvcc_check.errors import HistoryError
-from mvcc_check.history.columns import APPEND, ATOM, INT, LIST, NIL, OK, READ, WRITE, Columns
+from mvcc_check.history.columns import ATOM, INT, LIST, NIL, OK, Columns
 from mvcc_check.history.ops import shorten as _short
 from mvcc_check.history.pairing import TxnColumns
 
@@ -61,72 +62,37 @@ class Mops:
         return int(self.starts[self.a_txn[a]]) + int(self.a_pos[a])
 
 
-SPLIT_CHUNK = 1 << 20  # micro-ops decoded at once: temporaries of a few MB, reused by malloc
+_SHIFTS = 8  # txns up to this many micro-ops + 1 are compared exactly; longer ones all kept
 
 
 def split_mops(tc: TxnColumns) -> Mops:
-    """The transactions' micro-ops, appends and reads apart (writes only located),
-    decoded a chunk of whole transactions at a time."""
+    """The transactions' micro-ops, appends and reads apart (writes only located), in
+    one pass in C (`_split.c`). Each append and read says whether another micro-op of
+    its txn (may) touch the same key: exactly for txns of up to _SHIFTS + 1 micro-ops,
+    always for longer ones."""
     cols = tc.cols
     om = cols.op_mop
-    lo = om[tc.mop_row]
-    counts = om[tc.mop_row + 1] - lo
+    lo = np.ascontiguousarray(om[tc.mop_row], np.int64)
+    counts = np.ascontiguousarray(om[tc.mop_row + 1] - lo, np.int64)
     starts = np.cumsum(counts) - counts  # g of each txn's first micro-op
+    kind = np.ascontiguousarray(cols.mop_kind, np.int8)
+    n_app, n_read, first_write = _split.count(lo, counts, kind)
+    sides = []
+    for size in (n_app, n_read):
+        sides += [np.empty(size, np.int32), np.empty(size, np.int32), np.empty(size, np.int32),
+                  np.empty(size, np.int8), np.empty(size, np.int64), np.empty(size, bool)]  # fmt: skip
+    _split.split(
+        lo,
+        counts,
+        kind,
+        np.ascontiguousarray(cols.mop_key, np.int32),
+        np.ascontiguousarray(cols.mop_tag, np.int8),
+        np.ascontiguousarray(cols.mop_value, np.int64),
+        _SHIFTS,
+        *sides,
+    )
     total = int(counts.sum()) if len(counts) else 0
-    bounds = np.searchsorted(starts, np.arange(0, total, SPLIT_CHUNK), "left").tolist()
-    bounds = sorted(set(bounds + [0, tc.n]))
-    chunks = [
-        _split_chunk(cols, lo, counts, starts, a, b)
-        for a, b in zip(bounds, bounds[1:], strict=False)
-    ]
-    writes = [c[0] for c in chunks if c[0] >= 0]
-    cat = [np.concatenate([c[1][j] for c in chunks]) for j in range(12)] if chunks else None
-    if cat is None:
-        z = np.zeros(0, np.int32)
-        cat = [z, z, z, z.astype(np.int8), z.astype(np.int64), z.astype(bool)] * 2
-    return Mops(tc, total, writes[0] if writes else -1, starts, *cat)
-
-
-def _split_chunk(
-    cols: Columns, lo: np.ndarray, counts: np.ndarray, starts: np.ndarray, a: int, b: int
-) -> tuple[int, list[np.ndarray]]:
-    """Txns a:b: (g of the first write or -1, the append and read arrays)."""
-    c, s = counts[a:b], starts[a:b]
-    base = int(starts[a])
-    total = int(c.sum())
-    txn = np.repeat(np.arange(b - a, dtype=np.int32), c)  # within the chunk
-    rows = np.repeat(lo[a:b] - (s - base), c)
-    rows += np.arange(total, dtype=np.int64)
-    kind = cols.mop_kind[rows]
-    key = cols.mop_key[rows]
-    multi = _shares_key(txn, key, c)
-    writes = np.flatnonzero(kind == WRITE)
-    out: list[np.ndarray] = []
-    for code in (APPEND, READ):
-        g = np.flatnonzero(kind == code)
-        r = rows[g]
-        t = txn[g]
-        t += a
-        out += [t, (g + base - starts[t]).astype(np.int32), key[g], cols.mop_tag[r],
-                cols.mop_value[r], multi[g]]  # fmt: skip
-    return (int(writes[0]) + base if len(writes) else -1), out
-
-
-_SHIFTS = 8  # txns up to this many micro-ops + 1 are compared by shifts; longer ones all kept
-
-
-def _shares_key(txn: np.ndarray, key: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Per micro-op: whether another micro-op of its txn may touch the same key
-    (exact for txns of up to _SHIFTS + 1 micro-ops, every micro-op of longer ones)."""
-    multi = np.zeros(len(key), bool)
-    most = int(counts.max()) if len(counts) else 0  # (counts: the txns in order)
-    for d in range(1, min(most, _SHIFTS + 1)):
-        eq = (key[d:] == key[:-d]) & (txn[d:] == txn[:-d])
-        multi[d:] |= eq
-        multi[:-d] |= eq
-    if most > _SHIFTS + 1:
-        multi |= (counts > _SHIFTS + 1)[txn]
-    return multi
+    return Mops(tc, total, first_write, starts, *sides)
 
 
 def unhashable_atoms(cols: Columns) -> np.ndarray | None:

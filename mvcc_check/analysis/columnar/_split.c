@@ -1,0 +1,164 @@
+/* The list-append inference's first pass, in C: every transaction's micro-ops
+ * split into appends and reads, in history order (transaction by transaction
+ * in id order, micro-op by micro-op).
+ *
+ * count(lo i64, counts i64, kind i8) -> (appends, reads, first write's g or -1)
+ * split(lo, counts, kind, key i32, tag i8, value i64, shifts,
+ *       a_txn i32, a_pos i32, a_key i32, a_tag i8, a_val i64, a_multi bool,
+ *       r_txn, r_pos, r_key, r_tag, r_val, r_multi) -> None
+ *
+ * Transaction t's micro-ops are the rows lo[t] .. lo[t] + counts[t] of the
+ * micro-op columns. `multi` says whether another micro-op of the transaction
+ * touches the same key: exact for transactions of up to shifts + 1 micro-ops,
+ * true for every micro-op of a longer one (as the numpy pass it replaces,
+ * which compared keys at each shift up to `shifts`).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+
+enum { APPEND = 0, READ = 1, WRITE = 2 };
+
+static int check_ranges(const int64_t *lo, const int64_t *counts, int64_t n, int64_t m) {
+    for (int64_t t = 0; t < n; t++)
+        if (lo[t] < 0 || counts[t] < 0 || lo[t] > m - counts[t]) {
+            PyErr_Format(PyExc_ValueError, "split: txn %lld's micro-ops are out of range",
+                         (long long)t);
+            return -1;
+        }
+    return 0;
+}
+
+static int get(PyObject *o, Py_buffer *v, Py_ssize_t itemsize, int writable, const char *name) {
+    if (PyObject_GetBuffer(o, v, PyBUF_C_CONTIGUOUS | (writable ? PyBUF_WRITABLE : 0)) < 0)
+        return -1;
+    if (v->itemsize != itemsize) {
+        PyErr_Format(PyExc_TypeError, "split: %s has %zd-byte items, expected %zd", name,
+                     v->itemsize, itemsize);
+        PyBuffer_Release(v);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *count(PyObject *self, PyObject *args) {
+    PyObject *o[3];
+    if (!PyArg_ParseTuple(args, "OOO", &o[0], &o[1], &o[2])) return NULL;
+    Py_buffer v[3];
+    const Py_ssize_t size[3] = {8, 8, 1};
+    const char *names[3] = {"lo", "counts", "kind"};
+    int held = 0;
+    PyObject *result = NULL;
+    for (; held < 3; held++)
+        if (get(o[held], &v[held], size[held], 0, names[held])) goto done;
+    const int64_t n = v[0].len / 8, m = v[2].len;
+    if (v[1].len / 8 != n) {
+        PyErr_SetString(PyExc_ValueError, "split: lo and counts differ in length");
+        goto done;
+    }
+    const int64_t *lo = v[0].buf, *counts = v[1].buf;
+    const int8_t *kind = v[2].buf;
+    if (check_ranges(lo, counts, n, m)) goto done;
+    int64_t appends = 0, reads = 0, first_write = -1, g = 0;
+    for (int64_t t = 0; t < n; t++)
+        for (int64_t i = 0; i < counts[t]; i++, g++) {
+            const int8_t k = kind[lo[t] + i];
+            appends += k == APPEND;
+            reads += k == READ;
+            if (k == WRITE && first_write < 0) first_write = g;
+        }
+    result = Py_BuildValue("LLL", (long long)appends, (long long)reads, (long long)first_write);
+done:
+    for (int i = 0; i < held; i++) PyBuffer_Release(&v[i]);
+    return result;
+}
+
+static PyObject *split(PyObject *self, PyObject *args) {
+    PyObject *o[18];
+    long long shifts;
+    if (!PyArg_ParseTuple(args, "OOOOOOLOOOOOOOOOOOO", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5],
+                          &shifts, &o[6], &o[7], &o[8], &o[9], &o[10], &o[11], &o[12], &o[13],
+                          &o[14], &o[15], &o[16], &o[17]))
+        return NULL;
+    static const Py_ssize_t size[18] = {8, 8, 1, 4, 1, 8, 4, 4, 4, 1, 8, 1, 4, 4, 4, 1, 8, 1};
+    static const char *names[18] = {"lo",    "counts", "kind",    "key",   "tag",   "value",
+                                    "a_txn", "a_pos",  "a_key",   "a_tag", "a_val", "a_multi",
+                                    "r_txn", "r_pos",  "r_key",   "r_tag", "r_val", "r_multi"};
+    Py_buffer v[18];
+    int held = 0;
+    PyObject *result = NULL;
+    for (; held < 18; held++)
+        if (get(o[held], &v[held], size[held], held >= 6, names[held])) goto done;
+    const int64_t n = v[0].len / 8, m = v[2].len;
+    if (v[1].len / 8 != n || v[3].len / 4 != m || v[4].len != m || v[5].len / 8 != m) {
+        PyErr_SetString(PyExc_ValueError, "split: column lengths disagree");
+        goto done;
+    }
+    const int64_t *lo = v[0].buf, *counts = v[1].buf, *value = v[5].buf;
+    const int8_t *kind = v[2].buf, *tag = v[4].buf;
+    const int32_t *key = v[3].buf;
+    if (check_ranges(lo, counts, n, m)) goto done;
+    if (n > INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "split: too many transactions for 32-bit ids");
+        goto done;
+    }
+    int64_t na = 0, nr = 0;
+    for (int64_t t = 0; t < n; t++)
+        for (int64_t i = 0; i < counts[t]; i++) {
+            const int8_t k = kind[lo[t] + i];
+            na += k == APPEND;
+            nr += k == READ;
+        }
+    for (int j = 6; j < 18; j++) {
+        const int64_t need = j < 12 ? na : nr;
+        if (v[j].len / size[j] != need) {
+            PyErr_Format(PyExc_ValueError, "split: %s holds %zd entries, not %lld", names[j],
+                         v[j].len / size[j], (long long)need);
+            goto done;
+        }
+    }
+    int32_t *txn_out[2] = {v[6].buf, v[12].buf}, *pos_out[2] = {v[7].buf, v[13].buf};
+    int32_t *key_out[2] = {v[8].buf, v[14].buf};
+    int8_t *tag_out[2] = {v[9].buf, v[15].buf};
+    int64_t *val_out[2] = {v[10].buf, v[16].buf};
+    uint8_t *multi_out[2] = {v[11].buf, v[17].buf};
+    int64_t at[2] = {0, 0};
+    Py_BEGIN_ALLOW_THREADS;
+    for (int64_t t = 0; t < n; t++) {
+        const int64_t c = counts[t], base = lo[t];
+        for (int64_t i = 0; i < c; i++) {
+            const int64_t row = base + i;
+            const int8_t k = kind[row];
+            if (k != APPEND && k != READ) continue;
+            const int side = k == READ;
+            uint8_t multi = c > shifts + 1;
+            for (int64_t j = 0; j < c && !multi; j++)
+                if (j != i && key[base + j] == key[row]) multi = 1;
+            const int64_t x = at[side]++;
+            txn_out[side][x] = (int32_t)t;
+            pos_out[side][x] = (int32_t)i;
+            key_out[side][x] = key[row];
+            tag_out[side][x] = tag[row];
+            val_out[side][x] = value[row];
+            multi_out[side][x] = multi;
+        }
+    }
+    Py_END_ALLOW_THREADS;
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    for (int i = 0; i < held; i++) PyBuffer_Release(&v[i]);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"count", count, METH_VARARGS,
+     "count(lo, counts, kind) -> (appends, reads, first write's history position or -1)"},
+    {"split", split, METH_VARARGS,
+     "split(lo, counts, kind, key, tag, value, shifts, a_* x6, r_* x6): appends and reads apart."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_split", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__split(void) { return PyModule_Create(&module); }
