@@ -131,6 +131,8 @@ def history_file(
 
 STAGE_TIMER = """
 import gc, json, sys, time
+from mvcc_check.console import tune_environment
+tune_environment()  # as the CLI runs
 gc.disable()
 t0 = time.perf_counter()
 from mvcc_check import CheckOptions, check
