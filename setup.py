@@ -11,8 +11,8 @@ setup(
             extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
         ),
         Extension(
-            "mvcc_check.analysis._coalesce",
-            ["mvcc_check/analysis/_coalesce.c"],
+            "mvcc_check.analysis._edges",
+            ["mvcc_check/analysis/_edges.c"],
             extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
         ),
         Extension(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mvcc_check.analysis import _coalesce, _scc
+from mvcc_check.analysis import _edges, _scc
 
 WW = 1
 WR = 2
@@ -81,14 +81,14 @@ class DependencyGraph:
         cls, n: int, src: np.ndarray, dst: np.ndarray, rel: np.ndarray
     ) -> DependencyGraph:
         # Unique pairs in (src, dst) order with their bits OR-ed, self-loops dropped: a
-        # transaction never depends on itself (`_coalesce.c`).
+        # transaction never depends on itself (`_edges.c`).
         m = len(src)
         out_src, out_dst, out_rel = (
             np.empty(m, np.int64),
             np.empty(m, np.int64),
             np.empty(m, np.int8),
         )
-        count = _coalesce.coalesce(
+        count = _edges.coalesce(
             n,
             np.ascontiguousarray(src, np.int64),
             np.ascontiguousarray(dst, np.int64),

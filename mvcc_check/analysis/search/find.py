@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from mvcc_check.analysis import models
+from mvcc_check.analysis import _edges, models
 from mvcc_check.analysis.graph import PROCESS, REALTIME, RW, DependencyGraph
 from mvcc_check.analysis.inference import Inference
 from mvcc_check.analysis.search.model_cycles import cyclic_models
@@ -100,15 +100,27 @@ class Compact:
         local = np.arange(len(members)) - np.repeat(first, sizes)
         comp_of_txn = np.full(graph.n, -1, np.int64)
         comp_of_txn[members] = labels
-        ls, ld = comp_of_txn[graph.src], comp_of_txn[graph.dst]
-        internal = np.flatnonzero((ls == ld) & (ls >= 0))
-        order = internal[np.argsort(ls[internal], kind="stable")]
-        edge_comp = ls[order]
-        bounds = np.searchsorted(edge_comp, np.arange(len(comps) + 1)).tolist()
-        inside = DependencyGraph(
-            len(members), compact[graph.src[order]], compact[graph.dst[order]], graph.rel[order]
+        m = len(graph.src)  # (an upper bound on the inside edges; trimmed in place below)
+        src, dst, rel = np.empty(m, np.int64), np.empty(m, np.int64), np.empty(m, np.int8)
+        edge_comp = np.empty(m, np.int64)
+        bounds = np.empty(len(comps) + 1, np.int64)
+        count = _edges.group(
+            comp_of_txn,
+            compact,
+            np.ascontiguousarray(graph.src, np.int64),
+            np.ascontiguousarray(graph.dst, np.int64),
+            np.ascontiguousarray(graph.rel, np.int8),
+            len(comps),
+            src,
+            dst,
+            rel,
+            edge_comp,
+            bounds,
         )
-        return cls(comps, sizes, members, labels, first, local, edge_comp, bounds, inside)
+        for column in (src, dst, rel, edge_comp):
+            column.resize(count, refcheck=False)
+        inside = DependencyGraph(len(members), src, dst, rel)
+        return cls(comps, sizes, members, labels, first, local, edge_comp, bounds.tolist(), inside)
 
 
 def _search_share(

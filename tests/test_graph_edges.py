@@ -1,5 +1,5 @@
-"""The C edge coalescing (`analysis/_coalesce.c`) against a dictionary: unique pairs in
-(source, target) order, relation bits OR-ed, self-loops dropped."""
+"""The C edge passes (`analysis/_edges.c`): coalescing against a dictionary (unique pairs in
+(source, target) order, relation bits OR-ed, self-loops dropped), grouping by component."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mvcc_check.analysis._coalesce import coalesce
+from mvcc_check.analysis._edges import coalesce, group
 
 from mvcc_check.analysis.graph import DependencyGraph
 
@@ -54,3 +54,31 @@ def test_bad_arrays_are_refused() -> None:
         coalesce(9, one, np.array([0, 1], np.int64), rel, *out)
     with pytest.raises(TypeError, match="4-byte items, expected 8"):
         coalesce(9, one.astype(np.int32), one, rel, *out)
+
+
+@settings(max_examples=200, deadline=None)
+@given(edge_lists(), st.data())
+def test_group_keeps_the_edges_inside_components_in_order(case, data) -> None:
+    """`group` against the numpy it replaced: the edges with both ends in one component,
+    grouped by component, in input order within each, renumbered compactly."""
+    n, edges = case
+    comps = data.draw(st.integers(0, 5))
+    comp_of = np.array(data.draw(st.lists(st.integers(-1, comps - 1), min_size=n, max_size=n)))
+    comp_of = comp_of.astype(np.int64)
+    compact = np.where(comp_of >= 0, np.arange(n) + 100, -1).astype(np.int64)
+    src = np.array([e[0] for e in edges], np.int64)
+    dst = np.array([e[1] for e in edges], np.int64)
+    rel = np.array([e[2] for e in edges], np.int8)
+    m = len(src)
+    out = [np.empty(m, np.int64), np.empty(m, np.int64), np.empty(m, np.int8)]
+    edge_comp, bounds = np.empty(m, np.int64), np.empty(comps + 1, np.int64)
+    count = group(comp_of, compact, src, dst, rel, comps, *out, edge_comp, bounds)
+    ls, ld = comp_of[src], comp_of[dst]
+    inside = np.flatnonzero((ls == ld) & (ls >= 0))
+    order = inside[np.argsort(ls[inside], kind="stable")]
+    assert count == len(order)
+    assert out[0][:count].tolist() == compact[src[order]].tolist()
+    assert out[1][:count].tolist() == compact[dst[order]].tolist()
+    assert out[2][:count].tolist() == rel[order].tolist()
+    assert edge_comp[:count].tolist() == ls[order].tolist()
+    assert bounds.tolist() == np.searchsorted(ls[order], np.arange(comps + 1)).tolist()

@@ -1,4 +1,4 @@
-/* Coalescing a dependency graph's edges, in C.
+/* A dependency graph's edge arrays, coalesced and grouped, in C.
  *
  * coalesce(n, src i64, dst i64, rel i8, out_src i64, out_dst i64, out_rel i8) -> count
  *
@@ -117,13 +117,91 @@ done:
     return result;
 }
 
+/* group(comp_of i64[n], compact i64[n], src, dst, rel, n_comps, out_src, out_dst, out_rel,
+ *       edge_comp i64 out, bounds i64[n_comps + 1] out) -> count
+ *
+ * The edges inside components (both ends in the same one; comp_of is -1 outside
+ * every component), grouped by component and in input order within each (a
+ * stable counting sort), with their ends renumbered by `compact`. */
+static PyObject *group(PyObject *self, PyObject *args) {
+    PyObject *objs[10];
+    long long n_comps;
+    if (!PyArg_ParseTuple(args, "OOOOOLOOOOO", &objs[0], &objs[1], &objs[2], &objs[3], &objs[4],
+                          &n_comps, &objs[5], &objs[6], &objs[7], &objs[8], &objs[9]))
+        return NULL;
+    static const Py_ssize_t size[10] = {8, 8, 8, 8, 1, 8, 8, 1, 8, 8};
+    static const char *names[10] = {"comp_of", "compact", "src",     "dst",       "rel",
+                                    "out_src", "out_dst", "out_rel", "edge_comp", "bounds"};
+    Py_buffer v[10];
+    int held = 0;
+    PyObject *result = NULL;
+    for (; held < 10; held++) {
+        if (PyObject_GetBuffer(objs[held], &v[held],
+                               PyBUF_C_CONTIGUOUS | (held >= 5 ? PyBUF_WRITABLE : 0)) < 0)
+            goto done;
+        if (v[held].itemsize != size[held]) {
+            PyErr_Format(PyExc_TypeError, "group: %s has %zd-byte items, expected %zd",
+                         names[held], v[held].itemsize, size[held]);
+            held++;
+            goto done;
+        }
+    }
+    const int64_t n = v[0].len / 8, e = v[2].len / 8;
+    if (v[1].len / 8 != n || v[3].len / 8 != e || v[4].len != e || n_comps < 0 ||
+        v[9].len / 8 != n_comps + 1 || v[5].len / 8 < e || v[6].len / 8 < e || v[7].len < e ||
+        v[8].len / 8 < e) {
+        PyErr_SetString(PyExc_ValueError, "group: array lengths disagree");
+        goto done;
+    }
+    const int64_t *comp_of = v[0].buf, *compact = v[1].buf, *src = v[2].buf, *dst = v[3].buf;
+    const int8_t *rel = v[4].buf;
+    int64_t *out_src = v[5].buf, *out_dst = v[6].buf, *edge_comp = v[8].buf, *bounds = v[9].buf;
+    int8_t *out_rel = v[7].buf;
+    for (int64_t i = 0; i < n; i++)
+        if (comp_of[i] < -1 || comp_of[i] >= n_comps || (comp_of[i] >= 0 && compact[i] < 0)) {
+            PyErr_SetString(PyExc_ValueError, "group: a component id is out of range");
+            goto done;
+        }
+    for (int64_t i = 0; i < e; i++)
+        if (src[i] < 0 || src[i] >= n || dst[i] < 0 || dst[i] >= n) {
+            PyErr_SetString(PyExc_ValueError, "group: an edge's node is out of range");
+            goto done;
+        }
+    Py_BEGIN_ALLOW_THREADS;
+    for (int64_t c = 0; c <= n_comps; c++) bounds[c] = 0;
+    for (int64_t i = 0; i < e; i++) {
+        const int64_t c = comp_of[src[i]];
+        if (c >= 0 && c == comp_of[dst[i]]) bounds[c + 1]++;
+    }
+    for (int64_t c = 0; c < n_comps; c++) bounds[c + 1] += bounds[c];
+    for (int64_t i = 0; i < e; i++) {
+        const int64_t c = comp_of[src[i]];
+        if (c < 0 || c != comp_of[dst[i]]) continue;
+        const int64_t at = bounds[c]++;
+        out_src[at] = compact[src[i]];
+        out_dst[at] = compact[dst[i]];
+        out_rel[at] = rel[i];
+        edge_comp[at] = c;
+    }
+    for (int64_t c = n_comps; c > 0; c--) bounds[c] = bounds[c - 1]; /* back to starts */
+    bounds[0] = 0;
+    Py_END_ALLOW_THREADS;
+    result = PyLong_FromLongLong(bounds[n_comps]);
+done:
+    for (int i = 0; i < held; i++) PyBuffer_Release(&v[i]);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"coalesce", coalesce, METH_VARARGS,
      "coalesce(n, src, dst, rel, out_src, out_dst, out_rel) -> count: unique sorted edges, "
      "relation bits OR-ed, self-loops dropped."},
+    {"group", group, METH_VARARGS,
+     "group(comp_of, compact, src, dst, rel, n_comps, out_src, out_dst, out_rel, edge_comp, "
+     "bounds) -> count: the edges inside components, grouped by component."},
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_coalesce", NULL, -1, methods};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_edges", NULL, -1, methods};
 
-PyMODINIT_FUNC PyInit__coalesce(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__edges(void) { return PyModule_Create(&module); }
