@@ -122,3 +122,36 @@ def test_forked_component_search_agrees(workload, txns, more, seed, model, fault
         one.to_json(), option=orjson.OPT_NON_STR_KEYS
     )
     assert two.stats == one.stats
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    workload=st.sampled_from(WORKLOADS),
+    txns=plans(max_txns=12, keys=(0, 1)),
+    more=plans(max_txns=12, keys=(0, 1)),
+    seed=st.integers(0, 2**32),
+    model=st.sampled_from(["serializable", "strict-serializable"]),
+    faulty=FAULTS,
+    block=st.sampled_from([1, 3, 8]),
+)
+def test_component_search_in_blocks_agrees(workload, txns, more, seed, model, faulty, block):
+    """Components are searched in blocks of about BLOCK_EDGES edges, each numbered
+    apart; any block size gives the whole-share answer (the default puts these small
+    histories in one block)."""
+    from mvcc_check.analysis.search import find
+
+    text = side_by_side(
+        concurrent_history(workload, txns, 3, seed, faulty=faulty),
+        concurrent_history(workload, more, 3, seed + 1, faulty=faulty),
+    )
+    whole = check_text(text, model)
+    saved = find.BLOCK_EDGES
+    try:
+        find.BLOCK_EDGES = block
+        blocks = check_text(text, model)
+    finally:
+        find.BLOCK_EDGES = saved
+    assert orjson.dumps(blocks.to_json(), option=orjson.OPT_NON_STR_KEYS) == orjson.dumps(
+        whole.to_json(), option=orjson.OPT_NON_STR_KEYS
+    )
+    assert blocks.stats == whole.stats
