@@ -150,7 +150,7 @@ check(history, CheckOptions(), progress)
 progress("end")
 print(json.dumps(marks))
 """
-STAGES = ("imports", "reading", "pairing", "inferring", "building", "searching")
+STAGES = ("imports", "reading", "pairing", "inferring", "building", "deciding", "searching")
 
 
 def stage_times(path: Path) -> dict[str, float]:
@@ -164,7 +164,7 @@ def stage_times(path: Path) -> dict[str, float]:
 
 
 def check_cmd(path: Path, model: str) -> list[str]:
-    return [sys.executable, "-m", "mvcc_check.cli", "check", "-m", model, "-o", "json", str(path)]
+    return [sys.executable, "-m", "mvcc_check", "check", "-m", model, "-o", "json", str(path)]
 
 
 REPEAT = 3  # each side measured this many times, alternately; the fastest run counts
@@ -327,7 +327,7 @@ def bench_cycle_heavy(n: int) -> None:
     )
     huge = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "elle" / "huge-scc.edn"
     if huge.exists():
-        m = measure([sys.executable, "-m", "mvcc_check.cli", "check", str(huge)])
+        m = measure([sys.executable, "-m", "mvcc_check", "check", str(huge)])
         print(target_row("Elle's huge-scc.edn, complete answer", m.seconds, 2, "s"))
     print(
         f"\n(cycle-heavy: {h.seconds:.2f} s, exit {h.returncode}; acyclic: {a.seconds:.2f} s, exit {a.returncode})"

@@ -118,7 +118,5 @@ def run_cli() -> None:
     os._exit(code)
 
 
-if __name__ == "__main__":  # python -m mvcc_check.cli: the console script's own start
-    from mvcc_check.console import entry
-
-    entry()
+if __name__ == "__main__":
+    run_cli()
