@@ -266,3 +266,36 @@ def test_same_on_engine_histories(level, bug):
     text = b"".join(orjson.dumps(op) + b"\n" for op in rec.ops)
     ops = parse_history_text(text, source="e.jsonl", format="jsonl").ops
     assert_same(ops, "e.jsonl")
+
+
+_BATCHED: list[int] = [0, 0]  # (rw steps explained at once, rw steps) over the examples
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories())
+def test_rw_steps_explained_at_once_as_one_by_one(ops):
+    """`explain_rw_steps` (the search's way for most rw steps) gives exactly the record
+    `explain` gives for each step it takes, and takes none that `explain` refuses."""
+    from mvcc_check.analysis.columnar import list_append
+    from mvcc_check.analysis.graph import RW
+
+    try:
+        tc = pair_columns(columns_from_ops(ops, source="h"))
+        inf = list_append.infer(tc)
+    except HistoryError:
+        return
+    g = inf.edges.build(tc.n)
+    rw = [(a, b) for a, b, r in zip(g.src.tolist(), g.dst.tolist(), g.rel.tolist()) if r & RW]
+    steps = rw + [(b, a) for a, b in rw] + [(a, a) for a, _ in rw]  # and some that are no rw
+    got = inf.explainer.explain_rw_steps(steps)
+    for (a, b), record in got.items():
+        assert record == inf.explainer.explain(a, b, RW), (a, b)
+    _BATCHED[0] += len(set(got) & set(rw))
+    _BATCHED[1] += len(set(rw))
+
+
+def test_rw_steps_are_explained_at_once():
+    """The property above compared something: the rw edges took the batched path
+    (unread appends and keys touched twice in a txn included)."""
+    test_rw_steps_explained_at_once_as_one_by_one()
+    assert _BATCHED[1] > 100 and _BATCHED[0] >= 0.95 * _BATCHED[1], _BATCHED

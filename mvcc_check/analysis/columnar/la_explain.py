@@ -61,6 +61,7 @@ class ListAppendExplainer:
         self.cols = tc.cols
         self.a_txn, self.a_pos = m.a_txn, m.a_pos
         self.rd_txn, self.rd_pos = rd.txn, rd.pos
+        self._read_tables(m, rd)  # (now: Mops and Reads are freed after the inference)
         self.o = o
         self.reg = reg
         self.late = late
@@ -68,6 +69,33 @@ class ListAppendExplainer:
         self._ws: dict[int, list[int]] = {}
         self._late: dict[int, set[int]] = {}
         self._ext: dict[int, list[tuple[int, int]]] = {}
+
+    def _read_tables(self, m: Mops, rd: Reads) -> None:
+        """Per committed read, for explaining many rw steps at once (`explain_rw_steps`):
+        its key, length, flags (1: no prefix of the key's longest read; 2: after its
+        txn's own append to the key) and group (the position of its txn's first read
+        of the key that is not after such an append: `_external_reads`' order)."""
+        self.rd_key = rd.key.astype(np.int32, copy=False)
+        self.rd_n = rd.n.astype(np.int32 if len(rd.n) == 0 or rd.n.max() < 1 << 31 else np.int64)
+        flags = rd.bad.astype(np.uint8)
+        group = rd.pos.astype(np.int32)
+        shared = np.flatnonzero(m.r_multi[rd.src])  # another micro-op may touch the key
+        if len(shared):
+            nk = max(len(self.cols.keys), 1)
+            code = rd.txn[shared].astype(np.int64) * nk + rd.key[shared]
+            apps = np.flatnonzero(m.a_multi)
+            by = np.argsort(m.a_txn[apps].astype(np.int64) * nk + m.a_key[apps], kind="stable")
+            apps = apps[by]  # by (txn, key), in history order within: the first is the earliest
+            a_code = m.a_txn[apps].astype(np.int64) * nk + m.a_key[apps]
+            at = np.minimum(np.searchsorted(a_code, code), max(len(a_code) - 1, 0))
+            if len(a_code):
+                own = (a_code[at] == code) & (m.a_pos[apps[at]] < rd.pos[shared])
+                flags[shared[own]] |= 2
+            ext = shared[(flags[shared] & 2) == 0]
+            e_code = rd.txn[ext].astype(np.int64) * nk + rd.key[ext]
+            firsts, where = np.unique(e_code, return_index=True)  # (reads: by txn, then pos)
+            group[ext] = rd.pos[ext[where]][np.searchsorted(firsts, e_code)]
+        self.rd_flags, self.rd_group = flags, group
 
     def forget(self) -> None:
         """Drop everything decoded (cheap to decode again, and a big history's keys
@@ -290,6 +318,107 @@ class ListAppendExplainer:
         if app < 0 or int(self.a_txn[app]) != t:
             raise AssertionError(f"txn {t} has no such append to key id {kid}")
         return int(self.a_pos[app])
+
+    def explain_rw_steps(self, steps: list[tuple[int, int]]) -> dict[tuple[int, int], dict]:
+        """rw explanations of many steps a -> b at once: `_rw`'s loop over a's reads,
+        vectorised (steps no read decides are left out, for `explain` to refuse one by
+        one). The same records as `explain` gives."""
+        if not steps:
+            return {}
+        a_of = np.array([a for a, _ in steps], np.int64)
+        b_of = np.array([b for _, b in steps], np.int64)
+        lo = np.searchsorted(self.rd_txn, a_of, "left")
+        counts = np.searchsorted(self.rd_txn, a_of, "right") - lo
+        step = np.repeat(np.arange(len(steps)), counts)
+        ends = np.cumsum(counts)
+        r = np.arange(int(ends[-1])) - np.repeat(ends - counts - lo, counts)
+        external = (self.rd_flags[r] & 2) == 0
+        r, step = r[external], step[external]
+        order = np.lexsort((self.rd_pos[r], self.rd_group[r], step))  # `_external_reads`' order
+        r, step = r[order], step[order]
+        o, flags, b_at = self.o, self.rd_flags[r], b_of[step]
+        kid, n = self.rd_key[r], self.rd_n[r].astype(np.int64)
+        length = np.where(o.longest[kid] >= 0, o.length[kid], 0)
+        prefix = (flags & 1) == 0
+        shorter = (n < length) & prefix
+        at = np.where(shorter, o.off[kid] + n, 0)
+        writer = o.f_writer[at] if len(o.f_writer) else np.full(len(at), -1, np.int64)
+        hit = shorter & (writer == b_at)
+        whole = (n == length) & prefix
+        unread = np.full(len(r), -1, np.int64)  # b's first unseen append to the key, if late
+        if whole.any():
+            unread[whole] = self._unread_appends(kid[whole], b_at[whole])
+        decides = hit | (unread >= 0)
+        first = np.full(len(steps), len(r), np.int64)
+        np.minimum.at(first, step[decides], np.flatnonzero(decides))
+        ok = np.flatnonzero(first < len(r))
+        c = first[ok]
+        h = hit[c]
+        e = o.start[kid[c[h]]] + n[c[h]]  # value': the element the read stopped short of
+        tags, vals = np.zeros(len(c), np.int8), np.zeros(len(c), np.int64)
+        tags[h], vals[h] = self.cols.el_tag[e], self.cols.el_value[e]
+        b_app = unread[c]
+        b_app[h] = o.f_app[at[c[h]]]
+        b_mop = self.a_pos[b_app].tolist()
+        tags, vals = tags.tolist(), vals.tolist()
+        out: dict[tuple[int, int], dict] = {}
+        value = self.cols.value
+        for s_, i, n_, h, tag, v, bm in zip(
+            ok.tolist(),
+            self.rd_pos[r[c]].tolist(),
+            n[c].tolist(),
+            hit[c].tolist(),
+            tags,
+            vals,
+            b_mop,
+            strict=True,
+        ):
+            a, b = steps[s_]
+            mop = self._mop(a, i)
+            if h:
+                out[(a, b)] = {
+                    "type": "rw",
+                    "key": mop[1],
+                    "value": mop[2][-1] if n_ else None,
+                    "value'": value(tag, v),
+                    "a-mop-index": i,
+                    "b-mop-index": bm,
+                }
+            else:
+                out[(a, b)] = {
+                    "type": "rw",
+                    "key": mop[1],
+                    "value": mop[2][-1] if n_ else None,
+                    "value'": self._mop(b, bm)[2],
+                    "a-mop-index": i,
+                    "b-mop-index": bm,
+                    "unread": True,
+                }
+        return out
+
+    def _unread_appends(self, kids: np.ndarray, txns: np.ndarray) -> np.ndarray:
+        """Per (key, txn): the txn's first append to the key that no read shows, if the
+        txn made a committed one (`_is_late`, then `_unread_mop`), else -1."""
+        tables = self.__dict__.get("_unread_tables")
+        if tables is None:
+            t = max(self.tc.n, 1)
+            late = np.unique(self.late.key.astype(np.int64) * t + self.late.txn)
+            apps = np.flatnonzero(~self.late.seen)
+            c = self.cols  # the appends' keys, from the columns (the explainer keeps none)
+            keys = c.mop_key[c.op_mop[self.tc.mop_row[self.a_txn[apps]]] + self.a_pos[apps]]
+            a_code = keys.astype(np.int64) * t + self.a_txn[apps]
+            by = np.argsort(a_code, kind="stable")  # the first of a code: the earliest append
+            tables = self.__dict__["_unread_tables"] = (t, late, a_code[by], apps[by])
+        t, late, a_code, apps = tables
+        code = kids.astype(np.int64) * t + txns
+        out = np.full(len(code), -1, np.int64)
+        if not len(late) or not len(a_code):
+            return out
+        is_late = late[np.minimum(np.searchsorted(late, code), len(late) - 1)] == code
+        at = np.minimum(np.searchsorted(a_code, code), len(a_code) - 1)
+        found = is_late & (a_code[at] == code)
+        out[found] = apps[at[found]]
+        return out
 
     def _rw(self, a: int, b: int) -> dict[str, Any] | None:
         for kid, i in self._external_reads(a):

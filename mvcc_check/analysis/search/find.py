@@ -196,7 +196,7 @@ class _Block:
         heads = self.starts[:-1]  # every component has edges: it holds a cycle
         unions = np.bitwise_or.reduceat(g.rel, heads).tolist()
         rw_counts = np.add.reduceat((g.rel & RW) != 0, heads).tolist()
-        out: list[tuple] = []
+        found = []
         for j, i in enumerate(self.indices):
             lo, hi = self.starts[j], self.starts[j + 1]
             component = Component(
@@ -208,15 +208,23 @@ class _Block:
                 rw_counts[j],
             )
             offset = int(cp.first[i]) - base
-            found = _component_cycles(component, i, specs, presence, tc, space, offset)
-            for name, glob, proven in found:
-                record = explain_cycle(name, glob, tc, inf)
-                if not proven:
-                    record["shortest?"] = False
-                out.append(("cycle", i, name, record))
+            for name, glob, proven in _component_cycles(
+                component, i, specs, presence, tc, space, offset
+            ):
+                found.append((i, name, glob, proven))
                 names.add(name)
-            inf.explainer.forget()  # components share no transaction: what was decoded is done
-            tc.cols.forget_quoted()
+        out: list[tuple] = []
+        rw_steps = getattr(inf.explainer, "explain_rw_steps", None)  # many at once, if it can
+        ready = rw_steps([(a, b) for *_, steps, _ in found for a, b, r in steps if r == RW]) if (
+            rw_steps is not None
+        ) else {}  # fmt: skip
+        for i, name, glob, proven in found:
+            record = explain_cycle(name, glob, tc, inf, ready)
+            if not proven:
+                record["shortest?"] = False
+            out.append(("cycle", i, name, record))
+        inf.explainer.forget()  # the block's components are done with
+        tc.cols.forget_quoted()
         for model, smallest in cyclic_models(g, names, extra, cache).items():
             txns = cp.members[smallest + base]
             best = smallest_of.get(model)
@@ -315,14 +323,20 @@ def shortcut_realtime(
 
 
 def explain_cycle(
-    name: str, steps: list[tuple[int, int, int]], tc: TxnColumns, inf: Inference
+    name: str,
+    steps: list[tuple[int, int, int]],
+    tc: TxnColumns,
+    inf: Inference,
+    ready: dict[tuple[int, int], dict] | None = None,
 ) -> dict[str, Any]:
-    """Elle's cycle record: the ops around the cycle and one typed step per edge."""
+    """Elle's cycle record: the ops around the cycle and one typed step per edge
+    (rw steps found in `ready` are taken from there)."""
     ops = [tc.cols.op_json(tc.op_row(a)) for a, _, _ in steps]
     ops.append(ops[0])
+    ready = ready or {}
     record: dict[str, Any] = {
         "cycle": ops,
-        "steps": [explain_step(a, b, rel, tc, inf) for a, b, rel in steps],
+        "steps": [_step(a, b, rel, tc, inf, ready) for a, b, rel in steps],
         "type": name,
     }
     committed = committed_info(steps, tc, inf)
@@ -348,6 +362,13 @@ def committed_info(
             raise AssertionError(f"info txn {a} is on a cycle, yet no read observed it (a bug)")
         out.append({"index": tc.cols.index_of(tc.op_row(a)), **proof})
     return out
+
+
+def _step(
+    a: int, b: int, rel: int, tc: TxnColumns, inf: Inference, ready: dict[tuple[int, int], dict]
+) -> dict[str, Any]:
+    made = ready.get((a, b)) if rel == RW else None
+    return dict(made) if made is not None else explain_step(a, b, rel, tc, inf)  # (own copy)
 
 
 def explain_step(a: int, b: int, rel: int, tc: TxnColumns, inf: Inference) -> dict[str, Any]:
