@@ -325,7 +325,8 @@ class ListAppendExplainer:
         one). The same records as `explain` gives."""
         if not steps:
             return {}
-        a_of = np.array([a for a, _ in steps], np.int64)
+        # (a_of in rd_txn's own type: else searchsorted casts the whole of rd_txn, per block)
+        a_of = np.array([a for a, _ in steps], self.rd_txn.dtype)
         b_of = np.array([b for _, b in steps], np.int64)
         lo = np.searchsorted(self.rd_txn, a_of, "left")
         counts = np.searchsorted(self.rd_txn, a_of, "right") - lo
