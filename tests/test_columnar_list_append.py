@@ -285,7 +285,8 @@ def test_rw_steps_explained_at_once_as_one_by_one(ops):
     except HistoryError:
         return
     g = inf.edges.build(tc.n)
-    rw = [(a, b) for a, b, r in zip(g.src.tolist(), g.dst.tolist(), g.rel.tolist()) if r & RW]
+    edges = zip(g.src.tolist(), g.dst.tolist(), g.rel.tolist(), strict=True)
+    rw = [(a, b) for a, b, r in edges if r & RW]
     steps = rw + [(b, a) for a, b in rw] + [(a, a) for a, _ in rw]  # and some that are no rw
     got = inf.explainer.explain_rw_steps(steps)
     for (a, b), record in got.items():
