@@ -7,6 +7,7 @@ Exit codes: 0 valid under every requested model, 1 a model is violated,
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -213,6 +214,27 @@ def test_subprocess_exit_codes_and_streams(files):
         [*cmd, str(files["empty.jsonl"])], capture_output=True, text=True, timeout=60
     )
     assert p.returncode == 3
+
+
+def test_python_dash_m_runs_the_console_script(files):
+    """`python -m mvcc_check` (what the bench runs) is the console script: same verdict,
+    same exit code."""
+    cmd = [sys.executable, "-m", "mvcc_check", "check", "-o", "json", "-m", "serializable"]
+    cmd.append(str(files["skew.jsonl"]))
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1, p.stderr
+    assert json.loads(p.stdout)["anomaly-types"] == ["G2-item"]
+
+
+def test_the_console_settings_are_made_unless_given(monkeypatch):
+    """Huge-page requests off and OpenBLAS on one thread, unless the user set them."""
+    from mvcc_check.console import tune_environment
+
+    monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    tune_environment()
+    assert os.environ["NUMPY_MADVISE_HUGEPAGE"] == "0"
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "2"
 
 
 def _h(*descs, register=False, fail_first=False) -> str:
