@@ -90,6 +90,22 @@ def test_within_the_limits_the_verdict_is_the_same(big):
     assert doc == plain
 
 
+def test_a_torn_tail_is_dropped_under_limits_too(tmp_path):
+    """--drop-torn-tail reaches the limited child (it was once read there without it:
+    exit 2 for a history the same command judges without limits)."""
+    whole = (REPO / "histories" / "lost-update.jsonl").read_bytes()
+    torn = tmp_path / "torn.jsonl"
+    torn.write_bytes(whole + whole.splitlines()[-1][:-9])  # a last line cut short
+    plain = _check(torn, "--drop-torn-tail", "-m", "serializable", "-o", "json")
+    capped = _check(
+        torn, "--drop-torn-tail", "-m", "serializable", "-o", "json", "--time-limit", "60"
+    )
+    assert (capped.returncode, plain.returncode) == (1, 1), capped.stderr
+    doc, want = json.loads(capped.stdout), json.loads(plain.stdout)
+    doc.pop("mvcc-check"), want.pop("mvcc-check")
+    assert doc == want and doc["valid?"] is False
+
+
 def test_limits_and_several_histories(big, tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"type": "ok", "process": 0, "value": [["frob", "x", 1]]}\n')

@@ -311,7 +311,10 @@ def _judge(path: str, fmt: str | None, options: CheckOptions, limits: Limits, fl
     with stage_display(path, flags["quiet"]) as display:
         clock = StageClock(display.stage)
         if limits.active:
-            history, result = None, run_limited(path, fmt, options, limits, clock.stage)
+            result = run_limited(
+                path, fmt, options, limits, clock.stage, drop_torn_tail=flags["drop_torn_tail"]
+            )
+            history = None
         else:
             clock.stage(StageStarted(Stage.READING))
             history = load_columns(

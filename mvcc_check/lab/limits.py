@@ -29,7 +29,7 @@ from mvcc_check.analysis.checker import (
     stage_of,
 )
 from mvcc_check.errors import MvccCheckError, OptionError
-from mvcc_check.history.readers import load_history
+from mvcc_check.history.load import load_columns
 
 # The stages of a check, as check() and the reader name them, with what each settles.
 STAGES: tuple[tuple[Stage, str], ...] = (
@@ -110,15 +110,22 @@ def _stopped(reason: str, limit, stage: str | None, ops_read: int | None, detail
     )
 
 
-def _child(conn, path: str, fmt: str | None, options: CheckOptions, memory: int | None) -> None:
+def _child(
+    conn,
+    path: str,
+    fmt: str | None,
+    options: CheckOptions,
+    memory: int | None,
+    drop_torn_tail: bool = False,
+) -> None:
     """The worker: cap its data memory, check, send stages and then the result."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and kills us
     try:
         if memory is not None:
             resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
         conn.send(("stage", StageStarted(Stage.READING)))
-        history = load_history(path, fmt)
-        conn.send(("read", len(history.ops)))
+        history = load_columns(path, fmt, drop_torn_tail=drop_torn_tail)  # as without limits
+        conn.send(("read", history.n_ops))
         result = check(history, options, lambda name: conn.send(("stage", name)))
         conn.send(("result", result))
     except MemoryError:
@@ -146,12 +153,15 @@ def run_limited(
     options: CheckOptions,
     limits: Limits,
     stage: Callable[[str], None] | None = None,
+    drop_torn_tail: bool = False,
 ) -> Result | Stopped:
-    """check(load_history(path, fmt), options) in a child under `limits`; the Result, or
+    """check(load_columns(path, fmt), options) in a child under `limits`; the Result, or
     a Stopped saying where it stopped. MvccCheckError from the child is raised here."""
     ctx = multiprocessing.get_context("fork")
     mine, theirs = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(theirs, path, fmt, options, limits.memory_bytes))
+    proc = ctx.Process(
+        target=_child, args=(theirs, path, fmt, options, limits.memory_bytes, drop_torn_tail)
+    )
     proc.start()
     theirs.close()
     state = _Watch(limits, time.monotonic(), stage)
