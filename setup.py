@@ -20,12 +20,12 @@ setup(
             ["mvcc_check/analysis/_scc.c"],
             extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
         ),
-        # The JSON Lines scanner: plain C in the headers, the Python glue in _scan.c.
         Extension(
             "mvcc_check.history._pair",
             ["mvcc_check/history/_pair.c"],
             extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
         ),
+        # The JSON Lines scanner: plain C in the headers, the Python glue in _scan.c.
         Extension(
             "mvcc_check.history._scan",
             sources=["mvcc_check/history/_scan.c"],
