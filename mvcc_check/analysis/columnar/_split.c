@@ -1,6 +1,7 @@
-/* The list-append inference's first pass, in C: every transaction's micro-ops
- * split into appends and reads, in history order (transaction by transaction
- * in id order, micro-op by micro-op).
+/* Passes of the list-append inference, in C.
+ *
+ * The first: every transaction's micro-ops split into appends and reads, in
+ * history order (transaction by transaction in id order, micro-op by micro-op).
  *
  * count(lo i64, counts i64, kind i8) -> (appends, reads, first write's g or -1)
  * split(lo, counts, kind, key i32, tag i8, value i64, shifts,
@@ -12,10 +13,17 @@
  * touches the same key: exact for transactions of up to shifts + 1 micro-ops,
  * true for every micro-op of a longer one (as the numpy pass it replaces,
  * which compared keys at each shift up to `shifts`).
+ *
+ * not_prefix(el_start i64, el_value i64, el_tag i8, lst i64, other i64, tags, out u8)
+ *
+ * For each list read: whether its elements (list lst[i]) differ from the n
+ * elements at rows other[i]... (its key's longest read), n its own length;
+ * tags too when `tags` (some element is not an integer).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#include <string.h>
 
 enum { APPEND = 0, READ = 1, WRITE = 2 };
 
@@ -151,11 +159,56 @@ done:
     return result;
 }
 
+static PyObject *not_prefix(PyObject *self, PyObject *args) {
+    PyObject *o[6];
+    int tags;
+    if (!PyArg_ParseTuple(args, "OOOOOpO", &o[0], &o[1], &o[2], &o[3], &o[4], &tags, &o[5]))
+        return NULL;
+    static const Py_ssize_t size[6] = {8, 8, 1, 8, 8, 1};
+    static const char *names[6] = {"el_start", "el_value", "el_tag", "lst", "other", "out"};
+    Py_buffer v[6];
+    int held = 0;
+    PyObject *result = NULL;
+    for (; held < 6; held++)
+        if (get(o[held], &v[held], size[held], held == 5, names[held])) goto done;
+    const int64_t n_lists = v[0].len / 8 - 1, e = v[1].len / 8, r = v[3].len / 8;
+    if (n_lists < 0 || v[2].len != e || v[4].len / 8 != r || v[5].len != r) {
+        PyErr_SetString(PyExc_ValueError, "not_prefix: array lengths disagree");
+        goto done;
+    }
+    const int64_t *start = v[0].buf, *value = v[1].buf, *lst = v[3].buf, *other = v[4].buf;
+    const int8_t *tag = v[2].buf;
+    uint8_t *out = v[5].buf;
+    for (int64_t i = 0; i < r; i++) {
+        const int64_t j = lst[i];
+        if (j < 0 || j >= n_lists || start[j] < 0 || start[j] > start[j + 1] || start[j + 1] > e
+            || other[i] < 0 || other[i] > e - (start[j + 1] - start[j])) {
+            PyErr_Format(PyExc_ValueError, "not_prefix: read %lld's elements are out of range",
+                         (long long)i);
+            goto done;
+        }
+    }
+    Py_BEGIN_ALLOW_THREADS;
+    for (int64_t i = 0; i < r; i++) {
+        const int64_t a = start[lst[i]], n = start[lst[i] + 1] - a, b = other[i];
+        out[i] = memcmp(value + a, value + b, (size_t)n * sizeof *value) != 0 ||
+                 (tags && memcmp(tag + a, tag + b, (size_t)n) != 0);
+    }
+    Py_END_ALLOW_THREADS;
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    for (int i = 0; i < held; i++) PyBuffer_Release(&v[i]);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"count", count, METH_VARARGS,
      "count(lo, counts, kind) -> (appends, reads, first write's history position or -1)"},
     {"split", split, METH_VARARGS,
      "split(lo, counts, kind, key, tag, value, shifts, a_* x6, r_* x6): appends and reads apart."},
+    {"not_prefix", not_prefix, METH_VARARGS,
+     "not_prefix(el_start, el_value, el_tag, lst, other, tags, out): reads no prefix of another."},
     {NULL, NULL, 0, NULL},
 };
 

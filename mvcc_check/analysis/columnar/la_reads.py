@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mvcc_check.analysis.columnar import _split
 from mvcc_check.analysis.columnar.la_mops import NEVER, Mops, Registry
 from mvcc_check.history.columns import FAIL, INT, LIST, OK
 
-_CHUNK = 1 << 18  # elements compared at once (cache-sized)
 DUP_PACK_BITS = 63  # (append, position) packed in one int64 to sort when they fit
 
 
@@ -102,41 +102,24 @@ def version_orders(m: Mops, rd: Reads, reg: Registry) -> Orders:
 
 
 def _not_prefix(m: Mops, rd: Reads, lstart: np.ndarray) -> np.ndarray:
-    """Per read: whether it differs from its key's longest read somewhere in its length.
-
-    Lists are contiguous in the element columns, so the reads' side is a slice
-    and only the longest reads' side is gathered."""
+    """Per read: whether it differs from its key's longest read somewhere in its length
+    (one comparison of element rows per read, in C: `_split.not_prefix`)."""
     cols = m.cols
-    n_lists = len(cols.el_start) - 1
     bad = np.zeros(len(rd.n), bool)
     is_list = m.r_tag[rd.src] == LIST
-    if not n_lists or not is_list.any():
+    if len(cols.el_start) < 2 or not is_list.any():
         return bad
-    lst = m.r_val[rd.src[is_list]]
-    itype = (
-        np.int32 if len(cols.el_value) < (1 << 31) else np.int64
-    )  # smaller indexes gather faster
-    delta = np.zeros(n_lists, itype)  # where each list's counterpart starts, relative
-    delta[lst] = lstart[rd.key[is_list]] - rd.start[is_list]
-    list_bad = np.zeros(n_lists, bool)
-    tags = (cols.el_tag != INT).any()
-    bounds = cols.el_start
-    j0 = 0
-    while j0 < n_lists:
-        j1 = int(np.searchsorted(bounds, bounds[j0] + _CHUNK, "right")) - 1
-        j1 = min(max(j1, j0 + 1), n_lists)
-        e0, e1 = int(bounds[j0]), int(bounds[j1])
-        if e1 > e0:
-            other = np.repeat(delta[j0:j1], np.diff(bounds[j0 : j1 + 1]))
-            other += np.arange(e0, e1, dtype=itype)
-            diff = cols.el_value[other] != cols.el_value[e0:e1]
-            if tags:
-                diff |= cols.el_tag[other] != cols.el_tag[e0:e1]
-            hits = np.flatnonzero(diff)
-            if len(hits):
-                list_bad[np.searchsorted(bounds, hits + e0, "right") - 1] = True
-        j0 = j1
-    bad[is_list] = list_bad[lst]
+    out = np.zeros(int(is_list.sum()), np.uint8)
+    _split.not_prefix(
+        np.ascontiguousarray(cols.el_start, np.int64),
+        np.ascontiguousarray(cols.el_value, np.int64),
+        np.ascontiguousarray(cols.el_tag, np.int8),
+        np.ascontiguousarray(m.r_val[rd.src[is_list]], np.int64),
+        np.ascontiguousarray(lstart[rd.key[is_list]], np.int64),
+        bool((cols.el_tag != INT).any()),
+        out,
+    )
+    bad[is_list] = out.view(bool)
     return bad
 
 
