@@ -45,15 +45,31 @@ def test_long_buckets_are_sorted_too() -> None:
     assert g.dst.tolist() == list(range(251, 501)) and (g.src == 0).all()
 
 
+def test_parts_are_coalesced_together() -> None:
+    """The same edge in two parts is one edge, its bits OR-ed; parts may be empty."""
+    a = (np.array([0, 1], np.int64), np.array([1, 2], np.int64), np.array([1, 2], np.int8))
+    b = (np.array([0], np.int64), np.array([1], np.int64), np.array([4], np.int8))
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int8))
+    g = DependencyGraph.from_parts(3, [a, empty, b])
+    assert list(zip(g.src.tolist(), g.dst.tolist(), g.rel.tolist(), strict=True)) == [
+        (0, 1, 5),
+        (1, 2, 2),
+    ]
+
+
 def test_bad_arrays_are_refused() -> None:
     out = np.empty(1, np.int64), np.empty(1, np.int64), np.empty(1, np.int8)
     one, rel = np.array([5], np.int64), np.array([1], np.int8)
     with pytest.raises(ValueError, match="out of range"):
-        coalesce(3, one, np.array([0], np.int64), rel, *out)
+        coalesce(3, [(one, np.array([0], np.int64), rel)], *out)
     with pytest.raises(ValueError, match="lengths"):
-        coalesce(9, one, np.array([0, 1], np.int64), rel, *out)
+        coalesce(9, [(one, np.array([0, 1], np.int64), rel)], *out)
     with pytest.raises(TypeError, match="4-byte items, expected 8"):
-        coalesce(9, one.astype(np.int32), one, rel, *out)
+        coalesce(9, [(one.astype(np.int32), one, rel)], *out)
+    with pytest.raises(ValueError, match="shorter"):
+        coalesce(9, [(one, one, rel), (one, one, rel)], *out)
+    with pytest.raises(ValueError, match="part is"):
+        coalesce(9, [(one, one)], *out)
 
 
 @settings(max_examples=200, deadline=None)

@@ -56,12 +56,13 @@ def reference_process(txns: list[Txn]) -> set[tuple[int, int]]:
 
 def edges_of(fn, txns: list[Txn], rel: int) -> set[tuple[int, int]]:
     e = EdgeBuilder()
-    e.add(0, 1, 1)  # bulk appends go after what is there
+    e.add(0, 1, 1)  # a single edge, kept apart from the bulk ones
     fn(txns, e)
-    assert len(e.src) == len(e.dst) == len(e.rel)
-    assert (e.src[0], e.dst[0], e.rel[0]) == (0, 1, 1)
-    pairs = list(zip(e.src[1:], e.dst[1:], strict=True))
-    assert set(e.rel[1:]) <= {rel}
+    src, dst, rels = (a.tolist() for a in e.arrays())
+    assert len(src) == len(dst) == len(rels) == len(e)
+    assert (src[-1], dst[-1], rels[-1]) == (0, 1, 1)
+    pairs = list(zip(src[:-1], dst[:-1], strict=True))
+    assert set(rels[:-1]) <= {rel}
     assert all(type(a) is int for pair in pairs for a in pair)
     assert len(set(pairs)) == len(pairs), "duplicate edges"
     return set(pairs)

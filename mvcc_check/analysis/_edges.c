@@ -1,10 +1,12 @@
 /* A dependency graph's edge arrays, coalesced and grouped, in C.
  *
- * coalesce(n, src i64, dst i64, rel i8, out_src i64, out_dst i64, out_rel i8) -> count
+ * coalesce(n, parts, out_src i64, out_dst i64, out_rel i8) -> count
  *
- * The unique (src, dst) pairs of the input, sorted by src then dst, each with
- * the OR of its relation bits; self-loops (src == dst) are dropped. Outputs
- * must hold as many entries as the input; the count says how many are used.
+ * The unique (src, dst) pairs of the edges of every part, a (src i64, dst i64,
+ * rel i8) triple of arrays, sorted by src then dst, each with the OR of its
+ * relation bits; self-loops (src == dst) are dropped. Outputs must hold as many
+ * entries as the parts together; the count says how many are used. The parts
+ * are read where they are: the edges are never concatenated first.
  *
  * A counting sort by source puts each edge in its source's bucket of out_dst,
  * packed as dst << 8 | rel; each bucket (a handful of edges, typically) is then
@@ -35,64 +37,116 @@ static void sort_bucket(int64_t *v, int64_t len) {
     }
 }
 
+static int part_buffers(PyObject *part, Py_buffer *v, int64_t *len) {
+    /* One part: (src i64, dst i64, rel i8) of equal lengths. Buffers held on success. */
+    PyObject *seq = PySequence_Fast(part, "coalesce: each part is (src, dst, rel)");
+    if (!seq) return -1;
+    int held = 0, ok = 0;
+    static const Py_ssize_t size[3] = {8, 8, 1};
+    if (PySequence_Fast_GET_SIZE(seq) != 3) {
+        PyErr_SetString(PyExc_ValueError, "coalesce: each part is (src, dst, rel)");
+        goto out;
+    }
+    for (; held < 3; held++) {
+        if (PyObject_GetBuffer(PySequence_Fast_GET_ITEM(seq, held), &v[held], PyBUF_C_CONTIGUOUS) < 0)
+            goto out;
+        if (v[held].itemsize != size[held]) {
+            PyErr_Format(PyExc_TypeError, "coalesce: a part's array has %zd-byte items, expected %zd",
+                         v[held].itemsize, size[held]);
+            held++;
+            goto out;
+        }
+    }
+    *len = v[0].len / 8;
+    if (v[1].len / 8 != *len || v[2].len != *len) {
+        PyErr_SetString(PyExc_ValueError, "coalesce: a part's array lengths disagree");
+        goto out;
+    }
+    ok = 1;
+out:
+    if (!ok)
+        for (int i = 0; i < held; i++) PyBuffer_Release(&v[i]);
+    Py_DECREF(seq);
+    return ok ? 0 : -1;
+}
+
 static PyObject *coalesce(PyObject *self, PyObject *args) {
     long long n;
-    PyObject *objs[6];
-    if (!PyArg_ParseTuple(args, "LOOOOOO", &n, &objs[0], &objs[1], &objs[2], &objs[3], &objs[4],
-                          &objs[5]))
+    PyObject *parts_obj, *objs[3];
+    if (!PyArg_ParseTuple(args, "LOOOO", &n, &parts_obj, &objs[0], &objs[1], &objs[2]))
         return NULL;
-    static const Py_ssize_t size[6] = {8, 8, 1, 8, 8, 1};
-    static const char *names[6] = {"src", "dst", "rel", "out_src", "out_dst", "out_rel"};
-    Py_buffer v[6];
+    static const Py_ssize_t size[3] = {8, 8, 1};
+    static const char *names[3] = {"out_src", "out_dst", "out_rel"};
+    Py_buffer out[3], *pv = NULL;
+    int64_t *plen = NULL, *start = NULL;
+    Py_ssize_t n_parts = 0, parts_held = 0;
     int held = 0;
-    PyObject *result = NULL;
-    int64_t *start = NULL;
-    for (; held < 6; held++) {
-        if (PyObject_GetBuffer(objs[held], &v[held],
-                               PyBUF_C_CONTIGUOUS | (held >= 3 ? PyBUF_WRITABLE : 0)) < 0)
+    PyObject *result = NULL, *parts = PySequence_Fast(parts_obj, "coalesce: parts is a sequence");
+    if (!parts) return NULL;
+    for (; held < 3; held++) {
+        if (PyObject_GetBuffer(objs[held], &out[held], PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE) < 0)
             goto done;
-        if (v[held].itemsize != size[held]) {
+        if (out[held].itemsize != size[held]) {
             PyErr_Format(PyExc_TypeError, "coalesce: %s has %zd-byte items, expected %zd",
-                         names[held], v[held].itemsize, size[held]);
+                         names[held], out[held].itemsize, size[held]);
             held++;
             goto done;
         }
-    }
-    const int64_t e = v[0].len / 8;
-    if (v[1].len / 8 != e || v[2].len != e || v[3].len / 8 < e || v[4].len / 8 < e ||
-        v[5].len < e) {
-        PyErr_SetString(PyExc_ValueError, "coalesce: array lengths disagree");
-        goto done;
     }
     if (n < 0 || n >= ((int64_t)1 << 55)) {
         PyErr_SetString(PyExc_ValueError, "coalesce: node count out of range");
         goto done;
     }
-    const int64_t *src = v[0].buf, *dst = v[1].buf;
-    const int8_t *rel = v[2].buf;
-    int64_t *out_src = v[3].buf, *out_dst = v[4].buf;
-    int8_t *out_rel = v[5].buf;
-    for (int64_t i = 0; i < e; i++)
-        if (src[i] < 0 || src[i] >= n || dst[i] < 0 || dst[i] >= n) {
-            PyErr_Format(PyExc_ValueError, "coalesce: edge %lld has a node out of range",
-                         (long long)i);
+    n_parts = PySequence_Fast_GET_SIZE(parts);
+    pv = calloc((size_t)n_parts * 3 + 1, sizeof *pv);
+    plen = calloc((size_t)n_parts + 1, sizeof *plen);
+    if (!pv || !plen) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int64_t e = 0;
+    for (; parts_held < n_parts; parts_held++) {
+        if (part_buffers(PySequence_Fast_GET_ITEM(parts, parts_held), pv + 3 * parts_held,
+                         plen + parts_held) < 0)
             goto done;
-        }
+        e += plen[parts_held];
+    }
+    if (out[0].len / 8 < e || out[1].len / 8 < e || out[2].len < e) {
+        PyErr_SetString(PyExc_ValueError, "coalesce: the outputs are shorter than the edges");
+        goto done;
+    }
+    for (Py_ssize_t p = 0; p < n_parts; p++) {
+        const int64_t *src = pv[3 * p].buf, *dst = pv[3 * p + 1].buf;
+        for (int64_t i = 0; i < plen[p]; i++)
+            if (src[i] < 0 || src[i] >= n || dst[i] < 0 || dst[i] >= n) {
+                PyErr_Format(PyExc_ValueError, "coalesce: edge %lld of part %zd has a node out of "
+                             "range", (long long)i, p);
+                goto done;
+            }
+    }
     start = calloc((size_t)n + 1, sizeof *start);
     if (!start) {
         PyErr_NoMemory();
         goto done;
     }
-    int64_t count = 0;
+    int64_t *out_src = out[0].buf, *out_dst = out[1].buf, count = 0;
+    int8_t *out_rel = out[2].buf;
     Py_BEGIN_ALLOW_THREADS;
-    for (int64_t i = 0; i < e; i++)
-        if (src[i] != dst[i]) start[src[i] + 1]++;
+    for (Py_ssize_t p = 0; p < n_parts; p++) {
+        const int64_t *src = pv[3 * p].buf, *dst = pv[3 * p + 1].buf;
+        for (int64_t i = 0; i < plen[p]; i++)
+            if (src[i] != dst[i]) start[src[i] + 1]++;
+    }
     for (int64_t u = 0; u < n; u++) start[u + 1] += start[u];
     int64_t *fill = start; /* reuse: fill[u] runs from start[u] to start[u + 1] */
-    for (int64_t i = 0; i < e; i++) {
-        const int64_t u = src[i];
-        if (u == dst[i]) continue;
-        out_dst[fill[u]++] = dst[i] << 8 | (uint8_t)rel[i];
+    for (Py_ssize_t p = 0; p < n_parts; p++) {
+        const int64_t *src = pv[3 * p].buf, *dst = pv[3 * p + 1].buf;
+        const int8_t *rel = pv[3 * p + 2].buf;
+        for (int64_t i = 0; i < plen[p]; i++) {
+            const int64_t u = src[i];
+            if (u == dst[i]) continue;
+            out_dst[fill[u]++] = dst[i] << 8 | (uint8_t)rel[i];
+        }
     }
     /* fill[u] is now the end of bucket u, i.e. the start of bucket u + 1. */
     int64_t lo = 0;
@@ -113,7 +167,12 @@ static PyObject *coalesce(PyObject *self, PyObject *args) {
     result = PyLong_FromLongLong(count);
 done:
     free(start);
-    for (int i = 0; i < held; i++) PyBuffer_Release(&v[i]);
+    for (Py_ssize_t p = 0; p < parts_held; p++)
+        for (int i = 0; i < 3; i++) PyBuffer_Release(&pv[3 * p + i]);
+    free(pv);
+    free(plen);
+    for (int i = 0; i < held; i++) PyBuffer_Release(&out[i]);
+    Py_DECREF(parts);
     return result;
 }
 
@@ -194,7 +253,7 @@ done:
 
 static PyMethodDef methods[] = {
     {"coalesce", coalesce, METH_VARARGS,
-     "coalesce(n, src, dst, rel, out_src, out_dst, out_rel) -> count: unique sorted edges, "
+     "coalesce(n, parts, out_src, out_dst, out_rel) -> count: unique sorted edges, "
      "relation bits OR-ed, self-loops dropped."},
     {"group", group, METH_VARARGS,
      "group(comp_of, compact, src, dst, rel, n_comps, out_src, out_dst, out_rel, edge_comp, "

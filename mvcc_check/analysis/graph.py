@@ -33,13 +33,19 @@ def scc_labels(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return labels
 
 
-class EdgeBuilder:
-    """Collects edges; duplicates and self-edges are fine (coalesced/dropped later)."""
+Part = tuple[np.ndarray, np.ndarray, np.ndarray]  # (src int64, dst int64, rel int8) of some edges
 
-    __slots__ = ("src", "dst", "rel")
+
+class EdgeBuilder:
+    """Collects edges: arrays of them in bulk (`add_arrays`, kept as they are) and single
+    ones (`add`). Duplicates and self-edges are fine: `build` coalesces every part at
+    once, in C, without concatenating them first."""
+
+    __slots__ = ("parts", "src", "dst", "rel")
 
     def __init__(self) -> None:
-        self.src = array("q")
+        self.parts: list[Part] = []
+        self.src = array("q")  # the single edges
         self.dst = array("q")
         self.rel = array("b")
 
@@ -49,22 +55,44 @@ class EdgeBuilder:
             self.dst.append(b)
             self.rel.append(rel)
 
+    def add_arrays(self, src: np.ndarray, dst: np.ndarray, rel: int) -> None:
+        """Edges src[i] -> dst[i], all of relation rel (self-edges dropped at build)."""
+        if len(src):
+            self.parts.append(
+                (
+                    np.ascontiguousarray(src, np.int64),
+                    np.ascontiguousarray(dst, np.int64),
+                    np.full(len(src), rel, np.int8),
+                )
+            )
+
     def extend(self, other: EdgeBuilder) -> None:
-        self.src.extend(other.src)
-        self.dst.extend(other.dst)
-        self.rel.extend(other.rel)
+        self.parts.extend(other.all_parts())
+
+    def all_parts(self) -> list[Part]:
+        singles = (
+            np.frombuffer(self.src, dtype=np.int64),
+            np.frombuffer(self.dst, dtype=np.int64),
+            np.frombuffer(self.rel, dtype=np.int8),
+        )
+        return [*self.parts, singles] if len(self.src) else list(self.parts)
+
+    def __len__(self) -> int:
+        return len(self.src) + sum(len(p[0]) for p in self.parts)
+
+    def arrays(self) -> Part:
+        """Every edge collected, in order (parts first, then the single edges)."""
+        parts = self.all_parts()
+        if not parts:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int8)
+        return tuple(np.concatenate(c) for c in zip(*parts, strict=True))  # type: ignore[return-value]
 
     def release(self) -> None:
         """Drop the collected edges (once built: the graph holds its own copy)."""
-        self.src, self.dst, self.rel = array("q"), array("q"), array("b")
+        self.parts, self.src, self.dst, self.rel = [], array("q"), array("q"), array("b")
 
     def build(self, n: int) -> DependencyGraph:
-        return DependencyGraph.from_arrays(
-            n,
-            np.frombuffer(self.src, dtype=np.int64) if len(self.src) else np.zeros(0, np.int64),
-            np.frombuffer(self.dst, dtype=np.int64) if len(self.dst) else np.zeros(0, np.int64),
-            np.frombuffer(self.rel, dtype=np.int8) if len(self.rel) else np.zeros(0, np.int8),
-        )
+        return DependencyGraph.from_parts(n, self.all_parts())
 
 
 @dataclass
@@ -80,23 +108,29 @@ class DependencyGraph:
     def from_arrays(
         cls, n: int, src: np.ndarray, dst: np.ndarray, rel: np.ndarray
     ) -> DependencyGraph:
-        # Unique pairs in (src, dst) order with their bits OR-ed, self-loops dropped: a
-        # transaction never depends on itself (`_edges.c`).
-        m = len(src)
+        return cls.from_parts(
+            n,
+            [
+                (
+                    np.ascontiguousarray(src, np.int64),
+                    np.ascontiguousarray(dst, np.int64),
+                    np.ascontiguousarray(rel, np.int8),
+                )
+            ],
+        )
+
+    @classmethod
+    def from_parts(cls, n: int, parts: list[Part]) -> DependencyGraph:
+        """The graph of every part's edges: unique pairs in (src, dst) order with their
+        bits OR-ed, self-loops dropped (a transaction never depends on itself), in C
+        (`_edges.c`)."""
+        m = sum(len(p[0]) for p in parts)
         out_src, out_dst, out_rel = (
             np.empty(m, np.int64),
             np.empty(m, np.int64),
             np.empty(m, np.int8),
         )
-        count = _edges.coalesce(
-            n,
-            np.ascontiguousarray(src, np.int64),
-            np.ascontiguousarray(dst, np.int64),
-            np.ascontiguousarray(rel, np.int8),
-            out_src,
-            out_dst,
-            out_rel,
-        )
+        count = _edges.coalesce(n, parts, out_src, out_dst, out_rel)
         for column in (out_src, out_dst, out_rel):
             column.resize(count, refcheck=False)  # in place, no copy
         return cls(n, out_src, out_dst, out_rel)

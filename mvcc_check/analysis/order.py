@@ -77,6 +77,4 @@ def _append(edges: EdgeBuilder, src: np.ndarray, dst: np.ndarray, rel: int) -> N
     keep = src != dst
     if not keep.all():
         src, dst = src[keep], dst[keep]
-    edges.src.frombytes(np.ascontiguousarray(src, np.int64).view(np.uint8))
-    edges.dst.frombytes(np.ascontiguousarray(dst, np.int64).view(np.uint8))
-    edges.rel.frombytes(np.full(len(src), rel, np.int8).view(np.uint8))
+    edges.add_arrays(src, dst, rel)

@@ -92,7 +92,7 @@ def unread(m: Mops, o: Orders, committed: np.ndarray) -> Late:
 
 
 class _Edges:
-    """Edge arrays collected in parts, handed to an EdgeBuilder in one copy."""
+    """Edge arrays collected in parts, handed to an EdgeBuilder as they are."""
 
     def __init__(self) -> None:
         self.parts: list[tuple[np.ndarray, np.ndarray, int]] = []
@@ -104,14 +104,8 @@ class _Edges:
 
     def builder(self) -> EdgeBuilder:
         edges = EdgeBuilder()
-        if self.parts:
-            for target, column in ((edges.src, 0), (edges.dst, 1)):
-                whole = np.concatenate([p[column] for p in self.parts])
-                target.frombytes(memoryview(whole).cast("B"))
-            rel = np.repeat(
-                np.array([p[2] for p in self.parts], np.int8), [len(p[0]) for p in self.parts]
-            )
-            edges.rel.frombytes(memoryview(rel).cast("B"))
+        for src, dst, rel in self.parts:
+            edges.add_arrays(src, dst, rel)
         return edges
 
 

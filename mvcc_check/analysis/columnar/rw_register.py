@@ -127,10 +127,7 @@ def _add(edges: EdgeBuilder, src: np.ndarray, dst: np.ndarray, rel: int) -> None
     """Add edges src[i] -> dst[i] (self-edges dropped, as EdgeBuilder.add does)."""
     keep = src != dst
     src, dst = src[keep], dst[keep]
-    if len(src):  # (array.frombytes reads the numpy buffer: no intermediate bytes)
-        edges.src.frombytes(np.ascontiguousarray(src, np.int64).view(np.uint8))
-        edges.dst.frombytes(np.ascontiguousarray(dst, np.int64).view(np.uint8))
-        edges.rel.frombytes(np.full(len(src), rel, np.int8).view(np.uint8))
+    edges.add_arrays(src, dst, rel)
 
 
 def _garbage_reads(
