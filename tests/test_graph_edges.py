@@ -98,3 +98,32 @@ def test_group_keeps_the_edges_inside_components_in_order(case, data) -> None:
     assert out[2][:count].tolist() == rel[order].tolist()
     assert edge_comp[:count].tolist() == ls[order].tolist()
     assert bounds.tolist() == np.searchsorted(ls[order], np.arange(comps + 1)).tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_realtime_frontier_matches_binary_searches(data) -> None:
+    """`_edges.realtime` (galloping searches from the previous answer) gives the edges the
+    numpy binary searches gave, on sorted invocation rows and any completion rows."""
+    from mvcc_check.analysis._edges import realtime
+
+    nk = data.draw(st.integers(0, 200))
+    k_inv = np.sort(np.array(data.draw(st.lists(st.integers(0, 500), min_size=nk, max_size=nk))))
+    k_inv = np.unique(k_inv).astype(np.int64)
+    k_ids = np.arange(len(k_inv), dtype=np.int64) * 3
+    done = np.array(sorted(data.draw(st.sets(st.integers(0, max(len(k_inv) - 1, 0))))), np.int64)
+    done = done[done < len(k_inv)]
+    d_ids, d_inv = k_ids[done], k_inv[done]
+    d_at = np.array([int(i) + data.draw(st.integers(1, 300)) for i in d_inv], np.int64)
+    d_at = d_at.reshape(-1)
+    first_after = np.r_[np.minimum.accumulate(d_at[::-1])[::-1], np.iinfo(np.int64).max]
+    first_after = first_after.astype(np.int64)
+    until = first_after[np.searchsorted(d_inv, d_at, side="right")]
+    lo = np.searchsorted(k_inv, d_at, side="right")
+    hi = np.searchsorted(k_inv, until, side="right")
+    want = [(int(a), int(b)) for i, a in enumerate(d_ids) for b in k_ids[lo[i] : hi[i]]]
+    args = (k_ids, k_inv, d_ids, d_inv, d_at, first_after)
+    total = realtime(*args, None, None)
+    src, dst = np.empty(total, np.int64), np.empty(total, np.int64)
+    assert realtime(*args, src, dst) == total == len(want)
+    assert list(zip(src.tolist(), dst.tolist(), strict=True)) == want

@@ -1,4 +1,4 @@
-/* A dependency graph's edge arrays, coalesced and grouped, in C.
+/* A dependency graph's edge arrays in C: realtime edges made, edges coalesced and grouped.
  *
  * coalesce(n, parts, out_src i64, out_dst i64, out_rel i8) -> count
  *
@@ -251,10 +251,119 @@ done:
     return result;
 }
 
+/* The first index in sorted a[0..n) whose value exceeds x, searched from `from`
+ * outwards (galloping): the queries come nearly in order, so each takes a few steps. */
+static int64_t upper_from(const int64_t *a, int64_t n, int64_t x, int64_t from) {
+    int64_t lo, hi;
+    if (from < 0) from = 0;
+    if (from > n) from = n;
+    if (from < n && a[from] <= x) { /* the answer is after from: gallop right */
+        int64_t step = 1;
+        lo = from + 1;
+        hi = from + 1;
+        while (hi < n && a[hi] <= x) {
+            lo = hi + 1;
+            hi = from + (step <<= 1);
+        }
+        if (hi > n) hi = n;
+    } else { /* at or before from: gallop left */
+        int64_t step = 1;
+        hi = from;
+        lo = from;
+        while (lo > 0 && a[lo - 1] > x) {
+            hi = lo - 1;
+            lo = from - (step <<= 1);
+            if (lo < 0) lo = 0;
+        }
+    }
+    while (lo < hi) { /* first index in [lo, hi) with a[i] > x; a[hi] > x or hi == n */
+        const int64_t mid = lo + (hi - lo) / 2;
+        if (a[mid] <= x) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* realtime(k_ids, k_inv, d_ids, d_inv, d_at, first_after, src, dst) -> count
+ *
+ * Elle's realtime frontier as edge arrays: for each completed transaction i (in
+ * invocation order: d_ids, d_inv, its completion row d_at), an edge to every
+ * kept transaction invoked after i completed and no later than the first
+ * completion among the transactions invoked after i completed (first_after,
+ * the suffix minimum of d_at, with a sentinel at the end). k_ids and k_inv:
+ * the kept transactions by invocation row. With src and dst None, only counts;
+ * else fills them (each as long as the count). */
+static PyObject *realtime(PyObject *self, PyObject *args) {
+    PyObject *o[8];
+    if (!PyArg_ParseTuple(args, "OOOOOOOO", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6],
+                          &o[7]))
+        return NULL;
+    const int fill = o[6] != Py_None && o[7] != Py_None;
+    const int n_bufs = fill ? 8 : 6;
+    static const char *names[8] = {"k_ids", "k_inv", "d_ids", "d_inv",
+                                   "d_at",  "first_after", "src", "dst"};
+    Py_buffer v[8];
+    int held = 0;
+    PyObject *result = NULL;
+    for (; held < n_bufs; held++) {
+        if (PyObject_GetBuffer(o[held], &v[held], PyBUF_C_CONTIGUOUS | (held >= 6 ? PyBUF_WRITABLE : 0)) < 0)
+            goto done;
+        if (v[held].itemsize != 8) {
+            PyErr_Format(PyExc_TypeError, "realtime: %s has %zd-byte items, expected 8",
+                         names[held], v[held].itemsize);
+            held++;
+            goto done;
+        }
+    }
+    const int64_t nk = v[0].len / 8, nd = v[2].len / 8;
+    if (v[1].len / 8 != nk || v[3].len / 8 != nd || v[4].len / 8 != nd || v[5].len / 8 != nd + 1) {
+        PyErr_SetString(PyExc_ValueError, "realtime: array lengths disagree");
+        goto done;
+    }
+    const int64_t *k_ids = v[0].buf, *k_inv = v[1].buf, *d_ids = v[2].buf, *d_inv = v[3].buf;
+    const int64_t *d_at = v[4].buf, *first_after = v[5].buf;
+    int64_t *src = fill ? v[6].buf : NULL, *dst = fill ? v[7].buf : NULL;
+    const int64_t cap = fill ? (v[6].len / 8 < v[7].len / 8 ? v[6].len / 8 : v[7].len / 8) : 0;
+    int64_t count = 0, lo = 0, hi = 0, at = 0;
+    int overflow = 0;
+    Py_BEGIN_ALLOW_THREADS;
+    for (int64_t i = 0; i < nd && !overflow; i++) {
+        at = upper_from(d_inv, nd, d_at[i], at);
+        const int64_t until = first_after[at];
+        lo = upper_from(k_inv, nk, d_at[i], lo);
+        hi = upper_from(k_inv, nk, until, hi > lo ? hi : lo);
+        if (hi <= lo) continue;
+        if (fill) {
+            if (count + (hi - lo) > cap) {
+                overflow = 1;
+                break;
+            }
+            for (int64_t j = lo; j < hi; j++) {
+                src[count] = d_ids[i];
+                dst[count++] = k_ids[j];
+            }
+        } else {
+            count += hi - lo;
+        }
+    }
+    Py_END_ALLOW_THREADS;
+    if (overflow) {
+        PyErr_SetString(PyExc_ValueError, "realtime: the outputs are shorter than the edges");
+        goto done;
+    }
+    result = PyLong_FromLongLong(count);
+done:
+    for (int i = 0; i < held; i++) PyBuffer_Release(&v[i]);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"coalesce", coalesce, METH_VARARGS,
      "coalesce(n, parts, out_src, out_dst, out_rel) -> count: unique sorted edges, "
      "relation bits OR-ed, self-loops dropped."},
+    {"realtime", realtime, METH_VARARGS,
+     "realtime(k_ids, k_inv, d_ids, d_inv, d_at, first_after, src, dst) -> count: Elle's "
+     "realtime frontier as edges (src and dst None: count only)."},
     {"group", group, METH_VARARGS,
      "group(comp_of, compact, src, dst, rel, n_comps, out_src, out_dst, out_rel, edge_comp, "
      "bounds) -> count: the edges inside components, grouped by component."},

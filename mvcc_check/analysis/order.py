@@ -5,13 +5,14 @@ transaction did not happen. An info transaction never completed, so nothing
 follows it in real time.
 
 Edges go to the edge arrays in bulk (a million-transaction history makes
-millions of them); the realtime order is computed with numpy.
+millions of them); the realtime order is made in C (`_edges.realtime`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from mvcc_check.analysis import _edges
 from mvcc_check.analysis.graph import PROCESS, REALTIME, EdgeBuilder
 from mvcc_check.history.columns import FAIL, OK
 from mvcc_check.history.pairing import TxnColumns
@@ -52,16 +53,16 @@ def realtime_edges_columns(tc: TxnColumns, edges: EdgeBuilder) -> None:
     d_ids, d_inv = _sorted_by(done, inv[done])
     d_at = tc.complete_row[d_ids]
     first_after = np.r_[np.minimum.accumulate(d_at[::-1])[::-1], np.iinfo(np.int64).max]
-    until = first_after[np.searchsorted(d_inv, d_at, side="right")]
-    lo = np.searchsorted(k_inv, d_at, side="right")
-    hi = np.searchsorted(k_inv, until, side="right")
-    counts = hi - lo
-    total = int(counts.sum())
+    # For each done txn: the kept ones invoked after it completed, up to the first
+    # completion among those (`_edges.realtime`: counted, then made, in C).
+    arrays = [np.ascontiguousarray(a, np.int64) for a in (k_ids, k_inv, d_ids, d_inv, d_at)]
+    arrays.append(np.ascontiguousarray(first_after, np.int64))
+    total = _edges.realtime(*arrays, None, None)
     if total == 0:
         return
-    ends = np.cumsum(counts)
-    targets = np.arange(total) - np.repeat(ends - counts - lo, counts)
-    _append(edges, np.repeat(d_ids, counts), k_ids[targets], REALTIME)
+    src, dst = np.empty(total, np.int64), np.empty(total, np.int64)
+    _edges.realtime(*arrays, src, dst)
+    edges.add_arrays(src, dst, REALTIME)  # (never a self-edge: each target began later)
 
 
 def _sorted_by(ids: np.ndarray, invoked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
