@@ -3,6 +3,7 @@ and the same first error, on random op sequences (broken ones included)."""
 
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from reference.txns import build_txns, unread
@@ -115,3 +116,20 @@ def test_mop_txn_lists_each_transactions_micro_ops() -> None:
     rows, txn = tc.mop_txn()
     assert txn.tolist() == [0, 0, 1]
     assert rows.tolist() == [3, 4, 2]  # txn 0's completion's micro-ops, then txn 1's invocation's
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_op, max_size=12), st.data())
+def test_mop_rows_are_each_txns_rows_in_order(raw, data):
+    """TxnColumns.mop_txn (in C) against a loop over the transactions' row ranges, for
+    every transaction and for a subset."""
+    try:
+        tc = pair_columns(columns_from_ops(_ops(raw)))
+    except HistoryError:
+        return
+    subset = sorted(data.draw(st.sets(st.integers(0, max(tc.n - 1, 0)))) if tc.n else [])
+    for txns in (None, np.array(subset, np.int64)):
+        ids = range(tc.n) if txns is None else subset
+        want = [(r, t) for t in ids for r in range(*tc.mop_range(t))]
+        rows, txn = tc.mop_txn(txns)
+        assert list(zip(rows.tolist(), txn.tolist(), strict=True)) == want

@@ -65,17 +65,14 @@ class TxnColumns:
 
     def mop_txn(self, txns: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(micro-op rows, their txn) of every transaction's micro-ops (or of `txns`',
-        ascending ids), txn by txn in id order and in order within each txn."""
-        om = self.cols.op_mop
-        ids = np.arange(self.n, dtype=np.int64) if txns is None else txns.astype(np.int64)
-        mop_row = self.mop_row if txns is None else self.mop_row[ids]
-        lo, hi = om[mop_row], om[mop_row + 1]
-        counts = hi - lo
-        txn = np.repeat(ids, counts)
-        ends = np.cumsum(counts)
-        rows = np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64) - np.repeat(
-            ends - counts - lo, counts
-        )
+        ascending ids), txn by txn in id order and in order within each txn (in C:
+        `_pair.mop_rows`, counted, then written)."""
+        om = np.ascontiguousarray(self.cols.op_mop, np.int64)
+        mr = np.ascontiguousarray(self.mop_row, np.int64)
+        ids = None if txns is None else np.ascontiguousarray(txns, np.int64)
+        total = _pair.mop_rows(om, mr, ids, None, None)
+        rows, txn = np.empty(total, np.int64), np.empty(total, np.int64)
+        _pair.mop_rows(om, mr, ids, rows, txn)
         return rows, txn
 
 
