@@ -210,7 +210,7 @@ def test_explanations_from_file_backed_columns_match(tmp_path):
         {"SPREAD": 0},  # integers coded by rank
         {"TABLE_SLACK": -(1 << 40)},  # the sorted registry instead of the table
         # long txns, lexsorts, small chunks
-        {"_SHIFTS": 1, "PACK_BITS": 0, "DUP_PACK_BITS": 0},
+        {"_SHIFTS": 1, "PACK_BITS": 0},
     ],
     ids=["rank-codes", "sorted-registry", "long-txns-lexsort-chunks"],
 )

@@ -23,6 +23,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { APPEND = 0, READ = 1, WRITE = 2 };
@@ -202,6 +203,61 @@ done:
     return result;
 }
 
+/* first_repeats(f_app i32, f_key i32, f_j i64, n_apps, out i64) -> None
+ *
+ * Per key, the first position of its longest read whose append (f_app, -1:
+ * unknown, skipped) already wrote an earlier position: out[key] lowered to it.
+ * An append belongs to one key, so a repeat is always within its key's read. */
+static PyObject *first_repeats(PyObject *self, PyObject *args) {
+    PyObject *o[4];
+    long long n_apps;
+    if (!PyArg_ParseTuple(args, "OOOLO", &o[0], &o[1], &o[2], &n_apps, &o[3])) return NULL;
+    static const Py_ssize_t size[4] = {4, 4, 8, 8};
+    static const char *names[4] = {"f_app", "f_key", "f_j", "out"};
+    Py_buffer v[4];
+    int held = 0;
+    PyObject *result = NULL;
+    uint8_t *seen = NULL;
+    for (; held < 4; held++)
+        if (get(o[held], &v[held], size[held], held == 3, names[held])) goto done;
+    const int64_t f = v[0].len / 4, nk = v[3].len / 8;
+    if (v[1].len / 4 != f || v[2].len / 8 != f || n_apps < 0) {
+        PyErr_SetString(PyExc_ValueError, "first_repeats: array lengths disagree");
+        goto done;
+    }
+    const int32_t *app = v[0].buf, *key = v[1].buf;
+    const int64_t *j = v[2].buf;
+    int64_t *out = v[3].buf;
+    for (int64_t i = 0; i < f; i++)
+        if (app[i] >= n_apps || key[i] < 0 || key[i] >= nk) {
+            PyErr_Format(PyExc_ValueError, "first_repeats: position %lld is out of range",
+                         (long long)i);
+            goto done;
+        }
+    seen = calloc((size_t)n_apps + 1, 1);
+    if (!seen) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS;
+    for (int64_t i = 0; i < f; i++) {
+        const int32_t a = app[i];
+        if (a < 0) continue;
+        if (seen[a]) {
+            if (j[i] < out[key[i]]) out[key[i]] = j[i];
+        } else {
+            seen[a] = 1;
+        }
+    }
+    Py_END_ALLOW_THREADS;
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    free(seen);
+    for (int i = 0; i < held; i++) PyBuffer_Release(&v[i]);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"count", count, METH_VARARGS,
      "count(lo, counts, kind) -> (appends, reads, first write's history position or -1)"},
@@ -209,6 +265,8 @@ static PyMethodDef methods[] = {
      "split(lo, counts, kind, key, tag, value, shifts, a_* x6, r_* x6): appends and reads apart."},
     {"not_prefix", not_prefix, METH_VARARGS,
      "not_prefix(el_start, el_value, el_tag, lst, other, tags, out): reads no prefix of another."},
+    {"first_repeats", first_repeats, METH_VARARGS,
+     "first_repeats(f_app, f_key, f_j, n_apps, out): per key, its longest read's first repeat."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -17,8 +17,6 @@ from mvcc_check.analysis.columnar import _split
 from mvcc_check.analysis.columnar.la_mops import NEVER, Mops, Registry
 from mvcc_check.history.columns import FAIL, INT, LIST, OK
 
-DUP_PACK_BITS = 63  # (append, position) packed in one int64 to sort when they fit
-
 
 @dataclass
 class Reads:
@@ -131,19 +129,14 @@ def dup_positions(o: Orders, m: Mops) -> np.ndarray:
     F = len(o.f_app)
     if not F:
         return out
-    flat = np.arange(F, dtype=np.int64)
-    known = np.flatnonzero(o.f_app >= 0)
-    if len(known):
-        shift = F.bit_length()
-        app = o.f_app[known].astype(np.int64)
-        if int(app.max()).bit_length() + shift <= DUP_PACK_BITS:  # (append, position) in one int64
-            s = np.sort((app << shift) | flat[known])
-            app, at = s >> shift, s & ((1 << shift) - 1)
-        else:
-            order = np.lexsort((flat[known], app))
-            app, at = app[order], flat[known][order]
-        rep = at[1:][app[1:] == app[:-1]]
-        np.minimum.at(out, o.f_key[rep], o.f_j[rep])
+    # Known elements: an append written at two positions (in C: `_split.first_repeats`).
+    _split.first_repeats(
+        np.ascontiguousarray(o.f_app, np.int32),
+        np.ascontiguousarray(o.f_key, np.int32),
+        np.ascontiguousarray(o.f_j, np.int64),
+        len(m.a_txn),
+        out,
+    )
     unknown = np.flatnonzero(o.f_app < 0)
     if len(unknown):
         el = o.start[o.f_key[unknown]] + o.f_j[unknown]
