@@ -2,35 +2,26 @@
 
 from setuptools import Extension, setup
 
+WARNINGS = ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+
+
+def extension(module: str, depends: tuple[str, ...] = ()) -> Extension:
+    """mvcc_check.x.y._name, built from mvcc_check/x/y/_name.c."""
+    source = module.replace(".", "/") + ".c"
+    return Extension(module, [source], depends=list(depends), extra_compile_args=WARNINGS)
+
+
 setup(
     ext_modules=[
         Extension("mvcc_check.analysis.search._bfs", ["mvcc_check/analysis/search/_bfs.c"], extra_compile_args=["-O2"]),
-        Extension(
-            "mvcc_check.analysis.columnar._split",
-            ["mvcc_check/analysis/columnar/_split.c"],
-            extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
-        ),
-        Extension(
-            "mvcc_check.analysis._edges",
-            ["mvcc_check/analysis/_edges.c"],
-            extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
-        ),
-        Extension(
-            "mvcc_check.analysis._scc",
-            ["mvcc_check/analysis/_scc.c"],
-            extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
-        ),
-        Extension(
-            "mvcc_check.history._pair",
-            ["mvcc_check/history/_pair.c"],
-            extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
-        ),
+        extension("mvcc_check.analysis.columnar._split"),
+        extension("mvcc_check.analysis._edges"),
+        extension("mvcc_check.analysis._scc"),
+        extension("mvcc_check.history._pair"),
         # The JSON Lines scanner: plain C in the headers, the Python glue in _scan.c.
-        Extension(
+        extension(
             "mvcc_check.history._scan",
-            sources=["mvcc_check/history/_scan.c"],
-            depends=["mvcc_check/history/scan_core.h", "mvcc_check/history/scan_table.h"],
-            extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+            depends=("mvcc_check/history/scan_core.h", "mvcc_check/history/scan_table.h"),
         ),
     ]
 )

@@ -94,64 +94,51 @@ def side_by_side(a: str, b: str) -> str:
     return "\n".join(orjson.dumps(op).decode() for op in ops) + "\n"
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    workload=st.sampled_from(WORKLOADS),
-    txns=plans(max_txns=12, keys=(0, 1)),
-    more=plans(max_txns=12, keys=(0, 1)),
-    seed=st.integers(0, 2**32),
-    model=st.sampled_from(["serializable", "strict-serializable"]),
-    faulty=FAULTS,
-)
-def test_forked_component_search_agrees(workload, txns, more, seed, model, faulty):
-    """Big histories split the component searches over two processes; force that path."""
-    from mvcc_check.analysis.search import parallel
+TWO_HISTORIES = {
+    "workload": st.sampled_from(WORKLOADS),
+    "txns": plans(max_txns=12, keys=(0, 1)),
+    "more": plans(max_txns=12, keys=(0, 1)),
+    "seed": st.integers(0, 2**32),
+    "model": st.sampled_from(["serializable", "strict-serializable"]),
+    "faulty": FAULTS,
+}
 
+
+def same_with(module, name: str, value, workload, txns, more, seed, model, faulty) -> None:
+    """Two histories side by side are checked as they are and with module.name set to
+    value: the same JSON and the same stats."""
     text = side_by_side(
         concurrent_history(workload, txns, 3, seed, faulty=faulty),
         concurrent_history(workload, more, 3, seed + 1, faulty=faulty),
     )
-    one = check_text(text, model)
-    saved = parallel.PARALLEL_MIN_EDGES
+    plain = check_text(text, model)
+    saved = getattr(module, name)
     try:
-        parallel.PARALLEL_MIN_EDGES = 0
-        two = check_text(text, model)
+        setattr(module, name, value)
+        forced = check_text(text, model)
     finally:
-        parallel.PARALLEL_MIN_EDGES = saved
-    assert orjson.dumps(two.to_json(), option=orjson.OPT_NON_STR_KEYS) == orjson.dumps(
-        one.to_json(), option=orjson.OPT_NON_STR_KEYS
+        setattr(module, name, saved)
+    assert orjson.dumps(forced.to_json(), option=orjson.OPT_NON_STR_KEYS) == orjson.dumps(
+        plain.to_json(), option=orjson.OPT_NON_STR_KEYS
     )
-    assert two.stats == one.stats
+    assert forced.stats == plain.stats
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    workload=st.sampled_from(WORKLOADS),
-    txns=plans(max_txns=12, keys=(0, 1)),
-    more=plans(max_txns=12, keys=(0, 1)),
-    seed=st.integers(0, 2**32),
-    model=st.sampled_from(["serializable", "strict-serializable"]),
-    faulty=FAULTS,
-    block=st.sampled_from([1, 3, 8]),
-)
+@given(**TWO_HISTORIES)
+def test_forked_component_search_agrees(workload, txns, more, seed, model, faulty):
+    """Big histories split the component searches over two processes; force that path."""
+    from mvcc_check.analysis.search import parallel
+
+    same_with(parallel, "PARALLEL_MIN_EDGES", 0, workload, txns, more, seed, model, faulty)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(**TWO_HISTORIES, block=st.sampled_from([1, 3, 8]))
 def test_component_search_in_blocks_agrees(workload, txns, more, seed, model, faulty, block):
     """Components are searched in blocks of about BLOCK_EDGES edges, each numbered
     apart; any block size gives the whole-share answer (the default puts these small
     histories in one block)."""
     from mvcc_check.analysis.search import find
 
-    text = side_by_side(
-        concurrent_history(workload, txns, 3, seed, faulty=faulty),
-        concurrent_history(workload, more, 3, seed + 1, faulty=faulty),
-    )
-    whole = check_text(text, model)
-    saved = find.BLOCK_EDGES
-    try:
-        find.BLOCK_EDGES = block
-        blocks = check_text(text, model)
-    finally:
-        find.BLOCK_EDGES = saved
-    assert orjson.dumps(blocks.to_json(), option=orjson.OPT_NON_STR_KEYS) == orjson.dumps(
-        whole.to_json(), option=orjson.OPT_NON_STR_KEYS
-    )
-    assert blocks.stats == whole.stats
+    same_with(find, "BLOCK_EDGES", block, workload, txns, more, seed, model, faulty)

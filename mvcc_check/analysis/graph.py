@@ -56,7 +56,7 @@ class EdgeBuilder:
             self.rel.append(rel)
 
     def add_arrays(self, src: np.ndarray, dst: np.ndarray, rel: int) -> None:
-        """Edges src[i] -> dst[i], all of relation rel (self-edges dropped at build)."""
+        """Edges src[i] -> dst[i], all of relation rel (self-edges are dropped at build)."""
         if len(src):
             self.parts.append(
                 (

@@ -38,7 +38,7 @@ def process_edges_columns(tc: TxnColumns, edges: EdgeBuilder) -> None:
     prev_ok = np.r_[-1, last_ok[:-1]]
     has = prev_ok >= 0
     has[has] = proc[prev_ok[has]] == proc[has]
-    _append(edges, order[prev_ok[has]], order[has], PROCESS)
+    edges.add_arrays(order[prev_ok[has]], order[has], PROCESS)
 
 
 def realtime_edges_columns(tc: TxnColumns, edges: EdgeBuilder) -> None:
@@ -62,7 +62,7 @@ def realtime_edges_columns(tc: TxnColumns, edges: EdgeBuilder) -> None:
         return
     src, dst = np.empty(total, np.int64), np.empty(total, np.int64)
     _edges.realtime(*arrays, src, dst)
-    edges.add_arrays(src, dst, REALTIME)  # (never a self-edge: each target began later)
+    edges.add_arrays(src, dst, REALTIME)
 
 
 def _sorted_by(ids: np.ndarray, invoked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -71,11 +71,3 @@ def _sorted_by(ids: np.ndarray, invoked: np.ndarray) -> tuple[np.ndarray, np.nda
         order = np.argsort(invoked, kind="stable")
         return ids[order], invoked[order]
     return ids, invoked
-
-
-def _append(edges: EdgeBuilder, src: np.ndarray, dst: np.ndarray, rel: int) -> None:
-    """Add edges src[i] -> dst[i] in bulk (self-edges dropped, as EdgeBuilder.add does)."""
-    keep = src != dst
-    if not keep.all():
-        src, dst = src[keep], dst[keep]
-    edges.add_arrays(src, dst, rel)

@@ -38,6 +38,22 @@ static int check_ranges(const int64_t *lo, const int64_t *counts, int64_t n, int
     return 0;
 }
 
+/* Appends and reads among the transactions' micro-ops, and the history position of
+ * the first write (-1 if none); the ranges are checked already. */
+static void tally(const int64_t *lo, const int64_t *counts, const int8_t *kind, int64_t n,
+                  int64_t *appends, int64_t *reads, int64_t *first_write) {
+    int64_t g = 0;
+    *appends = *reads = 0;
+    *first_write = -1;
+    for (int64_t t = 0; t < n; t++)
+        for (int64_t i = 0; i < counts[t]; i++, g++) {
+            const int8_t k = kind[lo[t] + i];
+            *appends += k == APPEND;
+            *reads += k == READ;
+            if (k == WRITE && *first_write < 0) *first_write = g;
+        }
+}
+
 static int get(PyObject *o, Py_buffer *v, Py_ssize_t itemsize, int writable, const char *name) {
     if (PyObject_GetBuffer(o, v, PyBUF_C_CONTIGUOUS | (writable ? PyBUF_WRITABLE : 0)) < 0)
         return -1;
@@ -68,14 +84,8 @@ static PyObject *count(PyObject *self, PyObject *args) {
     const int64_t *lo = v[0].buf, *counts = v[1].buf;
     const int8_t *kind = v[2].buf;
     if (check_ranges(lo, counts, n, m)) goto done;
-    int64_t appends = 0, reads = 0, first_write = -1, g = 0;
-    for (int64_t t = 0; t < n; t++)
-        for (int64_t i = 0; i < counts[t]; i++, g++) {
-            const int8_t k = kind[lo[t] + i];
-            appends += k == APPEND;
-            reads += k == READ;
-            if (k == WRITE && first_write < 0) first_write = g;
-        }
+    int64_t appends, reads, first_write;
+    tally(lo, counts, kind, n, &appends, &reads, &first_write);
     result = Py_BuildValue("LLL", (long long)appends, (long long)reads, (long long)first_write);
 done:
     for (int i = 0; i < held; i++) PyBuffer_Release(&v[i]);
@@ -111,13 +121,8 @@ static PyObject *split(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "split: too many transactions for 32-bit ids");
         goto done;
     }
-    int64_t na = 0, nr = 0;
-    for (int64_t t = 0; t < n; t++)
-        for (int64_t i = 0; i < counts[t]; i++) {
-            const int8_t k = kind[lo[t] + i];
-            na += k == APPEND;
-            nr += k == READ;
-        }
+    int64_t na, nr, first_write;
+    tally(lo, counts, kind, n, &na, &nr, &first_write);
     for (int j = 6; j < 18; j++) {
         const int64_t need = j < 12 ? na : nr;
         if (v[j].len / size[j] != need) {

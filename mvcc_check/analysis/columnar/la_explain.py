@@ -376,25 +376,16 @@ class ListAppendExplainer:
         ):
             a, b = steps[s_]
             mop = self._mop(a, i)
-            if h:
-                out[(a, b)] = {
-                    "type": "rw",
-                    "key": mop[1],
-                    "value": mop[2][-1] if n_ else None,
-                    "value'": value(tag, v),
-                    "a-mop-index": i,
-                    "b-mop-index": bm,
-                }
-            else:
-                out[(a, b)] = {
-                    "type": "rw",
-                    "key": mop[1],
-                    "value": mop[2][-1] if n_ else None,
-                    "value'": self._mop(b, bm)[2],
-                    "a-mop-index": i,
-                    "b-mop-index": bm,
-                    "unread": True,
-                }
+            record = out[(a, b)] = {
+                "type": "rw",
+                "key": mop[1],
+                "value": mop[2][-1] if n_ else None,
+                "value'": value(tag, v) if h else self._mop(b, bm)[2],
+                "a-mop-index": i,
+                "b-mop-index": bm,
+            }
+            if not h:
+                record["unread"] = True
         return out
 
     def _unread_appends(self, kids: np.ndarray, txns: np.ndarray) -> np.ndarray:

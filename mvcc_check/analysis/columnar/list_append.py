@@ -71,13 +71,13 @@ def infer(tc: TxnColumns) -> Inference:
     owner, bad_apps = bad_read_apps(m, rd, reg)
     committed = proven_committed(m, o, bad_apps)
     late = unread(m, o, committed)
-    edges = _Edges()
+    edges = EdgeBuilder()
     _edges_from_orders(o, late, edges)
     _edges_from_reads(m, rd, o, w, late, (owner, bad_apps), edges)
     explainer = ListAppendExplainer(tc, m, rd, o, reg, late, (owner, bad_apps))
     none = np.zeros(0, np.int64)
     open_ = LazyOpenWrites(late.key, late.txn, none, none, none)  # unread: no reader, open order
-    return Inference(edges.builder(), anomalies, explainer, open_writes=open_)
+    return Inference(edges, anomalies, explainer, open_writes=open_)
 
 
 def unread(m: Mops, o: Orders, committed: np.ndarray) -> Late:
@@ -91,37 +91,19 @@ def unread(m: Mops, o: Orders, committed: np.ndarray) -> Late:
     return Late(m.a_key[late], m.a_txn[late].astype(np.int64), seen)
 
 
-class _Edges:
-    """Edge arrays collected in parts, handed to an EdgeBuilder as they are."""
-
-    def __init__(self) -> None:
-        self.parts: list[tuple[np.ndarray, np.ndarray, int]] = []
-
-    def add(self, src: np.ndarray, dst: np.ndarray, rel: int) -> None:
-        """Edges src[i] -> dst[i] (self-edges dropped, as EdgeBuilder.add does)."""
-        keep = src != dst
-        self.parts.append((src[keep].astype(np.int64), dst[keep].astype(np.int64), rel))
-
-    def builder(self) -> EdgeBuilder:
-        edges = EdgeBuilder()
-        for src, dst, rel in self.parts:
-            edges.add_arrays(src, dst, rel)
-        return edges
-
-
-def _edges_from_orders(o: Orders, late: Late, edges: _Edges) -> None:
+def _edges_from_orders(o: Orders, late: Late, edges: EdgeBuilder) -> None:
     """ww: each element's writer precedes the next one's; the last one's precedes unread appends."""
     node = o.f_node
     if len(node) > 1:
         a, b = node[:-1], node[1:]
         keep = (o.f_j[1:] > 0) & (a >= 0) & (b >= 0)
-        edges.add(a[keep], b[keep], WW)
+        edges.add_arrays(a[keep], b[keep], WW)
     k = late.key
     has = o.length[k] > 0
     last = np.full(len(k), -1, np.int64)
     last[has] = node[o.off[k[has]] + o.length[k[has]] - 1]
     keep = last >= 0
-    edges.add(last[keep], late.txn[keep], WW)
+    edges.add_arrays(last[keep], late.txn[keep], WW)
 
 
 def _edges_from_reads(
@@ -131,7 +113,7 @@ def _edges_from_reads(
     w: Within,
     late: Late,
     bad: tuple[np.ndarray, np.ndarray],
-    edges: _Edges,
+    edges: EdgeBuilder,
 ) -> None:
     """wr and rw edges of the external reads (reads of committed state). The wr
     edge comes from the writer of the read's last element that some txn
@@ -144,10 +126,10 @@ def _edges_from_reads(
     if len(o.f_node):
         writer = last_known_node(o)[np.maximum(base - 1, 0)]
         keep = mask & (n > 0) & (writer >= 0)
-        edges.add(writer[keep], t[keep], WR)
+        edges.add_arrays(writer[keep], t[keep], WR)
         nxt = o.f_node[np.minimum(base, len(o.f_node) - 1)]
         keep = mask & (n < length) & (nxt >= 0)
-        edges.add(t[keep], nxt[keep], RW)
+        edges.add_arrays(t[keep], nxt[keep], RW)
     full = np.flatnonzero(mask & (n == length))
     if len(late.key) and len(full):
         lo, hi = late.span(k[full])
@@ -156,7 +138,7 @@ def _edges_from_reads(
         at = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(
             np.cumsum(counts) - counts - lo, counts
         )
-        edges.add(src, late.txn[at], RW)
+        edges.add_arrays(src, late.txn[at], RW)
     # Reads that are no prefix of the longest: the writer of their last element.
     odd = np.flatnonzero(w.ext & rd.bad & (rd.n > 0))
     if len(odd):
@@ -165,4 +147,4 @@ def _edges_from_reads(
         src = m.a_txn[app[hit]].astype(np.int64)
         dst = rd.txn[odd[hit]].astype(np.int64)
         keep = m.tc.status[src] != FAIL
-        edges.add(src[keep], dst[keep], WR)
+        edges.add_arrays(src[keep], dst[keep], WR)

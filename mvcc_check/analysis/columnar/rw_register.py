@@ -85,7 +85,7 @@ def infer(tc: TxnColumns, sources: VersionSources = NO_SOURCES) -> Inference:
         live |= (tc.status == INFO) & (rank >= 0)
     edges = EdgeBuilder()
     wr = has_w & ~g1a
-    _add(edges, r_w[wr], r_txn[wr], WR)
+    edges.add_arrays(r_w[wr], r_txn[wr], WR)
     _initial_edges(edges, table, keys, r_txn, r_vid, live, order.fact_key)
     if order.usable is not None:
         _fact_edges(edges, tc, order, writer, live, r_txn, r_vid)
@@ -121,13 +121,6 @@ def _commit_evidence(
     return CommitEvidence.of(
         sources.transaction_order, tc, table.n_vids, f.earlier, f.later, f.txns
     )
-
-
-def _add(edges: EdgeBuilder, src: np.ndarray, dst: np.ndarray, rel: int) -> None:
-    """Add edges src[i] -> dst[i] (self-edges dropped, as EdgeBuilder.add does)."""
-    keep = src != dst
-    src, dst = src[keep], dst[keep]
-    edges.add_arrays(src, dst, rel)
 
 
 def _garbage_reads(
@@ -303,7 +296,7 @@ def _initial_edges(
     src = np.repeat(r_txn[nil], c)
     ends = np.cumsum(c)
     dst = writers[np.repeat(off[rk] - (ends - c), c) + np.arange(int(ends[-1]) if len(c) else 0)]
-    _add(edges, src, dst, RW)
+    edges.add_arrays(src, dst, RW)
 
 
 def _fact_edges(
@@ -327,7 +320,7 @@ def _fact_edges(
     w1 = writer[earlier]
     ww = w1 >= 0
     ww[ww] = tc.status[w1[ww]] != FAIL
-    _add(edges, w1[ww], w2[ww], WW)
+    edges.add_arrays(w1[ww], w2[ww], WW)
     ro = np.argsort(r_vid, kind="stable")
     readers = r_txn[ro]
     counts = np.bincount(r_vid, minlength=int(n))
@@ -337,4 +330,4 @@ def _fact_edges(
     ends = np.cumsum(c)
     total = int(ends[-1]) if len(c) else 0
     src = readers[np.repeat(off[earlier] - (ends - c), c) + np.arange(total)]
-    _add(edges, src, np.repeat(w2, c), RW)
+    edges.add_arrays(src, np.repeat(w2, c), RW)

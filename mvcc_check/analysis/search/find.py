@@ -214,10 +214,10 @@ class _Block:
                 found.append((i, name, glob, proven))
                 names.add(name)
         out: list[tuple] = []
+        ready = {}
         rw_steps = getattr(inf.explainer, "explain_rw_steps", None)  # many at once, if it can
-        ready = rw_steps([(a, b) for *_, steps, _ in found for a, b, r in steps if r == RW]) if (
-            rw_steps is not None
-        ) else {}  # fmt: skip
+        if rw_steps is not None:
+            ready = rw_steps([(a, b) for *_, steps, _ in found for a, b, r in steps if r == RW])
         for i, name, glob, proven in found:
             record = explain_cycle(name, glob, tc, inf, ready)
             if not proven:
