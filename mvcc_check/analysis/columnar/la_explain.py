@@ -26,6 +26,7 @@ class Late:
 
     key: np.ndarray
     txn: np.ndarray
+    app: np.ndarray  # the appends themselves (Mops.a_* indices)
     seen: np.ndarray  # per append: its value is in its key's longest read
 
     def span(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -392,23 +393,18 @@ class ListAppendExplainer:
         """Per (key, txn): the txn's first append to the key that no read shows, if the
         txn made a committed one (`_is_late`, then `_unread_mop`), else -1."""
         tables = self.__dict__.get("_unread_tables")
-        if tables is None:
+        if tables is None:  # the late appends by (key, txn); the first of a code: the earliest
             t = max(self.tc.n, 1)
-            late = np.unique(self.late.key.astype(np.int64) * t + self.late.txn)
-            apps = np.flatnonzero(~self.late.seen)
-            c = self.cols  # the appends' keys, from the columns (the explainer keeps none)
-            keys = c.mop_key[c.op_mop[self.tc.mop_row[self.a_txn[apps]]] + self.a_pos[apps]]
-            a_code = keys.astype(np.int64) * t + self.a_txn[apps]
-            by = np.argsort(a_code, kind="stable")  # the first of a code: the earliest append
-            tables = self.__dict__["_unread_tables"] = (t, late, a_code[by], apps[by])
-        t, late, a_code, apps = tables
-        code = kids.astype(np.int64) * t + txns
-        out = np.full(len(code), -1, np.int64)
-        if not len(late) or not len(a_code):
+            a_code = self.late.key.astype(np.int64) * t + self.late.txn
+            by = np.argsort(a_code, kind="stable")  # (late is by key, in append order within)
+            tables = self.__dict__["_unread_tables"] = (t, a_code[by], self.late.app[by])
+        t, a_code, apps = tables
+        out = np.full(len(kids), -1, np.int64)
+        if not len(a_code):
             return out
-        is_late = late[np.minimum(np.searchsorted(late, code), len(late) - 1)] == code
+        code = kids.astype(np.int64) * t + txns
         at = np.minimum(np.searchsorted(a_code, code), len(a_code) - 1)
-        found = is_late & (a_code[at] == code)
+        found = a_code[at] == code
         out[found] = apps[at[found]]
         return out
 

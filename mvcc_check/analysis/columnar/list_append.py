@@ -88,7 +88,7 @@ def unread(m: Mops, o: Orders, committed: np.ndarray) -> Late:
     seen[o.f_app[o.f_app >= 0]] = True
     late = np.flatnonzero(committed[m.a_txn] & ~seen)
     late = late[np.argsort(m.a_key[late], kind="stable")]
-    return Late(m.a_key[late], m.a_txn[late].astype(np.int64), seen)
+    return Late(m.a_key[late], m.a_txn[late].astype(np.int64), late, seen)
 
 
 def _edges_from_orders(o: Orders, late: Late, edges: EdgeBuilder) -> None:
