@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import json
 from typing import Any
 
 import msgspec
@@ -61,6 +62,14 @@ def differences(a: Columns | str, b: Columns | str) -> list[str]:
         if getattr(a, name) != getattr(b, name):
             out.append(f"{name}: {getattr(a, name)!r} != {getattr(b, name)!r}")
     return out
+
+
+def quotes_agree(got: Columns, ref: Columns) -> bool:
+    """Every op quoted from the file (in C for lines of the scanner's shape) is the
+    exact reader's op's JSON, types included (true is no 1, 1.0 no 1)."""
+    return all(
+        json.dumps(got.op_json(row)) == json.dumps(ref.op_json(row)) for row in range(ref.n_ops)
+    )
 
 
 def offsets_ok(cols: Columns, data: bytes) -> bool:

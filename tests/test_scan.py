@@ -15,7 +15,14 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from scancheck import differences, exact, offsets_ok, scanned, typed_decoder_quirk
+from scancheck import (
+    differences,
+    exact,
+    offsets_ok,
+    quotes_agree,
+    scanned,
+    typed_decoder_quirk,
+)
 
 from mvcc_check.errors import HistoryError
 from mvcc_check.history import readers
@@ -351,6 +358,7 @@ def test_scanner_matches_exact_reader(data, chunk, drop):
             assert differences(got, ref) == [], (threads, data)
             if not isinstance(got, str):
                 assert offsets_ok(got, data)
+                assert quotes_agree(got, ref), data
 
 
 def test_bare_carriage_return_is_whitespace_in_a_line(tmp_path):

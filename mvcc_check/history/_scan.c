@@ -374,14 +374,114 @@ static PyTypeObject ScannerType = {
     .tp_new = scanner_new,
 };
 
+/* ---- quote(buffer, offset): one line of ours as its op's JSON object ---- */
+
+/* The names an op's JSON object is made of (Op.to_json's keys, in its order). */
+enum { N_INDEX, N_TIME, N_TYPE, N_PROCESS, N_F, N_VALUE, N_INVOKE, N_OK, N_FAIL, N_INFO,
+       N_APPEND, N_R, N_W, N_NAMES };
+static const char *const name_text[N_NAMES] = {"index", "time",   "type", "process", "f",
+                                               "value", "invoke", "ok",   "fail",    "info",
+                                               "append", "r",     "w"};
+static PyObject *names[N_NAMES];
+static scan_t quote_scratch; /* micro-ops and elements of the line being quoted (GIL held) */
+
+static PyObject *scalar_object(const tval_t *v) {
+    switch (v->tag) {
+    case TAG_INT:
+        return PyLong_FromLongLong(v->v);
+    case TAG_BOOL:
+        return PyBool_FromLong((long)v->v);
+    case TAG_STR: /* printable ASCII: p_str took nothing else */
+        return PyUnicode_FromStringAndSize(v->s, (Py_ssize_t)v->n);
+    default:
+        Py_RETURN_NONE;
+    }
+}
+
+static PyObject *mop_object(const scan_t *s, const tmop_t *m) {
+    PyObject *value;
+    if (m->val.tag == TAG_LIST) {
+        value = PyList_New((Py_ssize_t)m->val.n);
+        for (size_t j = 0; value && j < m->val.n; j++) {
+            PyObject *e = scalar_object(&s->te[(size_t)m->val.v + j]);
+            if (!e) Py_CLEAR(value);
+            else PyList_SET_ITEM(value, (Py_ssize_t)j, e);
+        }
+    } else {
+        value = scalar_object(&m->val);
+    }
+    PyObject *key = scalar_object(&m->key);
+    PyObject *mop = value && key ? PyList_New(3) : NULL;
+    if (!mop) {
+        Py_XDECREF(value);
+        Py_XDECREF(key);
+        return NULL;
+    }
+    PyObject *kind = names[N_APPEND + m->kind];
+    Py_INCREF(kind);
+    PyList_SET_ITEM(mop, 0, kind);
+    PyList_SET_ITEM(mop, 1, key);
+    PyList_SET_ITEM(mop, 2, value);
+    return mop;
+}
+
+/* The op's JSON object as Op.to_json makes it from what the exact reader reads
+ * on this line ({index, time (-1 if none), type, process, f, value}), or None
+ * when the line is not of the shape the scanner reads. */
+static PyObject *quote(PyObject *self, PyObject *args) {
+    Py_buffer buf;
+    Py_ssize_t offset;
+    if (!PyArg_ParseTuple(args, "y*n", &buf, &offset)) return NULL;
+    PyObject *out = NULL;
+    if (offset < 0 || offset > buf.len) {
+        PyErr_SetString(PyExc_ValueError, "quote: offset out of bounds");
+        goto done;
+    }
+    tline_t L;
+    const char *le;
+    scan_t *s = &quote_scratch;
+    const char *start = (const char *)buf.buf + offset, *end = (const char *)buf.buf + buf.len;
+    if (!parse_line(s, start, end, &L, &le)) {
+        out = Py_None;
+        Py_INCREF(out);
+        goto done;
+    }
+    PyObject *value = PyList_New((Py_ssize_t)L.nm);
+    for (size_t i = 0; value && i < L.nm; i++) {
+        PyObject *mop = mop_object(s, &s->tm[i]);
+        if (!mop) Py_CLEAR(value);
+        else PyList_SET_ITEM(value, (Py_ssize_t)i, mop);
+    }
+    PyObject *fields[6] = {PyLong_FromLongLong(L.index), PyLong_FromLongLong(L.time),
+                           names[N_INVOKE + L.type], PyLong_FromLongLong(L.process),
+                           scalar_object(&L.f), value};
+    Py_INCREF(fields[2]);
+    out = PyDict_New();
+    for (int i = 0; i < 6; i++) {
+        if (out && (!fields[i] || PyDict_SetItem(out, names[N_INDEX + i], fields[i]) < 0))
+            Py_CLEAR(out);
+        Py_XDECREF(fields[i]);
+    }
+done:
+    PyBuffer_Release(&buf);
+    return out;
+}
+
+static PyMethodDef module_methods[] = {
+    {"quote", quote, METH_VARARGS,
+     "quote(buffer, offset) -> the op JSON of the line at offset, or None if not ours"},
+    {NULL}};
+
 static struct PyModuleDef scan_module = {
-    PyModuleDef_HEAD_INIT, "_scan", "The JSON Lines op scanner.", -1, NULL,
+    PyModuleDef_HEAD_INIT, "_scan", "The JSON Lines op scanner.", -1, module_methods,
 };
 
 PyMODINIT_FUNC PyInit__scan(void) {
     uint64_t seed;
     if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) == (ssize_t)sizeof seed) scan_seed ^= seed;
     if (PyType_Ready(&BufferType) < 0 || PyType_Ready(&ScannerType) < 0) return NULL;
+    for (int i = 0; i < N_NAMES; i++)
+        if (!names[i] && !(names[i] = PyUnicode_InternFromString(name_text[i]))) return NULL;
     PyObject *m = PyModule_Create(&scan_module);
     if (!m) return NULL;
     Py_INCREF(&ScannerType);

@@ -159,10 +159,26 @@ class Columns:
     def forget_quoted(self) -> None:
         """Drop the ops re-read so far (quoted by explanations already made)."""
         self.__dict__.pop("_reread", None)
+        self.__dict__.pop("_quoted", None)
 
     def op_json(self, row: int) -> dict[str, Any]:
-        """The op at `row` as an elle-cli style JSON object."""
-        return self.op(row).to_json()
+        """The op at `row` as an elle-cli style JSON object. Re-read from the file, it is
+        made once and shared by every explanation that quotes it (never change it)."""
+        if self.ops is not None:
+            return self.ops[row].to_json()
+        cache = self.__dict__.setdefault("_quoted", {})
+        quoted = cache.get(row)
+        if quoted is None:
+            from mvcc_check.history.reread import requote  # only explanations need it
+
+            quoted = cache[row] = requote(self, row)
+        return quoted
+
+    def quoted_mop(self, row: int, i: int) -> list[Any]:
+        """Micro-op i of the op at `row`, as its quote shows it (never change it)."""
+        if self.ops is not None:
+            return self.ops[row].value[i]
+        return self.op_json(row)["value"][i]
 
 
 def scalar_tag(v: Any, atom_id: Callable[[Any], int]) -> tuple[int, int]:

@@ -7,11 +7,12 @@ exact reader (so they are shown exactly as written)."""
 from __future__ import annotations
 
 import mmap
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from mvcc_check.errors import HistoryError
+from mvcc_check.history import _scan
 from mvcc_check.history.ops import Op, normalize_op
 
 if TYPE_CHECKING:
@@ -26,22 +27,40 @@ class LineReader:
         self.path = path
         self._map: mmap.mmap | None = None
 
-    def line_at(self, offset: int) -> bytes:
+    def mapped(self) -> mmap.mmap:
+        """The whole file, mapped."""
         if self._map is None:
             with open(self.path, "rb") as f:
                 self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        end = self._map.find(b"\n", offset)
-        return self._map[offset : end if end >= 0 else len(self._map)]
+        return self._map
+
+    def line_at(self, offset: int) -> bytes:
+        m = self.mapped()
+        end = m.find(b"\n", offset)
+        return m[offset : end if end >= 0 else len(m)]
 
 
-def reread_op(cols: Columns, row: int) -> Op:
-    """The op at `row` of a JSON Lines file, read again from its line."""
+def _reader(cols: Columns, row: int) -> tuple[LineReader, int]:
     offset = int(cols.op_offset[row])
     if cols.path is None or offset < 0:
         raise ValueError(f"op at row {row} of {cols.source} cannot be re-read (no offset)")
     reader = cols.__dict__.get("_lines")
     if reader is None:
         reader = cols.__dict__["_lines"] = LineReader(cols.path)
+    return reader, offset
+
+
+def requote(cols: Columns, row: int) -> dict[str, Any]:
+    """The op at `row` of a JSON Lines file as `Op.to_json` makes it, from its line:
+    built in C straight from a line of the scanner's shape, else `reread_op`'s."""
+    reader, offset = _reader(cols, row)
+    quoted = _scan.quote(reader.mapped(), offset)
+    return reread_op(cols, row).to_json() if quoted is None else quoted
+
+
+def reread_op(cols: Columns, row: int) -> Op:
+    """The op at `row` of a JSON Lines file, read again from its line."""
+    reader, offset = _reader(cols, row)
     line = reader.line_at(offset)
     try:  # the usual line: straight into an Op (micro-ops as tuples, keys ints or strings)
         op = _TYPED.decode(line)

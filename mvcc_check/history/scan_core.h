@@ -30,7 +30,7 @@ static const size_t col_sizes[N_COLS] = {1, 4, 8, 8, 8, 8, 8, 1, 4, 1, 8, 8, 1, 
 enum { T_KEYS, T_ATOMS, T_PROCS, N_TABLES };
 
 typedef struct {
-    int8_t tag; /* TAG_INT, TAG_NIL, TAG_STR, TAG_LIST */
+    int8_t tag; /* TAG_INT, TAG_NIL, TAG_STR, TAG_LIST; TAG_BOOL (v 0 or 1: an int in the columns) */
     int64_t v;  /* the int; for a list, its first element in the temp elements */
     const char *s;
     size_t n; /* string length; for a list, its element count */
@@ -165,11 +165,11 @@ static int p_scalar(const char **pp, const char *e, tval_t *v) {
         v->v = 0;
         return p_lit(pp, e, "null", 4);
     case 't':
-        v->tag = TAG_INT;
+        v->tag = TAG_BOOL;
         v->v = 1;
         return p_lit(pp, e, "true", 4);
     case 'f':
-        v->tag = TAG_INT;
+        v->tag = TAG_BOOL;
         v->v = 0;
         return p_lit(pp, e, "false", 5);
     default:
@@ -276,6 +276,7 @@ static int p_mops(scan_t *s, const char **pp, const char *e, size_t *nm, size_t 
 typedef struct {
     int8_t type;
     int64_t process, index, time;
+    tval_t f; /* null when absent (it is not kept in the columns; quotes show it) */
     size_t nm, ne;
 } tline_t;
 
@@ -301,7 +302,6 @@ static int p_field(scan_t *s, const char **pp, const char *e, tline_t *L, int *s
     *seen |= f;
     const char *t;
     size_t tn;
-    tval_t v;
     switch (f) {
     case F_TYPE:
         if (!p_str(&p, e, &t, &tn)) return 0;
@@ -321,7 +321,7 @@ static int p_field(scan_t *s, const char **pp, const char *e, tline_t *L, int *s
         if (!p_int(&p, e, &L->time)) return 0;
         break;
     case F_F:
-        if (!p_scalar(&p, e, &v)) return 0; /* f is not kept */
+        if (!p_scalar(&p, e, &L->f)) return 0;
         break;
     default:
         if (!p_mops(s, &p, e, &L->nm, &L->ne)) return 0;
@@ -358,6 +358,7 @@ static int parse_line(scan_t *s, const char *p, const char *e, tline_t *L, const
 static int64_t intern_val(scan_t *s, const tval_t *v, int8_t *tag, int element) {
     switch (v->tag) {
     case TAG_INT:
+    case TAG_BOOL:
         *tag = TAG_INT;
         return v->v;
     case TAG_STR:

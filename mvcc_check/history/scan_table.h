@@ -18,7 +18,7 @@
 #include <sys/mman.h>
 
 /* Tags (columns.py). */
-enum { TAG_NIL = 0, TAG_INT = 1, TAG_ATOM = 2, TAG_LIST = 3, TAG_STR = 4 /* temp only */ };
+enum { TAG_NIL = 0, TAG_INT = 1, TAG_ATOM = 2, TAG_LIST = 3, TAG_STR = 4, TAG_BOOL = 5 /* temp only */ };
 
 /* Canonical tags of interned values: the same bytes the Python side builds. */
 #define CANON_INT 'i'

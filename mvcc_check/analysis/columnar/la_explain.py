@@ -126,7 +126,7 @@ class ListAppendExplainer:
     def _mop(self, t: int, i: int) -> list[Any]:
         """Micro-op i of txn t, as written: from the op in memory, or re-read (the cycle
         being explained has just quoted it, so it is at hand)."""
-        return self.cols.op(int(self.tc.mop_row[t])).value[i]
+        return self.cols.quoted_mop(int(self.tc.mop_row[t]), i)
 
     def _longest_at(self, kid: int, j: int) -> Any:
         """Element j (from the end when negative) of key kid's longest read, from the

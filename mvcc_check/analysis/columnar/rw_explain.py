@@ -82,7 +82,7 @@ class RegisterExplainer:
     def _mop(self, t: int, i: int) -> list[Any]:
         """Txn t's micro-op i as the history wrote it (true, 1 and 1.0 are one
         value in the columns, but each is shown as written)."""
-        return self.tc.cols.op(int(self.tc.mop_row[t])).value[i]
+        return self.tc.cols.quoted_mop(int(self.tc.mop_row[t]), i)
 
     def explain(self, a: int, b: int, rel: int) -> dict[str, Any] | None:
         if rel == WR:
