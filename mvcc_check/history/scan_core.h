@@ -78,7 +78,7 @@ static void scan_free(scan_t *s) {
 
 /* After an item of a list or map: 1, past the comma and the blanks after it, when
  * another item follows; 0, on the closer, when the list ends; -1 for anything else. */
-static int p_more(const char **pp, const char *e, char close) {
+static inline __attribute__((always_inline)) int p_more(const char **pp, const char *e, char close) {
     const char *p = *pp;
     SKIP_WS(p, e);
     if (p < e && *p == ',') {
@@ -97,7 +97,7 @@ static int p_lit(const char **pp, const char *e, const char *lit, size_t n) {
     return 1;
 }
 
-static int p_int(const char **pp, const char *e, int64_t *out) {
+static inline __attribute__((always_inline)) int p_int(const char **pp, const char *e, int64_t *out) {
     const char *p = *pp;
     int neg = 0;
     if (p < e && *p == '-') {
@@ -109,9 +109,8 @@ static int p_int(const char **pp, const char *e, int64_t *out) {
     if (*p == '0') {
         p++;
     } else {
-        const char *first = p;
-        while (p < e && *p >= '0' && *p <= '9' && p - first < 18) /* 18 digits fit */
-            v = v * 10 + (uint64_t)(*p++ - '0');
+        const char *lim = e - p > 18 ? p + 18 : e; /* 18 digits fit */
+        while (p < lim && *p >= '0' && *p <= '9') v = v * 10 + (uint64_t)(*p++ - '0');
         if (p < e && *p >= '0' && *p <= '9') { /* a 19th digit: the last that may fit */
             uint64_t limit = neg ? (uint64_t)1 << 63 : ((uint64_t)1 << 63) - 1;
             uint64_t d = (uint64_t)(*p - '0');
@@ -140,7 +139,7 @@ static const unsigned char plain_byte[256] = {
 #undef R16
 };
 
-static int p_str(const char **pp, const char *e, const char **s, size_t *n) {
+static inline __attribute__((always_inline)) int p_str(const char **pp, const char *e, const char **s, size_t *n) {
     const char *p = *pp;
     if (p >= e || *p != '"') return 0;
     const char *start = ++p;
@@ -153,7 +152,7 @@ static int p_str(const char **pp, const char *e, const char **s, size_t *n) {
 }
 
 /* A scalar: int64, plain string, null, true or false. */
-static int p_scalar(const char **pp, const char *e, tval_t *v) {
+static inline __attribute__((always_inline)) int p_scalar(const char **pp, const char *e, tval_t *v) {
     const char *p = *pp;
     if (p >= e) return 0;
     switch (*p) {
@@ -203,10 +202,15 @@ static int p_value(scan_t *s, const char **pp, const char *e, tval_t *v, size_t 
             return 1;
         }
         for (;;) {
-            if (!grow((void **)&s->te, &s->te_cap, *ne + 1, sizeof *s->te)) return 0;
+            if (*ne >= s->te_cap && !grow((void **)&s->te, &s->te_cap, *ne + 1, sizeof *s->te))
+                return 0;
             if (!p_scalar(&p, e, &s->te[*ne])) return 0;
             (*ne)++;
             v->n++;
+            if (p < e && *p == ',' && p + 1 < e && p[1] != ' ' && p[1] != '\t') {
+                p++; /* the usual separator, without blanks */
+                continue;
+            }
             int more = p_more(&p, e, ']');
             if (more < 0) return 0;
             if (!more) break;
