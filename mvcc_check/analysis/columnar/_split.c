@@ -27,6 +27,7 @@
 #include <string.h>
 
 enum { APPEND = 0, READ = 1, WRITE = 2 };
+enum { LIST_TAG = 3 }; /* columns.LIST */
 
 static int check_ranges(const int64_t *lo, const int64_t *counts, int64_t n, int64_t m) {
     for (int64_t t = 0; t < n; t++)
@@ -263,6 +264,73 @@ done:
     return result;
 }
 
+/* committed(status i8, ok, r_txn i32, r_pos i32, r_key i32, r_tag i8, r_val i64, el_start i64,
+ *           src i64, txn i32, pos i32, key i32, n i64, start i64) -> count
+ *
+ * The reads of transactions whose status is `ok`, in order: their index among the
+ * reads, txn, position and key, and the element rows of what they returned (a list:
+ * its first row and length; anything else: 0 and 0). Outputs hold room for every read. */
+static PyObject *committed(PyObject *self, PyObject *args) {
+    PyObject *o[13];
+    int ok;
+    if (!PyArg_ParseTuple(args, "OiOOOOOOOOOOOO", &o[0], &ok, &o[1], &o[2], &o[3], &o[4], &o[5],
+                          &o[6], &o[7], &o[8], &o[9], &o[10], &o[11], &o[12]))
+        return NULL;
+    static const Py_ssize_t size[13] = {1, 4, 4, 4, 1, 8, 8, 8, 4, 4, 4, 8, 8};
+    static const char *names[13] = {"status", "r_txn", "r_pos", "r_key", "r_tag", "r_val", "el_start",
+                                    "src",    "txn",   "pos",   "key",   "n",     "start"};
+    Py_buffer v[13];
+    int held = 0;
+    PyObject *result = NULL;
+    for (; held < 13; held++)
+        if (get(o[held], &v[held], size[held], held >= 7, names[held])) goto done;
+    const int64_t nt = v[0].len, r = v[1].len / 4, lists = v[6].len / 8 - 1;
+    int same = 1;
+    for (int j = 2; j < 13; j++)
+        if (j != 6 && v[j].len / size[j] != r) same = 0;
+    if (!same || lists < 0) {
+        PyErr_SetString(PyExc_ValueError, "committed: array lengths disagree");
+        goto done;
+    }
+    const int8_t *status = v[0].buf, *tag = v[4].buf;
+    const int32_t *r_txn = v[1].buf, *r_pos = v[2].buf, *r_key = v[3].buf;
+    const int64_t *r_val = v[5].buf, *el_start = v[6].buf;
+    int64_t *src = v[7].buf, *n = v[11].buf, *start = v[12].buf;
+    int32_t *txn = v[8].buf, *pos = v[9].buf, *key = v[10].buf;
+    for (int64_t i = 0; i < r; i++) {
+        if (r_txn[i] < 0 || r_txn[i] >= nt) {
+            PyErr_Format(PyExc_ValueError, "committed: read %lld's txn is out of range", (long long)i);
+            goto done;
+        }
+        if (tag[i] == LIST_TAG && (r_val[i] < 0 || r_val[i] >= lists || el_start[r_val[i]] < 0
+                                   || el_start[r_val[i]] > el_start[r_val[i] + 1])) {
+            PyErr_Format(PyExc_ValueError, "committed: read %lld's list is out of range", (long long)i);
+            goto done;
+        }
+    }
+    int64_t c = 0;
+    Py_BEGIN_ALLOW_THREADS;
+    for (int64_t i = 0; i < r; i++) {
+        if (status[r_txn[i]] != ok) continue;
+        src[c] = i;
+        txn[c] = r_txn[i];
+        pos[c] = r_pos[i];
+        key[c] = r_key[i];
+        if (tag[i] == LIST_TAG) {
+            start[c] = el_start[r_val[i]];
+            n[c] = el_start[r_val[i] + 1] - start[c];
+        } else {
+            start[c] = n[c] = 0;
+        }
+        c++;
+    }
+    Py_END_ALLOW_THREADS;
+    result = PyLong_FromLongLong(c);
+done:
+    for (int i = 0; i < held; i++) PyBuffer_Release(&v[i]);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"count", count, METH_VARARGS,
      "count(lo, counts, kind) -> (appends, reads, first write's history position or -1)"},
@@ -270,6 +338,8 @@ static PyMethodDef methods[] = {
      "split(lo, counts, kind, key, tag, value, shifts, a_* x6, r_* x6): appends and reads apart."},
     {"not_prefix", not_prefix, METH_VARARGS,
      "not_prefix(el_start, el_value, el_tag, lst, other, tags, out): reads no prefix of another."},
+    {"committed", committed, METH_VARARGS,
+     "committed(status, ok, r_txn, r_pos, r_key, r_tag, r_val, el_start, outputs x6) -> count"},
     {"first_repeats", first_repeats, METH_VARARGS,
      "first_repeats(f_app, f_key, f_j, n_apps, out): per key, its longest read's first repeat."},
     {NULL, NULL, 0, NULL},

@@ -130,7 +130,9 @@ class Registry:
         self.nil_atom = n_atoms  # the code of null, as appended and as a list element
         if (m.a_tag == NIL).any():
             self.nil_atom = next((i for i, a in enumerate(cols.atoms) if a is None), n_atoms)
-        ints = m.a_val[ok & (m.a_tag == INT)]
+        every = bool(ok.all())  # the usual case: no gathers needed below
+        is_int = m.a_tag == INT
+        ints = m.a_val if every and is_int.all() else m.a_val[ok & is_int]
         self.dense: np.ndarray | None = None
         self.vmin = int(ints.min()) if len(ints) else 0
         span = int(ints.max()) - self.vmin + 1 if len(ints) else 0
@@ -139,10 +141,20 @@ class Registry:
             span = len(self.dense)
         self.span = span
         self.width = span + n_atoms + 1
-        idx = np.flatnonzero(ok)
-        self.packed_of = np.full(len(m.a_tag), -1, np.int64)  # (key, code) of each append
-        self.packed_of[idx] = self.pack(m.a_key[idx], m.a_tag[idx], m.a_val[idx])
-        packed = self.packed_of[idx]
+        if every and self.dense is None and len(ints) == len(ok):  # integers only: in range
+            idx = np.arange(len(ok), dtype=np.int64)
+            packed = m.a_key.astype(np.int64) * self.width
+            packed += m.a_val
+            packed -= self.vmin
+            self.packed_of = packed  # (key, code) of each append
+        elif every:
+            idx = np.arange(len(ok), dtype=np.int64)
+            packed = self.packed_of = self.pack(m.a_key, m.a_tag, m.a_val)
+        else:
+            idx = np.flatnonzero(ok)
+            self.packed_of = np.full(len(m.a_tag), -1, np.int64)
+            self.packed_of[idx] = self.pack(m.a_key[idx], m.a_tag[idx], m.a_val[idx])
+            packed = self.packed_of[idx]
         size = self.nkeys * self.width
         self.table: np.ndarray | None = None
         if size <= 8 * len(idx) + TABLE_SLACK:
