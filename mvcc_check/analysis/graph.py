@@ -156,9 +156,20 @@ class DependencyGraph:
         cache = self.__dict__.setdefault("_selected", {})
         cut = cache.get(mask)
         if cut is None:
-            bits = self.rel & mask
-            keep = bits != 0
-            cut = cache[mask] = DependencyGraph(self.n, self.src[keep], self.dst[keep], bits[keep])
+            m = len(self.src)
+            src, dst, rel = np.empty(m, np.int64), np.empty(m, np.int64), np.empty(m, np.int8)
+            count = _edges.select(
+                np.ascontiguousarray(self.src, np.int64),
+                np.ascontiguousarray(self.dst, np.int64),
+                np.ascontiguousarray(self.rel, np.int8),
+                mask,
+                src,
+                dst,
+                rel,
+            )
+            for column in (src, dst, rel):
+                column.resize(count, refcheck=False)
+            cut = cache[mask] = DependencyGraph(self.n, src, dst, rel)
         return cut
 
     def sccs(self) -> list[np.ndarray]:

@@ -24,14 +24,14 @@ class Anchors:
         dst: np.ndarray,
         promising: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
     ) -> None:
-        order = np.lexsort((dst, src, comp))
+        # By component, promising anchors first, then by edge (one sort: a repeated anchor,
+        # which may come from several composites, is promising or not alike: adjacent).
+        keys = (dst, src, comp) if promising is None else (dst, src, ~promising(src, dst), comp)
+        order = np.lexsort(keys)
         comp, src, dst = comp[order], src[order], dst[order]
-        new = np.ones(len(comp), bool)  # drop repeats: one anchor may come from several composites
+        new = np.ones(len(comp), bool)  # drop the repeats
         new[1:] = (comp[1:] != comp[:-1]) | (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
         comp, src, dst = comp[new], src[new], dst[new]
-        if promising is not None and len(comp):  # within each component, promising anchors first
-            order = np.lexsort((~promising(src, dst), comp))
-            comp, src, dst = comp[order], src[order], dst[order]
         self._src, self._dst = src, dst
         first = np.flatnonzero(np.r_[True, comp[1:] != comp[:-1]]) if len(comp) else comp[:0]
         ends = np.r_[first[1:], len(comp)][: len(first)]
@@ -88,9 +88,10 @@ def scc_decidable_presence(
             anchor = rw_in & has_rw_out[sub.dst]
         else:
             anchor = same & ((sub.rel & spec.anchor) != 0)
-        if spec.extra:
-            with_extra = np.unique(lab[sub.src[same & ((sub.rel & spec.extra) != 0)]])
-            anchor &= np.isin(lab[sub.src], with_extra)
+        if spec.extra:  # components (of the cut) with an extra edge inside
+            with_extra = np.zeros(inside.n, bool)
+            with_extra[lab[sub.src[same & ((sub.rel & spec.extra) != 0)]]] = True
+            anchor &= with_extra[lab[sub.src]]
         out[spec.name] = Anchors(
             comp_of[sub.src[anchor]], sub.src[anchor], sub.dst[anchor], promising=closes_two_cycle
         )
@@ -210,8 +211,9 @@ def _nonadjacent_presence(
     if spec.extra:
         has_x = (plain.rel & spec.extra) != 0
         inner = (lab[plain.src] == lab[plain.dst]) | (lab[plain.src + n] == lab[plain.dst])
-        with_x = np.unique(lab[plain.dst[inner & has_x]])
-        internal &= np.isin(lab[rw.src], with_x)
+        with_x = np.zeros(2 * n, bool)
+        with_x[lab[plain.dst[inner & has_x]]] = True
+        internal &= with_x[lab[rw.src]]
     return Anchors(
         comp_of[rw.src[internal]], rw.src[internal], rw.dst[internal], promising=promising
     )
