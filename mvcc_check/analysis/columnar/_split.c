@@ -331,6 +331,110 @@ done:
     return result;
 }
 
+/* read_edges(txn i32, key i32, n i64, ext u8, bad u8, off i64, length i64, writer i64,
+ *            node i64, late_lo i64, late_hi i64, late_txn i64,
+ *            wr_src i64, wr_dst i64, rw_src i64, rw_dst i64) -> (wr edges, rw edges)
+ *
+ * The wr and rw edges of the committed reads that read committed state (ext) and are
+ * a prefix of their key's longest read (not bad); read i saw the first n[i] positions
+ * of key[i]'s longest read, which start at flat position off[key]:
+ *   wr: writer[off + n - 1] -> txn (the last known element's writer), when n > 0;
+ *   rw: txn -> node[off + n] (the next element's writer), when n < length[key];
+ *   rw: txn -> every late_txn[late_lo[key]:late_hi[key]] (unread appends), when
+ *       n == length[key].
+ * A node or writer of -1 gives no edge. With the outputs None, only the counts. */
+static PyObject *read_edges(PyObject *self, PyObject *args) {
+    PyObject *o[16];
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOOOOOO", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5],
+                          &o[6], &o[7], &o[8], &o[9], &o[10], &o[11], &o[12], &o[13], &o[14],
+                          &o[15]))
+        return NULL;
+    const int fill = o[12] != Py_None;
+    const int nin = fill ? 16 : 12;
+    static const Py_ssize_t size[16] = {4, 4, 8, 1, 1, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8};
+    static const char *names[16] = {"txn",     "key",     "n",        "ext",    "bad",    "off",
+                                    "length",  "writer",  "node",     "late_lo", "late_hi",
+                                    "late_txn", "wr_src", "wr_dst",   "rw_src", "rw_dst"};
+    Py_buffer v[16];
+    int held = 0;
+    PyObject *result = NULL;
+    for (; held < nin; held++)
+        if (get(o[held], &v[held], size[held], held >= 12, names[held])) goto done;
+    const int64_t r = v[0].len / 4, nk = v[5].len / 8, f = v[7].len / 8, nl = v[11].len / 8;
+    if (v[1].len / 4 != r || v[2].len / 8 != r || v[3].len != r || v[4].len != r
+        || v[6].len / 8 != nk || v[8].len / 8 != f || v[9].len / 8 != nk || v[10].len / 8 != nk) {
+        PyErr_SetString(PyExc_ValueError, "read_edges: array lengths disagree");
+        goto done;
+    }
+    const int32_t *txn = v[0].buf, *key = v[1].buf;
+    const int64_t *n = v[2].buf, *off = v[5].buf, *length = v[6].buf, *writer = v[7].buf;
+    const int64_t *node = v[8].buf, *late_lo = v[9].buf, *late_hi = v[10].buf, *late_txn = v[11].buf;
+    const uint8_t *ext = v[3].buf, *bad = v[4].buf;
+    for (int64_t k = 0; k < nk; k++)
+        if (off[k] < 0 || length[k] < 0 || off[k] > f - length[k] || late_lo[k] < 0
+            || late_lo[k] > late_hi[k] || late_hi[k] > nl) {
+            PyErr_Format(PyExc_ValueError, "read_edges: key %lld's positions are out of range",
+                         (long long)k);
+            goto done;
+        }
+    for (int64_t i = 0; i < r; i++)
+        if (key[i] < 0 || key[i] >= nk || n[i] < 0 || n[i] > length[key[i]]) {
+            PyErr_Format(PyExc_ValueError, "read_edges: read %lld is out of range", (long long)i);
+            goto done;
+        }
+    int64_t nwr = 0, nrw = 0;
+    if (fill) {
+        const int64_t cap_wr = v[12].len / 8, cap_rw = v[14].len / 8;
+        if (v[13].len / 8 != cap_wr || v[15].len / 8 != cap_rw) {
+            PyErr_SetString(PyExc_ValueError, "read_edges: output lengths disagree");
+            goto done;
+        }
+        int64_t *wr_src = v[12].buf, *wr_dst = v[13].buf, *rw_src = v[14].buf, *rw_dst = v[15].buf;
+        int over = 0;
+        Py_BEGIN_ALLOW_THREADS;
+        for (int64_t i = 0; i < r && !over; i++) {
+            if (!ext[i] || bad[i]) continue;
+            const int64_t k = key[i], at = off[k] + n[i];
+            if (n[i] > 0 && writer[at - 1] >= 0) {
+                if (nwr >= cap_wr) { over = 1; break; }
+                wr_src[nwr] = writer[at - 1];
+                wr_dst[nwr++] = txn[i];
+            }
+            if (n[i] < length[k]) {
+                if (node[at] >= 0) {
+                    if (nrw >= cap_rw) { over = 1; break; }
+                    rw_src[nrw] = txn[i];
+                    rw_dst[nrw++] = node[at];
+                }
+            } else {
+                for (int64_t j = late_lo[k]; j < late_hi[k]; j++) {
+                    if (nrw >= cap_rw) { over = 1; break; }
+                    rw_src[nrw] = txn[i];
+                    rw_dst[nrw++] = late_txn[j];
+                }
+            }
+        }
+        Py_END_ALLOW_THREADS;
+        if (over) {
+            PyErr_SetString(PyExc_ValueError, "read_edges: the outputs are too short");
+            goto done;
+        }
+    } else {
+        Py_BEGIN_ALLOW_THREADS;
+        for (int64_t i = 0; i < r; i++) {
+            if (!ext[i] || bad[i]) continue;
+            const int64_t k = key[i];
+            nwr += n[i] > 0;
+            nrw += n[i] < length[k] ? 1 : late_hi[k] - late_lo[k];
+        }
+        Py_END_ALLOW_THREADS;
+    }
+    result = Py_BuildValue("LL", (long long)nwr, (long long)nrw);
+done:
+    for (int i = 0; i < held; i++) PyBuffer_Release(&v[i]);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"count", count, METH_VARARGS,
      "count(lo, counts, kind) -> (appends, reads, first write's history position or -1)"},
@@ -340,6 +444,9 @@ static PyMethodDef methods[] = {
      "not_prefix(el_start, el_value, el_tag, lst, other, tags, out): reads no prefix of another."},
     {"committed", committed, METH_VARARGS,
      "committed(status, ok, r_txn, r_pos, r_key, r_tag, r_val, el_start, outputs x6) -> count"},
+    {"read_edges", read_edges, METH_VARARGS,
+     "read_edges(txn, key, n, ext, bad, off, length, writer, node, late_lo, late_hi, late_txn, "
+     "wr_src, wr_dst, rw_src, rw_dst) -> (wr, rw) edges of the prefix reads (outputs None: counts)"},
     {"first_repeats", first_repeats, METH_VARARGS,
      "first_repeats(f_app, f_key, f_j, n_apps, out): per key, its longest read's first repeat."},
     {NULL, NULL, 0, NULL},

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mvcc_check.analysis.columnar import _split
 from mvcc_check.analysis.columnar.la_explain import Late, ListAppendExplainer
 from mvcc_check.analysis.columnar.la_mops import Mops, input_error, split_mops
 from mvcc_check.analysis.columnar.la_observed import (
@@ -119,26 +120,31 @@ def _edges_from_reads(
     edge comes from the writer of the read's last element that some txn
     appended (a garbage element after it names no writer); `bad` holds the
     elements' appends of the reads that are no prefix (la_observed.bad_read_apps)."""
-    mask = w.ext & ~rd.bad
-    t, k, n = rd.txn, rd.key, rd.n
-    base = o.off[k] + n
-    length = o.length[k]
-    if len(o.f_node):
-        writer = last_known_node(o)[np.maximum(base - 1, 0)]
-        keep = mask & (n > 0) & (writer >= 0)
-        edges.add_arrays(writer[keep], t[keep], WR)
-        nxt = o.f_node[np.minimum(base, len(o.f_node) - 1)]
-        keep = mask & (n < length) & (nxt >= 0)
-        edges.add_arrays(t[keep], nxt[keep], RW)
-    full = np.flatnonzero(mask & (n == length))
-    if len(late.key) and len(full):
-        lo, hi = late.span(k[full])
-        counts = hi - lo
-        src = np.repeat(t[full], counts)
-        at = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(
-            np.cumsum(counts) - counts - lo, counts
-        )
-        edges.add_arrays(src, late.txn[at], RW)
+    per_key = np.bincount(late.key, minlength=len(o.off))  # late is by key: its spans
+    late_hi = np.cumsum(per_key)
+    late_lo = late_hi - per_key
+    ins = (
+        np.ascontiguousarray(rd.txn, np.int32),
+        np.ascontiguousarray(rd.key, np.int32),
+        np.ascontiguousarray(rd.n, np.int64),
+        w.ext.view(np.uint8),
+        rd.bad.view(np.uint8),
+        np.ascontiguousarray(o.off, np.int64),
+        np.ascontiguousarray(o.length, np.int64),
+        np.ascontiguousarray(last_known_node(o), np.int64),
+        np.ascontiguousarray(o.f_node, np.int64),
+        np.ascontiguousarray(late_lo, np.int64),
+        np.ascontiguousarray(late_hi, np.int64),
+        np.ascontiguousarray(late.txn, np.int64),
+    )
+    n_wr, n_rw = _split.read_edges(*ins, None, None, None, None)  # (bounds: counts first)
+    out = [np.empty(n_wr, np.int64), np.empty(n_wr, np.int64)]
+    out += [np.empty(n_rw, np.int64), np.empty(n_rw, np.int64)]
+    n_wr, n_rw = _split.read_edges(*ins, *out)  # in C: one pass, no temporaries
+    for column, count in zip(out, (n_wr, n_wr, n_rw, n_rw), strict=True):
+        column.resize(count, refcheck=False)
+    edges.add_arrays(out[0], out[1], WR)
+    edges.add_arrays(out[2], out[3], RW)
     # Reads that are no prefix of the longest: the writer of their last element.
     odd = np.flatnonzero(w.ext & rd.bad & (rd.n > 0))
     if len(odd):
