@@ -14,11 +14,8 @@
  * true for every micro-op of a longer one (as the numpy pass it replaces,
  * which compared keys at each shift up to `shifts`).
  *
- * not_prefix(el_start i64, el_value i64, el_tag i8, lst i64, other i64, tags, out u8)
- *
- * For each list read: whether its elements (list lst[i]) differ from the n
- * elements at rows other[i]... (its key's longest read), n its own length;
- * tags too when `tags` (some element is not an integer).
+ * The others (committed, longest, positions, read_edges, first_repeats) are described where
+ * they are defined.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -27,7 +24,7 @@
 #include <string.h>
 
 enum { APPEND = 0, READ = 1, WRITE = 2 };
-enum { LIST_TAG = 3 }; /* columns.LIST */
+enum { NIL_TAG = 0, INT_TAG = 1, ATOM_TAG = 2, LIST_TAG = 3 }; /* columns' tags */
 
 static int check_ranges(const int64_t *lo, const int64_t *counts, int64_t n, int64_t m) {
     for (int64_t t = 0; t < n; t++)
@@ -157,49 +154,6 @@ static PyObject *split(PyObject *self, PyObject *args) {
             val_out[side][x] = value[row];
             multi_out[side][x] = multi;
         }
-    }
-    Py_END_ALLOW_THREADS;
-    result = Py_None;
-    Py_INCREF(result);
-done:
-    for (int i = 0; i < held; i++) PyBuffer_Release(&v[i]);
-    return result;
-}
-
-static PyObject *not_prefix(PyObject *self, PyObject *args) {
-    PyObject *o[6];
-    int tags;
-    if (!PyArg_ParseTuple(args, "OOOOOpO", &o[0], &o[1], &o[2], &o[3], &o[4], &tags, &o[5]))
-        return NULL;
-    static const Py_ssize_t size[6] = {8, 8, 1, 8, 8, 1};
-    static const char *names[6] = {"el_start", "el_value", "el_tag", "lst", "other", "out"};
-    Py_buffer v[6];
-    int held = 0;
-    PyObject *result = NULL;
-    for (; held < 6; held++)
-        if (get(o[held], &v[held], size[held], held == 5, names[held])) goto done;
-    const int64_t n_lists = v[0].len / 8 - 1, e = v[1].len / 8, r = v[3].len / 8;
-    if (n_lists < 0 || v[2].len != e || v[4].len / 8 != r || v[5].len != r) {
-        PyErr_SetString(PyExc_ValueError, "not_prefix: array lengths disagree");
-        goto done;
-    }
-    const int64_t *start = v[0].buf, *value = v[1].buf, *lst = v[3].buf, *other = v[4].buf;
-    const int8_t *tag = v[2].buf;
-    uint8_t *out = v[5].buf;
-    for (int64_t i = 0; i < r; i++) {
-        const int64_t j = lst[i];
-        if (j < 0 || j >= n_lists || start[j] < 0 || start[j] > start[j + 1] || start[j + 1] > e
-            || other[i] < 0 || other[i] > e - (start[j + 1] - start[j])) {
-            PyErr_Format(PyExc_ValueError, "not_prefix: read %lld's elements are out of range",
-                         (long long)i);
-            goto done;
-        }
-    }
-    Py_BEGIN_ALLOW_THREADS;
-    for (int64_t i = 0; i < r; i++) {
-        const int64_t a = start[lst[i]], n = start[lst[i] + 1] - a, b = other[i];
-        out[i] = memcmp(value + a, value + b, (size_t)n * sizeof *value) != 0 ||
-                 (tags && memcmp(tag + a, tag + b, (size_t)n) != 0);
     }
     Py_END_ALLOW_THREADS;
     result = Py_None;
@@ -435,18 +389,203 @@ done:
     return result;
 }
 
+/* longest(key i32, n i64, start i64, el_value i64, el_tag i8, tags,
+ *         length i64, longest i64, lstart i64, read_order i64, bad u8, inconsistent u8)
+ *   -> number of keys read
+ *
+ * Over the committed reads (read i: key[i], its n[i] elements from row start[i]):
+ * per key (outputs sized by key), the greatest length (0 if no read), the first read
+ * of that length (-1 if none) and its first row (0 if none); the keys in the order
+ * of their first read (read_order[:count]); per read, whether its elements differ
+ * from its key's longest read's (values, and tags when `tags`); per key, whether
+ * some read does. */
+static PyObject *longest_reads(PyObject *self, PyObject *args) {
+    PyObject *o[11];
+    int tags;
+    if (!PyArg_ParseTuple(args, "OOOOOpOOOOOO", &o[0], &o[1], &o[2], &o[3], &o[4], &tags, &o[5],
+                          &o[6], &o[7], &o[8], &o[9], &o[10]))
+        return NULL;
+    static const Py_ssize_t size[11] = {4, 8, 8, 8, 1, 8, 8, 8, 8, 1, 1};
+    static const char *names[11] = {"key",    "n",       "start",      "el_value",
+                                    "el_tag", "length",  "longest",    "lstart",
+                                    "read_order", "bad", "inconsistent"};
+    Py_buffer v[11];
+    int held = 0;
+    PyObject *result = NULL;
+    for (; held < 11; held++)
+        if (get(o[held], &v[held], size[held], held >= 5, names[held])) goto done;
+    const int64_t r = v[0].len / 4, e = v[3].len / 8, nk = v[5].len / 8;
+    if (v[1].len / 8 != r || v[2].len / 8 != r || v[4].len != e || v[6].len / 8 != nk
+        || v[7].len / 8 != nk || v[8].len / 8 != nk || v[9].len != r || v[10].len != nk) {
+        PyErr_SetString(PyExc_ValueError, "longest: array lengths disagree");
+        goto done;
+    }
+    const int32_t *key = v[0].buf;
+    const int64_t *n = v[1].buf, *start = v[2].buf, *value = v[3].buf;
+    const int8_t *tag = v[4].buf;
+    int64_t *length = v[5].buf, *longest = v[6].buf, *lstart = v[7].buf, *order = v[8].buf;
+    uint8_t *bad = v[9].buf, *inconsistent = v[10].buf;
+    for (int64_t i = 0; i < r; i++)
+        if (key[i] < 0 || key[i] >= nk || n[i] < 0 || start[i] < 0 || start[i] > e - n[i]) {
+            PyErr_Format(PyExc_ValueError, "longest: read %lld is out of range", (long long)i);
+            goto done;
+        }
+    int64_t seen = 0;
+    Py_BEGIN_ALLOW_THREADS;
+    for (int64_t k = 0; k < nk; k++) {
+        length[k] = 0;
+        longest[k] = -1;
+        lstart[k] = 0;
+        inconsistent[k] = 0;
+    }
+    for (int64_t i = 0; i < r; i++) {
+        const int32_t k = key[i];
+        if (longest[k] < 0) {
+            order[seen++] = k;
+            longest[k] = i;
+            length[k] = n[i];
+        } else if (n[i] > length[k]) {
+            longest[k] = i;
+            length[k] = n[i];
+        }
+    }
+    for (int64_t k = 0; k < nk; k++)
+        if (longest[k] >= 0) lstart[k] = start[longest[k]];
+    for (int64_t i = 0; i < r; i++) {
+        const int64_t a = start[i], b = lstart[key[i]], len = n[i];
+        bad[i] = len && (memcmp(value + a, value + b, (size_t)len * sizeof *value) != 0
+                         || (tags && memcmp(tag + a, tag + b, (size_t)len) != 0));
+        inconsistent[key[i]] |= bad[i];
+    }
+    Py_END_ALLOW_THREADS;
+    result = PyLong_FromLongLong(seen);
+done:
+    for (int i = 0; i < held; i++) PyBuffer_Release(&v[i]);
+    return result;
+}
+
+/* positions(length i64, lstart i64, el_tag i8, el_value i64, table i32 | None, width, vmin,
+ *           span, nil_code, a_txn i32, status i8, fail,
+ *           off i64, f_key i32, f_j i64, f_app i32, f_writer i64, f_node i64) -> found
+ *
+ * The flat table of the longest reads' positions: key k's positions j < length[k]
+ * at off[k] + j (off: the lengths' exclusive sums), each with its key, j, and the
+ * append that wrote its element (the registry's direct table, indexed by
+ * key * width + code; code: an integer's offset from vmin when below span, else an
+ * atom's span + id, null's nil_code), its writer's txn and that txn unless it
+ * failed (status `fail`); -1 where none. With table None only off, f_key and f_j
+ * are filled (found: -1) and the caller looks the elements up. */
+static PyObject *positions(PyObject *self, PyObject *args) {
+    PyObject *o[15];
+    long long width, vmin, span, nil_code;
+    int fail;
+    if (!PyArg_ParseTuple(args, "OOOOOLLLLOOiOOOOOO", &o[0], &o[1], &o[2], &o[3], &o[4], &width,
+                          &vmin, &span, &nil_code, &o[5], &o[6], &fail, &o[7], &o[8], &o[9], &o[10],
+                          &o[11], &o[12]))
+        return NULL;
+    static const Py_ssize_t size[13] = {8, 8, 1, 8, 4, 4, 1, 8, 4, 8, 4, 8, 8};
+    static const char *names[13] = {"length", "lstart", "el_tag", "el_value", "table", "a_txn", "status",
+                                    "off",    "f_key",  "f_j",    "f_app",    "f_writer", "f_node"};
+    const int lookup = o[4] != Py_None;
+    Py_buffer v[13];
+    int held = 0;
+    PyObject *result = NULL;
+    for (; held < 13; held++) {
+        if (held == 4 && !lookup) {
+            memset(&v[held], 0, sizeof v[held]);
+            continue;
+        }
+        if (get(o[held], &v[held], size[held], held >= 7, names[held])) goto done;
+    }
+    const int64_t nk = v[0].len / 8, e = v[3].len / 8, nt = v[4].len / 4, na = v[5].len / 4;
+    const int64_t ns = v[6].len;
+    if (v[1].len / 8 != nk || v[2].len != e || v[7].len / 8 != nk) {
+        PyErr_SetString(PyExc_ValueError, "positions: array lengths disagree");
+        goto done;
+    }
+    const int64_t *length = v[0].buf, *lstart = v[1].buf, *value = v[3].buf;
+    const int8_t *tag = v[2].buf, *status = v[6].buf;
+    const int32_t *table = v[4].buf, *a_txn = v[5].buf;
+    int64_t *off = v[7].buf, *f_j = v[9].buf, *f_writer = v[11].buf, *f_node = v[12].buf;
+    int32_t *f_key = v[8].buf, *f_app = v[10].buf;
+    int64_t f = 0;
+    for (int64_t k = 0; k < nk; k++) {
+        if (length[k] < 0 || lstart[k] < 0 || lstart[k] > e - length[k]) {
+            PyErr_Format(PyExc_ValueError, "positions: key %lld's longest read is out of range",
+                         (long long)k);
+            goto done;
+        }
+        f += length[k];
+    }
+    if (v[8].len / 4 != f || v[9].len / 8 != f || v[10].len / 4 != f || v[11].len / 8 != f
+        || v[12].len / 8 != f) {
+        PyErr_SetString(PyExc_ValueError, "positions: outputs do not hold every position");
+        goto done;
+    }
+    if (lookup && (width <= 0 || span < 0 || nk > INT64_MAX / width || nk * width != nt)) {
+        PyErr_SetString(PyExc_ValueError, "positions: the table is not keys x width");
+        goto done;
+    }
+    int64_t found = lookup ? 0 : -1, bad_app = -1;
+    Py_BEGIN_ALLOW_THREADS;
+    int64_t at = 0;
+    for (int64_t k = 0; k < nk; k++) {
+        off[k] = at;
+        for (int64_t j = 0; j < length[k]; j++, at++) {
+            f_key[at] = (int32_t)k;
+            f_j[at] = j;
+            if (!lookup) continue;
+            const int64_t row = lstart[k] + j, x = value[row];
+            int64_t code = -1;
+            if (tag[row] == INT_TAG) /* (unsigned: x - vmin may not fit in int64) */
+                code = x >= vmin && (uint64_t)x - (uint64_t)vmin < (uint64_t)span
+                           ? (int64_t)((uint64_t)x - (uint64_t)vmin)
+                           : -1;
+            else if (tag[row] == ATOM_TAG) code = x >= 0 && x < width - span ? span + x : -1;
+            else if (tag[row] == NIL_TAG) code = nil_code;
+            int32_t app = code >= 0 && code < width ? table[k * width + code] : -1;
+            if (app >= na) {
+                bad_app = at;
+                app = -1;
+            }
+            f_app[at] = app;
+            const int64_t t = app >= 0 ? a_txn[app] : -1;
+            if (t >= ns) bad_app = at;
+            f_writer[at] = t;
+            f_node[at] = t >= 0 && t < ns && status[t] != fail ? t : -1;
+            found += app >= 0;
+        }
+    }
+    Py_END_ALLOW_THREADS;
+    if (bad_app >= 0) {
+        PyErr_Format(PyExc_ValueError, "positions: position %lld names no append or txn",
+                     (long long)bad_app);
+        goto done;
+    }
+    result = PyLong_FromLongLong(found);
+done:
+    for (int i = 0; i < held; i++)
+        if (i != 4 || lookup) PyBuffer_Release(&v[i]);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"count", count, METH_VARARGS,
      "count(lo, counts, kind) -> (appends, reads, first write's history position or -1)"},
     {"split", split, METH_VARARGS,
      "split(lo, counts, kind, key, tag, value, shifts, a_* x6, r_* x6): appends and reads apart."},
-    {"not_prefix", not_prefix, METH_VARARGS,
-     "not_prefix(el_start, el_value, el_tag, lst, other, tags, out): reads no prefix of another."},
     {"committed", committed, METH_VARARGS,
      "committed(status, ok, r_txn, r_pos, r_key, r_tag, r_val, el_start, outputs x6) -> count"},
     {"read_edges", read_edges, METH_VARARGS,
      "read_edges(txn, key, n, ext, bad, off, length, writer, node, late_lo, late_hi, late_txn, "
      "wr_src, wr_dst, rw_src, rw_dst) -> (wr, rw) edges of the prefix reads (outputs None: counts)"},
+    {"longest", longest_reads, METH_VARARGS,
+     "longest(key, n, start, el_value, el_tag, tags, length, longest, lstart, read_order, bad, "
+     "inconsistent) -> keys read: each key's longest read, and which reads are no prefix of it"},
+    {"positions", positions, METH_VARARGS,
+     "positions(length, lstart, el_tag, el_value, table, width, vmin, span, nil_code, a_txn, "
+     "status, fail, off, f_key, f_j, f_app, f_writer, f_node) -> found: the longest reads' "
+     "positions, their appends and writers"},
     {"first_repeats", first_repeats, METH_VARARGS,
      "first_repeats(f_app, f_key, f_j, n_apps, out): per key, its longest read's first repeat."},
     {NULL, NULL, 0, NULL},

@@ -15,7 +15,7 @@ import numpy as np
 
 from mvcc_check.analysis.columnar import _split
 from mvcc_check.analysis.columnar.la_mops import NEVER, Mops, Registry
-from mvcc_check.history.columns import FAIL, INT, LIST, OK
+from mvcc_check.history.columns import FAIL, INT, OK
 
 
 @dataclass
@@ -72,60 +72,53 @@ def version_orders(m: Mops, rd: Reads, reg: Registry) -> Orders:
     """Each key's longest read, the prefix check of every read against it, and
     the writer of every position of the longest reads."""
     nkeys = len(m.cols.keys)
-    ids = np.arange(len(rd.n), dtype=np.int64)
-    maxlen = np.full(nkeys, -1, np.int64)
-    np.maximum.at(maxlen, rd.key, rd.n)
-    longest = np.full(nkeys, NEVER, np.int64)
-    cand = rd.n == maxlen[rd.key]
-    np.minimum.at(longest, rd.key[cand], ids[cand])
-    first = np.full(nkeys, NEVER, np.int64)
-    np.minimum.at(first, rd.key, ids)
-    has = first < NEVER
-    read_order = np.flatnonzero(has)[np.argsort(first[has], kind="stable")]
-    longest[~has] = -1
-    length = np.maximum(maxlen, 0)
-    lstart = np.zeros(nkeys, np.int64)
-    lstart[has] = rd.start[longest[has]]
-    rd.bad[:] = _not_prefix(m, rd, lstart)
-    inconsistent = np.zeros(nkeys, bool)
-    inconsistent[rd.key[rd.bad]] = True
-    off = np.zeros(nkeys, np.int64)
-    off[1:] = np.cumsum(length)[:-1]
-    f_key = np.repeat(np.arange(nkeys, dtype=np.int32), length)
-    f_j = np.arange(len(f_key), dtype=np.int64) - off[f_key]
-    el = lstart[f_key] + f_j
-    f_app = reg.lookup(f_key, m.cols.el_tag[el], m.cols.el_value[el])
-    known = f_app >= 0
-    f_writer = np.full(len(f_app), -1, np.int64)
-    f_writer[known] = m.a_txn[f_app[known]]
-    f_node = f_writer.copy()
-    f_node[known] = np.where(m.tc.status[f_writer[known]] == FAIL, -1, f_writer[known])
+    cols = m.cols
+    length, longest, lstart = (
+        np.empty(nkeys, np.int64),
+        np.empty(nkeys, np.int64),
+        np.empty(nkeys, np.int64),
+    )
+    read_order, inconsistent = np.empty(nkeys, np.int64), np.empty(nkeys, bool)
+    seen = _split.longest(
+        np.ascontiguousarray(rd.key, np.int32),
+        np.ascontiguousarray(rd.n, np.int64),
+        np.ascontiguousarray(rd.start, np.int64),
+        np.ascontiguousarray(cols.el_value, np.int64),
+        np.ascontiguousarray(cols.el_tag, np.int8),
+        _not_all_ints(cols.el_tag),
+        length, longest, lstart, read_order,
+        rd.bad.view(np.uint8),
+        inconsistent.view(np.uint8),
+    )  # fmt: skip
+    read_order = read_order[:seen]
+    f = int(length.sum())
+    off, f_key, f_j = np.empty(nkeys, np.int64), np.empty(f, np.int32), np.empty(f, np.int64)
+    f_app, f_writer, f_node = np.empty(f, np.int32), np.empty(f, np.int64), np.empty(f, np.int64)
+    direct = reg.table is not None and reg.dense is None  # else looked up below
+    _split.positions(
+        length, lstart, np.ascontiguousarray(cols.el_tag, np.int8),
+        np.ascontiguousarray(cols.el_value, np.int64),
+        reg.table if direct else None, reg.width, reg.vmin, reg.span, reg.span + reg.nil_atom,
+        np.ascontiguousarray(m.a_txn, np.int32), np.ascontiguousarray(m.tc.status, np.int8), FAIL,
+        off, f_key, f_j, f_app, f_writer, f_node,
+    )  # fmt: skip
+    if not direct:
+        el = lstart[f_key] + f_j
+        f_app = reg.lookup(f_key, cols.el_tag[el], cols.el_value[el])
+        known = f_app >= 0
+        f_writer = np.full(len(f_app), -1, np.int64)
+        f_writer[known] = m.a_txn[f_app[known]]
+        f_node = f_writer.copy()
+        f_node[known] = np.where(m.tc.status[f_writer[known]] == FAIL, -1, f_writer[known])
     return Orders(
         longest, length, lstart, off, f_key, f_j, f_app, f_writer, f_node, read_order,
         inconsistent,
     )  # fmt: skip
 
 
-def _not_prefix(m: Mops, rd: Reads, lstart: np.ndarray) -> np.ndarray:
-    """Per read: whether it differs from its key's longest read somewhere in its length
-    (one comparison of element rows per read, in C: `_split.not_prefix`)."""
-    cols = m.cols
-    bad = np.zeros(len(rd.n), bool)
-    is_list = m.r_tag[rd.src] == LIST
-    if len(cols.el_start) < 2 or not is_list.any():
-        return bad
-    out = np.zeros(int(is_list.sum()), np.uint8)
-    _split.not_prefix(
-        np.ascontiguousarray(cols.el_start, np.int64),
-        np.ascontiguousarray(cols.el_value, np.int64),
-        np.ascontiguousarray(cols.el_tag, np.int8),
-        np.ascontiguousarray(m.r_val[rd.src[is_list]], np.int64),
-        np.ascontiguousarray(lstart[rd.key[is_list]], np.int64),
-        bool((cols.el_tag != INT).any()),
-        out,
-    )
-    bad[is_list] = out.view(bool)
-    return bad
+def _not_all_ints(tags: np.ndarray) -> bool:
+    """Whether some element is no integer (two reductions, no temporary)."""
+    return bool(len(tags)) and not (tags.min() == INT and tags.max() == INT)
 
 
 def dup_positions(o: Orders, m: Mops) -> np.ndarray:
