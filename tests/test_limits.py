@@ -71,10 +71,12 @@ def test_time_limit_stops_with_exit_3_and_says_what_was_decided(big):
 
 
 def test_memory_cap_stops_with_exit_3_not_an_oom_kill(big):
-    p = _check(big, "--max-memory", "150M", "-o", "json")
+    # (the check of `big` now fits in 150M; 80M stops it while reading, whose numpy
+    # and Python take about 70M of data already)
+    p = _check(big, "--max-memory", "80M", "-o", "json")
     assert p.returncode == 3, p.stderr
     u = json.loads(p.stdout)["undecided"]
-    assert u["reason"] == "max-memory" and u["limit"] == 150 << 20
+    assert u["reason"] == "max-memory" and u["limit"] == 80 << 20
     assert STAGES[-1][1] in u["not-decided"]
 
 
@@ -123,3 +125,16 @@ def test_limits_and_several_histories(big, tmp_path):
 def test_bad_limits_are_usage_errors(big):
     assert _check(big, "--max-memory", "lots").returncode == 2
     assert _check(big, "--time-limit", "0").returncode == 2
+
+
+def test_a_tight_cap_stops_reading_and_never_hangs(big):
+    """At 60M the scanner's second thread could not start, and Thread.start waited
+    for it forever; under a cap the history is read on one thread."""
+    p = subprocess.run(
+        [sys.executable, "-m", "mvcc_check.cli", "check", "-q", str(big), "--max-memory", "60M"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
+    assert p.returncode == 3, p.stderr

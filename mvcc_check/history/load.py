@@ -29,22 +29,28 @@ def load_columns(
     format: str | None = None,
     progress: ReadProgress | None = None,
     drop_torn_tail: bool = False,
+    threads: int | None = None,
 ) -> Columns:
     """The columns of the history at `path` (`-`: standard input), or the
-    HistoryError `load_history` gives for it."""
+    HistoryError `load_history` gives for it; `threads`: the scanner's (default:
+    two for big files on two cores)."""
     with opened(path) as src:
         head = src.file.read(HEAD_BYTES)
         fmt = format or detect_format(path, head)
         if fmt == "jsonl":
             real = _keep(src) if src.spooled or path == STDIN else src.path
             return scan_jsonl(
-                real, source=src.name, progress=progress, drop_torn_tail=drop_torn_tail
+                real,
+                source=src.name,
+                progress=progress,
+                drop_torn_tail=drop_torn_tail,
+                threads=threads,
             )
         data = head + src.file.read()
         if fmt == "edn":  # one op map per line, as Jepsen writes it: through the scanner
             translated = edn_as_jsonl(data)
             if translated is not None:
-                cols = scan_jsonl(translated, source=src.name, progress=progress)
+                cols = scan_jsonl(translated, source=src.name, progress=progress, threads=threads)
                 cols.format = "edn"
                 return cols
         history = parse_history_text(

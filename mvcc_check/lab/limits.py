@@ -124,7 +124,10 @@ def _child(
         if memory is not None:
             resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
         conn.send(("stage", StageStarted(Stage.READING)))
-        history = load_columns(path, fmt, drop_torn_tail=drop_torn_tail)  # as without limits
+        # As without limits, but on one thread under a cap: a thread that cannot get its
+        # memory never starts, and Thread.start then waits for it forever (seen at 60M).
+        threads = None if memory is None else 1
+        history = load_columns(path, fmt, drop_torn_tail=drop_torn_tail, threads=threads)
         conn.send(("read", history.n_ops))
         result = check(history, options, lambda name: conn.send(("stage", name)))
         conn.send(("result", result))
