@@ -14,7 +14,7 @@
  * true for every micro-op of a longer one (as the numpy pass it replaces,
  * which compared keys at each shift up to `shifts`).
  *
- * The others (committed, longest, positions, read_edges, first_repeats) are described where
+ * The others (committed, longest, positions, within, read_edges, first_repeats) are described where
  * they are defined.
  */
 #define PY_SSIZE_T_CLEAN
@@ -569,6 +569,205 @@ done:
     return result;
 }
 
+/* within(a_txn i32, a_pos i32, a_key i32, a_multi u8, r_multi u8, rd_src i64, rd_txn i32,
+ *        rd_pos i32, rd_key i32, rd_n i64, rd_bad u8, f_app i32, f_j i64, off i64,
+ *        ext u8, lost u8, inter u8, fut i64, fut_pos i64, odd_id i64, odd_read u8,
+ *        odd_start u8) -> (futures, odd members)
+ *
+ * The rules inside one transaction (la_within.py says what each means), over every
+ * group of two or more micro-ops of one txn on one key: its appends (a_*, multi) and
+ * its committed reads (rd_*, whose r_multi is set), in position order. Per append,
+ * inter: a later append in its group. Per committed read (outputs ext, lost: one
+ * per read; ext must come in all ones), ext: no append of its group before it;
+ * lost: the group's first read, ext, in a group with an append. A group with a read
+ * that is no prefix of its key's longest (rd_bad), or with an internal read (one
+ * that disagrees with the group's reads and appends before it), is odd: its members
+ * go to odd_id (append index, or read id when odd_read), odd_start marking each
+ * group's first; the others' future reads (a later append of the group at a
+ * position, in the key's longest read, below the read's length) go to fut and
+ * fut_pos. Appends are in history order (a_txn ascending), and so are the reads. */
+typedef struct {
+    int32_t key, pos;
+    int64_t id;
+    int8_t read;
+} member_t;
+
+static int member_cmp(const void *x, const void *y) {
+    const member_t *a = x, *b = y;
+    if (a->key != b->key) return a->key < b->key ? -1 : 1;
+    return (a->pos > b->pos) - (a->pos < b->pos);
+}
+
+static void sort_members(member_t *m, int64_t len) {
+    if (len > 16) {
+        qsort(m, (size_t)len, sizeof *m, member_cmp);
+        return;
+    }
+    for (int64_t i = 1; i < len; i++) {
+        const member_t x = m[i];
+        int64_t j = i;
+        for (; j > 0 && member_cmp(&m[j - 1], &x) > 0; j--) m[j] = m[j - 1];
+        m[j] = x;
+    }
+}
+
+#define W_NEVER ((int64_t)1 << 62)
+
+static PyObject *within(PyObject *self, PyObject *args) {
+    PyObject *o[22];
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOOOOOOOOOOOO", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5],
+                          &o[6], &o[7], &o[8], &o[9], &o[10], &o[11], &o[12], &o[13], &o[14],
+                          &o[15], &o[16], &o[17], &o[18], &o[19], &o[20], &o[21]))
+        return NULL;
+    static const Py_ssize_t size[22] = {4, 4, 4, 1, 1, 8, 4, 4, 4, 8, 1, 4, 8, 8,
+                                        1, 1, 1, 8, 8, 8, 1, 1};
+    static const char *names[22] = {"a_txn", "a_pos",  "a_key",  "a_multi", "r_multi", "rd_src",
+                                    "rd_txn", "rd_pos", "rd_key", "rd_n",    "rd_bad",  "f_app",
+                                    "f_j",    "off",    "ext",    "lost",    "inter",   "fut",
+                                    "fut_pos", "odd_id", "odd_read", "odd_start"};
+    Py_buffer v[22];
+    int held = 0;
+    PyObject *result = NULL;
+    int64_t *fpos = NULL;
+    member_t *mem = NULL;
+    for (; held < 22; held++)
+        if (get(o[held], &v[held], size[held], held >= 14, names[held])) goto done;
+    const int64_t na = v[0].len / 4, nrm = v[4].len, nr = v[5].len / 8, f = v[11].len / 4;
+    const int64_t nk = v[13].len / 8, nodd = v[19].len / 8;
+    if (v[1].len / 4 != na || v[2].len / 4 != na || v[3].len != na || v[6].len / 4 != nr
+        || v[7].len / 4 != nr || v[8].len / 4 != nr || v[9].len / 8 != nr || v[10].len != nr
+        || v[12].len / 8 != f || v[14].len != nr || v[15].len != nr || v[16].len != na
+        || v[17].len / 8 != nr || v[18].len / 8 != nr || v[20].len != nodd || v[21].len != nodd
+        || nodd < na + nr) {
+        PyErr_SetString(PyExc_ValueError, "within: array lengths disagree");
+        goto done;
+    }
+    const int32_t *a_txn = v[0].buf, *a_pos = v[1].buf, *a_key = v[2].buf;
+    const uint8_t *a_multi = v[3].buf, *r_multi = v[4].buf, *rd_bad = v[10].buf;
+    const int64_t *rd_src = v[5].buf, *rd_n = v[9].buf, *f_j = v[12].buf, *off = v[13].buf;
+    const int32_t *rd_txn = v[6].buf, *rd_pos = v[7].buf, *rd_key = v[8].buf, *f_app = v[11].buf;
+    uint8_t *ext = v[14].buf, *lost = v[15].buf, *inter = v[16].buf;
+    uint8_t *odd_read = v[20].buf, *odd_start = v[21].buf;
+    int64_t *fut = v[17].buf, *fut_pos = v[18].buf, *odd_id = v[19].buf;
+    for (int64_t i = 0; i < na; i++)
+        if (a_key[i] < 0 || a_key[i] >= nk || (i && a_txn[i] < a_txn[i - 1])) {
+            PyErr_Format(PyExc_ValueError, "within: append %lld is out of range or order",
+                         (long long)i);
+            goto done;
+        }
+    for (int64_t i = 0; i < nr; i++)
+        if (rd_src[i] < 0 || rd_src[i] >= nrm || rd_key[i] < 0 || rd_key[i] >= nk || rd_n[i] < 0
+            || (i && rd_txn[i] < rd_txn[i - 1])) {
+            PyErr_Format(PyExc_ValueError, "within: read %lld is out of range or order",
+                         (long long)i);
+            goto done;
+        }
+    for (int64_t p = 0; p < f; p++)
+        if (f_app[p] >= na) {
+            PyErr_Format(PyExc_ValueError, "within: position %lld names no append", (long long)p);
+            goto done;
+        }
+    fpos = malloc(((size_t)na + 1) * sizeof *fpos);
+    mem = malloc(((size_t)na + (size_t)nr + 1) * sizeof *mem);
+    if (!fpos || !mem) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int64_t nfut = 0, nodd_used = 0, bad_at = -1;
+    Py_BEGIN_ALLOW_THREADS;
+    for (int64_t a = 0; a < na; a++) fpos[a] = W_NEVER;
+    for (int64_t p = 0; p < f; p++) /* each append's first position in its key's longest read */
+        if (f_app[p] >= 0 && f_j[p] < fpos[f_app[p]]) fpos[f_app[p]] = f_j[p];
+    int64_t ai = 0, ri = 0;
+    while ((ai < na || ri < nr) && bad_at < 0) {
+        const int64_t t = ai < na && (ri >= nr || a_txn[ai] <= rd_txn[ri]) ? a_txn[ai] : rd_txn[ri];
+        int64_t k = 0;
+        for (; ai < na && a_txn[ai] == t; ai++)
+            if (a_multi[ai]) mem[k++] = (member_t){a_key[ai], a_pos[ai], ai, 0};
+        for (; ri < nr && rd_txn[ri] == t; ri++)
+            if (r_multi[rd_src[ri]]) mem[k++] = (member_t){rd_key[ri], rd_pos[ri], ri, 1};
+        if (k < 2) continue;
+        sort_members(mem, k);
+        for (int64_t g0 = 0, g1; g0 < k; g0 = g1) {
+            for (g1 = g0 + 1; g1 < k && mem[g1].key == mem[g0].key; g1++);
+            if (g1 - g0 < 2) continue;
+            const member_t *g = mem + g0;
+            const int64_t len = g1 - g0, key = g[0].key;
+            int64_t first_app = -1, last_app = -1, first_read = -1;
+            int odd = 0;
+            for (int64_t i = 0; i < len; i++) {
+                if (g[i].read) {
+                    if (first_read < 0) first_read = i;
+                    if (first_app >= 0) ext[g[i].id] = 0;
+                    odd |= rd_bad[g[i].id];
+                } else {
+                    if (first_app < 0) first_app = i;
+                    if (last_app >= 0) inter[g[last_app].id] = 1;
+                    last_app = i;
+                }
+            }
+            if (first_read >= 0 && first_app >= 0 && first_read < first_app)
+                lost[g[first_read].id] = 1;
+            /* internal reads: after a read p and m appends the next read is p then
+             * those appends; after m appends and no read, it ends with them */
+            for (int64_t i = 0, prev = -1, since = 0; i < len && !odd; i++) {
+                if (!g[i].read) continue;
+                const int64_t napp = i - since, n = rd_n[g[i].id];
+                if (prev >= 0 || napp > 0) {
+                    const int64_t base = prev >= 0 ? rd_n[g[prev].id] : n - napp;
+                    if (prev >= 0 ? n != base + napp : base < 0) {
+                        odd = 1;
+                        break;
+                    }
+                    for (int64_t j = 0; j < napp; j++) {
+                        const int64_t at = off[key] + base + j;
+                        if (at < 0 || at >= f) { /* (a prefix read: never, unless a bug) */
+                            bad_at = g[i].id;
+                            break;
+                        }
+                        if (f_app[at] != g[since + j].id) {
+                            odd = 1;
+                            break;
+                        }
+                    }
+                    if (bad_at >= 0) break;
+                }
+                prev = i;
+                since = i + 1;
+            }
+            if (odd) {
+                for (int64_t i = 0; i < len; i++, nodd_used++) {
+                    odd_id[nodd_used] = g[i].id;
+                    odd_read[nodd_used] = g[i].read;
+                    odd_start[nodd_used] = i == 0;
+                }
+                continue;
+            }
+            int64_t after = W_NEVER; /* the least position of a later append, walking back */
+            for (int64_t i = len - 1; i >= 0; i--) {
+                if (!g[i].read) {
+                    if (fpos[g[i].id] < after) after = fpos[g[i].id];
+                } else if (after < rd_n[g[i].id]) {
+                    fut[nfut] = g[i].id;
+                    fut_pos[nfut++] = after;
+                }
+            }
+        }
+    }
+    Py_END_ALLOW_THREADS;
+    if (bad_at >= 0) {
+        PyErr_Format(PyExc_ValueError, "within: read %lld reaches past its key's positions",
+                     (long long)bad_at);
+        goto done;
+    }
+    result = Py_BuildValue("LL", (long long)nfut, (long long)nodd_used);
+done:
+    free(fpos);
+    free(mem);
+    for (int i = 0; i < held; i++) PyBuffer_Release(&v[i]);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"count", count, METH_VARARGS,
      "count(lo, counts, kind) -> (appends, reads, first write's history position or -1)"},
@@ -586,6 +785,10 @@ static PyMethodDef methods[] = {
      "positions(length, lstart, el_tag, el_value, table, width, vmin, span, nil_code, a_txn, "
      "status, fail, off, f_key, f_j, f_app, f_writer, f_node) -> found: the longest reads' "
      "positions, their appends and writers"},
+    {"within", within, METH_VARARGS,
+     "within(a_txn, a_pos, a_key, a_multi, r_multi, rd_src, rd_txn, rd_pos, rd_key, rd_n, rd_bad, "
+     "f_app, f_j, off, ext, lost, inter, fut, fut_pos, odd_id, odd_read, odd_start) -> "
+     "(futures, odd members): the rules inside one transaction"},
     {"first_repeats", first_repeats, METH_VARARGS,
      "first_repeats(f_app, f_key, f_j, n_apps, out): per key, its longest read's first repeat."},
     {NULL, NULL, 0, NULL},
