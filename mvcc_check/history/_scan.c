@@ -374,7 +374,7 @@ static PyTypeObject ScannerType = {
     .tp_new = scanner_new,
 };
 
-/* ---- quote(buffer, offset): one line of ours as its op's JSON object ---- */
+/* ---- quote(buffer, offsets): lines of ours as their ops' JSON objects ---- */
 
 /* The names an op's JSON object is made of (Op.to_json's keys, in its order). */
 enum { N_INDEX, N_TIME, N_TYPE, N_PROCESS, N_F, N_VALUE, N_INVOKE, N_OK, N_FAIL, N_INFO,
@@ -426,26 +426,13 @@ static PyObject *mop_object(const scan_t *s, const tmop_t *m) {
 }
 
 /* The op's JSON object as Op.to_json makes it from what the exact reader reads
- * on this line ({index, time (-1 if none), type, process, f, value}), or None
- * when the line is not of the shape the scanner reads. */
-static PyObject *quote(PyObject *self, PyObject *args) {
-    Py_buffer buf;
-    Py_ssize_t offset;
-    if (!PyArg_ParseTuple(args, "y*n", &buf, &offset)) return NULL;
-    PyObject *out = NULL;
-    if (offset < 0 || offset > buf.len) {
-        PyErr_SetString(PyExc_ValueError, "quote: offset out of bounds");
-        goto done;
-    }
+ * on the line at start ({index, time (-1 if none), type, process, f, value}), or
+ * None when the line is not of the shape the scanner reads; NULL on error. */
+static PyObject *quote_line(const char *start, const char *end) {
     tline_t L;
     const char *le;
     scan_t *s = &quote_scratch;
-    const char *start = (const char *)buf.buf + offset, *end = (const char *)buf.buf + buf.len;
-    if (!parse_line(s, start, end, &L, &le)) {
-        out = Py_None;
-        Py_INCREF(out);
-        goto done;
-    }
+    if (!parse_line(s, start, end, &L, &le)) Py_RETURN_NONE;
     PyObject *value = PyList_New((Py_ssize_t)L.nm);
     for (size_t i = 0; value && i < L.nm; i++) {
         PyObject *mop = mop_object(s, &s->tm[i]);
@@ -456,20 +443,47 @@ static PyObject *quote(PyObject *self, PyObject *args) {
                            names[N_INVOKE + L.type], PyLong_FromLongLong(L.process),
                            scalar_object(&L.f), value};
     Py_INCREF(fields[2]);
-    out = PyDict_New();
+    PyObject *out = PyDict_New();
     for (int i = 0; i < 6; i++) {
         if (out && (!fields[i] || PyDict_SetItem(out, names[N_INDEX + i], fields[i]) < 0))
             Py_CLEAR(out);
         Py_XDECREF(fields[i]);
     }
+    return out;
+}
+
+/* quote(buffer, offsets i64) -> a list: quote_line of the line at each offset. */
+static PyObject *quote(PyObject *self, PyObject *args) {
+    Py_buffer buf, offs;
+    if (!PyArg_ParseTuple(args, "y*y*", &buf, &offs)) return NULL;
+    PyObject *out = NULL;
+    const int64_t *off = offs.buf;
+    const Py_ssize_t n = offs.len / 8;
+    if (offs.len % 8) {
+        PyErr_SetString(PyExc_ValueError, "quote: offsets are not int64");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (off[i] < 0 || off[i] > buf.len) {
+            PyErr_SetString(PyExc_ValueError, "quote: offset out of bounds");
+            goto done;
+        }
+    out = PyList_New(n);
+    const char *base = buf.buf, *end = base + buf.len;
+    for (Py_ssize_t i = 0; out && i < n; i++) {
+        PyObject *q = quote_line(base + off[i], end);
+        if (!q) Py_CLEAR(out);
+        else PyList_SET_ITEM(out, i, q);
+    }
 done:
+    PyBuffer_Release(&offs);
     PyBuffer_Release(&buf);
     return out;
 }
 
 static PyMethodDef module_methods[] = {
     {"quote", quote, METH_VARARGS,
-     "quote(buffer, offset) -> the op JSON of the line at offset, or None if not ours"},
+     "quote(buffer, offsets) -> per offset, the op JSON of the line there, or None if not ours"},
     {NULL}};
 
 static struct PyModuleDef scan_module = {

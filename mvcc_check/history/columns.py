@@ -169,10 +169,21 @@ class Columns:
         cache = self.__dict__.setdefault("_quoted", {})
         quoted = cache.get(row)
         if quoted is None:
+            self.quote_ahead([row])
+            quoted = cache[row]
+        return quoted
+
+    def quote_ahead(self, rows: list[int]) -> None:
+        """Make the quotes of the ops at `rows` at once (for file-backed columns:
+        one call into C for many lines), for `op_json` to find."""
+        if self.ops is not None:
+            return
+        cache = self.__dict__.setdefault("_quoted", {})
+        rows = [r for r in dict.fromkeys(rows) if r not in cache]
+        if rows:
             from mvcc_check.history.reread import requote  # only explanations need it
 
-            quoted = cache[row] = requote(self, row)
-        return quoted
+            cache.update(zip(rows, requote(self, rows), strict=True))
 
     def quoted_mop(self, row: int, i: int) -> list[Any]:
         """Micro-op i of the op at `row`, as its quote shows it (never change it)."""

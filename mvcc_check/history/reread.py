@@ -10,6 +10,7 @@ import mmap
 from typing import TYPE_CHECKING, Any
 
 import msgspec
+import numpy as np
 
 from mvcc_check.errors import HistoryError
 from mvcc_check.history import _scan
@@ -40,27 +41,32 @@ class LineReader:
         return m[offset : end if end >= 0 else len(m)]
 
 
-def _reader(cols: Columns, row: int) -> tuple[LineReader, int]:
+def requote(cols: Columns, rows: list[int]) -> list[dict[str, Any]]:
+    """The ops at `rows` of a JSON Lines file as `Op.to_json` makes them, from their
+    lines: built in C straight from lines of the scanner's shape (all in one call),
+    else `reread_op`'s."""
+    if not rows:
+        return []
+    offsets = cols.op_offset[rows]
+    if cols.path is None or offsets.min() < 0:
+        raise ValueError(f"ops of {cols.source} cannot be re-read (no offset)")
+    reader = cols.__dict__.get("_lines")
+    if reader is None:
+        reader = cols.__dict__["_lines"] = LineReader(cols.path)
+    quoted = _scan.quote(reader.mapped(), np.ascontiguousarray(offsets, np.int64))
+    return [
+        reread_op(cols, r).to_json() if q is None else q for r, q in zip(rows, quoted, strict=True)
+    ]
+
+
+def reread_op(cols: Columns, row: int) -> Op:
+    """The op at `row` of a JSON Lines file, read again from its line."""
     offset = int(cols.op_offset[row])
     if cols.path is None or offset < 0:
         raise ValueError(f"op at row {row} of {cols.source} cannot be re-read (no offset)")
     reader = cols.__dict__.get("_lines")
     if reader is None:
         reader = cols.__dict__["_lines"] = LineReader(cols.path)
-    return reader, offset
-
-
-def requote(cols: Columns, row: int) -> dict[str, Any]:
-    """The op at `row` of a JSON Lines file as `Op.to_json` makes it, from its line:
-    built in C straight from a line of the scanner's shape, else `reread_op`'s."""
-    reader, offset = _reader(cols, row)
-    quoted = _scan.quote(reader.mapped(), offset)
-    return reread_op(cols, row).to_json() if quoted is None else quoted
-
-
-def reread_op(cols: Columns, row: int) -> Op:
-    """The op at `row` of a JSON Lines file, read again from its line."""
-    reader, offset = _reader(cols, row)
     line = reader.line_at(offset)
     try:  # the usual line: straight into an Op (micro-ops as tuples, keys ints or strings)
         op = _TYPED.decode(line)

@@ -214,6 +214,7 @@ class _Block:
                 found.append((i, name, glob, proven))
                 names.add(name)
         out: list[tuple] = []
+        _quote_ahead(tc, [step for *_, steps, _ in found for step in steps])
         ready = {}
         rw_steps = getattr(inf.explainer, "explain_rw_steps", None)  # many at once, if it can
         if rw_steps is not None:
@@ -231,6 +232,19 @@ class _Block:
             if best is None or (len(txns), txns.min()) < (len(best), best.min()):
                 smallest_of[model] = txns
         return out
+
+
+def _quote_ahead(tc: TxnColumns, steps: list[tuple[int, int, int]]) -> None:
+    """Quote at once every op the explanations of these steps show: each txn's own op
+    and the op holding its micro-ops, and the invocation after a realtime or process
+    step."""
+    if not steps:
+        return
+    a = np.array([s[0] for s in steps], np.int64)
+    after = np.array([s[1] for s in steps if s[2] in (REALTIME, PROCESS)], np.int64)
+    shown = np.where(tc.complete_row[a] >= 0, tc.complete_row[a], tc.invoke_row[a])
+    rows = np.concatenate([shown, tc.mop_row[a], tc.invoke_row[after]])
+    tc.cols.quote_ahead(rows.tolist())
 
 
 def _component_cycles(
