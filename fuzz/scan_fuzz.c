@@ -81,7 +81,9 @@ static void merge(scan_t *a, scan_t *b) {
         remap[t] = malloc((b->tab[t].n + 1) * sizeof(int64_t));
         CHECK(remap[t] && merge_table(&a->tab[t], &b->tab[t], remap[t], &first_new) == 0);
     }
-    CHECK(append_columns(a, b, remap, a->line - 1) == 0);
+    const shifts_t sh = append_shifts(a, a->line - 1);
+    CHECK(append_columns(a, b, remap, &sh, ALL_COLUMNS & ~(1u << C_EL_VALUE)) == 0);
+    CHECK(append_columns(a, b, remap, &sh, 1u << C_EL_VALUE) == 0); /* as _scan.c splits it */
     for (int t = 0; t < N_TABLES; t++) free(remap[t]);
 }
 

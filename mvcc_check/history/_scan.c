@@ -9,6 +9,7 @@
  * originals. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <pthread.h>
 #include <sys/random.h>
 
 #include "scan_core.h"
@@ -223,6 +224,32 @@ static PyObject *scanner_intern(ScannerObject *self, PyObject *args) {
     return PyLong_FromLongLong(id);
 }
 
+/* The element values (half the bytes) on a thread of their own, the other columns
+ * here; on one thread if none can be started. */
+typedef struct {
+    scan_t *a, *b;
+    int64_t *const *remap;
+    const shifts_t *sh;
+    int result;
+} part_job_t;
+
+static void *append_part(void *arg) {
+    part_job_t *job = arg;
+    job->result = append_columns(job->a, job->b, job->remap, job->sh, 1u << C_EL_VALUE);
+    return NULL;
+}
+
+static int append_in_two(scan_t *a, scan_t *b, int64_t *const remap[N_TABLES], int64_t line_base) {
+    const shifts_t sh = append_shifts(a, line_base);
+    part_job_t job = {a, b, remap, &sh, 0};
+    pthread_t thread;
+    const int spawned = pthread_create(&thread, NULL, append_part, &job) == 0;
+    int rest = append_columns(a, b, remap, &sh, ALL_COLUMNS & ~(1u << C_EL_VALUE));
+    if (spawned) pthread_join(thread, NULL);
+    else append_part(&job);
+    return rest < 0 || job.result < 0 ? -1 : 0;
+}
+
 static PyObject *scanner_extend(ScannerObject *self, PyObject *args) {
     ScannerObject *other;
     long long line_base;
@@ -247,8 +274,7 @@ static PyObject *scanner_extend(ScannerObject *self, PyObject *args) {
     }
     if (!failed) {
         self->busy = other->busy = 1;
-        Py_BEGIN_ALLOW_THREADS failed =
-            append_columns(&self->s, &other->s, remap, line_base) < 0;
+        Py_BEGIN_ALLOW_THREADS failed = append_in_two(&self->s, &other->s, remap, line_base) < 0;
         Py_END_ALLOW_THREADS self->busy = other->busy = 0;
     }
     for (int t = 0; t < N_TABLES; t++) free(remap[t]);

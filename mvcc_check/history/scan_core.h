@@ -490,18 +490,33 @@ static int merge_table(table_t *a, const table_t *b, int64_t *remap, size_t *fir
     return 0;
 }
 
-/* Append b's columns to a's, with b's ids mapped (remaps from merge_table) and
- * b's line numbers shifted by line_base; each of b's columns is freed once
- * copied, so the peak is a's columns and one of b's. */
+/* What b's references into a's columns are shifted by when b is appended to a
+ * (taken before any column is appended: append_columns may run in parts). */
+typedef struct {
+    int64_t v[N_COLS];
+} shifts_t;
+
+static shifts_t append_shifts(const scan_t *a, int64_t line_base) {
+    shifts_t sh = {{0}};
+    sh.v[C_OP_MOP] = (int64_t)a->col[C_MOP_KIND].len;
+    sh.v[C_EL_START] = (int64_t)a->col[C_EL_TAG].len;
+    sh.v[C_MOP_VALUE] = (int64_t)a->col[C_EL_START].len - 1; /* list ids */
+    sh.v[C_OP_LINE] = line_base;
+    return sh;
+}
+
+#define ALL_COLUMNS ((1u << N_COLS) - 1)
+
+/* Append b's columns in `which` (a bit per column) to a's, with b's ids mapped
+ * (remaps from merge_table) and shifted by sh (append_shifts, taken first); each of
+ * b's columns is freed once copied (the tags once every part is done: the values
+ * read them). Parts with disjoint columns may run on threads of their own. */
 static int append_columns(scan_t *a, scan_t *b, int64_t *const remap[N_TABLES],
-                          int64_t line_base) {
+                          const shifts_t *sh, unsigned which) {
     col_t *bc = b->col, *ac = a->col;
-    int64_t base[N_COLS]; /* what b's references into a column are shifted by */
-    base[C_OP_MOP] = (int64_t)ac[C_MOP_KIND].len;
-    base[C_EL_START] = (int64_t)ac[C_EL_TAG].len;
-    base[C_MOP_VALUE] = (int64_t)ac[C_EL_START].len - 1; /* list ids */
-    base[C_OP_LINE] = line_base;
+    const int64_t *base = sh->v;
     for (int i = 0; i < N_COLS; i++) {
+        if (!(which >> i & 1)) continue;
         int skip_first = i == C_OP_MOP || i == C_EL_START; /* both start with a 0 of their own */
         size_t n = bc[i].len - (size_t)skip_first;
         if (col_reserve(&ac[i], n) < 0) return -1;
