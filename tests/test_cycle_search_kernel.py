@@ -116,3 +116,31 @@ def test_c_deepening_matches_python(comp, spec, budget, data) -> None:
         mine.work = theirs.work = 0
         assert mine._deepen(spec, anchors) == reference_deepen(theirs, spec, anchors)
         assert mine.work == theirs.work
+
+
+def reference_exhaustive(finder, spec):
+    """CycleFinder._exhaustive as it was written in Python (over the C single search)."""
+    best = None
+    for u in range(finder.c.n):
+        for v, r in finder.c.out[u]:
+            if not r & spec.anchor:
+                continue
+            limit = None if best is None else len(best) - 2
+            if limit is not None and limit < 1:
+                return best
+            path = finder._bfs(spec, u, v, limit)
+            if path is not None and (best is None or len(path) + 1 < len(best)):
+                best = [(u, v, spec.anchor), *path]
+    return best
+
+
+@settings(max_examples=300, deadline=None)
+@given(comp=components(), spec=st.sampled_from(SPECS))
+def test_c_exhaustive_matches_python(comp, spec) -> None:
+    """The C loop over a tiny component's anchor edges finds the same cycle (the
+    first of the shortest), with the same work; twice, the scratch space reused."""
+    mine, theirs = CycleFinder(comp), CycleFinder(comp)
+    for _ in range(2):
+        mine.work = theirs.work = 0
+        assert mine._exhaustive(spec) == reference_exhaustive(theirs, spec)
+        assert mine.work == theirs.work

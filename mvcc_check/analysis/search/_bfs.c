@@ -18,6 +18,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
@@ -304,9 +305,122 @@ done:
     return result;
 }
 
+/* exhaustive(indptr, dst, bits, table, accepting, start_q, us i64[m], vs i64[m], rels u8[m],
+ *            anchor, stamp, parent, pbit, queue, gen, offset)
+ *   -> (u, v, steps or None, work, gen)
+ *
+ * CycleFinder._exhaustive for a tiny component: an unbounded search from every edge
+ * us[j] -> vs[j] (the component's own, numbered within it, in order) whose relations
+ * rels[j] hold the anchor relation, each later one bounded by the best so far; the
+ * first shortest wins. Returns its anchor and steps (None: no cycle of the type). */
+static PyObject *exhaustive(PyObject *self, PyObject *args) {
+    PyObject *o_indptr, *o_dst, *o_bits, *o_table, *o_acc, *o_us, *o_vs, *o_rels, *o_stamp,
+        *o_parent, *o_pbit, *o_queue;
+    long long start_q, anchor, gen, off;
+    if (!PyArg_ParseTuple(args, "OOOOOLOOOLOOOOLL", &o_indptr, &o_dst, &o_bits, &o_table, &o_acc,
+                          &start_q, &o_us, &o_vs, &o_rels, &anchor, &o_stamp, &o_parent, &o_pbit,
+                          &o_queue, &gen, &off))
+        return NULL;
+    Buf indptr, dst, bits, table, acc, us, vs, rels, stamp, parent, pbit, queue;
+    Buf *all[] = {&indptr, &dst, &bits, &table, &acc, &us, &vs, &rels, &stamp, &parent, &pbit, &queue};
+    for (int i = 0; i < 12; i++) all[i]->held = 0;
+    PyObject *result = NULL;
+    int64_t *best = NULL; /* the best path's states, the anchor's target first */
+    uint8_t *best_bit = NULL;
+    if (get_buf(o_indptr, &indptr, 8, 0, "indptr") || get_buf(o_dst, &dst, 8, 0, "dst") ||
+        get_buf(o_bits, &bits, 1, 0, "bits") || get_buf(o_table, &table, 1, 0, "table") ||
+        get_buf(o_acc, &acc, 1, 0, "accepting") || get_buf(o_us, &us, 8, 0, "us") ||
+        get_buf(o_vs, &vs, 8, 0, "vs") || get_buf(o_rels, &rels, 1, 0, "rels") ||
+        get_buf(o_stamp, &stamp, 4, 1, "stamp") || get_buf(o_parent, &parent, 8, 1, "parent") ||
+        get_buf(o_pbit, &pbit, 1, 1, "pbit") || get_buf(o_queue, &queue, 8, 1, "queue"))
+        goto done;
+    Py_ssize_t n = indptr.view.len / 8 - 1;
+    Py_ssize_t nedges = dst.view.len / 8;
+    Py_ssize_t cap = stamp.view.len / 4 / NSTATES;
+    Py_ssize_t m = us.view.len / 8;
+    const int64_t *u_at = us.view.buf, *v_at = vs.view.buf;
+    const uint8_t *rel = rels.view.buf;
+    int ok = n >= 0 && bits.view.len == nedges && table.view.len == NSTATES * NBITS &&
+             acc.view.len == NSTATES && parent.view.len / 8 >= cap * NSTATES &&
+             pbit.view.len >= cap * NSTATES && queue.view.len / 8 >= 2 * cap * NSTATES &&
+             off >= 0 && start_q >= 0 && start_q < NSTATES && vs.view.len == us.view.len &&
+             rels.view.len == m && gen >= 0 && gen < INT32_MAX;
+    for (Py_ssize_t j = 0; ok && j < m; j++)
+        ok = u_at[j] >= 0 && u_at[j] < cap && v_at[j] >= 0 && v_at[j] < cap &&
+             off + u_at[j] < n && off + v_at[j] < n;
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "exhaustive: inconsistent buffer sizes or node ids");
+        goto done;
+    }
+    best = malloc(((size_t)cap * NSTATES + 1) * sizeof *best);
+    best_bit = malloc((size_t)cap * NSTATES + 1);
+    if (!best || !best_bit) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Search S = {indptr.view.buf, dst.view.buf, bits.view.buf, table.view.buf, acc.view.buf,
+                NULL, 0, stamp.view.buf, parent.view.buf, pbit.view.buf, queue.view.buf,
+                n, nedges, cap, off};
+    long long work = 0;
+    int bad = 0;
+    Py_ssize_t best_j = -1, best_len = 0; /* steps, the anchor included */
+    int32_t g = (int32_t)gen;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t j = 0; j < m && !bad; j++) {
+        if (!(rel[j] & anchor)) continue;
+        long long limit = best_j < 0 ? -1 : (long long)best_len - 2;
+        if (best_j >= 0 && limit < 1) break; /* no cycle is shorter than two steps */
+        if (g >= INT32_MAX - 1) { /* stamps run out: clear them, as generation() does */
+            memset(S.st, 0, (size_t)cap * NSTATES * sizeof *S.st);
+            g = 0;
+        }
+        g++;
+        const int64_t found = search_one(&S, (int)start_q, u_at[j], v_at[j], limit, 0, g, &work, &bad);
+        if (found < 0) continue;
+        Py_ssize_t len = 0;
+        for (int64_t k = found; S.par[k] >= 0; k = S.par[k]) len++;
+        if (best_j >= 0 && len + 1 >= best_len) continue;
+        best_j = j;
+        best_len = len + 1;
+        Py_ssize_t i = len; /* the path's states and bits, kept before the next search */
+        for (int64_t k = found;; k = S.par[k]) {
+            best[i] = k;
+            best_bit[i] = S.pb[k];
+            if (S.par[k] < 0 || i == 0) break;
+            i--;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, "exhaustive: an edge leaves the component's node range");
+        goto done;
+    }
+    if (best_j < 0) {
+        result = Py_BuildValue("(iiOLi)", -1, -1, Py_None, work, (int)g);
+        goto done;
+    }
+    PyObject *steps = PyList_New(best_len - 1);
+    for (Py_ssize_t i = 1; steps && i < best_len; i++) {
+        const int64_t k = best[i];
+        PyObject *step = Py_BuildValue("(LLi)", (long long)(best[i - 1] >> 4), (long long)(k >> 4),
+                                       (int)best_bit[i]);
+        if (!step) Py_CLEAR(steps);
+        else PyList_SET_ITEM(steps, i - 1, step);
+    }
+    if (!steps) goto done;
+    result = Py_BuildValue("(LLNLi)", (long long)u_at[best_j], (long long)v_at[best_j], steps, work,
+                           (int)g);
+done:
+    free(best);
+    free(best_bit);
+    for (int i = 0; i < 12; i++) release(all[i]);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"bfs", bfs, METH_VARARGS, "Shortest accepted path back to an anchor's source (see _bfs.c)."},
     {"deepen", deepen, METH_VARARGS, "Iterative deepening over many anchors (see _bfs.c)."},
+    {"exhaustive", exhaustive, METH_VARARGS, "Every anchor of a tiny component (see _bfs.c)."},
     {NULL, NULL, 0, NULL},
 };
 

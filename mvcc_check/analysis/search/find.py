@@ -193,19 +193,22 @@ class _Block:
         largest = int(cp.sizes[self.indices].max())
         space = SearchSpace(g.n, g.src, g.dst, g.rel, largest=largest)
         local_src, local_dst = cp.local[g.src + base], cp.local[g.dst + base]
+        g_rel = np.ascontiguousarray(g.rel, np.uint8)
         heads = self.starts[:-1]  # every component has edges: it holds a cycle
         unions = np.bitwise_or.reduceat(g.rel, heads).tolist()
         rw_counts = np.add.reduceat((g.rel & RW) != 0, heads).tolist()
         found = []
         for j, i in enumerate(self.indices):
             lo, hi = self.starts[j], self.starts[j + 1]
+            s_, d_, r_ = local_src[lo:hi], local_dst[lo:hi], g_rel[lo:hi]
             component = Component(
                 cp.comps[i].tolist(),
-                local_src[lo:hi].tolist(),
-                local_dst[lo:hi].tolist(),
-                g.rel[lo:hi].tolist(),
+                s_.tolist(),
+                d_.tolist(),
+                r_.tolist(),
                 unions[j],
                 rw_counts[j],
+                (s_, d_, r_),
             )
             offset = int(cp.first[i]) - base
             for name, glob, proven in _component_cycles(

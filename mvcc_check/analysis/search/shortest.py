@@ -8,6 +8,7 @@ import numpy as np
 from mvcc_check.analysis.graph import RW
 from mvcc_check.analysis.search._bfs import bfs as _c_bfs
 from mvcc_check.analysis.search._bfs import deepen as _c_deepen
+from mvcc_check.analysis.search._bfs import exhaustive as _c_exhaustive
 from mvcc_check.analysis.search.specs import CycleSpec
 
 # Components of at most this many transactions are searched exhaustively.
@@ -25,9 +26,11 @@ class Component:
         rel: list[int],
         rel_union: int | None = None,
         rw_edges: int | None = None,
+        arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     ) -> None:
-        """`rel_union` (all relation bits present) and `rw_edges` (how many edges carry rw)
-        may be given when the caller has them at hand (computed for all components at once)."""
+        """`rel_union` (all relation bits present), `rw_edges` (how many edges carry rw)
+        and `arrays` (the edges as arrays, see `arrays`) may be given when the caller has
+        them at hand (computed for all components at once)."""
         self.nodes = nodes  # global ids
         self.n = len(nodes)
         self.src, self.dst, self.rel = src, dst, rel
@@ -39,6 +42,17 @@ class Component:
         self.rel_union = rel_union
         self.rw_edges = rw_edges
         self._out: list[list[tuple[int, int]]] | None = None
+        self._arrays = arrays
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The edges as arrays (src, dst int64, rel uint8), in order (made on first use)."""
+        if self._arrays is None:
+            self._arrays = (
+                np.array(self.src, np.int64),
+                np.array(self.dst, np.int64),
+                np.array(self.rel, np.uint8),
+            )
+        return self._arrays
 
     @property
     def out(self) -> list[list[tuple[int, int]]]:
@@ -225,19 +239,18 @@ class CycleFinder:
 
     def _exhaustive(self, spec: CycleSpec) -> list[Step] | None:
         """Tiny components: an unbounded search from every candidate anchor both decides and
-        finds the shortest cycle, cheaper than setting up the existence tests."""
-        best: list[Step] | None = None
-        for u in range(self.c.n):
-            for v, r in self.c.out[u]:
-                if not r & spec.anchor:
-                    continue
-                limit = None if best is None else len(best) - 2
-                if limit is not None and limit < 1:
-                    return best
-                path = self._bfs(spec, u, v, limit)
-                if path is not None and (best is None or len(path) + 1 < len(best)):
-                    best = [(u, v, spec.anchor), *path]
-        return best
+        finds the shortest cycle, cheaper than setting up the existence tests. In C
+        (`_bfs.exhaustive`): every anchor edge in the component's order (by source),
+        each search bounded by the best found so far."""
+        sp = self.space
+        us, vs, rels = self.c.arrays()
+        u, v, path, work, sp._gen = _c_exhaustive(
+            *_graph_and_automaton(sp, spec),
+            us, vs, rels, spec.anchor,
+            sp.stamp, sp.parent, sp.pbit, sp.queue, sp._gen, self.offset,
+        )  # fmt: skip
+        self.work += work
+        return None if path is None else [(u, v, spec.anchor), *path]
 
 
 _AUTOMATA: dict[CycleSpec, tuple[np.ndarray, np.ndarray]] = {}
