@@ -57,6 +57,29 @@ def test_parts_are_coalesced_together() -> None:
     ]
 
 
+@pytest.mark.parametrize("n", [2, 3, 1000, 300_000])
+def test_big_graphs_coalesced_on_two_threads_match_numpy(n) -> None:
+    """From 2**20 edges the work is split at the middle node over two threads; the
+    result is numpy's unique pairs with OR-ed bits, whatever the halves hold (all
+    edges on one side with n = 2 and 3, repeats across parts)."""
+    rng = np.random.default_rng(n)
+    m = (1 << 20) + 5
+    src, dst = rng.integers(0, n, m), rng.integers(0, n, m)
+    rel = rng.integers(1, 32, m).astype(np.int8)
+    parts = [
+        (src[: m // 3], dst[: m // 3], rel[: m // 3]),
+        (src[m // 3 :], dst[m // 3 :], rel[m // 3 :]),
+    ]
+    g = DependencyGraph.from_parts(n, parts)
+    keep = src != dst
+    key = src[keep] * n + dst[keep]
+    uniq, inv = np.unique(key, return_inverse=True)
+    bits = np.zeros(len(uniq), np.int64)
+    np.bitwise_or.at(bits, inv, rel[keep].astype(np.int64))
+    assert np.array_equal(g.src, uniq // n) and np.array_equal(g.dst, uniq % n)
+    assert np.array_equal(g.rel.astype(np.int64), bits)
+
+
 def test_bad_arrays_are_refused() -> None:
     out = np.empty(1, np.int64), np.empty(1, np.int64), np.empty(1, np.int8)
     one, rel = np.array([5], np.int64), np.array([1], np.int8)

@@ -17,8 +17,10 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int cmp_i64(const void *a, const void *b) {
     const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -69,6 +71,112 @@ out:
         for (int i = 0; i < held; i++) PyBuffer_Release(&v[i]);
     Py_DECREF(seq);
     return ok ? 0 : -1;
+}
+
+/* One thread's share of coalesce: the edges whose source is in [lo, hi). Each step
+ * waits for the other thread where it needs its counts (`sync`). */
+typedef struct {
+    int64_t lo, hi, n;
+    Py_ssize_t n_parts;
+    Py_buffer *pv;
+    const int64_t *plen;
+    int64_t *start, *out_src, *out_dst;
+    int8_t *out_rel;
+    int64_t count; /* unique edges written from start[lo] on */
+} share_t;
+
+static void count_share(share_t *c) {
+    if (c->lo >= c->hi) return;
+    for (Py_ssize_t p = 0; p < c->n_parts; p++) {
+        const int64_t *src = c->pv[3 * p].buf, *dst = c->pv[3 * p + 1].buf;
+        for (int64_t i = 0; i < c->plen[p]; i++) {
+            const int64_t u = src[i];
+            if (u >= c->lo && u < c->hi && u != dst[i]) c->start[u + 1]++;
+        }
+    }
+}
+
+static void fill_share(share_t *c) {
+    if (c->lo >= c->hi) return;
+    int64_t *fill = c->start; /* reuse: fill[u] runs from start[u] to start[u + 1] */
+    for (Py_ssize_t p = 0; p < c->n_parts; p++) {
+        const int64_t *src = c->pv[3 * p].buf, *dst = c->pv[3 * p + 1].buf;
+        const int8_t *rel = c->pv[3 * p + 2].buf;
+        for (int64_t i = 0; i < c->plen[p]; i++) {
+            const int64_t u = src[i];
+            if (u < c->lo || u >= c->hi || u == dst[i]) continue;
+            c->out_dst[fill[u]++] = dst[i] << 8 | (uint8_t)rel[i];
+        }
+    }
+}
+
+/* Sort each bucket, merge its repeats and move them down, from start[lo] on. Runs after
+ * fill_share: fill[u] is the end of bucket u; bucket lo starts at `first`. */
+static void merge_share(share_t *c, int64_t first) {
+    int64_t lo = first, count = first;
+    for (int64_t u = c->lo; u < c->hi; u++) {
+        const int64_t hi = c->start[u];
+        sort_bucket(c->out_dst + lo, hi - lo);
+        for (int64_t k = lo; k < hi;) {
+            const int64_t d = c->out_dst[k] >> 8;
+            uint8_t bits = 0;
+            for (; k < hi && c->out_dst[k] >> 8 == d; k++) bits |= (uint8_t)(c->out_dst[k] & 0xff);
+            c->out_dst[count] = d; /* count <= k: the write never passes the read */
+            c->out_rel[count] = (int8_t)bits;
+            c->out_src[count++] = u;
+        }
+        lo = hi;
+    }
+    c->count = count - first;
+}
+
+static void *count_job(void *arg) {
+    count_share(arg);
+    return NULL;
+}
+
+typedef struct {
+    share_t *c;
+    int64_t first;
+} merge_arg_t;
+
+static void *fill_merge_job(void *arg) {
+    merge_arg_t *m = arg;
+    fill_share(m->c);
+    merge_share(m->c, m->first);
+    return NULL;
+}
+
+/* coalesce's work on two threads, split at the middle node (on one when no second
+ * thread can start, or for small graphs): counts, prefix sums, buckets filled,
+ * sorted and merged per half, the second half's edges then moved down after the
+ * first's. Returns the unique edges' count. */
+static int64_t coalesce_in_two(int64_t n, Py_ssize_t n_parts, Py_buffer *pv, const int64_t *plen,
+                               int64_t *start, int64_t *out_src, int64_t *out_dst, int8_t *out_rel) {
+    int64_t e = 0;
+    for (Py_ssize_t p = 0; p < n_parts; p++) e += plen[p];
+    const int64_t mid = e >= ((int64_t)1 << 20) ? n / 2 : n;
+    share_t a = {0, mid, n, n_parts, pv, plen, start, out_src, out_dst, out_rel, 0};
+    share_t b = {mid, n, n, n_parts, pv, plen, start, out_src, out_dst, out_rel, 0};
+    pthread_t thread;
+    int two = mid < n && pthread_create(&thread, NULL, count_job, &b) == 0;
+    count_share(&a);
+    if (two) pthread_join(thread, NULL);
+    else count_share(&b);
+    for (int64_t u = 0; u < n; u++) start[u + 1] += start[u];
+    const int64_t b_first = start[mid];
+    merge_arg_t mb = {&b, b_first};
+    two = mid < n && pthread_create(&thread, NULL, fill_merge_job, &mb) == 0;
+    fill_share(&a);
+    merge_share(&a, 0);
+    if (two) pthread_join(thread, NULL);
+    else fill_merge_job(&mb);
+    if (b.count && a.count != b_first) { /* the second half's edges, moved down after the first's */
+        memmove(out_src + a.count, out_src + b_first, (size_t)b.count * sizeof *out_src);
+        memmove(out_dst + a.count, out_dst + b_first, (size_t)b.count * sizeof *out_dst);
+        memmove(out_rel + a.count, out_rel + b_first, (size_t)b.count * sizeof *out_rel);
+    }
+    return a.count + b.count;
 }
 
 static PyObject *coalesce(PyObject *self, PyObject *args) {
@@ -133,37 +241,7 @@ static PyObject *coalesce(PyObject *self, PyObject *args) {
     int64_t *out_src = out[0].buf, *out_dst = out[1].buf, count = 0;
     int8_t *out_rel = out[2].buf;
     Py_BEGIN_ALLOW_THREADS;
-    for (Py_ssize_t p = 0; p < n_parts; p++) {
-        const int64_t *src = pv[3 * p].buf, *dst = pv[3 * p + 1].buf;
-        for (int64_t i = 0; i < plen[p]; i++)
-            if (src[i] != dst[i]) start[src[i] + 1]++;
-    }
-    for (int64_t u = 0; u < n; u++) start[u + 1] += start[u];
-    int64_t *fill = start; /* reuse: fill[u] runs from start[u] to start[u + 1] */
-    for (Py_ssize_t p = 0; p < n_parts; p++) {
-        const int64_t *src = pv[3 * p].buf, *dst = pv[3 * p + 1].buf;
-        const int8_t *rel = pv[3 * p + 2].buf;
-        for (int64_t i = 0; i < plen[p]; i++) {
-            const int64_t u = src[i];
-            if (u == dst[i]) continue;
-            out_dst[fill[u]++] = dst[i] << 8 | (uint8_t)rel[i];
-        }
-    }
-    /* fill[u] is now the end of bucket u, i.e. the start of bucket u + 1. */
-    int64_t lo = 0;
-    for (int64_t u = 0; u < n; u++) {
-        const int64_t hi = fill[u];
-        sort_bucket(out_dst + lo, hi - lo);
-        for (int64_t k = lo; k < hi;) {
-            const int64_t d = out_dst[k] >> 8;
-            uint8_t bits = 0;
-            for (; k < hi && out_dst[k] >> 8 == d; k++) bits |= (uint8_t)(out_dst[k] & 0xff);
-            out_dst[count] = d; /* count <= k: the write never passes the read */
-            out_rel[count] = (int8_t)bits;
-            out_src[count++] = u;
-        }
-        lo = hi;
-    }
+    count = coalesce_in_two(n, n_parts, pv, plen, start, out_src, out_dst, out_rel);
     Py_END_ALLOW_THREADS;
     result = PyLong_FromLongLong(count);
 done:
