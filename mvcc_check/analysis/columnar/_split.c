@@ -14,7 +14,8 @@
  * true for every micro-op of a longer one (as the numpy pass it replaces,
  * which compared keys at each shift up to `shifts`).
  *
- * The others (committed, longest, positions, within, read_edges, first_repeats) are described where
+ * The others (committed, longest, positions, within, read_edges, key_firsts, read_flags,
+ * first_repeats) are described where
  * they are defined.
  */
 #define PY_SSIZE_T_CLEAN
@@ -768,6 +769,124 @@ done:
     return result;
 }
 
+/* key_firsts(f_key i32, f_j i64, f_app i32, f_writer i64, status i8, fail, failed i64,
+ *            unknown i64) -> None
+ *
+ * Per key (outputs, filled with NEVER by the caller), the first position of its
+ * longest read appended by a failed txn (status `fail`), and the first no txn
+ * appended (f_app -1). */
+static PyObject *key_firsts(PyObject *self, PyObject *args) {
+    PyObject *o[7];
+    int fail;
+    if (!PyArg_ParseTuple(args, "OOOOOiOO", &o[0], &o[1], &o[2], &o[3], &o[4], &fail, &o[5], &o[6]))
+        return NULL;
+    static const Py_ssize_t size[7] = {4, 8, 4, 8, 1, 8, 8};
+    static const char *names[7] = {"f_key", "f_j", "f_app", "f_writer", "status", "failed", "unknown"};
+    Py_buffer v[7];
+    int held = 0;
+    PyObject *result = NULL;
+    for (; held < 7; held++)
+        if (get(o[held], &v[held], size[held], held >= 5, names[held])) goto done;
+    const int64_t f = v[0].len / 4, nt = v[4].len, nk = v[5].len / 8;
+    if (v[1].len / 8 != f || v[2].len / 4 != f || v[3].len / 8 != f || v[6].len / 8 != nk) {
+        PyErr_SetString(PyExc_ValueError, "key_firsts: array lengths disagree");
+        goto done;
+    }
+    const int32_t *key = v[0].buf, *app = v[2].buf;
+    const int64_t *j = v[1].buf, *writer = v[3].buf;
+    const int8_t *status = v[4].buf;
+    int64_t *failed = v[5].buf, *unknown = v[6].buf;
+    for (int64_t p = 0; p < f; p++)
+        if (key[p] < 0 || key[p] >= nk || writer[p] >= nt) {
+            PyErr_Format(PyExc_ValueError, "key_firsts: position %lld is out of range", (long long)p);
+            goto done;
+        }
+    Py_BEGIN_ALLOW_THREADS;
+    for (int64_t p = 0; p < f; p++) {
+        const int32_t k = key[p];
+        if (app[p] < 0) {
+            if (j[p] < unknown[k]) unknown[k] = j[p];
+        } else if (writer[p] >= 0 && status[writer[p]] == fail && j[p] < failed[k]) {
+            failed[k] = j[p];
+        }
+    }
+    Py_END_ALLOW_THREADS;
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    for (int i = 0; i < held; i++) PyBuffer_Release(&v[i]);
+    return result;
+}
+
+/* read_flags(key i32, n i64, bad u8, off i64, f_app i32, dup i64, failed i64, unknown i64,
+ *            inter u8, dups, g1as, garbage, g1b, g1b_app) -> (dups, g1as, garbage, g1bs)
+ *
+ * Over the reads that are a prefix of their key's longest (not bad), the ones whose
+ * length passes their key's first repeated, failed or unknown position (per key:
+ * dup, failed, unknown), and those whose last element was appended by an append
+ * followed by another of its txn to the key (inter, per append): read ids written
+ * to the outputs (g1b_app: that append), which hold room for every read. */
+static PyObject *read_flags(PyObject *self, PyObject *args) {
+    PyObject *o[14];
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOOOO", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6],
+                          &o[7], &o[8], &o[9], &o[10], &o[11], &o[12], &o[13]))
+        return NULL;
+    static const Py_ssize_t size[14] = {4, 8, 1, 8, 4, 8, 8, 8, 1, 8, 8, 8, 8, 8};
+    static const char *names[14] = {"key",  "n",    "bad",     "off",  "f_app", "dup",     "failed",
+                                    "unknown", "inter", "dups", "g1as", "garbage", "g1b", "g1b_app"};
+    Py_buffer v[14];
+    int held = 0;
+    PyObject *result = NULL;
+    for (; held < 14; held++)
+        if (get(o[held], &v[held], size[held], held >= 9, names[held])) goto done;
+    const int64_t r = v[0].len / 4, nk = v[3].len / 8, f = v[4].len / 4, na = v[8].len;
+    int same = v[1].len / 8 == r && v[2].len == r && v[5].len / 8 == nk && v[6].len / 8 == nk
+               && v[7].len / 8 == nk;
+    for (int j = 9; j < 14; j++) same = same && v[j].len / 8 == r;
+    if (!same) {
+        PyErr_SetString(PyExc_ValueError, "read_flags: array lengths disagree");
+        goto done;
+    }
+    const int32_t *key = v[0].buf, *f_app = v[4].buf;
+    const int64_t *n = v[1].buf, *off = v[3].buf, *dup = v[5].buf, *failed = v[6].buf;
+    const int64_t *unknown = v[7].buf;
+    const uint8_t *bad = v[2].buf, *inter = v[8].buf;
+    int64_t *dups = v[9].buf, *g1as = v[10].buf, *garbage = v[11].buf, *g1b = v[12].buf;
+    int64_t *g1b_app = v[13].buf;
+    for (int64_t i = 0; i < r; i++)
+        if (key[i] < 0 || key[i] >= nk || n[i] < 0
+            || (!bad[i] && n[i] > 0 && (off[key[i]] < 0 || off[key[i]] > f - n[i]))) {
+            PyErr_Format(PyExc_ValueError, "read_flags: read %lld is out of range", (long long)i);
+            goto done;
+        }
+    for (int64_t p = 0; p < f; p++)
+        if (f_app[p] >= na) {
+            PyErr_Format(PyExc_ValueError, "read_flags: position %lld names no append", (long long)p);
+            goto done;
+        }
+    int64_t nd = 0, ng = 0, nu = 0, nb = 0;
+    Py_BEGIN_ALLOW_THREADS;
+    for (int64_t i = 0; i < r; i++) {
+        if (bad[i]) continue;
+        const int32_t k = key[i];
+        if (n[i] > dup[k]) dups[nd++] = i;
+        if (n[i] > failed[k]) g1as[ng++] = i;
+        if (n[i] > unknown[k]) garbage[nu++] = i;
+        if (n[i] > 0) {
+            const int32_t last = f_app[off[k] + n[i] - 1];
+            if (last >= 0 && inter[last]) {
+                g1b[nb] = i;
+                g1b_app[nb++] = last;
+            }
+        }
+    }
+    Py_END_ALLOW_THREADS;
+    result = Py_BuildValue("LLLL", (long long)nd, (long long)ng, (long long)nu, (long long)nb);
+done:
+    for (int i = 0; i < held; i++) PyBuffer_Release(&v[i]);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"count", count, METH_VARARGS,
      "count(lo, counts, kind) -> (appends, reads, first write's history position or -1)"},
@@ -789,6 +908,12 @@ static PyMethodDef methods[] = {
      "within(a_txn, a_pos, a_key, a_multi, r_multi, rd_src, rd_txn, rd_pos, rd_key, rd_n, rd_bad, "
      "f_app, f_j, off, ext, lost, inter, fut, fut_pos, odd_id, odd_read, odd_start) -> "
      "(futures, odd members): the rules inside one transaction"},
+    {"key_firsts", key_firsts, METH_VARARGS,
+     "key_firsts(f_key, f_j, f_app, f_writer, status, fail, failed, unknown): per key, its "
+     "longest read's first failed and first unknown position"},
+    {"read_flags", read_flags, METH_VARARGS,
+     "read_flags(key, n, bad, off, f_app, dup, failed, unknown, inter, outputs x5) -> counts: "
+     "the prefix reads with duplicates, failed or unknown elements, intermediate last ones"},
     {"first_repeats", first_repeats, METH_VARARGS,
      "first_repeats(f_app, f_key, f_j, n_apps, out): per key, its longest read's first repeat."},
     {NULL, NULL, 0, NULL},

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mvcc_check.analysis.columnar.la_mops import NEVER, Mops, Registry
+from mvcc_check.analysis.columnar.la_mops import Mops, Registry
 from mvcc_check.analysis.columnar.la_reads import Orders, Reads
 from mvcc_check.history.columns import INFO, OK
 
@@ -54,14 +54,6 @@ def proven_committed(m: Mops, o: Orders, bad_apps: np.ndarray) -> np.ndarray:
     if len(shown):
         txn = m.a_txn[shown]
         out[txn[status[txn] == INFO]] = True
-    return out
-
-
-def first_unknown(o: Orders) -> np.ndarray:
-    """Per key, the first position of its longest read that no txn appended (NEVER if none)."""
-    out = np.full(len(o.off), NEVER, np.int64)
-    unknown = np.flatnonzero(o.f_app < 0)
-    np.minimum.at(out, o.f_key[unknown], o.f_j[unknown])
     return out
 
 

@@ -154,8 +154,24 @@ def dup_positions(o: Orders, m: Mops) -> np.ndarray:
 
 def first_failed(o: Orders, status: np.ndarray) -> np.ndarray:
     """Per key, the first position of its longest read appended by a failed txn."""
-    out = np.full(len(o.off), NEVER, np.int64)
-    known = o.f_writer >= 0
-    failed = np.flatnonzero(known)[status[o.f_writer[known]] == FAIL]
-    np.minimum.at(out, o.f_key[failed], o.f_j[failed])
-    return out
+    return key_firsts(o, status)[0]
+
+
+def key_firsts(o: Orders, status: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per key, the first position of its longest read appended by a failed txn, and
+    the first that no txn appended (NEVER if none): one C pass, kept on `o`."""
+    got = o.__dict__.get("_firsts")
+    if got is None:
+        failed, unknown = np.full(len(o.off), NEVER, np.int64), np.full(len(o.off), NEVER, np.int64)
+        _split.key_firsts(
+            np.ascontiguousarray(o.f_key, np.int32),
+            np.ascontiguousarray(o.f_j, np.int64),
+            np.ascontiguousarray(o.f_app, np.int32),
+            np.ascontiguousarray(o.f_writer, np.int64),
+            np.ascontiguousarray(status, np.int8),
+            FAIL,
+            failed,
+            unknown,
+        )
+        got = o.__dict__["_firsts"] = (failed, unknown)
+    return got

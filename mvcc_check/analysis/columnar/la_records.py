@@ -13,9 +13,15 @@ from typing import Any
 
 import numpy as np
 
+from mvcc_check.analysis.columnar import _split
 from mvcc_check.analysis.columnar.la_mops import NEVER, Mops, Registry
-from mvcc_check.analysis.columnar.la_observed import first_unknown
-from mvcc_check.analysis.columnar.la_reads import Orders, Reads, dup_positions, first_failed
+from mvcc_check.analysis.columnar.la_reads import (
+    Orders,
+    Reads,
+    dup_positions,
+    first_failed,
+    key_firsts,
+)
 from mvcc_check.analysis.columnar.la_within import FUTURE, INTERNAL, Within, odd_group_events
 from mvcc_check.analysis.inference import Anomaly
 from mvcc_check.history.columns import FAIL
@@ -59,12 +65,10 @@ def read_events(m: Mops, rd: Reads, o: Orders, w: Within, reg: Registry, ex: Exa
     """Every read's non-cycle anomalies (duplicates, future, internal, G1a, G1b, garbage)."""
     events: list[Event] = []
     status = m.tc.status
-    good = ~rd.bad
-    n, key = rd.n, rd.key
-    dup = np.flatnonzero(good & (n > dup_positions(o, m)[key]))
+    n = rd.n
+    dup, g1a, garbage, g1b, g1b_app = _flagged_reads(m, rd, o, w)
     for r in dup.tolist():
         events.append(_event(rd, r, DUP, "duplicate-elements", _duplicates(rd, r, ex)))
-    g1a = np.flatnonzero(good & (n > first_failed(o, status)[key]))
     for r in g1a.tolist():
         lo = int(o.off[rd.key[r]])
         writers = o.f_writer[lo : lo + int(n[r])]
@@ -72,17 +76,11 @@ def read_events(m: Mops, rd: Reads, o: Orders, w: Within, reg: Registry, ex: Exa
             if status[writers[j]] == FAIL:
                 e = ex.read(int(rd.txn[r]), int(rd.pos[r]))[j]
                 events.append(_event(rd, r, G1A, "G1a", _g1a(rd, r, e, int(writers[j]), ex)))
-    garbage = np.flatnonzero(good & (n > first_unknown(o)[key]))
     for r in garbage.tolist():
         lo = int(o.off[rd.key[r]])
         unknown = np.flatnonzero(o.f_app[lo : lo + int(n[r])] < 0).tolist()
         events.append(_garbage_event(rd, r, unknown, ex))
-    full = np.flatnonzero(good & (n > 0))
-    last = o.f_app[o.off[key[full]] + n[full] - 1]
-    hit = last >= 0
-    full, last = full[hit], last[hit]
-    hit = w.intermediate[last]
-    for r, a in zip(full[hit].tolist(), last[hit].tolist(), strict=True):
+    for r, a in zip(g1b.tolist(), g1b_app.tolist(), strict=True):
         _g1b(m, rd, r, a, ex, events)
     for r, j in zip(w.future.tolist(), w.future_pos.tolist(), strict=True):
         e = ex.read(int(rd.txn[r]), int(rd.pos[r]))[j]
@@ -92,6 +90,29 @@ def read_events(m: Mops, rd: Reads, o: Orders, w: Within, reg: Registry, ex: Exa
         _odd_group(m, rd, apps, reads, ex, events)
     events.sort(key=lambda e: e[:4])
     return events
+
+
+def _flagged_reads(m: Mops, rd: Reads, o: Orders, w: Within) -> tuple[np.ndarray, ...]:
+    """The prefix reads (of their key's longest) whose length passes their key's first
+    repeated, failed or unknown position, and those whose last element an append wrote
+    that its txn followed with another to the key (with that append): in one C pass."""
+    failed, unknown = key_firsts(o, m.tc.status)
+    r = len(rd.n)
+    out = [np.empty(r, np.int64) for _ in range(5)]
+    counts = _split.read_flags(
+        np.ascontiguousarray(rd.key, np.int32),
+        np.ascontiguousarray(rd.n, np.int64),
+        rd.bad.view(np.uint8),
+        np.ascontiguousarray(o.off, np.int64),
+        np.ascontiguousarray(o.f_app, np.int32),
+        dup_positions(o, m),
+        failed,
+        unknown,
+        w.intermediate.view(np.uint8),
+        *out,
+    )
+    sizes = [*counts, counts[-1]]
+    return tuple(a[:k] for a, k in zip(out, sizes, strict=True))
 
 
 def _event(rd: Reads, r: int, rank: int, kind: str, record: Anomaly) -> Event:
