@@ -41,16 +41,20 @@ static int check_ranges(const int64_t *lo, const int64_t *counts, int64_t n, int
  * the first write (-1 if none); the ranges are checked already. */
 static void tally(const int64_t *lo, const int64_t *counts, const int8_t *kind, int64_t n,
                   int64_t *appends, int64_t *reads, int64_t *first_write) {
-    int64_t g = 0;
-    *appends = *reads = 0;
-    *first_write = -1;
-    for (int64_t t = 0; t < n; t++)
-        for (int64_t i = 0; i < counts[t]; i++, g++) {
-            const int8_t k = kind[lo[t] + i];
-            *appends += k == APPEND;
-            *reads += k == READ;
-            if (k == WRITE && *first_write < 0) *first_write = g;
+    int64_t g = 0, na = 0, nr = 0, fw = -1; /* (locals: kind's bytes may alias the outputs) */
+    for (int64_t t = 0; t < n; t++) {
+        const int8_t *k = kind + lo[t];
+        const int64_t c = counts[t];
+        for (int64_t i = 0; i < c; i++) {
+            na += k[i] == APPEND;
+            nr += k[i] == READ;
+            if (k[i] == WRITE && fw < 0) fw = g + i;
         }
+        g += c;
+    }
+    *appends = na;
+    *reads = nr;
+    *first_write = fw;
 }
 
 static int get(PyObject *o, Py_buffer *v, Py_ssize_t itemsize, int writable, const char *name) {
