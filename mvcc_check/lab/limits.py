@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from mvcc_check.analysis.background import allow_threads
 from mvcc_check.analysis.checker import (
     CheckOptions,
     Result,
@@ -123,6 +124,7 @@ def _child(
     try:
         if memory is not None:
             resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
+            allow_threads(False)  # (see analysis/background.py)
         conn.send(("stage", StageStarted(Stage.READING)))
         # As without limits, but on one thread under a cap: a thread that cannot get its
         # memory never starts, and Thread.start then waits for it forever (seen at 60M).

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mvcc_check.analysis.background import Background
 from mvcc_check.analysis.columnar import _split
 from mvcc_check.analysis.columnar.la_explain import Late, ListAppendExplainer
 from mvcc_check.analysis.columnar.la_mops import Mops, input_error, split_mops
@@ -51,31 +52,35 @@ def infer(tc: TxnColumns) -> Inference:
     """Edges, non-cycle anomalies and an explainer for a list-append history;
     HistoryError (the first problem, in the per-op pass's order) on malformed input."""
     m = split_mops(tc)
+    reads = Background(committed_reads, m)  # (C, beside the registry's numpy)
     err, reg = input_error(m)
     if err is not None:
+        reads.wait()  # (the first problem is the input's, whatever the reads' pass met)
         raise err
+    rd = reads.result()
     assert reg is not None
-    rd = committed_reads(m)
     o = version_orders(m, rd, reg)
-    w = within_txn(m, rd, o)
+    within = Background(within_txn, m, rd, o)  # (C, beside what does not need it)
     ex = Exact(tc)
-    anomalies: dict[str, list[Anomaly]] = {}
-    for _, _, _, _, kind, record in read_events(m, rd, o, w, reg, ex):
-        anomalies.setdefault(kind, []).append(record)
-    for kind, records in (
-        ("incompatible-order", incompatible_orders(m, rd, o, ex)),
-        ("dirty-update", dirty_updates(m, rd, o, ex)),
-        ("lost-update", lost_updates(m, rd, o, w, ex)),
-    ):
-        if records:
-            anomalies.setdefault(kind, []).extend(records)
+    incompatible, dirty = incompatible_orders(m, rd, o, ex), dirty_updates(m, rd, o, ex)
     owner, bad_apps = bad_read_apps(m, rd, reg)
     committed = proven_committed(m, o, bad_apps)
     late = unread(m, o, committed)
     edges = EdgeBuilder()
     _edges_from_orders(o, late, edges)
-    _edges_from_reads(m, rd, o, w, late, (owner, bad_apps), edges)
     explainer = ListAppendExplainer(tc, m, rd, o, reg, late, (owner, bad_apps))
+    w = within.result()
+    anomalies: dict[str, list[Anomaly]] = {}
+    for _, _, _, _, kind, record in read_events(m, rd, o, w, reg, ex):
+        anomalies.setdefault(kind, []).append(record)
+    for kind, records in (
+        ("incompatible-order", incompatible),
+        ("dirty-update", dirty),
+        ("lost-update", lost_updates(m, rd, o, w, ex)),
+    ):
+        if records:
+            anomalies.setdefault(kind, []).extend(records)
+    _edges_from_reads(m, rd, o, w, late, (owner, bad_apps), edges)
     none = np.zeros(0, np.int64)
     open_ = LazyOpenWrites(late.key, late.txn, none, none, none)  # unread: no reader, open order
     return Inference(edges, anomalies, explainer, open_writes=open_)
