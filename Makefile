@@ -55,7 +55,7 @@ fuzz: fuzz-scan
 # The JSON Lines scanner's C core under libFuzzer with ASan and UBSan (clang).
 fuzz-scan:
 	mkdir -p build/fuzz/scan-corpus
-	cp histories/*.jsonl build/fuzz/scan-corpus/
+	cp histories/*.jsonl histories/*.edn build/fuzz/scan-corpus/
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	  fuzz/scan_fuzz.c -o build/fuzz/scan_fuzz
 	ASAN_OPTIONS=allocator_release_to_os_interval_ms=200:quarantine_size_mb=64 \

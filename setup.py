@@ -18,10 +18,15 @@ setup(
         extension("mvcc_check.analysis._edges"),
         extension("mvcc_check.analysis._scc"),
         extension("mvcc_check.history._pair"),
-        # The JSON Lines scanner: plain C in the headers, the Python glue in _scan.c.
+        # The JSON Lines scanner and the EDN line rewrite: plain C in the headers, the
+        # Python glue in _scan.c.
         extension(
             "mvcc_check.history._scan",
-            depends=("mvcc_check/history/scan_core.h", "mvcc_check/history/scan_table.h"),
+            depends=(
+                "mvcc_check/history/scan_core.h",
+                "mvcc_check/history/scan_table.h",
+                "mvcc_check/history/edn_core.h",
+            ),
         ),
     ]
 )

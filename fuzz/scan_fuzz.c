@@ -1,6 +1,7 @@
 /* Fuzz target for the JSON Lines scanner (mvcc_check/history/scan_core.h).
  *
- * libFuzzer entry point, and a plain main() (-DSCAN_MAIN) that runs the same
+ * libFuzzer entry point (the EDN line rewrite of edn_core.h too), and a plain main()
+ * (-DSCAN_MAIN) that runs the same
  * checks over files, for sanitizer builds without libFuzzer and for timing.
  * Each input is scanned whole (lines the scanner leaves are skipped, as the
  * exact reader would take them), and again in two parts at a line boundary
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "../mvcc_check/history/edn_core.h"
 #include "../mvcc_check/history/scan_core.h"
 
 #define CHECK(c)                                                           \
@@ -87,8 +89,30 @@ static void merge(scan_t *a, scan_t *b) {
     for (int t = 0; t < N_TABLES; t++) free(remap[t]);
 }
 
+/* Every line through the EDN rewrite: a line it takes comes out as one JSON object
+ * of printable ASCII on one line; one it leaves leaves the output as it was. */
+static void edn_all(const char *d, size_t size) {
+    ebuf_t out = {NULL, 0, 0};
+    for (const char *p = d, *e = d + size; p <= e;) {
+        const char *nl = p < e ? memchr(p, '\n', (size_t)(e - p)) : NULL;
+        const char *le = nl ? nl : e;
+        const size_t before = out.len;
+        if (edn_line(p, le, &out)) {
+            CHECK(out.len > before + 1 && out.p[before] == '{' && out.p[out.len - 1] == '}');
+            for (size_t i = before; i < out.len; i++)
+                CHECK((unsigned char)out.p[i] >= 0x20 && (unsigned char)out.p[i] < 0x7f);
+        } else {
+            CHECK(out.len == before);
+        }
+        if (!nl) break;
+        p = nl + 1;
+    }
+    free(out.p);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const char *d = (const char *)data;
+    edn_all(d, size);
     scan_t whole, a, b;
     CHECK(scan_init(&whole) == 0 && scan_init(&a) == 0 && scan_init(&b) == 0);
     scan_all(&whole, d, 0, size);

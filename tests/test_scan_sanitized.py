@@ -31,6 +31,7 @@ def _compiler(name: str) -> str:
 
 def _corpus(tmp_path: Path, n: int) -> list[str]:
     files = [str(p) for p in sorted((ROOT / "histories").glob("*.jsonl"))]
+    files += [str(p) for p in sorted((ROOT / "histories").glob("*.edn"))]
     for i, data in enumerate(mutants(seed=9, n=n)):
         p = tmp_path / f"m{i}.jsonl"
         p.write_bytes(data)
@@ -60,7 +61,7 @@ def test_short_fuzz_run(tmp_path):
     subprocess.run([cc, *flags, str(FUZZ), "-o", str(exe)], check=True)
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    for p in (ROOT / "histories").glob("*.jsonl"):
+    for p in [*(ROOT / "histories").glob("*.jsonl"), *(ROOT / "histories").glob("*.edn")]:
         shutil.copy(p, corpus)
     args = ["-max_total_time=5", "-max_len=4096", f"-dict={ROOT / 'fuzz' / 'scan.dict'}"]
     # The process's resident size, not the scanner's heap, ran past libFuzzer's 2 GB
@@ -100,14 +101,20 @@ for path in sys.argv[3:]:
         if d:
             bad += 1
             print(path, threads, d[:2])
+    data = open(path, "rb").read()  # the EDN rewrite too, over the same bytes
+    json, misses = mod.edn_lines(data, 0, len(data))
+    if json.count(b"\\n") != data.count(b"\\n") + 1:
+        bad += 1
+        print(path, "edn lines", json.count(b"\\n"), data.count(b"\\n") + 1)
 print("checked", len(sys.argv) - 3, "bad", bad)
 sys.exit(1 if bad else 0)
 """
 
 
 def test_extension_under_asan(tmp_path):
-    """The extension itself (glue, merge, fallback adds, quotes) built with ASan and
-    UBSan, run by Python over generated and mutated inputs against the exact reader."""
+    """The extension itself (glue, merge, fallback adds, quotes, the EDN rewrite) built
+    with ASan and UBSan, run by Python over generated and mutated inputs against the
+    exact reader."""
     cc = _compiler("gcc")
     so = tmp_path / "_scan.so"
     inc = sysconfig.get_paths()["include"]

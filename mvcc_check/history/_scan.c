@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <sys/random.h>
 
+#include "edn_core.h"
 #include "scan_core.h"
 
 /* ---- Buffer: owns one column's memory, exports it by the buffer protocol ---- */
@@ -507,7 +508,60 @@ done:
     return out;
 }
 
+/* edn_lines(data, start, end) -> (json, misses)
+ *
+ * The lines of data[start:end] as bytes.split(b"\n") makes them, each EDN op map of
+ * the usual shape (edn_core.h) rewritten as its JSON object: json holds one line per
+ * input line, each ended by a newline, empty where the line is not ours; misses
+ * lists those as (line number from 0, start, end), for the exact reader. */
+static PyObject *edn_lines(PyObject *self, PyObject *args) {
+    Py_buffer buf;
+    Py_ssize_t start, end;
+    if (!PyArg_ParseTuple(args, "y*nn", &buf, &start, &end)) return NULL;
+    PyObject *result = NULL, *misses = NULL;
+    ebuf_t out = {NULL, 0, 0};
+    if (start < 0 || end < start || end > buf.len) {
+        PyErr_SetString(PyExc_ValueError, "edn_lines: range out of bounds");
+        goto done;
+    }
+    misses = PyList_New(0);
+    if (!misses) goto done;
+    const char *base = buf.buf, *p = base + start, *e = base + end;
+    int oom = 0;
+    for (Py_ssize_t line = 0;; line++) { /* the lines as bytes.split(b"\n") makes them */
+        const char *nl = p < e ? memchr(p, '\n', (size_t)(e - p)) : NULL;
+        const char *le = nl ? nl : e;
+        if (!edn_line(p, le, &out)) {
+            PyObject *t = Py_BuildValue("(nnn)", line, (Py_ssize_t)(p - base), (Py_ssize_t)(le - base));
+            if (!t || PyList_Append(misses, t) < 0) {
+                Py_XDECREF(t);
+                goto done;
+            }
+            Py_DECREF(t);
+        }
+        if (!eb_put(&out, "\n", 1)) {
+            oom = 1;
+            break;
+        }
+        if (!nl) break;
+        p = nl + 1;
+    }
+    if (oom) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    PyObject *json = PyBytes_FromStringAndSize(out.p ? out.p : "", (Py_ssize_t)out.len);
+    if (json) result = Py_BuildValue("(NO)", json, misses);
+done:
+    Py_XDECREF(misses);
+    free(out.p);
+    PyBuffer_Release(&buf);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
+    {"edn_lines", edn_lines, METH_VARARGS,
+     "edn_lines(data, start, end) -> (json lines, misses): EDN op maps as JSON, line for line"},
     {"quote", quote, METH_VARARGS,
      "quote(buffer, offsets) -> per offset, the op JSON of the line there, or None if not ours"},
     {NULL}};

@@ -2,11 +2,11 @@
 
 Jepsen writes `history.edn` one op map per line. Read exactly, an EDN history
 costs a Python object per op, micro-op and read element, and about ten times the
-time of the same history in JSON Lines. Here the file is translated a chunk of
-lines at a time (`edn.fast_forms`: byte substitutions and orjson, keywords read
-as strings as the exact reader reads them) into a temporary JSON Lines file with
-the same line numbers, which the scanner reads; explanations re-read their ops
-from it. Whatever the translation cannot carry exactly (a form over several
+time of the same history in JSON Lines. Here the file is translated line for
+line, in C where a line has the usual shape (`_scan.edn_lines`, edn_core.h:
+keywords read as strings, as the exact reader reads them), by the exact reader
+where not, into a temporary JSON Lines file with the same line numbers, which
+the scanner reads; explanations re-read their ops from it. Whatever the translation cannot carry exactly (a form over several
 lines, a top-level vector of ops, a set or a map with keys that are not
 strings or an integer beyond 64 bits in a client op, characters the exact
 reader would refuse) gives None, and the caller reads the file exactly, as
@@ -23,30 +23,37 @@ import tempfile
 
 import orjson
 
-from mvcc_check.history.edn import EdnError, check_characters, fast_forms, loads_all
+from mvcc_check.history import _scan
+from mvcc_check.history.edn import EdnError, check_characters, loads_all
 from mvcc_check.history.ops import OP_TYPES, looks_like_client
 
-CHUNK_LINES = 50_000  # lines translated at once: bounds the Python objects alive
+CHUNK_BYTES = 32 << 20  # translated at once, cut at a newline
 
 
 def edn_as_jsonl(data: bytes) -> str | None:
     """The path of a temporary JSON Lines file holding the EDN history `data` line for
     line (removed at exit), or None when the translation does not apply."""
     try:
-        text = data.decode()
-        check_characters(text)
+        check_characters(data.decode())
     except (UnicodeDecodeError, EdnError):
         return None
-    lines = text.split("\n")
     fd, path = tempfile.mkstemp(prefix="mvcc-check-", suffix=".edn.jsonl")
     try:
         with os.fdopen(fd, "wb") as out:
-            for lo in range(0, len(lines), CHUNK_LINES):
-                chunk = _translated(lines[lo : lo + CHUNK_LINES])
+            start = 0
+            while True:
+                cut = (
+                    data.find(b"\n", start + CHUNK_BYTES) if len(data) - start > CHUNK_BYTES else -1
+                )
+                end = len(data) if cut < 0 else cut  # (the newline at the cut separates chunks)
+                chunk = _translated(data, start, end)
                 if chunk is None:
                     _remove(path)
                     return None
                 out.write(chunk)
+                if cut < 0:
+                    break
+                start = cut + 1
     except BaseException:
         _remove(path)
         raise
@@ -54,54 +61,35 @@ def edn_as_jsonl(data: bytes) -> str | None:
     return path
 
 
-def _translated(lines: list[str]) -> bytes | None:
-    """The JSON Lines text of these EDN lines (each blank or one op map), or None."""
-    if not any(line.strip() for line in lines):
-        return b"\n" * len(lines)
-    # A line that is only a comment reads as a blank one (forms here are one line each).
-    lines = ["" if line.lstrip().startswith(";") else line for line in lines]
-    try:
-        forms = fast_forms("\n".join(lines)) or _line_by_line(lines)
-    except (EdnError, RecursionError):
-        return None
-    if forms is None:
-        return None
-    by_line = dict(forms)
-    if len(by_line) != len(forms):
-        return None
-    out: list[bytes] = []
-    for i, line in enumerate(lines, 1):
-        value = by_line.pop(i, None)
-        if value is None:
-            if line.strip():
-                return None
-            out.append(b"")
+def _translated(data: bytes, start: int, end: int) -> bytes | None:
+    """The JSON Lines text of the EDN lines data[start:end] (each blank or one op map),
+    or None. Lines of the usual shape are rewritten in C (`_scan.edn_lines`); the
+    others are read exactly, one by one."""
+    json, misses = _scan.edn_lines(data, start, end)
+    fixed: dict[int, bytes] = {}
+    for i, lo, hi in misses:
+        line = data[lo:hi].decode()
+        if not line.strip() or line.lstrip().startswith(";"):  # (a comment reads as blank)
             continue
-        if type(value) is not dict:
+        try:
+            forms = loads_all(line)
+        except (EdnError, RecursionError):
+            return None
+        if len(forms) != 1 or type(forms[0]) is not dict:
             return None
         try:
-            out.append(orjson.dumps(value))
+            fixed[i] = orjson.dumps(forms[0])
         except TypeError:  # a set, a map with non-string keys, an integer beyond 64 bits
-            stand_in = _ignored_stand_in(value)
+            stand_in = _ignored_stand_in(forms[0])
             if stand_in is None:
                 return None
-            out.append(stand_in)
-    if by_line:
-        return None
-    return b"\n".join(out) + b"\n"
-
-
-def _line_by_line(lines: list[str]) -> list[tuple[int, object]] | None:
-    """(line, form) of each non-blank line read exactly, if each is one form (the
-    chunks with no line plain enough for `fast_forms`, strings everywhere say)."""
-    out = []
-    for i, line in enumerate(lines, 1):
-        if line.strip():
-            forms = loads_all(line)
-            if len(forms) != 1:
-                return None
-            out.append((i, forms[0]))
-    return out
+            fixed[i] = stand_in
+    if not fixed:
+        return json
+    lines = json.split(b"\n")
+    for i, text in fixed.items():
+        lines[i] = text
+    return b"\n".join(lines)
 
 
 def _ignored_stand_in(op: dict) -> bytes | None:
