@@ -41,6 +41,14 @@ class LineReader:
         return m[offset : end if end >= 0 else len(m)]
 
 
+def _lines(cols: Columns) -> LineReader:
+    """The columns' file, by line offset (opened once, kept on the columns)."""
+    reader = cols.__dict__.get("_lines")
+    if reader is None:
+        reader = cols.__dict__["_lines"] = LineReader(cols.path)
+    return reader
+
+
 def requote(cols: Columns, rows: list[int]) -> list[dict[str, Any]]:
     """The ops at `rows` of a JSON Lines file as `Op.to_json` makes them, from their
     lines: built in C straight from lines of the scanner's shape (all in one call),
@@ -50,10 +58,7 @@ def requote(cols: Columns, rows: list[int]) -> list[dict[str, Any]]:
     offsets = cols.op_offset[rows]
     if cols.path is None or offsets.min() < 0:
         raise ValueError(f"ops of {cols.source} cannot be re-read (no offset)")
-    reader = cols.__dict__.get("_lines")
-    if reader is None:
-        reader = cols.__dict__["_lines"] = LineReader(cols.path)
-    quoted = _scan.quote(reader.mapped(), np.ascontiguousarray(offsets, np.int64))
+    quoted = _scan.quote(_lines(cols).mapped(), np.ascontiguousarray(offsets, np.int64))
     return [
         reread_op(cols, r).to_json() if q is None else q for r, q in zip(rows, quoted, strict=True)
     ]
@@ -64,10 +69,7 @@ def reread_op(cols: Columns, row: int) -> Op:
     offset = int(cols.op_offset[row])
     if cols.path is None or offset < 0:
         raise ValueError(f"op at row {row} of {cols.source} cannot be re-read (no offset)")
-    reader = cols.__dict__.get("_lines")
-    if reader is None:
-        reader = cols.__dict__["_lines"] = LineReader(cols.path)
-    line = reader.line_at(offset)
+    line = _lines(cols).line_at(offset)
     try:  # the usual line: straight into an Op (micro-ops as tuples, keys ints or strings)
         op = _TYPED.decode(line)
     except msgspec.DecodeError:  # anything else: the exact reader's validation

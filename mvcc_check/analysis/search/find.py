@@ -200,15 +200,13 @@ class _Block:
         found = []
         for j, i in enumerate(self.indices):
             lo, hi = self.starts[j], self.starts[j + 1]
-            s_, d_, r_ = local_src[lo:hi], local_dst[lo:hi], g_rel[lo:hi]
             component = Component(
                 cp.comps[i].tolist(),
-                s_.tolist(),
-                d_.tolist(),
-                r_.tolist(),
+                local_src[lo:hi],
+                local_dst[lo:hi],
+                g_rel[lo:hi],
                 unions[j],
                 rw_counts[j],
-                (s_, d_, r_),
             )
             offset = int(cp.first[i]) - base
             for name, glob, proven in _component_cycles(

@@ -16,21 +16,21 @@ TINY_COMPONENT = 16
 
 
 class Component:
-    """One strongly connected component, with local node numbers 0..n-1 (plain lists)."""
+    """One strongly connected component, with local node numbers 0..n-1."""
 
     def __init__(
         self,
         nodes: list[int],
-        src: list[int],
-        dst: list[int],
-        rel: list[int],
+        src: list[int] | np.ndarray,
+        dst: list[int] | np.ndarray,
+        rel: list[int] | np.ndarray,
         rel_union: int | None = None,
         rw_edges: int | None = None,
-        arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     ) -> None:
-        """`rel_union` (all relation bits present), `rw_edges` (how many edges carry rw)
-        and `arrays` (the edges as arrays, see `arrays`) may be given when the caller has
-        them at hand (computed for all components at once)."""
+        """The edges src -> dst (relation bits rel) come as lists or as arrays (the
+        search's blocks hand over slices of theirs). `rel_union` (all relation bits
+        present) and `rw_edges` (how many edges carry rw) may be given when the caller
+        has them at hand (computed for all components at once)."""
         self.nodes = nodes  # global ids
         self.n = len(nodes)
         self.src, self.dst, self.rel = src, dst, rel
@@ -42,15 +42,16 @@ class Component:
         self.rel_union = rel_union
         self.rw_edges = rw_edges
         self._out: list[list[tuple[int, int]]] | None = None
-        self._arrays = arrays
+        self._arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The edges as arrays (src, dst int64, rel uint8), in order (made on first use)."""
+        """The edges as arrays (src, dst int64, rel uint8), in order (no copy when they
+        came as such)."""
         if self._arrays is None:
             self._arrays = (
-                np.array(self.src, np.int64),
-                np.array(self.dst, np.int64),
-                np.array(self.rel, np.uint8),
+                np.ascontiguousarray(self.src, np.int64),
+                np.ascontiguousarray(self.dst, np.int64),
+                np.ascontiguousarray(self.rel, np.uint8),
             )
         return self._arrays
 
